@@ -1,0 +1,35 @@
+/**
+ * The slimenv command line: parses argv, dispatches to one command file per command.
+ * This folder is the only place that prints, reads argv or sets the exit code.
+ */
+import { Command, CommanderError } from "commander";
+import { pythonCommand } from "./commands/python.ts";
+import { Output } from "./output.ts";
+import { slimenvVersion } from "./version.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("slimenv")
+    .description("Isolated, reproducible Python environments at the smallest disk cost")
+    .version(slimenvVersion(), "-V, --version")
+    .option("--json", "machine-readable output on stdout")
+    .option("-q, --quiet", "print only results and errors")
+    .option("-v, --verbose", "print debug information")
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(pythonCommand());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed help or the usage error.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.exitCode = new Output().error(err);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Everything the CLI writes goes through here: plain lines, tables, JSON, warnings and
+ * errors. Colour only on a TTY and never when NO_COLOR is set.
+ */
+
+import type { LogLevel, ProgressTask, Reporter } from "../base/index.ts";
+import { isSlimenvError } from "../base/index.ts";
+
+export interface OutputOptions {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  env?: NodeJS.ProcessEnv;
+}
+
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  private readonly out: NodeJS.WritableStream & { isTTY?: boolean };
+  private readonly err: NodeJS.WritableStream & { isTTY?: boolean };
+  private readonly color: boolean;
+
+  constructor(options: OutputOptions = {}) {
+    this.json = options.json ?? false;
+    this.quiet = options.quiet ?? false;
+    this.verbose = options.verbose ?? false;
+    this.out = options.stdout ?? process.stdout;
+    this.err = options.stderr ?? process.stderr;
+    const env = options.env ?? process.env;
+    this.color = Boolean(this.err.isTTY) && env.NO_COLOR === undefined && env.TERM !== "dumb";
+  }
+
+  line(text = ""): void {
+    this.out.write(`${text}\n`);
+  }
+
+  data(value: unknown): void {
+    this.out.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** A table with a header row; columns padded to the widest cell. */
+  table(header: string[], rows: string[][]): void {
+    const widths = header.map((h, i) =>
+      Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)),
+    );
+    const fmt = (cells: string[]) =>
+      cells
+        .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+        .join("  ")
+        .trimEnd();
+    this.line(this.style(fmt(header), "1"));
+    for (const row of rows) this.line(fmt(row));
+  }
+
+  warn(message: string): void {
+    if (!this.quiet) this.err.write(`${this.style("warning:", "33")} ${message}\n`);
+  }
+
+  info(message: string): void {
+    if (!this.quiet && !this.json) this.err.write(`${message}\n`);
+  }
+
+  debug(message: string): void {
+    if (this.verbose) this.err.write(`${this.style("debug:", "2")} ${message}\n`);
+  }
+
+  /** Render any thrown value; returns the process exit code to use. */
+  error(err: unknown): number {
+    if (isSlimenvError(err)) {
+      if (this.json) {
+        this.out.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
+      } else {
+        this.err.write(`${this.style("error:", "31")} [${err.code}] ${err.message}\n`);
+        if (err.detail !== undefined) this.err.write(`${indent(err.detail)}\n`);
+        if (err.hint !== undefined) this.err.write(`${this.style("hint:", "36")} ${err.hint}\n`);
+      }
+      return 1;
+    }
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    this.err.write(`${this.style("internal error:", "31")} ${message}\n`);
+    return 70;
+  }
+
+  /** A reporter for core code that writes to this output. */
+  reporter(): Reporter {
+    const log = (level: LogLevel, message: string) => {
+      if (level === "warn") this.warn(message);
+      else if (level === "info") this.info(message);
+      else this.debug(message);
+    };
+    const info = (m: string) => this.info(m);
+    return {
+      log,
+      task(label: string, total?: number): ProgressTask {
+        let done = 0;
+        let size = total;
+        return {
+          advance(n) {
+            done += n;
+          },
+          setTotal(t) {
+            size = t;
+          },
+          done() {
+            info(size === undefined ? `${label}: done` : `${label}: ${done}/${size}`);
+          },
+        };
+      },
+    };
+  }
+
+  private style(text: string, code: string): string {
+    return this.color ? `\u001b[${code}m${text}\u001b[0m` : text;
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n");
+}
