@@ -1,0 +1,34 @@
+/**
+ * Bundle the CLI into one ESM file (dist/slimenv.js) for fast start-up. bin/slimenv.js
+ * prefers it when present; the sources still run without it.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { build } from "esbuild";
+
+const root = path.resolve(import.meta.dirname, "..");
+const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
+  version: string;
+};
+
+const result = await build({
+  entryPoints: [path.join(root, "src/cli/main.ts")],
+  outfile: path.join(root, "dist/slimenv.js"),
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node22.12",
+  minify: true,
+  sourcemap: "linked",
+  legalComments: "external",
+  define: { SLIMENV_VERSION: JSON.stringify(pkg.version) },
+  // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __slimenvCreateRequire } from 'node:module'; const require = __slimenvCreateRequire(import.meta.url);",
+  },
+  metafile: true,
+  logLevel: "warning",
+});
+
+const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+console.log(`built dist/slimenv.js (${(bytes / 1024).toFixed(0)} KiB with map)`);
