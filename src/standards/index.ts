@@ -1,20 +1,5 @@
 // Public names of src/standards: Python packaging standards as pure functions and values.
 
-export type {
-  CoreMetadata,
-  ParseMetadataOptions,
-  ProjectUrl,
-  UnknownField,
-} from "./metadata.ts";
-export {
-  emptyMetadata,
-  formatMetadata,
-  parseMetadata,
-  parseMetadataBytes,
-  requiresDist,
-  requiresPython,
-} from "./metadata.ts";
-export { licenseExpressionProblem, licenseFileProblem } from "./metadata-values.ts";
 export type { EntryPoint, EntryPointSpec, ScriptEntryPoint } from "./entry-points.ts";
 export {
   consoleScripts,
@@ -33,7 +18,45 @@ export type {
   MarkerOp,
   MarkerOperand,
 } from "./markers-parse.ts";
+export type {
+  CoreMetadata,
+  ParseMetadataOptions,
+  ProjectUrl,
+  UnknownField,
+} from "./metadata.ts";
+export {
+  emptyMetadata,
+  formatMetadata,
+  parseMetadata,
+  parseMetadataBytes,
+  requiresDist,
+  requiresPython,
+} from "./metadata.ts";
+export { licenseExpressionProblem, licenseFileProblem } from "./metadata-values.ts";
 export { assertValidName, canonicalizeName, isValidName, normalizeExtra } from "./names.ts";
+export type {
+  Pylock,
+  PylockArchive,
+  PylockAttestationIdentity,
+  PylockDependency,
+  PylockDirectory,
+  PylockHashes,
+  PylockPackage,
+  PylockSdist,
+  PylockVcs,
+  PylockWheel,
+  ReadPylockOptions,
+} from "./pylock.ts";
+export {
+  isPylockFilename,
+  PYLOCK_VERSION,
+  pylockFilenameName,
+  readPylock,
+  sortPylockPackages,
+  writePylock,
+} from "./pylock.ts";
+export type { BuildSystem, ParsePyprojectOptions, PyProject } from "./pyproject.ts";
+export { parsePyproject, resolveDependencyGroup } from "./pyproject.ts";
 export type { ParseRecordOptions, RecordEntry, RecordHash } from "./record.ts";
 export {
   decodeRecordDigest,
@@ -47,6 +70,15 @@ export {
   WHEEL_HASH_ALGORITHMS,
 } from "./record.ts";
 export { Requirement } from "./requirement.ts";
+export type {
+  ParseRequirementsTxtOptions,
+  RequirementKind,
+  RequirementsEntry,
+  RequirementsFile,
+  RequirementsSource,
+  RequirementsWarning,
+} from "./requirements-txt.ts";
+export { parseRequirementsTxt, resolveIncludedPath } from "./requirements-txt.ts";
 export type { SdistFilename } from "./sdist-filename.ts";
 export { parseSdistFilename, tryParseSdistFilename } from "./sdist-filename.ts";
 export type { PrereleaseOptions, SpecifierOperator } from "./specifiers.ts";
@@ -84,7 +116,13 @@ export {
   Tag,
   windowsPlatforms,
 } from "./tags.ts";
-export { compareVersions, parseVersion, tryParseVersion, Version, versionParts } from "./version.ts";
+export {
+  compareVersions,
+  parseVersion,
+  tryParseVersion,
+  Version,
+  versionParts,
+} from "./version.ts";
 export type { PreLetter, VersionParts } from "./version-parse.ts";
 export type { WheelFile } from "./wheel-file.ts";
 export {
