@@ -49,7 +49,7 @@ export class RecordingReporter implements Reporter {
     this.events.push({ kind: "log", label: message, level });
   }
 
-  task(label: string, total?: number): ProgressTask {
+  task(label: string, total?: number, _unit?: string): ProgressTask {
     const events = this.events;
     events.push(
       total === undefined
