@@ -1,0 +1,5 @@
+// The slimenv library: everything a program can use without the command line.
+
+export * from "./base/index.ts";
+export * from "./python/index.ts";
+export * from "./standards/index.ts";

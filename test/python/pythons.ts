@@ -1,0 +1,60 @@
+/**
+ * The real interpreters the python tests run against: every CPython 3.6–3.13 under pyenv
+ * ($PYENV_ROOT or ~/.pyenv). A machine with fewer fails the tests that need them (naming
+ * what is missing) unless SLIMENV_TEST_ALLOW_FEWER_PYTHONS=1.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export const WANTED_MINORS = [6, 7, 8, 9, 10, 11, 12, 13];
+
+export interface TestPython {
+  minor: number;
+  /** The pyenv version name, e.g. "3.11.7". */
+  name: string;
+  exe: string;
+}
+
+export function pyenvVersionsDir(): string {
+  const root = process.env.PYENV_ROOT ?? path.join(os.homedir(), ".pyenv");
+  return path.join(root, "versions");
+}
+
+/** The newest pyenv CPython of each wanted minor version. */
+export function pyenvPythons(): TestPython[] {
+  const dir = pyenvVersionsDir();
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    names = [];
+  }
+  const out: TestPython[] = [];
+  for (const minor of WANTED_MINORS) {
+    const candidates = names
+      .filter((n) => new RegExp(`^3\\.${minor}\\.\\d+$`).test(n))
+      .sort((a, b) => Number(b.split(".")[2]) - Number(a.split(".")[2]));
+    for (const name of candidates) {
+      const exe = path.join(dir, name, "bin", "python3");
+      if (existsSync(exe)) {
+        out.push({ minor, name, exe });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Throw (failing the test) when a wanted minor version is missing, unless allowed. */
+export function requireAllPythons(found: TestPython[]): void {
+  const missing = WANTED_MINORS.filter((m) => !found.some((p) => p.minor === m));
+  if (missing.length > 0 && process.env.SLIMENV_TEST_ALLOW_FEWER_PYTHONS !== "1") {
+    throw new Error(
+      `need CPython ${WANTED_MINORS.map((m) => `3.${m}`).join(", ")} under ${pyenvVersionsDir()}; ` +
+        `missing: ${missing.map((m) => `3.${m}`).join(", ")} ` +
+        "(install them with pyenv, or set SLIMENV_TEST_ALLOW_FEWER_PYTHONS=1)",
+    );
+  }
+  if (found.length === 0) throw new Error(`no CPython 3.6–3.13 under ${pyenvVersionsDir()}`);
+}
