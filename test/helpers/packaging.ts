@@ -78,9 +78,14 @@ export function defaultPackagingPython(): PackagingPython {
 
 /**
  * Run a Python script that reads JSON from stdin and writes JSON to stdout, with packaging
- * importable. Throws with Python's stderr when the script fails.
+ * importable (or, given any python and env, without). Throws with Python's stderr when the
+ * script fails.
  */
-export function runPythonJson<T>(pp: PackagingPython, script: string, input: unknown): T {
+export function runPythonJson<T>(
+  pp: Pick<PackagingPython, "python" | "env">,
+  script: string,
+  input: unknown,
+): T {
   const res = spawnSync(pp.python, ["-c", script], {
     env: pp.env,
     input: JSON.stringify(input),
@@ -91,4 +96,12 @@ export function runPythonJson<T>(pp: PackagingPython, script: string, input: unk
     throw new Error(`python failed (${res.status}): ${res.stderr.slice(-4000)}`);
   }
   return JSON.parse(res.stdout) as T;
+}
+
+/**
+ * runPythonJson with the plain `python3` on PATH, for differential tests against the standard
+ * library (csv, email, importlib.metadata): packaging is not installed or put on the path.
+ */
+export function runStdlibPythonJson<T>(script: string, input: unknown): T {
+  return runPythonJson<T>({ python: "python3", env: process.env }, script, input);
 }

@@ -1,6 +1,4 @@
-import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { isSlimenvError } from "../../src/base/index.ts";
 import type { EntryPoint, EntryPointSpec } from "../../src/standards/entry-points.ts";
 import {
   consoleScripts,
@@ -9,6 +7,9 @@ import {
   parseEntryPoints,
   parseObjectReference,
 } from "../../src/standards/entry-points.ts";
+import { thrown, thrownCodeAndMessage } from "../helpers/errors.ts";
+import { runStdlibPythonJson } from "../helpers/packaging.ts";
+import { Rng } from "../helpers/random.ts";
 
 const SAMPLE = `[console_scripts]
 foo = foomod:main
@@ -25,16 +26,6 @@ nbval = nbval.plugin
 [pygments.styles]
 dark   =   pkg.styles : Dark   [ fancy , colour ]
 `;
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (isSlimenvError(err)) return `${err.code}: ${err.message}`;
-    throw err;
-  }
-  throw new Error("expected an error, got none");
-}
 
 describe("parseEntryPoints", () => {
   it("reads groups, names, object references, extras and comments", () => {
@@ -162,22 +153,18 @@ describe("parseEntryPoints", () => {
   ];
   for (const [what, text, message] of bad) {
     it(`rejects ${what}`, () => {
-      const got = codeOf(() => parseEntryPoints(text));
+      const got = thrownCodeAndMessage(() => parseEntryPoints(text));
       expect(got.startsWith("INVALID_ENTRY_POINTS: invalid entry_points.txt at line ")).toBe(true);
       expect(got).toMatch(message);
     });
   }
 
   it("says continuation lines are unsupported when an indented line has no '='", () => {
-    try {
-      parseEntryPoints("[g]\nfoo = a:b\n    more:stuff\n");
-      throw new Error("no error");
-    } catch (err) {
-      if (!isSlimenvError(err, "INVALID_ENTRY_POINTS")) throw err;
-      expect(err.message).toMatch(/line 3/);
-      expect(err.hint).toMatch(/continuation lines are not supported/);
-      expect(err.detail).toBe("    more:stuff");
-    }
+    const err = thrown(() => parseEntryPoints("[g]\nfoo = a:b\n    more:stuff\n"));
+    expect(err.code).toBe("INVALID_ENTRY_POINTS");
+    expect(err.message).toMatch(/line 3/);
+    expect(err.hint).toMatch(/continuation lines are not supported/);
+    expect(err.detail).toBe("    more:stuff");
   });
 });
 
@@ -195,12 +182,14 @@ describe("scripts", () => {
   });
 
   it("rejects a script without a function or with a path for a name", () => {
-    expect(codeOf(() => consoleScripts(parseEntryPoints("[console_scripts]\nx = mod\n")))).toMatch(
+    expect(
+      thrownCodeAndMessage(() => consoleScripts(parseEntryPoints("[console_scripts]\nx = mod\n"))),
+    ).toMatch(
       /^INVALID_ENTRY_POINTS: console_scripts entry "x" = "mod" names a module, not a function/,
     );
-    expect(codeOf(() => guiScripts(parseEntryPoints("[gui_scripts]\n../evil = m:f\n")))).toMatch(
-      /^INVALID_ENTRY_POINTS: gui_scripts entry "..\/evil" is not a usable script name/,
-    );
+    expect(
+      thrownCodeAndMessage(() => guiScripts(parseEntryPoints("[gui_scripts]\n../evil = m:f\n"))),
+    ).toMatch(/^INVALID_ENTRY_POINTS: gui_scripts entry "..\/evil" is not a usable script name/);
   });
 });
 
@@ -236,25 +225,25 @@ nbval = nbval.plugin
 
   it("refuses entries that would not read back", () => {
     const ok: EntryPointSpec = { group: "g", name: "n", module: "m", attr: "f" };
-    expect(codeOf(() => formatEntryPoints([{ ...ok, group: "bad group" }]))).toMatch(
+    expect(thrownCodeAndMessage(() => formatEntryPoints([{ ...ok, group: "bad group" }]))).toMatch(
       /^INVALID_ENTRY_POINTS: .*"bad group"/,
     );
-    expect(codeOf(() => formatEntryPoints([{ ...ok, name: "a=b" }]))).toMatch(
+    expect(thrownCodeAndMessage(() => formatEntryPoints([{ ...ok, name: "a=b" }]))).toMatch(
       /"a=b" is not a name that reads back/,
     );
-    expect(codeOf(() => formatEntryPoints([{ ...ok, name: " padded" }]))).toMatch(
+    expect(thrownCodeAndMessage(() => formatEntryPoints([{ ...ok, name: " padded" }]))).toMatch(
       /not a name that reads back/,
     );
-    expect(codeOf(() => formatEntryPoints([{ ...ok, name: "#x" }]))).toMatch(
+    expect(thrownCodeAndMessage(() => formatEntryPoints([{ ...ok, name: "#x" }]))).toMatch(
       /not a name that reads back/,
     );
-    expect(codeOf(() => formatEntryPoints([{ ...ok, module: "a-b" }]))).toMatch(
+    expect(thrownCodeAndMessage(() => formatEntryPoints([{ ...ok, module: "a-b" }]))).toMatch(
       /"a-b" is not a dotted Python name/,
     );
-    expect(codeOf(() => formatEntryPoints([{ ...ok, extras: ["x y"] }]))).toMatch(
+    expect(thrownCodeAndMessage(() => formatEntryPoints([{ ...ok, extras: ["x y"] }]))).toMatch(
       /"x y" is not a valid extra name/,
     );
-    expect(codeOf(() => formatEntryPoints([ok, { ...ok, module: "other" }]))).toMatch(
+    expect(thrownCodeAndMessage(() => formatEntryPoints([ok, { ...ok, module: "other" }]))).toMatch(
       /"n" is given twice in \[g\]/,
     );
   });
@@ -273,17 +262,6 @@ nbval = nbval.plugin
 
 // ---- differential check against importlib.metadata's own parsing ----
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PY_EP = `
 import json, sys
 from importlib.metadata import EntryPoints
@@ -296,8 +274,7 @@ json.dump(out, sys.stdout)
 
 describe("entry_points.txt vs importlib.metadata", () => {
   it("reads 300 generated files the way importlib.metadata does", () => {
-    const rand = mulberry32(777);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+    const rng = new Rng(777);
     const groups = ["console_scripts", "gui_scripts", "pytest11", "flake8.extension", "a.b_c"];
     const modules = ["mod", "pkg.mod", "_private.x1", "a.b.c"];
     const attrs = ["", ":main", ":Cls.method", " : spaced", ":run_1"];
@@ -306,36 +283,26 @@ describe("entry_points.txt vs importlib.metadata", () => {
     for (let n = 0; n < 300; n++) {
       const lines: string[] = [];
       const usedGroups = new Set<string>();
-      const sections = 1 + Math.floor(rand() * 3);
+      const sections = 1 + rng.int(3);
       for (let s = 0; s < sections; s++) {
-        const g = pick(groups);
+        const g = rng.pick(groups);
         if (usedGroups.has(g)) continue;
         usedGroups.add(g);
-        lines.push(`${s === 0 ? pick(["", "  "]) : ""}[${g}]`);
-        const count = Math.floor(rand() * 4);
+        lines.push(`${s === 0 ? rng.pick(["", "  "]) : ""}[${g}]`);
+        const count = rng.int(4);
         for (let k = 0; k < count; k++) {
-          if (rand() < 0.2) lines.push(pick(["# comment", "", "   ", "#x = y:z"]));
+          if (rng.chance(0.2)) lines.push(rng.pick(["# comment", "", "   ", "#x = y:z"]));
           lines.push(
-            `${pick(["", " ", "\t"])}name${k}${pick(["", "-x", ".y"])}${pick([" = ", "=", "  =  "])}${pick(modules)}${pick(attrs)}${pick(extrasList)}${pick(["", " "])}`,
+            `${rng.pick(["", " ", "\t"])}name${k}${rng.pick(["", "-x", ".y"])}${rng.pick([" = ", "=", "  =  "])}${rng.pick(modules)}${rng.pick(attrs)}${rng.pick(extrasList)}${rng.pick(["", " "])}`,
           );
         }
       }
-      texts.push(lines.join(pick(["\n", "\r\n"])) + pick(["", "\n"]));
+      texts.push(lines.join(rng.pick(["\n", "\r\n"])) + rng.pick(["", "\n"]));
     }
-    const res = spawnSync("python3", ["-c", PY_EP], {
-      input: JSON.stringify(texts),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    expect(res.status, res.stderr).toBe(0);
-    const py = JSON.parse(res.stdout) as [
-      string,
-      string,
-      string,
-      string,
-      string | null,
-      string[],
-    ][][];
+    const py = runStdlibPythonJson<[string, string, string, string, string | null, string[]][][]>(
+      PY_EP,
+      texts,
+    );
     texts.forEach((text, i) => {
       const ours = parseEntryPoints(text).map((e) => [
         e.group,

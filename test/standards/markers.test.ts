@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { SlimenvError } from "../../src/base/index.ts";
-import { isSlimenvError } from "../../src/base/index.ts";
 import type { MarkerEnvironment } from "../../src/standards/markers.ts";
 import { Marker } from "../../src/standards/markers.ts";
+import { thrown, thrownAtColumn } from "../helpers/errors.ts";
 
 /** The example environment of the PEP 508 table of marker variables. */
 const PEP508_ENV: MarkerEnvironment = {
@@ -25,16 +24,6 @@ const PY311: MarkerEnvironment = {
   python_full_version: "3.11.7",
   implementation_version: "3.11.7",
 };
-
-function errorOf(fn: () => unknown): SlimenvError {
-  try {
-    fn();
-  } catch (err) {
-    if (isSlimenvError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a SlimenvError, got none");
-}
 
 describe("Marker parsing and canonical text", () => {
   it.each([
@@ -158,11 +147,8 @@ describe("Marker errors", () => {
     ["os_name == 'a';", 15, "end of the marker"],
     ["() ", 2, "marker variable"],
   ])("%j fails at column %i", (text, column, words) => {
-    const err = errorOf(() => new Marker(text));
-    expect(err.code).toBe("INVALID_MARKER");
-    expect(err.message).toContain(`at column ${column}`);
+    const err = thrownAtColumn(() => new Marker(text), "INVALID_MARKER", text, column);
     expect(err.message).toContain(words);
-    expect(err.detail).toBe(`${text}\n${" ".repeat(column - 1)}^`);
   });
 });
 
@@ -225,33 +211,33 @@ describe("Marker evaluation", () => {
   });
 
   it("needs an environment", () => {
-    const err = errorOf(() => new Marker('os_name == "posix"').evaluate());
+    const err = thrown(() => new Marker('os_name == "posix"').evaluate());
     expect(err.code).toBe("MARKER_EVALUATION");
   });
 
   it("names a variable missing from the environment", () => {
-    const err = errorOf(() => new Marker('python_version >= "3"').evaluate({ os_name: "posix" }));
+    const err = thrown(() => new Marker('python_version >= "3"').evaluate({ os_name: "posix" }));
     expect(err.code).toBe("MARKER_EVALUATION");
     expect(err.message).toContain('"python_version"');
-    const sets = errorOf(() => new Marker('"a" in extras').evaluate(PEP508_ENV));
+    const sets = thrown(() => new Marker('"a" in extras').evaluate(PEP508_ENV));
     expect(sets.message).toContain('"extras"');
   });
 
   it("rejects ~= and === on values that are not versions", () => {
-    expect(errorOf(() => new Marker('os_name ~= "posix"').evaluate(PEP508_ENV)).code).toBe(
+    expect(thrown(() => new Marker('os_name ~= "posix"').evaluate(PEP508_ENV)).code).toBe(
       "MARKER_EVALUATION",
     );
-    expect(errorOf(() => new Marker('extra === "x"').evaluate(PEP508_ENV)).code).toBe(
+    expect(thrown(() => new Marker('extra === "x"').evaluate(PEP508_ENV)).code).toBe(
       "MARKER_EVALUATION",
     );
     // packaging evaluates every comparison, so the error shows even after a true "or".
     expect(
-      errorOf(() => new Marker('os_name == "posix" or os_name ~= "x"').evaluate(PEP508_ENV)).code,
+      thrown(() => new Marker('os_name == "posix" or os_name ~= "x"').evaluate(PEP508_ENV)).code,
     ).toBe("MARKER_EVALUATION");
   });
 
   it("rejects a set-valued variable on the left", () => {
-    const err = errorOf(() =>
+    const err = thrown(() =>
       new Marker('extras == "a"').evaluate({ ...PEP508_ENV, extras: ["a"] }),
     );
     expect(err.code).toBe("MARKER_EVALUATION");
@@ -261,6 +247,6 @@ describe("Marker evaluation", () => {
   it("refuses to write a value holding both quote characters", () => {
     const marker = new Marker("os_name == '\\x22\\x27'");
     expect(marker.evaluate({ ...PEP508_ENV, os_name: "\"'" })).toBe(true);
-    expect(errorOf(() => marker.toString()).code).toBe("INVALID_MARKER");
+    expect(thrown(() => marker.toString()).code).toBe("INVALID_MARKER");
   });
 });

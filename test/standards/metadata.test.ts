@@ -1,6 +1,4 @@
-import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { isSlimenvError } from "../../src/base/index.ts";
 import { parseEmailHeaders } from "../../src/standards/email-headers.ts";
 import type { CoreMetadata } from "../../src/standards/metadata.ts";
 import {
@@ -12,6 +10,13 @@ import {
   requiresPython,
 } from "../../src/standards/metadata.ts";
 import { licenseExpressionProblem } from "../../src/standards/metadata-values.ts";
+import { thrownCodeAndMessage } from "../helpers/errors.ts";
+import {
+  defaultPackagingPython,
+  runPythonJson,
+  runStdlibPythonJson,
+} from "../helpers/packaging.ts";
+import { Rng } from "../helpers/random.ts";
 
 const REQUESTS = `Metadata-Version: 2.1
 Name: requests
@@ -113,16 +118,6 @@ Description: Old Package
             code block
 Platform: UNKNOWN
 `;
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (isSlimenvError(err)) return `${err.code}: ${err.message}`;
-    throw err;
-  }
-  throw new Error("expected an error, got none");
-}
 
 function roundTrip(meta: CoreMetadata): void {
   const text = formatMetadata(meta);
@@ -298,10 +293,10 @@ describe("formatMetadata", () => {
   it("refuses values it cannot write back", () => {
     const m = emptyMetadata("2.1", "a", "1");
     m.summary = "two\nlines";
-    expect(codeOf(() => formatMetadata(m))).toMatch(/^INVALID_METADATA: .*Summary/);
+    expect(thrownCodeAndMessage(() => formatMetadata(m))).toMatch(/^INVALID_METADATA: .*Summary/);
     const n = emptyMetadata("2.1", "a", "1");
     n.unknownFields = [{ name: "Bad Name", value: "x" }];
-    expect(codeOf(() => formatMetadata(n))).toMatch(/^INVALID_METADATA: .*Bad Name/);
+    expect(thrownCodeAndMessage(() => formatMetadata(n))).toMatch(/^INVALID_METADATA: .*Bad Name/);
   });
 });
 
@@ -434,7 +429,7 @@ describe("parseMetadata: bad input", () => {
   ];
   for (const [what, text, message] of cases) {
     it(`rejects ${what}`, () => {
-      const got = codeOf(() => parseMetadata(text));
+      const got = thrownCodeAndMessage(() => parseMetadata(text));
       expect(got.startsWith("INVALID_METADATA: invalid METADATA at line ")).toBe(true);
       expect(got).toMatch(message);
     });
@@ -442,7 +437,9 @@ describe("parseMetadata: bad input", () => {
 
   it("rejects bytes that are not UTF-8", () => {
     const bytes = new Uint8Array([...new TextEncoder().encode(base), 0x53, 0x3a, 0x20, 0xff, 0x0a]);
-    expect(codeOf(() => parseMetadataBytes(bytes))).toMatch(/^INVALID_METADATA: .*UTF-8/);
+    expect(thrownCodeAndMessage(() => parseMetadataBytes(bytes))).toMatch(
+      /^INVALID_METADATA: .*UTF-8/,
+    );
     expect(
       parseMetadataBytes(new TextEncoder().encode(`${base}Summary: Ünïcode ✓\n`)).summary,
     ).toBe("Ünïcode ✓");
@@ -450,10 +447,10 @@ describe("parseMetadata: bad input", () => {
 
   it("names the bad Requires-Dist entry when parsing requirements", () => {
     const m = parseMetadata(`${base}Requires-Dist: good>=1\nRequires-Dist: bad>=>1\n`);
-    const err = codeOf(() => requiresDist(m));
+    const err = thrownCodeAndMessage(() => requiresDist(m));
     expect(err).toMatch(/^INVALID_METADATA: invalid METADATA: Requires-Dist "bad>=>1": /);
     const p = parseMetadata(`${base}Requires-Python: >=3.7,<<4\n`);
-    expect(codeOf(() => requiresPython(p))).toMatch(
+    expect(thrownCodeAndMessage(() => requiresPython(p))).toMatch(
       /^INVALID_METADATA: .*Requires-Python ">=3.7,<<4"/,
     );
   });
@@ -506,17 +503,6 @@ describe("licenseExpressionProblem", () => {
 
 // ---- differential check of the header layer against Python's email.parser (compat32) ----
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PY_EMAIL = `
 import json, sys
 from email.parser import Parser
@@ -534,8 +520,7 @@ json.dump(out, sys.stdout)
 
 describe("email header layer vs Python's email.parser", () => {
   it("splits 400 generated messages the same way", () => {
-    const rand = mulberry32(20240611);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+    const rng = new Rng(20240611);
     const names = [
       "Name",
       "Summary",
@@ -560,32 +545,24 @@ describe("email header layer vs Python's email.parser", () => {
     const texts: string[] = [];
     for (let n = 0; n < 400; n++) {
       const lines: string[] = [];
-      const count = 1 + Math.floor(rand() * 6);
+      const count = 1 + rng.int(6);
       for (let h = 0; h < count; h++) {
-        lines.push(`${pick(names)}:${pick(["", " ", "  ", "\t"])}${pick(words)}`);
-        const conts = Math.floor(rand() * 3);
+        lines.push(`${rng.pick(names)}:${rng.pick(["", " ", "  ", "\t"])}${rng.pick(words)}`);
+        const conts = rng.int(3);
         for (let c = 0; c < conts; c++) {
-          lines.push(`${pick([" ", "\t", "        ", "       |"])}${pick(words)}`);
+          lines.push(`${rng.pick([" ", "\t", "        ", "       |"])}${rng.pick(words)}`);
         }
       }
-      const eol = pick(["\n", "\r\n"]);
+      const eol = rng.pick(["\n", "\r\n"]);
       let text = lines.join(eol) + eol;
-      const bodyKind = rand();
-      if (bodyKind < 0.4) text += `${eol}body ${pick(words)}${eol}more${eol}`;
+      const bodyKind = rng.next();
+      if (bodyKind < 0.4) text += `${eol}body ${rng.pick(words)}${eol}more${eol}`;
       else if (bodyKind < 0.5) text += eol;
       texts.push(text);
     }
-    const res = spawnSync("python3", ["-c", PY_EMAIL], {
-      input: JSON.stringify(texts),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    expect(res.status, res.stderr).toBe(0);
-    const py = JSON.parse(res.stdout) as {
-      headers: [string, string][];
-      body: string;
-      defects: string[];
-    }[];
+    const py = runStdlibPythonJson<
+      { headers: [string, string][]; body: string; defects: string[] }[]
+    >(PY_EMAIL, texts);
     expect(py).toHaveLength(texts.length);
     texts.forEach((text, i) => {
       const want = py[i];
@@ -634,11 +611,9 @@ function squash(v: unknown): unknown {
 }
 
 describe("field values vs pypa/packaging", () => {
-  it("reads samples and 200 generated files as packaging.metadata does", async () => {
-    const { defaultPackagingPython, runPythonJson } = await import("../helpers/packaging.ts");
+  it("reads samples and 200 generated files as packaging.metadata does", () => {
     const pp = defaultPackagingPython();
-    const rand = mulberry32(99);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+    const rng = new Rng(99);
     const pool: [string, string[]][] = [
       ["Summary", ["A thing", "Folded\n  summary text"]],
       ["Home-page", ["https://example.org"]],
@@ -668,13 +643,13 @@ describe("field values vs pypa/packaging", () => {
     const texts = [REQUESTS, NUMPY, MODERN, OLD_PKG_INFO];
     for (let n = 0; n < 200; n++) {
       const lines = [
-        `Metadata-Version: ${pick(["2.1", "2.2", "2.3"])}`,
+        `Metadata-Version: ${rng.pick(["2.1", "2.2", "2.3"])}`,
         `Name: pkg-${n}`,
         `Version: 1.${n}`,
       ];
       const used = new Set<string>();
       for (let k = 0; k < 8; k++) {
-        const [field, values] = pick(pool);
+        const [field, values] = rng.pick(pool);
         const multi = [
           "Classifier",
           "Requires-Dist",
@@ -686,7 +661,7 @@ describe("field values vs pypa/packaging", () => {
           "Obsoletes-Dist",
         ].includes(field);
         if (!multi && used.has(field)) continue;
-        let value = pick(values);
+        let value = rng.pick(values);
         if (multi && used.has(`${field}=${value}`)) continue;
         used.add(field);
         used.add(`${field}=${value}`);
@@ -694,7 +669,7 @@ describe("field values vs pypa/packaging", () => {
         lines.push(`${field}: ${value}`);
       }
       let text = `${lines.join("\n")}\n`;
-      if (rand() < 0.5) text += `\n# Title ${n}\n\nSome *markdown*.\n`;
+      if (rng.chance(0.5)) text += `\n# Title ${n}\n\nSome *markdown*.\n`;
       texts.push(text);
     }
     const py = runPythonJson<

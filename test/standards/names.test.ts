@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { isSlimenvError } from "../../src/base/index.ts";
 import {
   assertValidName,
   canonicalizeName,
   isValidName,
   normalizeExtra,
 } from "../../src/standards/names.ts";
+import { thrown } from "../helpers/errors.ts";
 
 describe("canonicalizeName (PEP 503)", () => {
   it.each([
@@ -47,14 +47,9 @@ describe("isValidName / assertValidName", () => {
     "%j is invalid and throws INVALID_NAME",
     (name) => {
       expect(isValidName(name)).toBe(false);
-      let caught: unknown;
-      try {
-        assertValidName(name);
-      } catch (err) {
-        caught = err;
-      }
-      expect(isSlimenvError(caught, "INVALID_NAME")).toBe(true);
-      expect((caught as Error).message).toContain(JSON.stringify(name));
+      const err = thrown(() => assertValidName(name));
+      expect(err.code).toBe("INVALID_NAME");
+      expect(err.message).toContain(JSON.stringify(name));
     },
   );
 });

@@ -3,33 +3,12 @@
  * differential tests against pypa/packaging, plus hand-picked corner cases.
  */
 
+import { Rng } from "../helpers/random.ts";
+
 // --- seeded generation -------------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export class Gen {
-  readonly next: () => number;
-  constructor(seed: number) {
-    this.next = rng(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)] as T;
-  }
+/** Rng plus PEP 440 shaped pieces. */
+export class Gen extends Rng {
   randomCase(s: string): string {
     return Array.from(s, (c) => (this.chance(0.3) ? c.toUpperCase() : c)).join("");
   }

@@ -1,6 +1,5 @@
 import { parse as parseToml, TomlDate } from "smol-toml";
 import { describe, expect, it } from "vitest";
-import { SlimenvError } from "../../src/base/index.ts";
 import {
   isPylockFilename,
   type Pylock,
@@ -9,16 +8,7 @@ import {
   writePylock,
 } from "../../src/standards/pylock.ts";
 import { protectDatetimes } from "../../src/standards/toml-text.ts";
-
-function failure(fn: () => unknown): SlimenvError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SlimenvError) return err;
-    throw err;
-  }
-  throw new Error("expected an error");
-}
+import { thrown } from "../helpers/errors.ts";
 
 /** The example from the pylock.toml specification (packaging.python.org). */
 const SPEC_EXAMPLE = `lock-version = '1.0'
@@ -371,14 +361,14 @@ describe("writePylock", () => {
     const bad = richLock();
     const wheel = bad.packages[5]?.wheels?.[0];
     if (wheel) wheel.uploadTime = "2024-01-01T00:00:00Z\nx = 1";
-    const err = failure(() => writePylock(bad));
+    const err = thrown(() => writePylock(bad));
     expect(err.code).toBe("INVALID_PYLOCK");
     expect(err.message).toMatch(
       /packages\[5\] \(six\)\.wheels\[0\]\.upload-time: .* is not a UTC date-time/,
     );
     const unnormalized = richLock();
     (unnormalized.packages[5] as { name: string }).name = "Six";
-    const err2 = failure(() => writePylock(unnormalized));
+    const err2 = thrown(() => writePylock(unnormalized));
     expect(err2.message).toMatch(
       /^cannot write an invalid lock: .*packages\[0\] \(Six\)\.name: "Six" is not normalized/,
     );
@@ -619,21 +609,21 @@ describe("readPylock errors", () => {
     ["tool not a table", `${head}packages = []\ntool = 3\n`, "tool: must be a table, got a number"],
   ];
   it.each(cases)("%s", (_name, text, message) => {
-    const err = failure(() => readPylock(text));
+    const err = thrown(() => readPylock(text));
     expect(err.code).toBe("INVALID_PYLOCK");
     expect(err.message.startsWith(`pylock.toml: ${message}`)).toBe(true);
   });
 
   it("names the second package of several", () => {
     const text = `${head}[[packages]]\nname = "ok"\ndirectory = {path = "."}\n[[packages]]\nname = "bad"\nversion = "2"\n${wheel("bad-3-py3-none-any.whl")}\n`;
-    const err = failure(() => readPylock(text, { file: "locks/pylock.dev.toml" }));
+    const err = thrown(() => readPylock(text, { file: "locks/pylock.dev.toml" }));
     expect(err.message).toBe(
       "locks/pylock.dev.toml: packages[1] (bad).wheels[0]: wheel bad-3-py3-none-any.whl is version 3, not 2",
     );
   });
 
   it("reports TOML syntax errors with line and column, also on lines holding date-times", () => {
-    const err = failure(() =>
+    const err = thrown(() =>
       readPylock(`lock-version = "1.0"\ncreated-by = "t"\nx = 2025-01-01T00:00:00Z y\n`),
     );
     expect(err.code).toBe("INVALID_PYLOCK");
@@ -641,7 +631,7 @@ describe("readPylock errors", () => {
     const col = Number(/^pylock\.toml:3:(\d+)/.exec(err.message)?.[1]);
     expect(col).toBeLessThanOrEqual(27);
     expect(err.detail?.split("\n")[0]).toBe("x = 2025-01-01T00:00:00Z y");
-    const unclosed = failure(() => readPylock(`lock-version = "1.0\n`));
+    const unclosed = thrown(() => readPylock(`lock-version = "1.0\n`));
     expect(unclosed.message).toMatch(/^pylock\.toml:1:\d+: invalid TOML at line 1/);
   });
 
@@ -649,12 +639,12 @@ describe("readPylock errors", () => {
     const text = pkg(
       `name = "a"\n[[packages.wheels]]\nurl = "https://user:hunter2@h.example/b-1-py3-none-any.whl"\nhashes = {sha256 = "${H}"}`,
     );
-    const err = failure(() => readPylock(text));
+    const err = thrown(() => readPylock(text));
     expect(err.message).toContain("wheel b-1-py3-none-any.whl is for b, not a");
     const bad = pkg(
       `name = "a"\nmarker = "https://user:hunter2@h.example/"\ndirectory = {path = "."}`,
     );
-    const err2 = failure(() => readPylock(bad));
+    const err2 = thrown(() => readPylock(bad));
     expect(err2.message).toContain("packages[0] (a).marker");
     expect(err2.message).not.toContain("hunter2");
   });

@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isSlimenvError, SlimenvError } from "../../src/base/index.ts";
+import { isSlimenvError } from "../../src/base/index.ts";
 import { parsePyproject, resolveDependencyGroup } from "../../src/standards/pyproject.ts";
-
-function failure(fn: () => unknown): SlimenvError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SlimenvError) return err;
-    throw err;
-  }
-  throw new Error("expected an error");
-}
+import { thrown } from "../helpers/errors.ts";
 
 const texts = (reqs: { toString(): string }[]) => reqs.map((r) => r.toString());
 
@@ -111,7 +102,7 @@ base = ["six"]
 
   it("a missing group is an error listing the groups there are", () => {
     const doc = parsePyproject(`[dependency-groups]\ndev = []\nlint = ["ruff"]\n`);
-    const err = failure(() => resolveDependencyGroup(doc, "tests"));
+    const err = thrown(() => resolveDependencyGroup(doc, "tests"));
     expect(err.code).toBe("INVALID_PYPROJECT");
     expect(err.message).toBe('no dependency group named "tests"');
     expect(err.hint).toBe("groups are: dev, lint");
@@ -174,7 +165,7 @@ base = ["six"]
       /dependency-groups\.dev\[0\]\.include-group: must be a string, got a number$/,
     ],
   ])("rejects %s", (_name, text, pattern) => {
-    const err = failure(() => parsePyproject(text));
+    const err = thrown(() => parsePyproject(text));
     expect(err.code).toBe("INVALID_PYPROJECT");
     expect(err.message).toMatch(/^pyproject\.toml: /);
     expect(err.message).toMatch(pattern);
@@ -183,7 +174,7 @@ base = ["six"]
 
 describe("parsePyproject errors", () => {
   it("reports TOML syntax errors with line and column", () => {
-    const err = failure(() =>
+    const err = thrown(() =>
       parsePyproject(`[project]\nname = "x"\ndependencies = ["a",\n  "b" "c"]\n`, {
         file: "app/pyproject.toml",
       }),
@@ -193,7 +184,7 @@ describe("parsePyproject errors", () => {
       /^app\/pyproject\.toml:4:\d+: invalid TOML at line 4, column \d+: /,
     );
     expect(err.detail?.split("\n")[0]).toBe('  "b" "c"]');
-    const dup = failure(() => parsePyproject(`[project]\nname = "a"\nname = "b"\n`));
+    const dup = thrown(() => parsePyproject(`[project]\nname = "a"\nname = "b"\n`));
     expect(dup.message).toMatch(/^pyproject\.toml:3:\d+: invalid TOML at line 3/);
   });
 
@@ -248,13 +239,13 @@ describe("parsePyproject errors", () => {
       "build-system.requires: must be an array, got a string",
     ],
   ])("%s", (_name, text, message) => {
-    const err = failure(() => parsePyproject(text));
+    const err = thrown(() => parsePyproject(text));
     expect(err.code).toBe("INVALID_PYPROJECT");
     expect(err.message).toBe(`pyproject.toml: ${message}`);
   });
 
   it("wraps an invalid requirement with its key path and cause", () => {
-    const err = failure(() =>
+    const err = thrown(() =>
       parsePyproject(`[project]\nname = "x"\ndependencies = ["ok", "fine>=1", "bad[extra"]\n`),
     );
     expect(err.message).toMatch(
@@ -264,7 +255,7 @@ describe("parsePyproject errors", () => {
   });
 
   it("wraps an invalid requires-python", () => {
-    const err = failure(() => parsePyproject(`[project]\nname = "x"\nrequires-python = ">=3.x"\n`));
+    const err = thrown(() => parsePyproject(`[project]\nname = "x"\nrequires-python = ">=3.x"\n`));
     expect(err.message).toMatch(
       /^pyproject\.toml: project\.requires-python: invalid specifier ">=3\.x": /,
     );

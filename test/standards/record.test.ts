@@ -1,7 +1,5 @@
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { isSlimenvError } from "../../src/base/index.ts";
 import type { RecordEntry } from "../../src/standards/record.ts";
 import {
   decodeRecordDigest,
@@ -14,6 +12,9 @@ import {
   verifyRecordHash,
 } from "../../src/standards/record.ts";
 import { parseCsv } from "../../src/standards/record-csv.ts";
+import { thrownCodeAndMessage } from "../helpers/errors.ts";
+import { runStdlibPythonJson } from "../helpers/packaging.ts";
+import { Rng } from "../helpers/random.ts";
 
 const D1 = "iFlOnL32lIa-RKk-MDihcbJ37wxmRbE4xk6eVYVTTeU";
 const D2 = "lCadt4mcU-B67O1gkQVh7-vsKgLpx6ny1le34Jz6UVo";
@@ -26,16 +27,6 @@ black-23.1.0.dist-info/METADATA,sha256=UN40nGoVVTSpvLrTBwNsXgZdZIwoKFSrrDDHP6B7-
 black-23.1.0.dist-info/WHEEL,sha256=zuuue4knoyJ-UwPPXg8fezS7VCrXJQrAP7zeNuwvFQg,4
 black-23.1.0.dist-info/RECORD,,
 `;
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (isSlimenvError(err)) return `${err.code}: ${err.message}`;
-    throw err;
-  }
-  throw new Error("expected an error, got none");
-}
 
 describe("parseRecord", () => {
   it("reads a wheel RECORD with quoted paths", () => {
@@ -80,7 +71,7 @@ only-size.txt,,12
     expect(entries[5]).toEqual({ path: "only-size.txt", size: 12 });
     expect(formatRecord(entries)).toBe(text);
     // The same file is not a valid wheel RECORD.
-    expect(codeOf(() => parseRecord(text))).toMatch(
+    expect(thrownCodeAndMessage(() => parseRecord(text))).toMatch(
       /line 1: "\/usr\/bin\/black": a wheel's RECORD paths must be relative/,
     );
   });
@@ -149,7 +140,7 @@ only-size.txt,,12
   ];
   for (const [what, text, message] of bad) {
     it(`rejects ${what}`, () => {
-      const got = codeOf(() => parseRecord(text));
+      const got = thrownCodeAndMessage(() => parseRecord(text));
       expect(got.startsWith("INVALID_RECORD: invalid RECORD at line ")).toBe(true);
       expect(got).toMatch(message);
     });
@@ -157,7 +148,7 @@ only-size.txt,,12
 
   it("counts lines inside multi-line quoted fields when reporting errors", () => {
     const text = `"a\nb\nc.txt",sha256=${D1},1\nd.py,sha256=${D1},x\n`;
-    expect(codeOf(() => parseRecord(text))).toMatch(/line 4: size of "d.py"/);
+    expect(thrownCodeAndMessage(() => parseRecord(text))).toMatch(/line 4: size of "d.py"/);
   });
 });
 
@@ -180,7 +171,9 @@ describe("hash helpers", () => {
       const x = recordHash(bytes, alg);
       expect(parseRecordHash(formatRecordHash(x))).toEqual(x);
     }
-    expect(codeOf(() => recordHash(bytes, "crc32"))).toMatch(/^INVALID_RECORD: .*crc32/);
+    expect(thrownCodeAndMessage(() => recordHash(bytes, "crc32"))).toMatch(
+      /^INVALID_RECORD: .*crc32/,
+    );
   });
 
   it("encodes and decodes digests of every length", () => {
@@ -194,7 +187,7 @@ describe("hash helpers", () => {
     const big = new Uint8Array([1, 2, 3, 4, 5]);
     expect(encodeRecordDigest(big.subarray(1, 3))).toBe(encodeRecordDigest(new Uint8Array([2, 3])));
     for (const bad of ["", "abc=", "ab+c", "a", "ab c"]) {
-      expect(codeOf(() => decodeRecordDigest(bad))).toMatch(/^INVALID_RECORD: /);
+      expect(thrownCodeAndMessage(() => decodeRecordDigest(bad))).toMatch(/^INVALID_RECORD: /);
     }
   });
 });
@@ -215,27 +208,24 @@ describe("formatRecord", () => {
   });
 
   it("refuses entries it could not read back", () => {
-    expect(codeOf(() => formatRecord([{ path: "" }]))).toMatch(/^INVALID_RECORD: .*empty path/);
-    expect(codeOf(() => formatRecord([{ path: "a", size: -1 }]))).toMatch(/size of "a" is -1/);
-    expect(codeOf(() => formatRecord([{ path: "a", size: 1.5 }]))).toMatch(/size of "a" is 1.5/);
+    expect(thrownCodeAndMessage(() => formatRecord([{ path: "" }]))).toMatch(
+      /^INVALID_RECORD: .*empty path/,
+    );
+    expect(thrownCodeAndMessage(() => formatRecord([{ path: "a", size: -1 }]))).toMatch(
+      /size of "a" is -1/,
+    );
+    expect(thrownCodeAndMessage(() => formatRecord([{ path: "a", size: 1.5 }]))).toMatch(
+      /size of "a" is 1.5/,
+    );
     expect(
-      codeOf(() => formatRecord([{ path: "a", hash: { algorithm: "sha256", digest: "bad=" } }])),
+      thrownCodeAndMessage(() =>
+        formatRecord([{ path: "a", hash: { algorithm: "sha256", digest: "bad=" } }]),
+      ),
     ).toMatch(/hash of "a"/);
   });
 });
 
 // ---- differential check against Python's csv module ----
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PY_CSV = `
 import csv, io, json, sys
@@ -251,8 +241,7 @@ json.dump({"read": read, "written": written}, sys.stdout)
 
 describe("RECORD CSV vs Python's csv module", () => {
   it("reads and writes 500 generated RECORDs like csv.reader / csv.writer", () => {
-    const rand = mulberry32(424242);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+    const rng = new Rng(424242);
     const pieces = [
       "a",
       "pkg/",
@@ -271,15 +260,15 @@ describe("RECORD CSV vs Python's csv module", () => {
     const rows: string[][][] = [];
     for (let n = 0; n < 500; n++) {
       const rs: string[][] = [];
-      const count = 1 + Math.floor(rand() * 5);
+      const count = 1 + rng.int(5);
       for (let r = 0; r < count; r++) {
         let path = "p";
-        const len = Math.floor(rand() * 6);
-        for (let k = 0; k < len; k++) path += pick(pieces);
+        const len = rng.int(6);
+        for (let k = 0; k < len; k++) path += rng.pick(pieces);
         rs.push([
           path,
-          pick(["", `sha256=${D1}`, `sha512=${"A".repeat(86)}`]),
-          pick(["", "0", "17"]),
+          rng.pick(["", `sha256=${D1}`, `sha512=${"A".repeat(86)}`]),
+          rng.pick(["", "0", "17"]),
         ]);
       }
       rows.push(rs);
@@ -293,13 +282,10 @@ describe("RECORD CSV vs Python's csv module", () => {
       }),
     );
     const ours = entries.map((es) => formatRecord(es));
-    const res = spawnSync("python3", ["-c", PY_CSV], {
-      input: JSON.stringify({ texts: ours, rows }),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
+    const py = runStdlibPythonJson<{ read: string[][][]; written: string[] }>(PY_CSV, {
+      texts: ours,
+      rows,
     });
-    expect(res.status, res.stderr).toBe(0);
-    const py = JSON.parse(res.stdout) as { read: string[][][]; written: string[] };
     ours.forEach((text, i) => {
       // Python writes what we write...
       expect(text, JSON.stringify(rows[i])).toBe(py.written[i]);

@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { SlimenvError } from "../../src/base/index.ts";
-import { isSlimenvError } from "../../src/base/index.ts";
 import { Requirement } from "../../src/standards/requirement.ts";
-
-function errorOf(fn: () => unknown): SlimenvError {
-  try {
-    fn();
-  } catch (err) {
-    if (isSlimenvError(err)) return err;
-    throw err;
-  }
-  throw new Error("expected a SlimenvError, got none");
-}
+import { thrown, thrownAtColumn } from "../helpers/errors.ts";
 
 interface Expect {
   name: string;
@@ -218,20 +207,17 @@ describe("Requirement errors", () => {
     ["foo @ http://x os_name=='a'", 16, "after the URL"],
     ["foo @ http://x ;", 17, "marker variable"],
   ])("%j fails at column %i", (text, column, words) => {
-    const err = errorOf(() => new Requirement(text));
-    expect(err.code).toBe("INVALID_REQUIREMENT");
-    expect(err.message).toContain(`at column ${column}`);
+    const err = thrownAtColumn(() => new Requirement(text), "INVALID_REQUIREMENT", text, column);
     expect(err.message).toContain(words);
-    expect(err.detail).toBe(`${text}\n${" ".repeat(column - 1)}^`);
   });
 
   it("says a URL needs a space before ';'", () => {
-    const err = errorOf(() => new Requirement("foo @ http://x; os_name=='a'"));
+    const err = thrown(() => new Requirement("foo @ http://x; os_name=='a'"));
     expect(err.hint).toContain("space before ';'");
   });
 
   it("reports a bad specifier inside an === token", () => {
-    const err = errorOf(() => new Requirement("foo===1.0,foo"));
+    const err = thrown(() => new Requirement("foo===1.0,foo"));
     expect(err.code).toBe("INVALID_REQUIREMENT");
     expect(err.message).toContain("at column 4");
   });

@@ -11,6 +11,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { SlimenvError } from "../../src/base/index.ts";
 import { parseRequirementsTxt } from "../../src/standards/requirements-txt.ts";
+import { Rng } from "../helpers/random.ts";
 
 interface Case {
   files: Record<string, string>;
@@ -117,18 +118,6 @@ function python(): string | undefined {
   return probe.status === 0 ? exe : undefined;
 }
 
-/** mulberry32: small seeded PRNG so a failing case reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const HANDWRITTEN: Case[] = [
   { files: { "requirements.txt": "a\nb==1.0\n" }, env: {} },
   {
@@ -228,17 +217,16 @@ const POOL = [
 ];
 
 function generated(count: number, seed: number): Case[] {
-  const rand = prng(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
+  const rng = new Rng(seed);
   const file = (n: number) =>
-    Array.from({ length: n }, () => pick(POOL).replaceAll(/-[rc] \S+/g, "")).join("\n");
+    Array.from({ length: n }, () => rng.pick(POOL).replaceAll(/-[rc] \S+/g, "")).join("\n");
   const out: Case[] = [];
   for (let i = 0; i < count; i++) {
-    const lines = Array.from({ length: 3 + Math.floor(rand() * 10) }, () => pick(POOL));
-    const eol = rand() < 0.2 ? "\r\n" : "\n";
+    const lines = Array.from({ length: 3 + rng.int(10) }, () => rng.pick(POOL));
+    const eol = rng.chance(0.2) ? "\r\n" : "\n";
     out.push({
       files: {
-        "requirements.txt": lines.join(eol) + (rand() < 0.5 ? eol : ""),
+        "requirements.txt": lines.join(eol) + (rng.chance(0.5) ? eol : ""),
         "inc.txt": file(3),
         "cons.txt": file(2),
       },

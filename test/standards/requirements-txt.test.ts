@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: requirements files use ${VAR} in plain strings
 import { describe, expect, it } from "vitest";
-import { isSlimenvError, SlimenvError } from "../../src/base/index.ts";
+import { isSlimenvError } from "../../src/base/index.ts";
 import {
   type ParseRequirementsTxtOptions,
   parseRequirementsTxt,
@@ -14,6 +14,7 @@ import {
   shellSplit,
   splitPhysicalLines,
 } from "../../src/standards/requirements-txt-lines.ts";
+import { thrown } from "../helpers/errors.ts";
 
 /** An in-memory file system: readFile throws for a missing file, as the contract says. */
 function fsFrom(files: Record<string, string>): (path: string) => string {
@@ -34,16 +35,6 @@ function parse(
 
 function parseOne(text: string, extra: Partial<ParseRequirementsTxtOptions> = {}) {
   return parse({ "requirements.txt": text }, "requirements.txt", extra);
-}
-
-function failure(fn: () => unknown): SlimenvError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SlimenvError) return err;
-    throw err;
-  }
-  throw new Error("expected an error");
 }
 
 describe("line layer", () => {
@@ -244,12 +235,12 @@ describe("parseRequirementsTxt", () => {
       "sub/b.txt": "b\n-r ../c.txt\n",
       "c.txt": "# comment\n-r requirements.txt\n",
     };
-    const err = failure(() => parse(files));
+    const err = thrown(() => parse(files));
     expect(err.code).toBe("INVALID_REQUIREMENTS_FILE");
     expect(err.message).toBe(
       "c.txt:2: include cycle: requirements.txt -> sub/b.txt -> c.txt -> requirements.txt",
     );
-    const self = failure(() => parseOne("x\n-r ./requirements.txt\n"));
+    const self = thrown(() => parseOne("x\n-r ./requirements.txt\n"));
     expect(self.message).toBe(
       "requirements.txt:2: include cycle: requirements.txt -> requirements.txt",
     );
@@ -266,12 +257,12 @@ describe("parseRequirementsTxt", () => {
   });
 
   it("names the including line when a nested file is missing", () => {
-    const err = failure(() => parse({ "requirements.txt": "ok\n\n-r missing.txt\n" }));
+    const err = thrown(() => parse({ "requirements.txt": "ok\n\n-r missing.txt\n" }));
     expect(err.code).toBe("IO_ERROR");
     expect(err.message).toMatch(
       /^requirements\.txt:3: cannot read included file missing\.txt: ENOENT/,
     );
-    const top = failure(() => parse({}, "nope.txt"));
+    const top = thrown(() => parse({}, "nope.txt"));
     expect(top.code).toBe("IO_ERROR");
     expect(top.message).toContain("nope.txt");
   });
@@ -419,7 +410,7 @@ describe("parseRequirementsTxt errors", () => {
     ],
   ];
   it.each(cases)("%s", (_name, text, pattern) => {
-    const err = failure(() => parseOne(text));
+    const err = thrown(() => parseOne(text));
     expect(err.code).toBe("INVALID_REQUIREMENTS_FILE");
     expect(err.message).toMatch(pattern);
   });
@@ -429,7 +420,7 @@ describe("parseRequirementsTxt errors", () => {
       "requirements.txt": "-r sub/more.txt\n",
       "sub/more.txt": "ok\n\nfoo >= 1.0 ; bad_marker\n",
     };
-    const err = failure(() => parse(files));
+    const err = thrown(() => parse(files));
     expect(err.code).toBe("INVALID_REQUIREMENTS_FILE");
     expect(err.message).toMatch(
       /^sub\/more\.txt:3: invalid requirement "foo >= 1\.0 ; bad_marker": .*at column 14/,
@@ -439,23 +430,23 @@ describe("parseRequirementsTxt errors", () => {
   });
 
   it("a requirement joined from continuation lines reports its first line", () => {
-    const err = failure(() => parseOne("a\n\nfoo[bar \\\n  ==1\n"));
+    const err = thrown(() => parseOne("a\n\nfoo[bar \\\n  ==1\n"));
     expect(err.message).toMatch(/^requirements\.txt:3: invalid requirement/);
   });
 
   it("never shows credentials in messages", () => {
     const text = "bad @@ https://alice:hunter2@private.example/simple/x.whl\n";
-    const err = failure(() => parseOne(text));
+    const err = thrown(() => parseOne(text));
     expect(err.message).toContain("requirements.txt:1:");
     expect(err.message).not.toContain("hunter2");
     expect(err.detail ?? "").not.toContain("hunter2");
     expect(JSON.stringify(err.toJSON())).not.toContain("hunter2");
-    const viaEnv = failure(() =>
+    const viaEnv = thrown(() =>
       parseOne("-i https://bob:${TOKEN}@h/simple --bogus\n", { env: { TOKEN: "xyzzy-secret" } }),
     );
     expect(viaEnv.message).toMatch(/^requirements\.txt:1: unknown option --bogus$/);
     expect(JSON.stringify(viaEnv.toJSON())).not.toContain("xyzzy-secret");
-    const nested = failure(() =>
+    const nested = thrown(() =>
       parse({ "requirements.txt": "-r https://carol:pw123@h.example/r.txt\n" }),
     );
     expect(nested.code).toBe("IO_ERROR");

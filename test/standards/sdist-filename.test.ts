@@ -1,22 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { SlimenvError } from "../../src/base/index.ts";
 import { parseSdistFilename, tryParseSdistFilename } from "../../src/standards/sdist-filename.ts";
 import { Version } from "../../src/standards/version.ts";
+import { thrown } from "../helpers/errors.ts";
 import {
   defaultPackagingPython,
   type PackagingPython,
   runPythonJson,
 } from "../helpers/packaging.ts";
-
-function thrown(fn: () => unknown): SlimenvError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SlimenvError);
-    return err as SlimenvError;
-  }
-  throw new Error("expected an error, got none");
-}
 
 describe("parseSdistFilename", () => {
   it.each([

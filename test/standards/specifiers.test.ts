@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isSlimenvError, type SlimenvError } from "../../src/base/index.ts";
 import { Specifier, SpecifierSet } from "../../src/standards/specifiers.ts";
 import { Version } from "../../src/standards/version.ts";
+import { thrown } from "../helpers/errors.ts";
 
 const set = (s: string, prereleases?: boolean) =>
   new SpecifierSet(s, prereleases === undefined ? {} : { prereleases });
@@ -302,29 +302,19 @@ describe("invalid specifiers", () => {
     const makers: (() => unknown)[] = [() => new Specifier(input)];
     if (input.trim() !== "") makers.push(() => new SpecifierSet(`>=0.1, ${input}`));
     for (const make of makers) {
-      let err: unknown;
-      try {
-        make();
-      } catch (e) {
-        err = e;
-      }
-      expect(isSlimenvError(err, "INVALID_SPECIFIER"), String(err)).toBe(true);
-      expect((err as SlimenvError).message).toMatch(reason);
-      expect((err as SlimenvError).message).toMatch(/at column \d+$/);
+      const err = thrown(make);
+      expect(err.code).toBe("INVALID_SPECIFIER");
+      expect(err.message).toMatch(reason);
+      expect(err.message).toMatch(/at column \d+$/);
     }
   });
 
   it("reports the column inside the whole set", () => {
-    let err: SlimenvError | undefined;
-    try {
-      new SpecifierSet(">=1.0, <2.0.*");
-    } catch (e) {
-      err = e as SlimenvError;
-    }
-    expect(err?.message).toBe(
+    const err = thrown(() => new SpecifierSet(">=1.0, <2.0.*"));
+    expect(err.message).toBe(
       'Invalid specifier " <2.0.*" in ">=1.0, <2.0.*": a prefix match (.*) is only allowed with == and != at column 12',
     );
-    expect(err?.detail).toBe(">=1.0, <2.0.*\n           ^");
+    expect(err.detail).toBe(">=1.0, <2.0.*\n           ^");
     expect(() => new SpecifierSet(42 as unknown as string)).toThrow(/expected a string/);
     expect(() => new Specifier(undefined as unknown as string)).toThrow(/expected a string/);
   });

@@ -22,6 +22,7 @@ import {
   type PackagingPython,
   runPythonJson,
 } from "../helpers/packaging.ts";
+import { Rng } from "../helpers/random.ts";
 
 const ORACLE = `
 import json, sys, types
@@ -109,20 +110,7 @@ cases = json.load(sys.stdin)
 json.dump([run(c) for c in cases], sys.stdout)
 `;
 
-/** mulberry32: a small seeded PRNG so generated cases reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = prng(0x5eed);
-const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
+const rng = new Rng(0x5eed);
 const strs = (tags: Tag[]) => tags.map(String);
 
 interface Case {
@@ -184,8 +172,8 @@ const MUSLS: ([number, number] | null)[] = [null, [1, 0], [1, 1], [1, 2], [1, 5]
 for (const arch of LINUX_ARCHES) {
   for (const glibc of GLIBCS) {
     for (const is32bit of [false, true]) {
-      const musl = pick(MUSLS);
-      const armhf = rand() < 0.8;
+      const musl = rng.pick(MUSLS);
+      const armhf = rng.chance(0.8);
       add({ kind: "linux", arch, glibc, musl, is32bit, armhf }, () =>
         linuxPlatforms(
           arch,
@@ -252,32 +240,37 @@ const PLATFORM_POOL = [
   "any",
 ];
 const randomPlatforms = () => {
-  const n = 1 + Math.floor(rand() * 4);
-  return Array.from({ length: n }, () => pick(PLATFORM_POOL));
+  const n = 1 + rng.int(4);
+  return Array.from({ length: n }, () => rng.pick(PLATFORM_POOL));
 };
 for (let i = 0; i < 300; i++) {
-  const version: number[] = rand() < 0.1 ? [pick([2, 3])] : pick(PY_VERSIONS);
+  const version: number[] = rng.chance(0.1) ? [rng.pick([2, 3])] : rng.pick(PY_VERSIONS);
   const full: [number, number] = [version[0] ?? 3, version[1] ?? 0];
   const platforms = randomPlatforms();
   const base =
     version.length === 2
       ? cpythonAbis(full, {
-          debug: rand() < 0.2,
-          freeThreaded: rand() < 0.3,
-          pymalloc: rand() < 0.8,
+          debug: rng.chance(0.2),
+          freeThreaded: rng.chance(0.3),
+          pymalloc: rng.chance(0.8),
         })
       : [];
   const abis = [...base];
-  if (rand() < 0.3) abis.push(pick(["abi3", "none", "abi3t", "abi3", "cp39"]));
-  if (rand() < 0.1) abis.splice(0, abis.length);
+  if (rng.chance(0.3)) abis.push(rng.pick(["abi3", "none", "abi3t", "abi3", "cp39"]));
+  if (rng.chance(0.1)) abis.splice(0, abis.length);
   add({ kind: "cpython", version, abis, platforms }, () =>
     strs(cpythonTags(version, abis, platforms)),
   );
-  const interpreter = pick([null, `cp${version.join("")}`, "pp3", "graalpy311"]);
+  const interpreter = rng.pick([null, `cp${version.join("")}`, "pp3", "graalpy311"]);
   add({ kind: "compatible", version, interpreter, platforms }, () =>
     strs(compatibleTags(version, interpreter ?? undefined, platforms)),
   );
-  const genericAbis = pick([[], ["pypy310_pp73"], ["graalpy_311_native", "none"], ["none", "x"]]);
+  const genericAbis = rng.pick([
+    [],
+    ["pypy310_pp73"],
+    ["graalpy_311_native", "none"],
+    ["none", "x"],
+  ]);
   add({ kind: "generic", interpreter: "pp310", abis: genericAbis, platforms }, () =>
     strs(genericTags("pp310", genericAbis, platforms)),
   );
@@ -346,9 +339,8 @@ const TAG_SAMPLES = [
 ];
 const parseCases = [...TAG_SAMPLES];
 for (let i = 0; i < 300; i++) {
-  const comp = () =>
-    Array.from({ length: 1 + Math.floor(rand() * 3) }, () => pick(TAG_PARTS)).join(".");
-  const n = pick([2, 3, 3, 3, 3, 4]);
+  const comp = () => Array.from({ length: 1 + rng.int(3) }, () => rng.pick(TAG_PARTS)).join(".");
+  const n = rng.pick([2, 3, 3, 3, 3, 4]);
   parseCases.push(Array.from({ length: n }, comp).join("-"));
 }
 for (const tag of parseCases) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ErrorCode, SlimenvError } from "../../src/base/index.ts";
+import type { ErrorCode, SlimenvError } from "../../src/base/index.ts";
 import {
   compatibleTags,
   cpythonAbis,
@@ -23,16 +23,7 @@ import {
   type TagTarget,
   windowsPlatforms,
 } from "../../src/standards/tags.ts";
-
-function thrown(fn: () => unknown): SlimenvError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SlimenvError);
-    return err as SlimenvError;
-  }
-  throw new Error("expected an error, got none");
-}
+import { thrown } from "../helpers/errors.ts";
 
 function expectCode(fn: () => unknown, code: ErrorCode): SlimenvError {
   const err = thrown(fn);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isSlimenvError, SlimenvError } from "../../src/base/index.ts";
+import { SlimenvError } from "../../src/base/index.ts";
 import {
   compareVersions,
   parseVersion,
@@ -7,6 +7,7 @@ import {
   Version,
   versionParts,
 } from "../../src/standards/version.ts";
+import { thrown } from "../helpers/errors.ts";
 
 const v = (s: string) => new Version(s);
 
@@ -267,28 +268,16 @@ describe("invalid versions", () => {
     "1.0\u200b",
     "\ufeff1.0",
   ])("%j is rejected with INVALID_VERSION", (input) => {
-    let err: unknown;
-    try {
-      new Version(input);
-    } catch (e) {
-      err = e;
-    }
-    expect(isSlimenvError(err, "INVALID_VERSION"), String(err)).toBe(true);
-    expect((err as SlimenvError).message).toMatch(/^Invalid version .*: .* at column \d+$/);
-    expect((err as SlimenvError).message).not.toContain("\n");
+    const err = thrown(() => new Version(input));
+    expect(err.code).toBe("INVALID_VERSION");
+    expect(err.message).toMatch(/^Invalid version .*: .* at column \d+$/);
+    expect(err.message).not.toContain("\n");
     expect(() => parseVersion(input)).toThrow(SlimenvError);
     expect(tryParseVersion(input)).toBeUndefined();
   });
 
   it("points at the column where the version stops making sense", () => {
-    const err = (() => {
-      try {
-        new Version("1.0.post1x");
-      } catch (e) {
-        return e as SlimenvError;
-      }
-      throw new Error("no error");
-    })();
+    const err = thrown(() => new Version("1.0.post1x"));
     expect(err.message).toBe('Invalid version "1.0.post1x": unexpected "x" at column 10');
     expect(err.detail).toBe("1.0.post1x\n         ^");
     expect(() => new Version("  ")).toThrow(/the version is empty/);

@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { isSlimenvError } from "../../src/base/index.ts";
 import type { WheelFile } from "../../src/standards/wheel-file.ts";
 import {
   checkWheelVersion,
   formatWheelFile,
   parseWheelFile,
 } from "../../src/standards/wheel-file.ts";
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (isSlimenvError(err)) return `${err.code}: ${err.message}`;
-    throw err;
-  }
-  throw new Error("expected an error, got none");
-}
+import { thrownCodeAndMessage } from "../helpers/errors.ts";
 
 // What bdist_wheel writes (with the trailing blank line of Python's email generator).
 const PURE =
@@ -105,7 +95,7 @@ describe("parseWheelFile", () => {
   ];
   for (const [what, text, message] of bad) {
     it(`rejects ${what}`, () => {
-      const got = codeOf(() => parseWheelFile(text));
+      const got = thrownCodeAndMessage(() => parseWheelFile(text));
       expect(got.startsWith("INVALID_WHEEL_FILE: invalid WHEEL at line ")).toBe(true);
       expect(got).toMatch(message);
     });
@@ -118,16 +108,16 @@ describe("checkWheelVersion", () => {
     expect(checkWheelVersion("0.9")).toEqual({ major: 0, minor: 9, newer: false });
     expect(checkWheelVersion("1.1")).toEqual({ major: 1, minor: 1, newer: true });
     expect(checkWheelVersion("1.10")).toEqual({ major: 1, minor: 10, newer: true });
-    expect(codeOf(() => checkWheelVersion("2.0"))).toMatch(
+    expect(thrownCodeAndMessage(() => checkWheelVersion("2.0"))).toMatch(
       /^INVALID_WHEEL_FILE: Wheel-Version 2.0 is not supported/,
     );
-    expect(codeOf(() => checkWheelVersion("10.0"))).toMatch(
+    expect(thrownCodeAndMessage(() => checkWheelVersion("10.0"))).toMatch(
       /^INVALID_WHEEL_FILE: Wheel-Version 10.0/,
     );
-    expect(codeOf(() => checkWheelVersion("1"))).toMatch(
+    expect(thrownCodeAndMessage(() => checkWheelVersion("1"))).toMatch(
       /^INVALID_WHEEL_FILE: .*"1" is not of the form X.Y/,
     );
-    expect(codeOf(() => checkWheelVersion("1.0.0"))).toMatch(/not of the form X.Y/);
+    expect(thrownCodeAndMessage(() => checkWheelVersion("1.0.0"))).toMatch(/not of the form X.Y/);
   });
 });
 
@@ -139,15 +129,19 @@ describe("formatWheelFile", () => {
       tags: ["py3-none-any"],
       unknownFields: [],
     };
-    expect(codeOf(() => formatWheelFile({ ...w, wheelVersion: "x" }))).toMatch(
+    expect(thrownCodeAndMessage(() => formatWheelFile({ ...w, wheelVersion: "x" }))).toMatch(
       /^INVALID_WHEEL_FILE: cannot write WHEEL: Wheel-Version "x"/,
     );
-    expect(codeOf(() => formatWheelFile({ ...w, tags: ["py3"] }))).toMatch(/Tag "py3"/);
-    expect(codeOf(() => formatWheelFile({ ...w, generator: "a\nb" }))).toMatch(
+    expect(thrownCodeAndMessage(() => formatWheelFile({ ...w, tags: ["py3"] }))).toMatch(
+      /Tag "py3"/,
+    );
+    expect(thrownCodeAndMessage(() => formatWheelFile({ ...w, generator: "a\nb" }))).toMatch(
       /Generator has a line break/,
     );
     expect(
-      codeOf(() => formatWheelFile({ ...w, unknownFields: [{ name: "Tag", value: "x" }] })),
+      thrownCodeAndMessage(() =>
+        formatWheelFile({ ...w, unknownFields: [{ name: "Tag", value: "x" }] }),
+      ),
     ).toMatch(/"Tag" is not a valid extra field name/);
   });
 });

@@ -9,21 +9,13 @@ import {
   parseWheelFilename,
   tryParseWheelFilename,
 } from "../../src/standards/wheel-filename.ts";
+import { thrown } from "../helpers/errors.ts";
 import {
   defaultPackagingPython,
   type PackagingPython,
   runPythonJson,
 } from "../helpers/packaging.ts";
-
-function thrown(fn: () => unknown): SlimenvError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SlimenvError);
-    return err as SlimenvError;
-  }
-  throw new Error("expected an error, got none");
-}
+import { Rng } from "../helpers/random.ts";
 
 const simple = (filename: string, validateOrder = false) => {
   const w = parseWheelFilename(filename, { validateOrder });
@@ -186,17 +178,6 @@ for name, order in json.load(sys.stdin):
 json.dump(out, sys.stdout)
 `;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const NAMES = [
   "foo",
   "Foo_Bar",
@@ -258,24 +239,23 @@ const TAGS = [
 ];
 
 function generateFilenames(count: number): string[] {
-  const rand = prng(20240601);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
+  const rng = new Rng(20240601);
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
-    const build = pick(BUILDS);
+    const build = rng.pick(BUILDS);
     let filename = [
-      pick(NAMES),
-      pick(VERSIONS),
+      rng.pick(NAMES),
+      rng.pick(VERSIONS),
       ...(build === undefined ? [] : [build]),
-      pick(TAGS),
+      rng.pick(TAGS),
     ].join("-");
-    filename += rand() < 0.92 ? ".whl" : pick([".zip", ".WHL", "", ".whl.whl"]);
-    if (rand() < 0.25) {
+    filename += rng.chance(0.92) ? ".whl" : rng.pick([".zip", ".WHL", "", ".whl.whl"]);
+    if (rng.chance(0.25)) {
       // Mutate: insert, delete or replace one character.
       const chars = "-._ aZ9+!";
-      const at = Math.floor(rand() * filename.length);
-      const op = Math.floor(rand() * 3);
-      const c = pick([...chars]);
+      const at = rng.int(filename.length);
+      const op = rng.int(3);
+      const c = rng.pick([...chars]);
       if (op === 0) filename = filename.slice(0, at) + c + filename.slice(at);
       else if (op === 1) filename = filename.slice(0, at) + filename.slice(at + 1);
       else filename = filename.slice(0, at) + c + filename.slice(at + 1);
