@@ -105,7 +105,6 @@ describe("probe vs pypa/packaging on real interpreters", () => {
         if (atLeast(pkg.packaging, 26, 3)) {
           expect(target.tags).toEqual(pkg.tags);
         } else {
-          // Same facts, the older packaging's platform order.
           // Same facts, the older packaging's platform order; before 22.0 sys_tags also
           // left out cpXY-none-any (compatible_tags got no interpreter).
           const cpNoneAny = `cp3${py.minor}-none-any`;
