@@ -2,4 +2,5 @@
 
 export * from "./base/index.ts";
 export * from "./python/index.ts";
+export * from "./settings/index.ts";
 export * from "./standards/index.ts";
