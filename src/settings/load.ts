@@ -131,7 +131,10 @@ function readToml(file: string): Record<string, unknown> {
 function tableOf(file: string, table: unknown, prefix: string): Record<string, unknown> {
   if (table === undefined) return {};
   if (typeof table !== "object" || table === null || Array.isArray(table)) {
-    throw new SlimenvError("INVALID_CONFIG", `${file}: ${prefix.replace(/\.$/, "") || "the file"} must be a table`);
+    throw new SlimenvError(
+      "INVALID_CONFIG",
+      `${file}: ${prefix.replace(/\.$/, "") || "the file"} must be a table`,
+    );
   }
   for (const key of Object.keys(table)) {
     if (!settingSpec(key)) {
