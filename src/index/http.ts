@@ -1,0 +1,435 @@
+/**
+ * The HTTP client every index request goes through: pooled keep-alive connections, at most
+ * `concurrency` requests in flight, retries with jittered exponential backoff, an on-disk HTTP
+ * cache (http-cache.ts), `offline` mode, proxies from the environment (proxy.ts), extra CA
+ * certificates, and credentials from URL userinfo or netrc (netrc.ts) that never reach a
+ * message, a log line, a cache key or `HttpResponse.url`.
+ *
+ * Time-outs are per attempt and per phase: connecting, waiting for the headers, and any gap
+ * between two chunks of the body may each take at most `timeoutMs` (a large download on a slow
+ * but steady link is not cut off).
+ *
+ * Redirects (301, 302, 303, 307, 308; at most 10) are followed. Credentials from the URL go only
+ * to that URL's host (and never from https down to http); after a redirect to another host only
+ * a netrc `machine` entry for that host is sent, never the netrc `default`.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  type ErrorCode,
+  type Reporter,
+  SlimenvError,
+  type SlimenvErrorOptions,
+  silentReporter,
+} from "../base/index.ts";
+import {
+  type CacheEntry,
+  type CacheMeta,
+  cacheKey,
+  HttpCache,
+  isFresh,
+  isStorable,
+  refreshed,
+  validatorHeaders,
+} from "./http-cache.ts";
+import {
+  Dispatchers,
+  type Exchange,
+  Limiter,
+  loadCertificates,
+  send,
+  TooLargeError,
+} from "./http-transport.ts";
+import {
+  basicAuth,
+  formatRange,
+  type HttpRange,
+  parseRequestUrl,
+  type RequestTarget,
+} from "./http-url.ts";
+import { lookupNetrc, type ParsedNetrc, readNetrc } from "./netrc.ts";
+import { proxySettingsFromEnv } from "./proxy.ts";
+import {
+  backoffDelay,
+  classifyFailure,
+  isRetryableStatus,
+  parseRetryAfter,
+  retryDelay,
+} from "./retry.ts";
+
+export type { HttpRange } from "./http-url.ts";
+
+export interface HttpClientOptions {
+  /** Directory of the HTTP cache; undefined = no cache. */
+  cacheDir?: string;
+  /** Serve from the cache only (even stale entries); a miss is OFFLINE_CACHE_MISS. */
+  offline?: boolean;
+  /** Retries after the first attempt (default 3). */
+  retries?: number;
+  /** Per attempt and phase: connect, headers, gap between body chunks (default 30000). */
+  timeoutMs?: number;
+  /** Requests in flight at once (default 16); the rest wait. */
+  concurrency?: number;
+  /** Extra PEM CA files, added to Node's default roots. */
+  caFiles?: string[];
+  /** Where HTTPS_PROXY, HTTP_PROXY, NO_PROXY, NETRC, SSL_CERT_FILE, HOME are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Read ~/.netrc or $NETRC (default true). */
+  netrc?: boolean;
+  reporter?: Reporter;
+  userAgent?: string;
+  /** Backoff base: retry k waits between base·2^k/2 and base·2^k ms (default 250). */
+  retryBaseMs?: number;
+  /** Longest Retry-After honoured, in ms (default 30000). */
+  retryAfterCapMs?: number;
+}
+
+export interface HttpGetOptions {
+  accept?: string;
+  range?: HttpRange;
+  /** "no-cache": revalidate even a fresh entry; "no-store": neither read nor write the cache. */
+  cache?: "default" | "no-cache" | "no-store";
+  /** Fail with HTTP_ERROR when the (decoded) body is larger. */
+  maxBytes?: number;
+}
+
+export interface HttpResponse {
+  /** Final URL after redirects, credentials stripped. */
+  url: string;
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+  fromCache: boolean;
+}
+
+/** HTTP_ERROR: an answer with an error status (after retries, where retried), or a body too large. */
+export class HttpError extends SlimenvError {
+  readonly status: number;
+  /** The URL asked for, credentials stripped. */
+  readonly url: string;
+
+  constructor(status: number, url: string, message: string, options: SlimenvErrorOptions = {}) {
+    super("HTTP_ERROR", message, options);
+    this.status = status;
+    this.url = url;
+  }
+}
+
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+const CREDENTIALS_HINT =
+  "give credentials in the index URL (https://user:password@host/…) or in ~/.netrc ($NETRC)";
+
+interface Fetched {
+  exchange: Exchange;
+  url: string;
+  authorized: boolean;
+}
+
+export class HttpClient {
+  readonly offline: boolean;
+  readonly #cache: HttpCache | undefined;
+  readonly #retries: number;
+  readonly #timeoutMs: number;
+  readonly #limiter: Limiter;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #caFiles: string[];
+  readonly #useNetrc: boolean;
+  readonly #reporter: Reporter;
+  readonly #userAgent: string;
+  readonly #retryBaseMs: number;
+  readonly #retryAfterCapMs: number;
+  #dispatchers: Dispatchers | undefined;
+  #netrc: ParsedNetrc | undefined | null = null;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.offline = options.offline ?? false;
+    this.#cache = options.cacheDir === undefined ? undefined : new HttpCache(options.cacheDir);
+    this.#retries = Math.max(0, options.retries ?? 3);
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#limiter = new Limiter(options.concurrency ?? 16);
+    this.#env = options.env ?? process.env;
+    const sslCertFile = this.#env.SSL_CERT_FILE;
+    this.#caFiles = [...(options.caFiles ?? []), ...(sslCertFile ? [sslCertFile] : [])];
+    this.#useNetrc = options.netrc ?? true;
+    this.#reporter = options.reporter ?? silentReporter;
+    this.#userAgent = options.userAgent ?? `slimenv (node ${process.versions.node})`;
+    this.#retryBaseMs = options.retryBaseMs ?? 250;
+    this.#retryAfterCapMs = options.retryAfterCapMs ?? 30_000;
+  }
+
+  /** GET `url`. 404 is returned; other 4xx/5xx (after retries) throw HttpError. */
+  async get(url: string, options: HttpGetOptions = {}): Promise<HttpResponse> {
+    const target = parseRequestUrl(url);
+    const display = target.url.href;
+    const accept = options.accept ?? "*/*";
+    const range = options.range === undefined ? undefined : formatRange(options.range);
+    const mode = options.cache ?? "default";
+    const cache = mode === "no-store" ? undefined : this.#cache;
+    const key = cacheKey(display, accept, range);
+    const cached = cache === undefined ? undefined : await cache.read(key);
+
+    if (this.offline) {
+      if (cached !== undefined) return this.#fromCache(cached, options.maxBytes);
+      throw new SlimenvError(
+        "OFFLINE_CACHE_MISS",
+        `${display} is not in the HTTP cache (offline)`,
+        {
+          hint: "run once without --offline (and without SLIMENV_OFFLINE=1) to fill the cache",
+        },
+      );
+    }
+    if (cached !== undefined && mode === "default" && isFresh(cached.meta, Date.now())) {
+      this.#reporter.log("debug", `GET ${display} (fresh in cache)`);
+      return this.#fromCache(cached, options.maxBytes);
+    }
+
+    const headers: Record<string, string> = {
+      accept,
+      "user-agent": this.#userAgent,
+      "accept-encoding": range === undefined ? "gzip, deflate, br" : "identity",
+      ...(range === undefined ? {} : { range }),
+      ...(cached === undefined ? {} : validatorHeaders(cached.meta)),
+    };
+    const fetched = await this.#fetchWithRetries(target, headers, options.maxBytes);
+    const { exchange } = fetched;
+
+    if (exchange.status === 304 && cached !== undefined && cache !== undefined) {
+      this.#reporter.log("debug", `GET ${display} (not modified, from cache)`);
+      const meta = refreshed(
+        cached.meta,
+        exchange.headers,
+        exchange.requestTime,
+        exchange.responseTime,
+      );
+      await this.#store(cache, key, meta, cached.body);
+      return this.#fromCache({ meta, body: cached.body }, options.maxBytes);
+    }
+    const response: HttpResponse = {
+      url: fetched.url,
+      status: exchange.status,
+      headers: exchange.headers,
+      body: exchange.body,
+      fromCache: false,
+    };
+    if (cache !== undefined) {
+      if (isStorable(exchange.status, exchange.headers, range !== undefined, fetched.authorized)) {
+        const meta: CacheMeta = {
+          requestUrl: display,
+          accept,
+          range,
+          url: fetched.url,
+          status: exchange.status,
+          headers: exchange.headers,
+          requestTime: exchange.requestTime,
+          responseTime: exchange.responseTime,
+        };
+        await this.#store(cache, key, meta, exchange.body);
+      } else if (cached !== undefined) {
+        await cache.delete(key);
+      }
+    }
+    return response;
+  }
+
+  /** Close pooled connections. */
+  async close(): Promise<void> {
+    const dispatchers = this.#dispatchers;
+    this.#dispatchers = undefined;
+    await dispatchers?.close();
+  }
+
+  #fromCache(entry: CacheEntry, maxBytes: number | undefined): HttpResponse {
+    const { meta, body } = entry;
+    if (maxBytes !== undefined && body.byteLength > maxBytes) {
+      throw new HttpError(
+        meta.status,
+        meta.url,
+        `${meta.url}: the response is larger than the limit of ${maxBytes} bytes`,
+      );
+    }
+    return {
+      url: meta.url,
+      status: meta.status,
+      headers: { ...meta.headers },
+      body,
+      fromCache: true,
+    };
+  }
+
+  async #store(cache: HttpCache, key: string, meta: CacheMeta, body: Uint8Array): Promise<void> {
+    try {
+      await cache.write(key, meta, body);
+    } catch (err) {
+      const reason = (err as { code?: string }).code ?? "error";
+      this.#reporter.log("warn", `cannot write the HTTP cache under ${cache.dir} (${reason})`);
+    }
+  }
+
+  #getDispatchers(): Dispatchers {
+    this.#dispatchers ??= new Dispatchers({
+      proxy: proxySettingsFromEnv(this.#env),
+      ca: this.#caFiles.length === 0 ? undefined : loadCertificates(this.#caFiles),
+      connectTimeoutMs: this.#timeoutMs,
+    });
+    return this.#dispatchers;
+  }
+
+  #getNetrc(): ParsedNetrc | undefined {
+    if (!this.#useNetrc) return undefined;
+    if (this.#netrc === null) {
+      this.#netrc = readNetrc(this.#env);
+      for (const warning of this.#netrc?.warnings ?? []) this.#reporter.log("warn", warning);
+    }
+    return this.#netrc;
+  }
+
+  /** The Authorization header for a request to `url`, reached from `target` (maybe redirected). */
+  #authorization(url: URL, target: RequestTarget): string | undefined {
+    const sameHost = url.hostname === target.url.hostname;
+    const downgrade = target.url.protocol === "https:" && url.protocol === "http:";
+    const netrc = this.#getNetrc();
+    const entry = netrc === undefined ? undefined : lookupNetrc(netrc, url.hostname);
+    if (sameHost && !downgrade && target.username !== undefined) {
+      let password = target.password;
+      if (password === undefined && entry !== undefined && entry.login === target.username) {
+        password = entry.password;
+      }
+      return basicAuth(target.username, password ?? "");
+    }
+    if (entry === undefined || (entry.login === undefined && entry.password === undefined)) {
+      return undefined;
+    }
+    if (!sameHost && entry.machine === undefined) return undefined;
+    if (sameHost && downgrade) return undefined;
+    return basicAuth(entry.login ?? "", entry.password ?? "");
+  }
+
+  async #fetchWithRetries(
+    target: RequestTarget,
+    headers: Record<string, string>,
+    maxBytes: number | undefined,
+  ): Promise<Fetched> {
+    const display = target.url.href;
+    const attempts = this.#retries + 1;
+    for (let attempt = 0; ; attempt++) {
+      const tries = attempt === 0 ? "" : ` after ${attempt + 1} attempts`;
+      let wait: number;
+      try {
+        const fetched = await this.#fetchFollowingRedirects(target, headers, maxBytes);
+        const { status, statusText } = fetched.exchange;
+        if (isRetryableStatus(status) && attempt < this.#retries) {
+          const retryAfter = parseRetryAfter(fetched.exchange.headers["retry-after"]);
+          wait = retryDelay(attempt, this.#retryBaseMs, retryAfter, this.#retryAfterCapMs);
+          this.#reporter.log(
+            "warn",
+            `GET ${display}: HTTP ${status}; retrying in ${wait} ms (attempt ${attempt + 2} of ${attempts})`,
+          );
+        } else if (status >= 400 && status !== 404) {
+          throw new HttpError(
+            status,
+            display,
+            `GET ${display}: HTTP ${status}${statusText ? ` ${statusText}` : ""}${tries}`,
+            { hint: statusHint(status) },
+          );
+        } else {
+          return fetched;
+        }
+      } catch (err) {
+        if (err instanceof SlimenvError) throw err;
+        if (err instanceof TooLargeError) {
+          throw new HttpError(err.status, display, `GET ${display}: ${err.message}`, {
+            hint: "the server sent more than this request allows",
+          });
+        }
+        const info = classifyFailure(err);
+        if (!info.retryable || attempt >= this.#retries) {
+          throw networkError(
+            `GET ${display} failed: ${info.reason}${tries}`,
+            info.certificate,
+            err,
+          );
+        }
+        wait = backoffDelay(attempt, this.#retryBaseMs);
+        this.#reporter.log(
+          "warn",
+          `GET ${display}: ${info.reason}; retrying in ${wait} ms (attempt ${attempt + 2} of ${attempts})`,
+        );
+      }
+      await sleep(wait);
+    }
+  }
+
+  async #fetchFollowingRedirects(
+    target: RequestTarget,
+    baseHeaders: Record<string, string>,
+    maxBytes: number | undefined,
+  ): Promise<Fetched> {
+    let url = new URL(target.url.href);
+    for (let hop = 0; ; hop++) {
+      const authorization = this.#authorization(url, target);
+      const headers = authorization === undefined ? baseHeaders : { ...baseHeaders, authorization };
+      const dispatcher = this.#getDispatchers().for(url);
+      this.#reporter.log("debug", `GET ${url.href}`);
+      await this.#limiter.acquire();
+      let exchange: Exchange;
+      try {
+        exchange = await send(url, {
+          dispatcher,
+          headers,
+          timeoutMs: this.#timeoutMs,
+          maxBytes,
+          redirectStatuses: REDIRECTS,
+        });
+      } finally {
+        this.#limiter.release();
+      }
+      const location = exchange.headers.location;
+      if (!REDIRECTS.has(exchange.status) || location === undefined) {
+        return { exchange, url: url.href, authorized: authorization !== undefined };
+      }
+      if (hop >= MAX_REDIRECTS) {
+        throw new HttpError(
+          exchange.status,
+          target.url.href,
+          `GET ${target.url.href}: more than ${MAX_REDIRECTS} redirects`,
+        );
+      }
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw new HttpError(exchange.status, target.url.href, `GET ${url.href}: bad redirect`);
+      }
+      if (next.protocol !== "http:" && next.protocol !== "https:") {
+        throw new HttpError(
+          exchange.status,
+          target.url.href,
+          `GET ${url.href}: redirect to unsupported scheme ${next.protocol}`,
+        );
+      }
+      next.username = "";
+      next.password = "";
+      url = next;
+    }
+  }
+}
+
+function statusHint(status: number): string | undefined {
+  if (status === 401 || status === 403) return CREDENTIALS_HINT;
+  if (status === 407)
+    return "give the proxy's credentials in HTTPS_PROXY (http://user:pass@proxy:port)";
+  if (status === 429) return "the server is rate-limiting; try again later";
+  if (status >= 500) return "the server keeps failing; try again later";
+  return undefined;
+}
+
+function networkError(message: string, certificate: boolean, cause: unknown): SlimenvError {
+  const code: ErrorCode = "NETWORK_ERROR";
+  return new SlimenvError(code, message, {
+    cause,
+    hint: certificate
+      ? "trust the server's CA with SSL_CERT_FILE (a PEM file), or check the proxy"
+      : "check the network and the proxy settings (HTTPS_PROXY, NO_PROXY); --offline works from the cache",
+  });
+}
