@@ -3,5 +3,6 @@
 export * from "./base/index.ts";
 export * from "./index/index.ts";
 export * from "./python/index.ts";
+export * from "./resolve/index.ts";
 export * from "./settings/index.ts";
 export * from "./standards/index.ts";
