@@ -4,6 +4,8 @@
  * (hard-float for 32-bit ARM, i386 for i686), as the manylinux rules on packaging.python.org
  * ask. Pure functions.
  */
+
+import { PLAIN_MANYLINUX_ARCHES } from "../standards/index.ts";
 import type { ProbeElf } from "./probe-types.ts";
 
 /** "2.36" (or "2.17-foo") → [2, 36]; anything else → undefined. */
@@ -59,17 +61,6 @@ export function isI386(elf: ProbeElf | null | undefined): boolean {
   );
 }
 
-/** Arches whose manylinux ABI needs no look at the binary. */
-const PLAIN_ARCHES = new Set([
-  "x86_64",
-  "aarch64",
-  "ppc64",
-  "ppc64le",
-  "s390x",
-  "loongarch64",
-  "riscv64",
-]);
-
 /**
  * Whether an interpreter whose arches are `archs` (closest first) and whose binary is `elf`
  * can load manylinux wheels at all: armv7l needs hard-float, i686 needs an i386 binary,
@@ -78,5 +69,5 @@ const PLAIN_ARCHES = new Set([
 export function manylinuxAbiCompatible(archs: readonly string[], elf: ProbeElf | null): boolean {
   if (archs.includes("armv7l")) return isArmHardFloat(elf);
   if (archs.includes("i686")) return isI386(elf);
-  return archs.some((a) => PLAIN_ARCHES.has(a));
+  return archs.some((a) => PLAIN_MANYLINUX_ARCHES.has(a));
 }

@@ -107,6 +107,7 @@ export {
   manylinuxPlatforms,
   musllinuxPlatforms,
   normalizeLinuxArch,
+  PLAIN_MANYLINUX_ARCHES,
   parseTag,
   platformsForSpec,
   platformTagFromSpec,

@@ -20,7 +20,7 @@ export const MANYLINUX_ARCHES: readonly string[] = [
 ];
 
 /** The 64-bit arches packaging accepts for manylinux without looking at the ELF header. */
-const PLAIN_MANYLINUX_ARCHES = new Set([
+export const PLAIN_MANYLINUX_ARCHES: ReadonlySet<string> = new Set([
   "x86_64",
   "aarch64",
   "ppc64",

@@ -18,6 +18,7 @@ export {
   manylinuxPlatforms,
   musllinuxPlatforms,
   normalizeLinuxArch,
+  PLAIN_MANYLINUX_ARCHES,
 } from "./tags-linux.ts";
 export { macBinaryFormats, macPlatforms } from "./tags-macos.ts";
 export type { PlatformSpec } from "./tags-spec.ts";
