@@ -5,6 +5,7 @@
 
 import type { LogLevel, ProgressTask, Reporter } from "../base/index.ts";
 import { isSlimenvError } from "../base/index.ts";
+import { ProgressDisplay } from "./progress.ts";
 
 export interface OutputOptions {
   json?: boolean;
@@ -22,6 +23,7 @@ export class Output {
   private readonly out: NodeJS.WritableStream & { isTTY?: boolean };
   private readonly err: NodeJS.WritableStream & { isTTY?: boolean };
   private readonly color: boolean;
+  private readonly progress: ProgressDisplay;
 
   constructor(options: OutputOptions = {}) {
     this.json = options.json ?? false;
@@ -31,6 +33,15 @@ export class Output {
     this.err = options.stderr ?? process.stderr;
     const env = options.env ?? process.env;
     this.color = Boolean(this.err.isTTY) && env.NO_COLOR === undefined && env.TERM !== "dumb";
+    const live = Boolean(this.err.isTTY) && !this.quiet && !this.json && env.TERM !== "dumb";
+    this.progress = new ProgressDisplay(this.err, live, (line) => this.info(line));
+  }
+
+  /** Write to stderr without breaking the status line. */
+  private note(text: string): void {
+    this.progress.clear();
+    this.err.write(text);
+    this.progress.restore();
   }
 
   line(text = ""): void {
@@ -56,19 +67,20 @@ export class Output {
   }
 
   warn(message: string): void {
-    if (!this.quiet) this.err.write(`${this.style("warning:", "33")} ${message}\n`);
+    if (!this.quiet) this.note(`${this.style("warning:", "33")} ${message}\n`);
   }
 
   info(message: string): void {
-    if (!this.quiet && !this.json) this.err.write(`${message}\n`);
+    if (!this.quiet && !this.json) this.note(`${message}\n`);
   }
 
   debug(message: string): void {
-    if (this.verbose) this.err.write(`${this.style("debug:", "2")} ${message}\n`);
+    if (this.verbose) this.note(`${this.style("debug:", "2")} ${message}\n`);
   }
 
   /** Render any thrown value; returns the process exit code to use. */
   error(err: unknown): number {
+    this.progress.clear();
     if (isSlimenvError(err)) {
       if (this.json) {
         this.out.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
@@ -85,30 +97,16 @@ export class Output {
   }
 
   /** A reporter for core code that writes to this output. */
+  /** A reporter for core code that writes to this output, with a live status line on a TTY. */
   reporter(): Reporter {
-    const log = (level: LogLevel, message: string) => {
-      if (level === "warn") this.warn(message);
-      else if (level === "info") this.info(message);
-      else this.debug(message);
-    };
-    const info = (m: string) => this.info(m);
     return {
-      log,
-      task(label: string, total?: number): ProgressTask {
-        let done = 0;
-        let size = total;
-        return {
-          advance(n) {
-            done += n;
-          },
-          setTotal(t) {
-            size = t;
-          },
-          done() {
-            info(size === undefined ? `${label}: done` : `${label}: ${done}/${size}`);
-          },
-        };
+      log: (level: LogLevel, message: string) => {
+        if (level === "warn") this.warn(message);
+        else if (level === "info") this.info(message);
+        else this.debug(message);
       },
+      task: (label: string, total?: number, unit?: string): ProgressTask =>
+        this.progress.start(label, total, unit),
     };
   }
 

@@ -69,3 +69,35 @@ describe("Output", () => {
     expect(chunks.out).toBe("name      version\nrequests  2.32.3\nsix       1.16.0\n");
   });
 });
+
+describe("progress through the reporter", () => {
+  it("draws a status line on a TTY, clears it for log lines, prints finished tasks", () => {
+    const { o, chunks } = capture(true, { NO_COLOR: "1" });
+    const r = o.reporter();
+    const t = r.task("Downloading", 3 * 1024 * 1024, "B");
+    t.advance(1024 * 1024);
+    r.log("warn", "slow mirror");
+    t.done();
+    expect(chunks.err).toContain("Downloading 0 B/3.0 MiB");
+    expect(chunks.err).toContain("\r\u001b[Kwarning: slow mirror\n");
+    expect(chunks.err.endsWith("Downloading 1.0 MiB/3.0 MiB\n")).toBe(true);
+  });
+
+  it("prints only one plain line per finished task when not a TTY", () => {
+    const { o, chunks } = capture(false);
+    const t = o.reporter().task("Resolving", undefined);
+    t.advance(5);
+    t.setTotal(7);
+    t.done();
+    t.done();
+    expect(chunks.err).toBe("Resolving 5/7\n");
+  });
+
+  it("prints nothing for tasks with --json or --quiet", () => {
+    const { o, chunks } = capture(true, {}, true);
+    const t = o.reporter().task("Resolving", 1);
+    t.advance(1);
+    t.done();
+    expect(chunks.err).toBe("");
+  });
+});
