@@ -33,6 +33,11 @@ export type ErrorCode =
   | "HTTP_ERROR"
   | "OFFLINE_CACHE_MISS"
   | "NO_SOLUTION"
+  | "BUILD_REQUIRED"
+  | "HOSTILE_WHEEL"
+  | "STORE_CORRUPT"
+  | "INVALID_ENV"
+  | "ENV_BUSY"
   | "IO_ERROR"
   | "INTERNAL";
 

@@ -4,6 +4,7 @@
  * (stored or deflated, CRC-checked). It reads only what it needs, so METADATA comes out of a
  * remote wheel in one or two small ranges. Multi-disk and encrypted archives are refused.
  */
+import { open } from "node:fs/promises";
 import { crc32, inflateRawSync } from "node:zlib";
 import { SlimenvError } from "../base/index.ts";
 import { stripCredentials } from "./source-url.ts";
@@ -23,6 +24,10 @@ export interface ZipEntry {
   compressedSize: number;
   size: number;
   localHeaderOffset: number;
+  /** "Version made by": the high byte is the host system (3 = Unix). */
+  versionMadeBy: number;
+  /** External attributes; on Unix hosts the high 16 bits are the st_mode. */
+  externalAttributes: number;
 }
 
 export interface ZipDirectory {
@@ -170,6 +175,8 @@ function parseCentralDirectory(cd: Uint8Array, count: number, cdOffset: number, 
     const extraLen = dv.getUint16(p + 30, true);
     const commentLen = dv.getUint16(p + 32, true);
     const diskStart = dv.getUint16(p + 34, true);
+    const versionMadeBy = dv.getUint16(p + 4, true);
+    const externalAttributes = dv.getUint32(p + 38, true);
     let localHeaderOffset = dv.getUint32(p + 42, true);
     const next = p + 46 + nameLen + extraLen + commentLen;
     if (next > cd.length) throw bad(what, `central directory entry ${i + 1} is truncated`);
@@ -199,7 +206,17 @@ function parseCentralDirectory(cd: Uint8Array, count: number, cdOffset: number, 
     if (diskStart !== 0 && diskStart !== 0xffff)
       throw bad(what, "multi-disk archives are not supported");
     if (localHeaderOffset + 30 > cdOffset) throw bad(what, `entry ${name} lies outside the file`);
-    entries.push({ name, flags, method, crc32: crc, compressedSize, size, localHeaderOffset });
+    entries.push({
+      name,
+      flags,
+      method,
+      crc32: crc,
+      compressedSize,
+      size,
+      localHeaderOffset,
+      versionMadeBy,
+      externalAttributes,
+    });
     p = next;
   }
   return entries;
@@ -260,4 +277,34 @@ export async function readZipEntry(
   if (crc32(data) >>> 0 !== entry.crc32)
     throw bad(what, `entry ${entry.name} fails its CRC-32 check`);
   return data;
+}
+
+/** A ByteSource over an open file; close it with `close()`. */
+export interface FileByteSource extends ByteSource {
+  close(): Promise<void>;
+}
+
+/** Open `file` for random access reads. */
+export async function openFileSource(file: string): Promise<FileByteSource> {
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    return {
+      size,
+      read: async (start, end) => {
+        const out = new Uint8Array(Math.max(0, end - start));
+        let done = 0;
+        while (done < out.length) {
+          const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return out.subarray(0, done);
+      },
+      close: () => handle.close(),
+    };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
 }

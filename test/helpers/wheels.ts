@@ -46,6 +46,10 @@ export interface WheelTamper {
   omitFromRecord?: string[];
   /** Use this filename instead of the correct one. */
   filename?: string;
+  /** Replace METADATA's text (RECORD gets the hash of the new text). */
+  metadataOverride?: string | ((metadata: string) => string);
+  /** Replace WHEEL's text (RECORD gets the hash of the new text). */
+  wheelFileOverride?: string | ((wheelFile: string) => string);
 }
 
 export interface WheelSpec {
@@ -124,6 +128,11 @@ export function metadataText(spec: {
   return `${lines.join("\n")}\n\n${spec.name} ${spec.version}, generated for tests.\n`;
 }
 
+function override(text: string, by: string | ((text: string) => string) | undefined): string {
+  if (by === undefined) return text;
+  return typeof by === "string" ? by : by(text);
+}
+
 function unixAttrs(mode: number): number {
   return ((0o100000 | mode) << 16) >>> 0;
 }
@@ -151,15 +160,18 @@ export function buildWheel(spec: WheelSpec): BuiltWheel {
   const files = spec.files ?? { [`${escaped}/__init__.py`]: `__version__ = "${version}"\n` };
   const executable = new Set(spec.executable ?? []);
   const omit = new Set(tamper.omitFromRecord ?? []);
-  const metadata = metadataText(spec);
-  const wheelFile = formatWheelFile({
-    wheelVersion: "1.0",
-    generator: "slimenv-test",
-    rootIsPurelib: spec.purelib ?? tags.every((t) => t.platform === "any"),
-    tags: tags.map((t) => t.toString()),
-    ...(spec.build === undefined ? {} : { build: spec.build }),
-    unknownFields: [],
-  });
+  const metadata = override(metadataText(spec), tamper.metadataOverride);
+  const wheelFile = override(
+    formatWheelFile({
+      wheelVersion: "1.0",
+      generator: "slimenv-test",
+      rootIsPurelib: spec.purelib ?? tags.every((t) => t.platform === "any"),
+      tags: tags.map((t) => t.toString()),
+      ...(spec.build === undefined ? {} : { build: spec.build }),
+      unknownFields: [],
+    }),
+    tamper.wheelFileOverride,
+  );
 
   const entries: [string, Uint8Array, number][] = [];
   const record: RecordEntry[] = [];

@@ -1,0 +1,262 @@
+/**
+ * Build one complete environment tree (a generation, or a fresh target dir) from the plan:
+ * every wheel's files linked from the store, launchers, dist-info bookkeeping, and the
+ * manifest's content.
+ */
+import { mkdir, open, symlink } from "node:fs/promises";
+import path from "node:path";
+import type { Reporter } from "../base/index.ts";
+import type { InterpreterProbe } from "../python/probe-types.ts";
+import { canonicalizeName } from "../standards/names.ts";
+import {
+  fileDigest,
+  installedRecord,
+  type PlannedFile,
+  planWheel,
+  treePthFile,
+  type WheelInstall,
+} from "./install-wheel.ts";
+import {
+  ISOLATE_PTH_NAME,
+  ISOLATE_PTH_TEXT,
+  prefixPythonLauncher,
+  targetPythonLauncher,
+} from "./launchers.ts";
+import { Linker } from "./link.ts";
+import { pythonDirVersion } from "./scheme.ts";
+import type {
+  EnvManifest,
+  EnvPlan,
+  EnvStore,
+  LayoutKind,
+  ManifestFile,
+  ManifestPackage,
+  SchemePaths,
+} from "./types.ts";
+
+export interface BuildContext {
+  store: EnvStore;
+  plan: EnvPlan;
+  kind: LayoutKind;
+  scheme: SchemePaths;
+  interpreterCommand: string;
+  reporter: Reporter;
+}
+
+/** The manifest minus what the caller adds (generation). */
+export type BuiltManifest = Omit<EnvManifest, "generation">;
+
+const encoder = new TextEncoder();
+
+function bytesFile(dest: string, text: string, exec: boolean): PlannedFile {
+  return { dest, kind: "bytes", bytes: encoder.encode(text), exec };
+}
+
+/** pyvenv.cfg for a venv on the probed interpreter. */
+export function pyvenvCfg(probe: InterpreterProbe): string {
+  const [a, b, c] = probe.version;
+  return [
+    `home = ${path.dirname(probe.realExecutable)}`,
+    "include-system-site-packages = false",
+    `version = ${a}.${b}.${c}`,
+    `executable = ${probe.realExecutable}`,
+    "slimenv = 1",
+    "",
+  ].join("\n");
+}
+
+/** Run `work` over `items` with at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(runners);
+}
+
+async function writeBytes(file: string, bytes: Uint8Array, exec: boolean): Promise<void> {
+  const fh = await open(file, "wx", exec ? 0o755 : 0o644);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Build the tree at `root` (which must exist and be empty). */
+export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltManifest> {
+  const { store, plan, kind, scheme, reporter } = ctx;
+  const requested = new Set(plan.requested.map((n) => canonicalizeName(n)));
+  const pth = plan.linkMode === "pth";
+
+  // 1. Plan every wheel.
+  const installs: WheelInstall[] = [];
+  const trees = new Map<WheelInstall, string>();
+  for (const wheel of plan.wheels) {
+    const install = await planWheel(store, wheel, scheme, {
+      requested: requested.has(canonicalizeName(wheel.name)),
+      pth,
+    });
+    if (pth && !install.usesTree) {
+      reporter.log(
+        "debug",
+        `${wheel.filename} has its own .pth file: linked in full instead of through a store tree`,
+      );
+    }
+    if (install.usesTree) {
+      const tree = await store.wheelTree(wheel);
+      trees.set(install, tree);
+      install.files.push(treePthFile(install, tree));
+    }
+    installs.push(install);
+  }
+
+  // 2. Environment files (launchers, pyvenv.cfg, isolation).
+  const envFiles: PlannedFile[] = [];
+  const symlinks: { dest: string; target: string }[] = [];
+  const version = pythonDirVersion(plan.target);
+  const pythonNames = ["python", "python3", `python${version}`];
+  if (kind === "prefix") {
+    const launcher = prefixPythonLauncher(ctx.interpreterCommand);
+    for (const name of pythonNames) {
+      envFiles.push(bytesFile(path.posix.join(scheme.scripts, name), launcher, true));
+    }
+    if (plan.isolated === true) {
+      envFiles.push(
+        bytesFile(path.posix.join(scheme.purelib, ISOLATE_PTH_NAME), ISOLATE_PTH_TEXT, false),
+      );
+    }
+  } else if (kind === "target") {
+    envFiles.push(
+      bytesFile(
+        path.posix.join(scheme.scripts, "python"),
+        targetPythonLauncher(ctx.interpreterCommand),
+        true,
+      ),
+    );
+  } else if (plan.probe !== undefined) {
+    envFiles.push(bytesFile("pyvenv.cfg", pyvenvCfg(plan.probe), false));
+    for (const name of pythonNames) {
+      symlinks.push({
+        dest: path.posix.join(scheme.scripts, name),
+        target: plan.probe.realExecutable,
+      });
+    }
+  }
+
+  // 3. Who owns each path: later wheels win (with a warning when the bytes differ);
+  //    the environment's own files win over every wheel.
+  const owner = new Map<string, { install: WheelInstall | undefined; file: PlannedFile }>();
+  for (const install of installs) {
+    for (const file of install.files) {
+      const before = owner.get(file.dest);
+      if (before?.install !== undefined && fileDigest(before.file).hash !== fileDigest(file).hash) {
+        reporter.log(
+          "warn",
+          `${install.wheel.filename} overwrites ${file.dest} of ${before.install.wheel.filename}`,
+        );
+      }
+      owner.set(file.dest, { install, file });
+    }
+  }
+  const reserved = new Set([...envFiles.map((f) => f.dest), ...symlinks.map((s) => s.dest)]);
+  for (const dest of reserved) {
+    const taken = owner.get(dest);
+    if (taken?.install !== undefined) {
+      reporter.log(
+        "warn",
+        `${taken.install.wheel.filename} ships ${dest}, which the environment's own launcher replaces`,
+      );
+    }
+    owner.delete(dest);
+  }
+  for (const file of envFiles) owner.set(file.dest, { install: undefined, file });
+
+  // 4. RECORD of each wheel, over the files it ended up owning.
+  const owned = new Map<WheelInstall, PlannedFile[]>();
+  for (const { install, file } of owner.values()) {
+    if (install === undefined) continue;
+    const list = owned.get(install) ?? [];
+    list.push(file);
+    owned.set(install, list);
+  }
+  for (const install of installs) {
+    const files = owned.get(install) ?? [];
+    const record = installedRecord(install, files);
+    files.push(record);
+    owned.set(install, files);
+    owner.set(record.dest, { install, file: record });
+  }
+
+  // 5. Place everything.
+  const linker = new Linker(plan.linkMode === "pth" ? "auto" : plan.linkMode, reporter);
+  const all = [...owner.values()].map((o) => o.file);
+  const dirs = new Set<string>();
+  for (const file of all) dirs.add(path.posix.dirname(file.dest));
+  for (const s of symlinks) dirs.add(path.posix.dirname(s.dest));
+  for (const d of [...dirs].sort()) await mkdir(path.join(root, d), { recursive: true });
+  const task = reporter.task("linking files", all.length, "files");
+  await pool(all, 32, async (file) => {
+    const dest = path.join(root, file.dest);
+    if (file.kind === "bytes") {
+      await writeBytes(dest, file.bytes, file.exec);
+    } else {
+      const source = store.objectPath(file.hash, file.objectExec);
+      if (file.exec && !file.objectExec) await linker.placeExecutableCopy(source, dest);
+      else await linker.place(source, dest);
+    }
+    task.advance(1);
+  });
+  task.done();
+  for (const s of symlinks) await symlink(s.target, path.join(root, s.dest));
+
+  // 6. The manifest's content.
+  const describe = (file: PlannedFile): ManifestFile => {
+    const { hash, size } = fileDigest(file);
+    return {
+      path: file.dest,
+      hash,
+      exec: file.exec || (file.kind === "object" && file.objectExec),
+      size,
+    };
+  };
+  const packages: ManifestPackage[] = installs.map((install) => {
+    const tree = trees.get(install);
+    return {
+      name: install.wheel.name,
+      version: install.wheel.version,
+      wheel: install.wheel.sha256,
+      filename: install.wheel.filename,
+      requested: requested.has(canonicalizeName(install.wheel.name)),
+      ...(tree === undefined ? {} : { tree }),
+      files: (owned.get(install) ?? []).map(describe).sort((a, b) => (a.path < b.path ? -1 : 1)),
+    };
+  });
+  const t = plan.target;
+  return {
+    version: 1,
+    layout: kind,
+    target: {
+      implementation: t.implementation,
+      pythonVersion: t.pythonVersion,
+      os: t.os,
+      arch: t.arch,
+      tags: t.tags,
+      source: t.source,
+    },
+    ...(plan.probe === undefined ? {} : { interpreter: plan.probe.realExecutable }),
+    linkMode: plan.linkMode,
+    effectiveLinkMode: linker.effective,
+    interpreterCommand: ctx.interpreterCommand,
+    isolated: plan.isolated === true,
+    scheme,
+    packages,
+    envFiles: envFiles.map(describe),
+    createdAt: new Date().toISOString(),
+    ...(plan.lock === undefined ? {} : { lock: plan.lock }),
+  };
+}

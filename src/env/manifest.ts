@@ -1,0 +1,65 @@
+/**
+ * Reading an environment's manifest: `DIR/.slimenv/manifest.json` (for prefix and venv a
+ * symlink into the current generation; for the target layout a file in the tree).
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { SlimenvError } from "../base/index.ts";
+import { MANIFEST_NAME, META_DIR, recoverTarget } from "./generations.ts";
+import type { EnvManifest } from "./types.ts";
+
+export function manifestPath(dir: string): string {
+  return path.join(dir, META_DIR, MANIFEST_NAME);
+}
+
+function isManifest(value: unknown): value is EnvManifest {
+  if (value === null || typeof value !== "object") return false;
+  const v = value as Partial<EnvManifest>;
+  return (
+    v.version === 1 &&
+    (v.layout === "prefix" || v.layout === "target" || v.layout === "venv") &&
+    Array.isArray(v.packages) &&
+    Array.isArray(v.envFiles) &&
+    typeof v.interpreterCommand === "string" &&
+    typeof v.scheme === "object" &&
+    v.scheme !== null
+  );
+}
+
+/**
+ * The manifest of the environment at `dir`, or undefined when `dir` is not a slimenv
+ * environment. First repairs an interrupted `--target` swap (DIR missing, DIR.slimenv-old
+ * present: old is put back). Throws INVALID_ENV for a damaged manifest.
+ */
+export function readEnvManifest(dir: string): EnvManifest | undefined {
+  const root = path.resolve(dir);
+  recoverTarget(root);
+  const file = manifestPath(root);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw new SlimenvError("IO_ERROR", `cannot read ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new SlimenvError("INVALID_ENV", `${file} is not valid JSON`, {
+      cause,
+      hint: "rebuild the environment with slimenv install",
+    });
+  }
+  if (!isManifest(value)) {
+    throw new SlimenvError(
+      "INVALID_ENV",
+      `${file} is not a slimenv environment manifest of a version this slimenv reads`,
+      { hint: "rebuild the environment with slimenv install" },
+    );
+  }
+  return value;
+}

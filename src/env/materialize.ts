@@ -1,0 +1,183 @@
+/**
+ * materialize: make an environment directory hold exactly a plan's wheels, crash-safely —
+ * a new generation switched in atomically (prefix, venv) or a rename swap (target).
+ */
+import { existsSync, lstatSync, readdirSync } from "node:fs";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import { type BuiltManifest, buildTree } from "./build-tree.ts";
+import {
+  acquireLock,
+  currentGeneration,
+  ensureManifestLink,
+  ensureTopLinks,
+  fsyncPath,
+  MANIFEST_NAME,
+  META_DIR,
+  pruneTopLinks,
+  recoverGenerations,
+  recoverTarget,
+  removeOldGenerations,
+  switchCurrent,
+  targetSiblings,
+} from "./generations.ts";
+import { manifestPath, readEnvManifest } from "./manifest.ts";
+import { pythonDirVersion, schemePaths } from "./scheme.ts";
+import { type EnvManifest, type EnvPlan, type EnvStore, LINK_MODES } from "./types.ts";
+
+export interface MaterializeOptions {
+  reporter?: Reporter;
+  /**
+   * Called once the new tree is complete, just before it is switched in. For tests that
+   * simulate a crash at that moment (throw from it: the new tree is left, as a kill would).
+   */
+  beforeSwitch?: () => void | Promise<void>;
+}
+
+/** The default interpreter command of a target: `python3.X` (`python3.13t` free-threaded). */
+export function defaultInterpreterCommand(plan: Pick<EnvPlan, "target">): string {
+  return `python${pythonDirVersion(plan.target)}`;
+}
+
+function checkPlan(plan: EnvPlan): void {
+  if (!LINK_MODES.includes(plan.linkMode)) {
+    throw new SlimenvError("INVALID_OPTION", `unknown link mode ${JSON.stringify(plan.linkMode)}`, {
+      hint: `use one of ${LINK_MODES.join(", ")}`,
+    });
+  }
+  if (plan.layout.kind === "venv" && plan.probe === undefined) {
+    throw new SlimenvError(
+      "INVALID_ENV",
+      `a venv (${plan.layout.dir}) links a real interpreter: it needs a probed one, not a target spec`,
+      { hint: "pass --python, or use --prefix or --target for a cross-target install" },
+    );
+  }
+  const command = plan.interpreterCommand;
+  if (command !== undefined && (command === "" || /[\n\0]/.test(command))) {
+    throw new SlimenvError(
+      "INVALID_OPTION",
+      `interpreter command ${JSON.stringify(command)} is not usable`,
+    );
+  }
+}
+
+/** Refuse a directory that holds something other than a slimenv env of this layout. */
+function checkExisting(dir: string, kind: EnvPlan["layout"]["kind"]): void {
+  if (!existsSync(dir)) return;
+  if (!lstatSync(dir).isDirectory()) {
+    throw new SlimenvError("INVALID_ENV", `${dir} exists and is not a directory`);
+  }
+  const manifest = readEnvManifest(dir);
+  if (manifest !== undefined) {
+    if (manifest.layout !== kind) {
+      throw new SlimenvError(
+        "INVALID_ENV",
+        `${dir} is a ${manifest.layout} environment, not a ${kind} one`,
+        { hint: `use --${manifest.layout}, or another directory` },
+      );
+    }
+    return;
+  }
+  const names = readdirSync(dir).filter((n) => n !== META_DIR);
+  const ours = (n: string) => {
+    const st = lstatSync(path.join(dir, n));
+    return st.isSymbolicLink();
+  };
+  const hasMeta = existsSync(path.join(dir, META_DIR));
+  if (names.length > 0 && !(hasMeta && names.every(ours))) {
+    throw new SlimenvError(
+      "INVALID_ENV",
+      `${dir} is not empty and is not a slimenv environment; refusing to install into it`,
+      { hint: "pick a new or empty directory" },
+    );
+  }
+}
+
+/**
+ * Build the environment the plan describes at `plan.layout.dir`, replacing what a previous
+ * materialize put there, and register it in the store. Returns the manifest written.
+ */
+export async function materialize(
+  store: EnvStore,
+  plan: EnvPlan,
+  options: MaterializeOptions = {},
+): Promise<EnvManifest> {
+  checkPlan(plan);
+  const reporter = options.reporter ?? silentReporter;
+  const dir = path.resolve(plan.layout.dir);
+  const kind = plan.layout.kind;
+  const scheme = schemePaths(kind, plan.target, plan.probe);
+  const ctx = {
+    store,
+    plan,
+    kind,
+    scheme,
+    interpreterCommand: plan.interpreterCommand ?? defaultInterpreterCommand(plan),
+    reporter,
+  };
+  if (kind === "target") {
+    await mkdir(path.dirname(dir), { recursive: true });
+    const release = await acquireLock(targetSiblings(dir).lock);
+    try {
+      recoverTarget(dir);
+      checkExisting(dir, kind);
+      const { fresh, old } = targetSiblings(dir);
+      await rm(fresh, { recursive: true, force: true });
+      await mkdir(path.join(fresh, META_DIR), { recursive: true });
+      const built = await buildTree(fresh, ctx);
+      const manifest: EnvManifest = { ...built, generation: 0 };
+      await writeManifest(path.join(fresh, META_DIR, MANIFEST_NAME), manifest);
+      await options.beforeSwitch?.();
+      if (existsSync(dir)) {
+        await rename(dir, old);
+        await rename(fresh, dir);
+        await fsyncPath(path.dirname(dir));
+        await rm(old, { recursive: true, force: true });
+      } else {
+        await rename(fresh, dir);
+        await fsyncPath(path.dirname(dir));
+      }
+      store.registerEnv(dir, plan.wheels, manifestPath(dir));
+      reporter.log("info", `installed ${plan.wheels.length} packages into ${dir}`);
+      return manifest;
+    } finally {
+      release();
+    }
+  }
+
+  checkExisting(dir, kind);
+  const meta = path.join(dir, META_DIR);
+  await mkdir(meta, { recursive: true });
+  const release = await acquireLock(path.join(meta, "lock"));
+  try {
+    recoverGenerations(dir);
+    const generation = (currentGeneration(dir) ?? 0) + 1;
+    const genDir = path.join(meta, `gen-${generation}`);
+    await rm(genDir, { recursive: true, force: true });
+    await mkdir(genDir);
+    const built: BuiltManifest = await buildTree(genDir, ctx);
+    const manifest: EnvManifest = { ...built, generation };
+    await writeManifest(path.join(genDir, MANIFEST_NAME), manifest);
+    const names = (await readdir(genDir)).filter((n) => n !== MANIFEST_NAME);
+    await ensureTopLinks(dir, names);
+    await ensureManifestLink(dir);
+    await options.beforeSwitch?.();
+    await switchCurrent(dir, generation);
+    await pruneTopLinks(dir, new Set(names));
+    await removeOldGenerations(dir, generation);
+    store.registerEnv(dir, plan.wheels, manifestPath(dir));
+    reporter.log(
+      "info",
+      `installed ${plan.wheels.length} packages into ${dir} (generation ${generation})`,
+    );
+    return manifest;
+  } finally {
+    release();
+  }
+}
+
+async function writeManifest(file: string, manifest: EnvManifest): Promise<void> {
+  await writeFile(file, `${JSON.stringify(manifest, null, 2)}\n`);
+  await fsyncPath(file);
+}

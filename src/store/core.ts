@@ -1,0 +1,88 @@
+/** What the store's parts share: paths, the index connection, settings; wheel rows ↔ data. */
+import { lstatSync } from "node:fs";
+import type { DatabaseSync } from "node:sqlite";
+import type { Reporter } from "../base/index.ts";
+import { objectFile, type StorePaths } from "./layout.ts";
+import type { StoredFile, StoredWheel, WheelLimits } from "./types.ts";
+
+export interface StoreCore {
+  paths: StorePaths;
+  db: DatabaseSync;
+  reporter: Reporter;
+  limits: WheelLimits;
+  /** fsync object files before they are linked into objects/ (power-loss safety). */
+  fsync: boolean;
+  now(): number;
+}
+
+interface WheelRow {
+  id: number;
+  sha256: string;
+  filename: string;
+  name: string;
+  version: string;
+  tags: string;
+  root_is_purelib: number;
+  record: string;
+}
+
+interface FileRow {
+  path: string;
+  hash: string;
+  exec: number;
+  size: number;
+}
+
+export function wheelId(core: StoreCore, sha256: string): number | undefined {
+  const row = core.db.prepare("SELECT id FROM wheels WHERE sha256 = ?").get(sha256) as
+    | { id: number }
+    | undefined;
+  return row?.id;
+}
+
+/** The stored wheel with this sha256, or undefined. Does not touch last_used. */
+export function readWheel(core: StoreCore, sha256: string): StoredWheel | undefined {
+  const row = core.db
+    .prepare(
+      "SELECT id, sha256, filename, name, version, tags, root_is_purelib, record FROM wheels WHERE sha256 = ?",
+    )
+    .get(sha256.toLowerCase()) as WheelRow | undefined;
+  if (row === undefined) return undefined;
+  const files = core.db
+    .prepare("SELECT path, hash, exec, size FROM wheel_files WHERE wheel_id = ? ORDER BY seq")
+    .all(row.id) as unknown as FileRow[];
+  return {
+    sha256: row.sha256,
+    filename: row.filename,
+    name: row.name,
+    version: row.version,
+    tags: JSON.parse(row.tags) as string[],
+    rootIsPurelib: row.root_is_purelib !== 0,
+    files: files.map(
+      (f): StoredFile => ({ path: f.path, hash: f.hash, exec: f.exec !== 0, size: f.size }),
+    ),
+    record: row.record,
+  };
+}
+
+export function touchWheels(core: StoreCore, sha256s: readonly string[]): void {
+  if (sha256s.length === 0) return;
+  const stmt = core.db.prepare("UPDATE wheels SET last_used = ? WHERE sha256 = ?");
+  const now = core.now();
+  core.db.exec("BEGIN IMMEDIATE");
+  try {
+    for (const sha of sha256s) stmt.run(now, sha);
+    core.db.exec("COMMIT");
+  } catch (err) {
+    core.db.exec("ROLLBACK");
+    throw err;
+  }
+}
+
+export function objectExists(core: StoreCore, hash: string, exec: boolean): boolean {
+  try {
+    return lstatSync(objectFile(core.paths, hash, exec)).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,20 @@
+/** The store layer: content-addressed objects, wheels, envs registry, verify/repair, prune. */
+
+export { downloadWheel, fetchWheel, type WheelFileRef } from "./fetch.ts";
+export { type HostileRule, HostileWheelError } from "./hostile.ts";
+export { LAYOUT_VERSION } from "./layout.ts";
+export type { PruneOptions } from "./prune.ts";
+export { ORPHAN_GRACE_MS, Store, type StoreOpenOptions } from "./store.ts";
+export {
+  DEFAULT_WHEEL_LIMITS,
+  type PrunedWheel,
+  type PruneReport,
+  type StoredFile,
+  type StoredWheel,
+  type StoreStatus,
+  type VerifyProblem,
+  type VerifyProblemKind,
+  type VerifyReport,
+  type WheelLimits,
+} from "./types.ts";
+export type { ImportOptions, WheelSource } from "./wheel-import.ts";

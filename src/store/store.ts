@@ -1,0 +1,130 @@
+/**
+ * The global store: content-addressed, read-only objects (one per distinct file content and
+ * executable bit), the wheels made of them, and the envs that use them, indexed in SQLite.
+ * Many processes may use one store at once. See docs/store.md.
+ */
+import { type Reporter, silentReporter } from "../base/index.ts";
+import type { HttpClient } from "../index/http.ts";
+import { readWheel, type StoreCore, touchWheels } from "./core.ts";
+import { registerEnv, unregisterEnv } from "./envs.ts";
+import { cleanTemp, makeLayout, objectFile, storePaths, storeRoot } from "./layout.ts";
+import { type PruneOptions, prune } from "./prune.ts";
+import { openIndex, writeTransaction } from "./schema.ts";
+import { storeStatus } from "./status.ts";
+import { wheelTree } from "./trees.ts";
+import {
+  DEFAULT_WHEEL_LIMITS,
+  type PruneReport,
+  type StoredWheel,
+  type StoreStatus,
+  type VerifyReport,
+  type WheelLimits,
+} from "./types.ts";
+import { verifyStore } from "./verify.ts";
+import { type ImportOptions, importWheel, type WheelSource } from "./wheel-import.ts";
+
+/** Orphan objects (not in the index) younger than this are left alone: an import may own them. */
+export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+
+export interface StoreOpenOptions {
+  /** The store directory; default `$SLIMENV_HOME/store/v1` (else the XDG cache dir). */
+  root?: string;
+  /** Where SLIMENV_HOME / XDG_CACHE_HOME / HOME are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  reporter?: Reporter;
+  /** Zip-bomb limits (defaults: DEFAULT_WHEEL_LIMITS). */
+  limits?: Partial<WheelLimits>;
+  /** fsync each new object before linking it (default false: kill-safe, not power-loss-safe). */
+  fsync?: boolean;
+  /** Orphan grace period in ms (default ORPHAN_GRACE_MS). */
+  orphanGraceMs?: number;
+  /** Clock for last-use times (tests). */
+  now?: () => number;
+}
+
+export class Store {
+  readonly root: string;
+  readonly #core: StoreCore;
+  readonly #orphanGraceMs: number;
+
+  private constructor(core: StoreCore, orphanGraceMs: number) {
+    this.root = core.paths.root;
+    this.#core = core;
+    this.#orphanGraceMs = orphanGraceMs;
+  }
+
+  /** Open (creating if needed) a store; removes temp files that dead processes left. */
+  static open(options: StoreOpenOptions = {}): Store {
+    const paths = storePaths(storeRoot(options.root, options.env ?? process.env));
+    makeLayout(paths);
+    const db = openIndex(paths.db);
+    cleanTemp(paths);
+    const core: StoreCore = {
+      paths,
+      db,
+      reporter: options.reporter ?? silentReporter,
+      limits: { ...DEFAULT_WHEEL_LIMITS, ...options.limits },
+      fsync: options.fsync ?? false,
+      now: options.now ?? Date.now,
+    };
+    return new Store(core, options.orphanGraceMs ?? ORPHAN_GRACE_MS);
+  }
+
+  /**
+   * Import a wheel: verified completely before any object or row becomes visible; refused
+   * with HOSTILE_WHEEL (or HASH_MISMATCH against `sha256`). Importing it again is a no-op.
+   */
+  importWheel(source: WheelSource, options: ImportOptions): Promise<StoredWheel> {
+    return importWheel(this.#core, source, options);
+  }
+
+  /** The stored wheel with this sha256 (marks it used). */
+  findWheel(sha256: string): StoredWheel | undefined {
+    const wheel = readWheel(this.#core, sha256.toLowerCase());
+    if (wheel !== undefined) touchWheels(this.#core, [wheel.sha256]);
+    return wheel;
+  }
+
+  /** Remember where a stored wheel can be downloaded again (for repair), if not known yet. */
+  rememberUrl(sha256: string, url: string): void {
+    writeTransaction(this.#core.db, () => {
+      this.#core.db
+        .prepare("UPDATE wheels SET url = ? WHERE sha256 = ? AND url IS NULL")
+        .run(url, sha256.toLowerCase());
+    });
+  }
+
+  objectPath(hash: string, exec: boolean): string {
+    return objectFile(this.#core.paths, hash, exec);
+  }
+
+  /** trees/<sha256>/: the wheel's files as hard links, made on demand (link mode pth). */
+  wheelTree(wheel: StoredWheel): Promise<string> {
+    return wheelTree(this.#core, wheel);
+  }
+
+  /** Record that the env at `envPath` (manifest at `manifestPath`) uses `wheels`. */
+  registerEnv(envPath: string, wheels: StoredWheel[], manifestPath: string): void {
+    registerEnv(this.#core, envPath, wheels, manifestPath);
+  }
+
+  unregisterEnv(envPath: string): void {
+    unregisterEnv(this.#core, envPath);
+  }
+
+  status(): StoreStatus {
+    return storeStatus(this.#core);
+  }
+
+  verify(options: { repair?: boolean; client?: HttpClient } = {}): Promise<VerifyReport> {
+    return verifyStore(this.#core, options, this.#orphanGraceMs);
+  }
+
+  prune(options: PruneOptions = {}): PruneReport {
+    return prune(this.#core, options, this.#orphanGraceMs);
+  }
+
+  close(): void {
+    if (this.#core.db.isOpen) this.#core.db.close();
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * Read a wheel's directory and metadata and check everything that can be checked without
+ * unpacking it: zip structure, paths, places, limits, WHEEL, METADATA against the filename,
+ * and RECORD against the archive's files. Unpacking (wheel-import.ts) then checks each
+ * file's hash and size as it is written.
+ */
+import { isSlimenvError, type Reporter } from "../base/index.ts";
+import { readZipLocalHeader, type ZipLocalHeader } from "../index/zip-local.ts";
+import {
+  type ByteSource,
+  readZipDirectory,
+  readZipEntry,
+  type ZipDirectory,
+  type ZipEntry,
+} from "../index/zip-reader.ts";
+import { parseEmailHeaders, unfoldValue } from "../standards/email-headers.ts";
+import { canonicalizeName } from "../standards/names.ts";
+import { parseRecord, type RecordEntry } from "../standards/record.ts";
+import { tryParseVersion } from "../standards/version.ts";
+import { checkWheelVersion, parseWheelFile } from "../standards/wheel-file.ts";
+import type { WheelFilename } from "../standards/wheel-filename.ts";
+import { type HostileRule, HostileWheelError } from "./hostile.ts";
+import type { WheelLimits } from "./types.ts";
+import {
+  type CheckedFile,
+  checkDirectory,
+  checkLocalHeaders,
+  checkPlaces,
+  entryIsExecutable,
+} from "./wheel-check.ts";
+
+export interface PlannedFile extends CheckedFile {
+  /** The RECORD row (undefined for RECORD itself). */
+  record: RecordEntry | undefined;
+}
+
+export interface InspectedWheel {
+  source: ByteSource;
+  filename: string;
+  name: string;
+  version: string;
+  tags: string[];
+  distInfo: string;
+  rootIsPurelib: boolean;
+  recordText: string;
+  /** Files to store, archive order: every file but RECORD signatures. */
+  files: PlannedFile[];
+}
+
+function wrap(wheel: string, rule: HostileRule, err: unknown): HostileWheelError {
+  if (err instanceof HostileWheelError) return err;
+  const why = isSlimenvError(err) ? err.message : String(err);
+  return new HostileWheelError(wheel, rule, why, err);
+}
+
+async function readSmall(
+  wheel: string,
+  source: ByteSource,
+  directory: ZipDirectory,
+  entry: ZipEntry,
+  limits: WheelLimits,
+): Promise<string> {
+  if (entry.size > limits.maxMetadataSize) {
+    throw new HostileWheelError(
+      wheel,
+      "too-large",
+      `${entry.name} is ${entry.size} bytes (limit ${limits.maxMetadataSize})`,
+    );
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readZipEntry(source, directory, entry, wheel, limits.maxMetadataSize);
+  } catch (err) {
+    throw wrap(wheel, "zip-structure", err);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (cause) {
+    const rule = entry.name.endsWith("/RECORD") ? "invalid-record" : "invalid-metadata";
+    throw new HostileWheelError(wheel, rule, `${entry.name} is not valid UTF-8`, cause);
+  }
+}
+
+function header(text: string, field: string, what: string): string | undefined {
+  const message = parseEmailHeaders(text, "INVALID_METADATA", what);
+  const found = message.headers.find((h) => h.name.toLowerCase() === field.toLowerCase());
+  return found === undefined ? undefined : unfoldValue(found.lines).trim();
+}
+
+function isSignature(path: string, distInfo: string): boolean {
+  return path === `${distInfo}/RECORD.jws` || path === `${distInfo}/RECORD.p7s`;
+}
+
+export async function inspectWheel(
+  source: ByteSource,
+  parsed: WheelFilename,
+  filename: string,
+  limits: WheelLimits,
+  reporter: Reporter,
+): Promise<InspectedWheel> {
+  const wheel = filename;
+  let directory: ZipDirectory;
+  try {
+    directory = await readZipDirectory(source, wheel);
+  } catch (err) {
+    throw wrap(wheel, "zip-structure", err);
+  }
+  const entries = directory.entries;
+  checkDirectory(wheel, entries, limits);
+  const locals: ZipLocalHeader[] = [];
+  for (const entry of entries) {
+    try {
+      locals.push(await readZipLocalHeader(source, entry, wheel));
+    } catch (err) {
+      throw wrap(wheel, "zip-structure", err);
+    }
+  }
+  checkLocalHeaders(wheel, entries, locals, directory.centralDirectoryOffset);
+  const version = parsed.version;
+  const distInfo = checkPlaces(wheel, entries, parsed.name, version);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const need = (file: string, rule: HostileRule): ZipEntry => {
+    const entry = byName.get(`${distInfo}/${file}`);
+    if (entry === undefined) {
+      throw new HostileWheelError(wheel, rule, `it has no ${distInfo}/${file}`);
+    }
+    return entry;
+  };
+  const wheelEntry = need("WHEEL", "invalid-wheel-file");
+  const metadataEntry = need("METADATA", "invalid-metadata");
+  const recordEntry = need("RECORD", "record-missing");
+
+  const wheelText = await readSmall(wheel, source, directory, wheelEntry, limits);
+  let rootIsPurelib: boolean;
+  try {
+    const wheelFile = parseWheelFile(wheelText);
+    rootIsPurelib = wheelFile.rootIsPurelib;
+    try {
+      const check = checkWheelVersion(wheelFile.wheelVersion);
+      if (check.newer) {
+        reporter.log(
+          "warn",
+          `${wheel} has Wheel-Version ${wheelFile.wheelVersion}, newer than this slimenv knows; installing it anyway`,
+        );
+      }
+    } catch (err) {
+      throw wrap(wheel, "wheel-version", err);
+    }
+  } catch (err) {
+    throw wrap(wheel, "invalid-wheel-file", err);
+  }
+
+  const metadataText = await readSmall(wheel, source, directory, metadataEntry, limits);
+  let metaName: string | undefined;
+  let metaVersion: string | undefined;
+  try {
+    metaName = header(metadataText, "Name", "METADATA");
+    metaVersion = header(metadataText, "Version", "METADATA");
+  } catch (err) {
+    throw wrap(wheel, "invalid-metadata", err);
+  }
+  if (metaName === undefined || metaVersion === undefined) {
+    throw new HostileWheelError(wheel, "invalid-metadata", "METADATA lacks Name or Version");
+  }
+  if (canonicalizeName(metaName) !== parsed.name) {
+    throw new HostileWheelError(
+      wheel,
+      "name-mismatch",
+      `METADATA names project ${JSON.stringify(metaName)}, the filename ${parsed.name}`,
+    );
+  }
+  const metaParsed = tryParseVersion(metaVersion);
+  if (metaParsed === undefined || !metaParsed.equals(version)) {
+    throw new HostileWheelError(
+      wheel,
+      "version-mismatch",
+      `METADATA says version ${JSON.stringify(metaVersion)}, the filename ${version}`,
+    );
+  }
+
+  const recordText = await readSmall(wheel, source, directory, recordEntry, limits);
+  let rows: RecordEntry[];
+  try {
+    rows = parseRecord(recordText, { kind: "wheel" });
+  } catch (err) {
+    throw wrap(wheel, "invalid-record", err);
+  }
+  const recordPath = `${distInfo}/RECORD`;
+  const rowByPath = new Map(rows.map((r) => [r.path, r]));
+  for (const row of rows) {
+    const entry = byName.get(row.path);
+    if (entry === undefined || entry.name.endsWith("/")) {
+      if (row.hash === undefined) continue; // RECORD signatures, maybe absent
+      throw new HostileWheelError(
+        wheel,
+        "record-entry-without-file",
+        `RECORD lists ${JSON.stringify(row.path)}, which the wheel does not contain`,
+      );
+    }
+    if (row.hash === undefined && row.path !== recordPath && !isSignature(row.path, distInfo)) {
+      throw new HostileWheelError(
+        wheel,
+        "invalid-record",
+        `RECORD gives no hash for ${JSON.stringify(row.path)}`,
+      );
+    }
+  }
+
+  const files: PlannedFile[] = [];
+  entries.forEach((entry, i) => {
+    if (entry.name.endsWith("/")) return;
+    if (isSignature(entry.name, distInfo)) return;
+    const local = locals[i] as ZipLocalHeader;
+    const exec = entryIsExecutable(entry);
+    if (entry.name === recordPath) {
+      files.push({ entry, local, exec, record: undefined });
+      return;
+    }
+    const row = rowByPath.get(entry.name);
+    if (row === undefined) {
+      throw new HostileWheelError(
+        wheel,
+        "file-not-in-record",
+        `${JSON.stringify(entry.name)} is not listed in RECORD`,
+      );
+    }
+    if (row.size !== undefined && row.size !== entry.size) {
+      throw new HostileWheelError(
+        wheel,
+        "size-mismatch",
+        `RECORD gives ${JSON.stringify(entry.name)} ${row.size} bytes, the archive ${entry.size}`,
+      );
+    }
+    files.push({ entry, local, exec, record: row });
+  });
+
+  return {
+    source,
+    filename,
+    name: parsed.name,
+    version: version.toString(),
+    tags: parsed.tags.map((t) => t.toString()),
+    distInfo,
+    rootIsPurelib,
+    recordText,
+    files,
+  };
+}

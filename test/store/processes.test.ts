@@ -1,0 +1,129 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { Store } from "../../src/store/store.ts";
+import { Rng } from "../helpers/random.ts";
+import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
+import { tempDir } from "./fixtures.ts";
+
+const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), "import-worker.ts");
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ["--no-warnings", WORKER, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+function finished(child: ChildProcess): Promise<{ code: number | null; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, out, err })));
+}
+
+/** Wheels sharing files: wheel i holds shared files and files of its own. */
+function wheelSet(count: number, filesEach: number, seed: number): BuiltWheel[] {
+  const rng = new Rng(seed);
+  const blob = (n: number) => {
+    let s = "";
+    for (let i = 0; i < n; i++) s += String.fromCharCode(97 + rng.int(26));
+    return s;
+  };
+  const shared = Array.from({ length: filesEach }, () => blob(1500));
+  return Array.from({ length: count }, (_, i) => {
+    const files: Record<string, string> = { [`p${i}/__init__.py`]: "" };
+    for (let j = 0; j < filesEach; j++) {
+      files[`p${i}/s${j}.py`] = shared[(i + j) % shared.length] as string;
+      files[`p${i}/own${j}.py`] = blob(1500);
+    }
+    return buildWheel({ name: `p${i}`, version: "1.0", files });
+  });
+}
+
+function writeWheels(wheels: BuiltWheel[]): string[] {
+  const dir = tempDir();
+  return wheels.map((w) => {
+    const file = path.join(dir, w.filename);
+    writeFileSync(file, w.bytes);
+    return file;
+  });
+}
+
+async function expectComplete(root: string, wheels: BuiltWheel[]) {
+  const store = Store.open({ root, orphanGraceMs: 0 });
+  try {
+    expect(readdirSync(path.join(root, "tmp"))).toEqual([]);
+    const report = await store.verify();
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    for (const w of wheels) {
+      const stored = store.findWheel(w.sha256);
+      expect(stored?.files.length, w.filename).toBeGreaterThan(3);
+    }
+    return store.status();
+  } finally {
+    store.close();
+  }
+}
+
+describe("many processes, one store", () => {
+  it("6 processes importing overlapping wheels at once leave a clean, complete store", async () => {
+    const wheels = wheelSet(8, 40, 7);
+    const files = writeWheels(wheels);
+    const root = path.join(tempDir(), "store");
+    const rng = new Rng(11);
+    const children = Array.from({ length: 6 }, (_, k) => {
+      const order = files.filter((_, i) => (i + k) % 3 !== 0).sort(() => rng.next() - 0.5);
+      return finished(run([root, ...order]));
+    });
+    const results = await Promise.all(children);
+    for (const r of results) expect(r.code, r.err).toBe(0);
+    const status = await expectComplete(root, wheels);
+    expect(status.wheels).toBe(8);
+    expect(status.apparentBytes).toBe(status.uniqueBytes);
+  });
+
+  it("kill -9 in the middle of imports leaves a store that opens clean and imports again", async () => {
+    const wheels = wheelSet(6, 150, 99);
+    const files = writeWheels(wheels);
+    const root = path.join(tempDir(), "store");
+    const rng = new Rng(5);
+    let killedMidImport = 0;
+    for (let round = 0; round < 6; round++) {
+      const child = run([root, ...files.slice(round % 3)], { SLIMENV_TEST_LOOP: "1" });
+      const done = finished(child);
+      await new Promise<void>((resolve) => {
+        child.stdout?.on("data", (d: Buffer) => {
+          if (d.toString().includes("start")) resolve();
+        });
+      });
+      await new Promise((r) => setTimeout(r, 5 + rng.next() * 120));
+      child.kill("SIGKILL");
+      const r = await done;
+      expect(r.code).toBe(null);
+      if (readdirSync(path.join(root, "tmp")).length > 0) killedMidImport++;
+    }
+    // the kills did land while a wheel was being unpacked (temp files left behind)
+    expect(killedMidImport).toBeGreaterThan(0);
+    const store = Store.open({ root, orphanGraceMs: 0 });
+    try {
+      expect(readdirSync(path.join(root, "tmp"))).toEqual([]);
+      const report = await store.verify();
+      expect(report.problems).toEqual([]);
+      for (const file of files) {
+        await store.importWheel({ path: file }, { filename: path.basename(file) });
+      }
+    } finally {
+      store.close();
+    }
+    await expectComplete(root, wheels);
+  });
+});

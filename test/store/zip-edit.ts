@@ -1,0 +1,98 @@
+/**
+ * Byte-level edits of a zip for hostile-wheel tests: find an entry's central and local
+ * headers (no ZIP64, no comment) and change fields in one or both, so the central directory
+ * and the local headers disagree, entries overlap, or names collide.
+ */
+export interface EntryHeaders {
+  /** Offset of the central directory header. */
+  central: number;
+  /** Offset of the local header. */
+  local: number;
+  nameLength: number;
+}
+
+function dv(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function findHeaders(bytes: Uint8Array, name: string): EntryHeaders {
+  const v = dv(bytes);
+  const eocd = bytes.length - 22;
+  if (v.getUint32(eocd, true) !== 0x06054b50) throw new Error("no plain EOCD at the end");
+  const count = v.getUint16(eocd + 10, true);
+  let p = v.getUint32(eocd + 16, true);
+  const decoder = new TextDecoder();
+  for (let i = 0; i < count; i++) {
+    const nameLength = v.getUint16(p + 28, true);
+    const extra = v.getUint16(p + 30, true);
+    const comment = v.getUint16(p + 32, true);
+    const entryName = decoder.decode(bytes.subarray(p + 46, p + 46 + nameLength));
+    if (entryName === name) {
+      return { central: p, local: v.getUint32(p + 42, true), nameLength };
+    }
+    p += 46 + nameLength + extra + comment;
+  }
+  throw new Error(`no entry ${name}`);
+}
+
+export type Where = "central" | "local" | "both";
+
+/** Rename an entry (same byte length) in the central directory, the local header, or both. */
+export function renameEntry(bytes: Uint8Array, from: string, to: string, where: Where): Uint8Array {
+  const out = bytes.slice();
+  const h = findHeaders(out, from);
+  const enc = new TextEncoder().encode(to);
+  if (enc.length !== h.nameLength) throw new Error("renameEntry needs a name of the same length");
+  if (where !== "local") out.set(enc, h.central + 46);
+  if (where !== "central") out.set(enc, h.local + 30);
+  return out;
+}
+
+export interface FieldEdit {
+  flags?: number;
+  method?: number;
+  crc?: number;
+  compressedSize?: number;
+  size?: number;
+}
+
+/** Set header fields of an entry in the central directory, the local header, or both. */
+export function editEntry(
+  bytes: Uint8Array,
+  name: string,
+  edit: FieldEdit,
+  where: Where,
+): Uint8Array {
+  const out = bytes.slice();
+  const v = dv(out);
+  const h = findHeaders(out, name);
+  // [central offset, local offset] of each field
+  const fields: Record<keyof FieldEdit, [number, number, 2 | 4]> = {
+    flags: [8, 6, 2],
+    method: [10, 8, 2],
+    crc: [16, 14, 4],
+    compressedSize: [20, 18, 4],
+    size: [24, 22, 4],
+  };
+  for (const [field, value] of Object.entries(edit) as [keyof FieldEdit, number][]) {
+    const [c, l, width] = fields[field];
+    const set = (at: number) =>
+      width === 2 ? v.setUint16(at, value, true) : v.setUint32(at, value >>> 0, true);
+    if (where !== "local") set(h.central + c);
+    if (where !== "central") set(h.local + l);
+  }
+  return out;
+}
+
+/** The central directory's fields of an entry. */
+export function centralFields(bytes: Uint8Array, name: string): Required<FieldEdit> {
+  const v = dv(bytes);
+  const h = findHeaders(bytes, name);
+  return {
+    flags: v.getUint16(h.central + 8, true),
+    method: v.getUint16(h.central + 10, true),
+    crc: v.getUint32(h.central + 16, true),
+    compressedSize: v.getUint32(h.central + 20, true),
+    size: v.getUint32(h.central + 24, true),
+  };
+}
