@@ -3,7 +3,13 @@
  * This folder is the only place that prints, reads argv or sets the exit code.
  */
 import { Command, CommanderError } from "commander";
+import { exportCommand } from "./commands/export.ts";
+import { installCommand } from "./commands/install.ts";
+import { lockCommand } from "./commands/lock.ts";
 import { pythonCommand } from "./commands/python.ts";
+import { runCommand } from "./commands/run.ts";
+import { storeCommand } from "./commands/store.ts";
+import { syncCommand } from "./commands/sync.ts";
 import { Output } from "./output.ts";
 import { slimenvVersion } from "./version.ts";
 
@@ -17,6 +23,12 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(pythonCommand());
+  program.addCommand(lockCommand());
+  program.addCommand(exportCommand());
+  program.addCommand(installCommand());
+  program.addCommand(syncCommand());
+  program.addCommand(runCommand());
+  program.addCommand(storeCommand());
   return program;
 }
 

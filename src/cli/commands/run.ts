@@ -1,0 +1,36 @@
+import { existsSync } from "node:fs";
+import { Command } from "commander";
+import { readEnvManifest } from "../../env/manifest.ts";
+import { runInEnv } from "../../env/run.ts";
+import { action } from "../action.ts";
+
+/**
+ * The variables `run` starts from. The env's `bin` goes first on PATH, so its launchers look
+ * for the interpreter further down PATH — where a pyenv shim would find the env's own
+ * launcher again (pyenv falls back to PATH). With the interpreter the env was built with
+ * still present, the launchers are pointed at it directly (unless the caller chose one).
+ */
+function baseEnv(dir: string): NodeJS.ProcessEnv {
+  const manifest = readEnvManifest(dir);
+  const env = { ...process.env };
+  const exe = manifest?.interpreter;
+  if (env.SLIMENV_PYTHON_COMMAND === undefined && exe !== undefined && existsSync(exe)) {
+    env.SLIMENV_PYTHON_COMMAND = exe;
+  }
+  return env;
+}
+
+/** `slimenv run DIR -- CMD…`: run a command with an environment active; its exit code is ours. */
+export function runCommand(): Command {
+  return new Command("run")
+    .description("run a command with an environment active (DIR/bin first on PATH)")
+    .argument("<dir>", "the environment")
+    .argument("<command...>", "the command and its arguments, after --")
+    .usage("DIR -- COMMAND [ARGS...]")
+    .action(
+      action<object>(async (_opts, args) => {
+        const [dir = ".", ...argv] = args;
+        return await runInEnv(dir, argv, { env: baseEnv(dir) });
+      }),
+    );
+}

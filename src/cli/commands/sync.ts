@@ -1,0 +1,55 @@
+import path from "node:path";
+import { Command } from "commander";
+import { sync } from "../../env/sync.ts";
+import { action } from "../action.ts";
+import { slimenvVersion } from "../version.ts";
+import {
+  addIndexOptions,
+  changesJson,
+  type IndexOptionValues,
+  renderChanges,
+  settingsFromOptions,
+} from "./install-options.ts";
+
+/** `slimenv sync DIR [LOCK]`: make an environment match a lock exactly. */
+export function syncCommand(): Command {
+  const command = new Command("sync")
+    .description(
+      "make an environment hold exactly what a lock says: add, remove, upgrade, touch nothing else",
+    )
+    .argument("<dir>", "the environment (made by slimenv install)")
+    .argument("[lock]", "the lock (default: the env's own lock, else ./pylock.toml)");
+  addIndexOptions(command, false);
+  return command.action(
+    action<IndexOptionValues>(async (opts, args, out) => {
+      const cwd = process.cwd();
+      const [dir = ".", lockFile] = args;
+      const result = await sync({
+        dir,
+        ...(lockFile === undefined ? {} : { lockFile }),
+        cwd,
+        env: process.env,
+        settings: settingsFromOptions(opts, cwd),
+        userAgent: `slimenv/${slimenvVersion()}`,
+        reporter: out.reporter(),
+      });
+      const lockShown = path.relative(cwd, result.lockFile) || result.lockFile;
+      if (out.json) {
+        out.data({
+          dir: result.dir,
+          lock: result.lockFile,
+          ...changesJson(result.manifest, result.changes, result.rebuilt),
+        });
+        return 0;
+      }
+      const shown = path.relative(cwd, result.dir) || ".";
+      out.line(
+        result.rebuilt
+          ? `Synced ${shown} to ${lockShown}: ${result.manifest.packages.length} packages (generation ${result.manifest.generation})`
+          : `${shown} already matches ${lockShown}; nothing changed`,
+      );
+      renderChanges(out, result.changes);
+      return 0;
+    }),
+  );
+}

@@ -1,0 +1,177 @@
+/**
+ * Which files of one project version a target can use: the wheels whose tags the target
+ * supports (best tag first), and an sdist when sdists are allowed for the project. Also says
+ * why a version is unusable ("no wheel for cp311-manylinux_2_28_aarch64; wheels exist for: …")
+ * and reads `--only-binary` / `--no-binary` ("format control").
+ */
+import type { DistributionFile } from "../index/project.ts";
+import type { Target } from "../python/target.ts";
+import { canonicalizeName } from "../standards/names.ts";
+import { createTagRanker } from "../standards/tags.ts";
+import type { Version } from "../standards/version.ts";
+
+/** Canonical names, or ":all:". */
+export interface FormatControl {
+  onlyBinary?: readonly string[];
+  noBinary?: readonly string[];
+}
+
+/** The files of one version the target can use. */
+export interface VersionFiles {
+  version: Version;
+  /** Compatible wheels, most preferred first. */
+  wheels: DistributionFile[];
+  /** The sdist, when sdists are allowed and one exists. */
+  sdist?: DistributionFile;
+  /** Every file of the version the index lists (usable or not). */
+  all: DistributionFile[];
+  /** Every file of the version is yanked. */
+  yanked: boolean;
+  /** Why nothing here is usable (set when `wheels` is empty and there is no `sdist`). */
+  unavailableReason?: string;
+}
+
+/** Whether a format-control list applies to a (canonical) project name. */
+export function appliesTo(list: readonly string[] | undefined, name: string): boolean {
+  if (list === undefined) return false;
+  return list.some((n) => n === ":all:" || canonicalizeName(n) === name);
+}
+
+/**
+ * A key equal for equal versions ("1.0" and "1.0.0"): the normalized text with trailing
+ * zero release segments dropped.
+ */
+export function versionKey(version: Version): string {
+  const release = [...version.release];
+  while (release.length > 1 && release[release.length - 1] === 0) release.pop();
+  const pre = version.pre === undefined ? "" : `${version.pre[0]}${version.pre[1]}`;
+  const post = version.post === undefined ? "" : `.post${version.post}`;
+  const dev = version.dev === undefined ? "" : `.dev${version.dev}`;
+  const local = version.local === undefined ? "" : `+${version.local}`;
+  return `${version.epoch}!${release.join(".")}${pre}${post}${dev}${local}`;
+}
+
+/** The compressed tag triple of a wheel filename ("cp312-cp312-macosx_11_0_arm64"). */
+export function wheelTagText(filename: string): string {
+  return filename
+    .replace(/\.whl$/i, "")
+    .split("-")
+    .slice(-3)
+    .join("-");
+}
+
+/**
+ * The platform tag that names a target best: its newest manylinux / musllinux tag on Linux
+ * (an interpreter's own `linux_<arch>` comes first in its list but says less), else its
+ * first platform.
+ */
+export function targetPlatform(target: Target): string {
+  return (
+    target.platforms.find((p) => /^(manylinux|musllinux)_\d/.test(p)) ??
+    target.platforms[0] ??
+    target.arch
+  );
+}
+
+/** A short name of the target for messages: "cp311-manylinux_2_28_aarch64". */
+export function targetLabel(target: Target): string {
+  const [major, minor] = target.pythonVersion;
+  return `${target.implementation}${major}${minor}-${targetPlatform(target)}`;
+}
+
+const MAX_LISTED = 4;
+
+function listShort(items: readonly string[]): string {
+  const shown = items.slice(0, MAX_LISTED).join(", ");
+  return items.length > MAX_LISTED ? `${shown}, … (${items.length - MAX_LISTED} more)` : shown;
+}
+
+function byFilename(a: DistributionFile, b: DistributionFile): number {
+  return a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0;
+}
+
+/** Picks the usable files of each version for one target and one format control. */
+export class FileSelector {
+  readonly #rank: ReturnType<typeof createTagRanker>;
+  readonly #target: Target;
+  readonly #format: FormatControl;
+
+  constructor(target: Target, format: FormatControl = {}) {
+    this.#target = target;
+    this.#format = format;
+    this.#rank = createTagRanker(target.tags);
+  }
+
+  /** Group a project's files by version and select the usable ones of each. */
+  select(name: string, files: readonly DistributionFile[]): VersionFiles[] {
+    const groups = new Map<string, DistributionFile[]>();
+    for (const file of files) {
+      const key = versionKey(file.version);
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [file]);
+      else group.push(file);
+    }
+    return [...groups.values()].map((group) => this.#selectVersion(name, group));
+  }
+
+  #selectVersion(name: string, group: DistributionFile[]): VersionFiles {
+    const all = [...group].sort(byFilename);
+    const yanked = all.every((f) => f.yanked !== undefined);
+    // Yanked files are left out when the version has files that are not.
+    const live = yanked ? all : all.filter((f) => f.yanked === undefined);
+    const noBinary = appliesTo(this.#format.noBinary, name);
+    const onlyBinary = !noBinary && appliesTo(this.#format.onlyBinary, name);
+    const ranked: { file: DistributionFile; rank: number }[] = [];
+    if (!noBinary) {
+      for (const file of live) {
+        if (file.kind !== "wheel" || file.wheel === undefined) continue;
+        const rank = this.#rank(file.wheel.tags);
+        if (rank !== undefined) ranked.push({ file, rank });
+      }
+    }
+    ranked.sort((a, b) => {
+      if (a.rank !== b.rank) return a.rank - b.rank;
+      const ba = a.file.wheel?.build?.[0] ?? -1;
+      const bb = b.file.wheel?.build?.[0] ?? -1;
+      if (ba !== bb) return bb - ba;
+      return byFilename(a.file, b.file);
+    });
+    const out: VersionFiles = {
+      version: (all[0] as DistributionFile).version,
+      wheels: ranked.map((r) => r.file),
+      all,
+      yanked,
+    };
+    if (!onlyBinary) {
+      const sdists = live.filter((f) => f.kind === "sdist");
+      // One sdist: .tar.gz (the standard form) before any other.
+      const sdist = sdists.find((f) => f.filename.toLowerCase().endsWith(".tar.gz")) ?? sdists[0];
+      if (sdist !== undefined) out.sdist = sdist;
+    }
+    if (out.wheels.length === 0 && out.sdist === undefined) {
+      out.unavailableReason = this.#reason(name, live, { noBinary, onlyBinary });
+    }
+    return out;
+  }
+
+  #reason(
+    name: string,
+    live: readonly DistributionFile[],
+    how: { noBinary: boolean; onlyBinary: boolean },
+  ): string {
+    const wheels = live.filter((f) => f.kind === "wheel");
+    const hasSdist = live.some((f) => f.kind === "sdist");
+    if (how.noBinary) {
+      return `no sdist, and --no-binary applies to ${name}`;
+    }
+    const label = targetLabel(this.#target);
+    if (wheels.length === 0) {
+      return hasSdist
+        ? `no wheel for ${label}, only an sdist, and --only-binary applies to ${name}`
+        : `no wheel for ${label} and no sdist`;
+    }
+    const tags = [...new Set(wheels.map((f) => wheelTagText(f.filename)))].sort();
+    const tail = how.onlyBinary && hasSdist ? ` (the sdist is excluded by --only-binary)` : "";
+    return `no wheel for ${label}; wheels exist for: ${listShort(tags)}${tail}`;
+  }
+}

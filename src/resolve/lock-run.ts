@@ -1,0 +1,218 @@
+/**
+ * One `slimenv lock` run, everything but the printing: read the inputs, merge the settings,
+ * find the target, resolve, and either write the lock (atomically, only after success) or,
+ * with `check`, compare it with the existing one. Also `exportLockFile` for `slimenv export`.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import {
+  cacheDir,
+  isSlimenvError,
+  type Reporter,
+  SlimenvError,
+  silentReporter,
+} from "../base/index.ts";
+import { HttpClient } from "../index/http.ts";
+import { resolveTarget, type TargetSelection } from "../python/resolve-target.ts";
+import type { Target } from "../python/target.ts";
+import type { ResolvedSettings } from "../settings/load.ts";
+import { readPylock } from "../standards/pylock-read.ts";
+import type { Pylock } from "../standards/pylock-types.ts";
+import { exportRequirements } from "./export.ts";
+import { type LockResult, lock } from "./lock.ts";
+import { compareLocks } from "./lock-check.ts";
+import { type ReadLockInputsOptions, readLockInputs } from "./lock-inputs.ts";
+import { lockSettings } from "./lock-settings.ts";
+import type { LockTargetInfo } from "./lock-target.ts";
+
+export interface LockRunRequest extends ReadLockInputsOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  settings: ResolvedSettings;
+  selection: TargetSelection;
+  /** The lock file to write (or to check). */
+  output: string;
+  check?: boolean;
+  upgrade?: boolean;
+  upgradePackages?: readonly string[];
+  userAgent: string;
+  reporter?: Reporter;
+  /** HTTP cache folder (default cacheDir("http")); null: no cache. */
+  httpCacheDir?: string | null;
+}
+
+export interface LockRunResult {
+  target: Target;
+  /** The interpreter probed for the target (interpreter selections only). */
+  interpreter?: string;
+  output: string;
+  result: LockResult;
+  /** Lock mode: whether the file was (re)written (false when its bytes were already right). */
+  written: boolean;
+  /** Check mode: the comparison. */
+  check?: { upToDate: boolean; reasons: string[] };
+}
+
+/** Write a file through a temporary file in the same folder and a rename. */
+export function writeFileAtomic(file: string, text: string): void {
+  const temp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
+  );
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(temp, text);
+    renameSync(temp, file);
+  } catch (cause) {
+    rmSync(temp, { force: true });
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new SlimenvError("IO_ERROR", `cannot write ${file}: ${why}`, { cause });
+  }
+}
+
+function readExisting(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new SlimenvError("IO_ERROR", `cannot read ${file}`, { cause: err });
+  }
+}
+
+/** The inputs to use when none are named: pyproject.toml, else requirements.txt, in cwd. */
+function defaultInputs(request: LockRunRequest): ReadLockInputsOptions {
+  const given =
+    (request.requirementFiles?.length ?? 0) > 0 || (request.requirements?.length ?? 0) > 0;
+  if (given) return request;
+  for (const name of ["pyproject.toml", "requirements.txt"]) {
+    if (readExisting(path.join(request.cwd, name)) !== undefined) {
+      return { ...request, requirementFiles: [name] };
+    }
+  }
+  return request;
+}
+
+export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
+  const reporter = request.reporter ?? silentReporter;
+  const output = path.resolve(request.cwd, request.output);
+  const lockDir = path.dirname(output);
+  const inputs = readLockInputs({ ...defaultInputs(request), cwd: request.cwd });
+  for (const w of inputs.warnings) reporter.log("warn", w);
+  const settings = lockSettings(request.settings, inputs.fileOptions, request.cwd);
+  const values = request.settings.values;
+
+  const existingText = readExisting(output);
+  let previous: Pylock | undefined;
+  if (existingText !== undefined) {
+    try {
+      previous = readPylock(existingText, { file: request.output });
+    } catch (err) {
+      if (request.check === true || !isSlimenvError(err)) throw err;
+      reporter.log("warn", `ignoring the existing ${request.output}: ${err.message}`);
+    }
+  }
+
+  const { target, interpreter } = await resolveTarget(request.selection, {
+    env: request.env,
+    reporter,
+    cwd: request.cwd,
+  });
+  const targetInfo: LockTargetInfo =
+    request.selection.kind === "spec"
+      ? { kind: "spec", spec: request.selection.spec }
+      : { kind: "interpreter" };
+
+  const cache =
+    request.httpCacheDir === undefined ? cacheDir("http", request.env) : request.httpCacheDir;
+  const client = new HttpClient({
+    ...(cache === null ? {} : { cacheDir: cache }),
+    offline: values.offline ?? false,
+    ...(values.retries === undefined ? {} : { retries: values.retries }),
+    ...(values.timeout === undefined ? {} : { timeoutMs: values.timeout * 1000 }),
+    ...(values.concurrency === undefined ? {} : { concurrency: values.concurrency }),
+    ...(values["ca-file"] === undefined ? {} : { caFiles: values["ca-file"] }),
+    env: request.env,
+    reporter,
+    userAgent: request.userAgent,
+  });
+  let result: LockResult;
+  const probed = interpreter === undefined ? {} : { interpreter: interpreter.executable };
+  try {
+    const upgrade =
+      request.upgrade === true
+        ? true
+        : (request.upgradePackages?.length ?? 0) > 0
+          ? new Set(request.upgradePackages)
+          : false;
+    result = await lock(inputs, {
+      target,
+      targetInfo,
+      settings,
+      client,
+      lockDir,
+      ...(previous === undefined ? {} : { previous }),
+      upgrade: request.check === true ? false : upgrade,
+      reporter,
+      ...(values.concurrency === undefined ? {} : { concurrency: values.concurrency }),
+    });
+  } finally {
+    await client.close();
+  }
+
+  if (request.check === true) {
+    if (existingText === undefined || previous === undefined) {
+      return {
+        target,
+        ...probed,
+        output,
+        result,
+        written: false,
+        check: { upToDate: false, reasons: [`${request.output} does not exist`] },
+      };
+    }
+    const check = compareLocks(previous, existingText, result.pylock, result.text);
+    return { target, ...probed, output, result, written: false, check };
+  }
+  const written = existingText !== result.text;
+  if (written) writeFileAtomic(output, result.text);
+  return { target, ...probed, output, result, written };
+}
+
+export interface ExportRequest {
+  cwd: string;
+  /** The lock file to read (default pylock.toml). */
+  lockFile: string;
+  format: string;
+  /** Write here (atomically); undefined: return the text only. */
+  output?: string;
+  emitIndexUrls?: boolean;
+}
+
+/** Read a lock and export it; writes `output` when given. Returns the text. */
+export function exportLockFile(request: ExportRequest): string {
+  if (request.format !== "requirements" && request.format !== "requirements.txt") {
+    throw new SlimenvError(
+      "INVALID_OPTION",
+      `unknown export format ${JSON.stringify(request.format)}`,
+      {
+        hint: "--format requirements (a hashed requirements.txt) is the one format so far",
+      },
+    );
+  }
+  const file = path.resolve(request.cwd, request.lockFile);
+  const text = readExisting(file);
+  if (text === undefined) {
+    throw new SlimenvError("IO_ERROR", `${request.lockFile} does not exist`, {
+      hint: "create it with slimenv lock, or name the lock file to export",
+    });
+  }
+  const lockData = readPylock(text, { file: request.lockFile });
+  const out = exportRequirements(lockData, {
+    lockDir: path.dirname(file),
+    lockName: path.basename(file),
+    emitIndexUrls: request.emitIndexUrls ?? false,
+  });
+  if (request.output !== undefined) writeFileAtomic(path.resolve(request.cwd, request.output), out);
+  return out;
+}
