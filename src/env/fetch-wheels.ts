@@ -1,0 +1,98 @@
+/**
+ * Getting every chosen wheel into the store: local files imported straight from disk,
+ * URLs downloaded (a bounded number at once) and verified against the lock's sha256 —
+ * nothing at all for wheels the store already holds. Progress goes to the reporter in bytes.
+ */
+import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import type { HttpClient } from "../index/http.ts";
+import { stripCredentials } from "../index/source-url.ts";
+import { downloadWheel } from "../store/fetch.ts";
+import type { Store } from "../store/store.ts";
+import type { StoredWheel } from "../store/types.ts";
+import type { WheelChoice } from "./lock-plan.ts";
+
+export interface FetchWheelsOptions {
+  reporter?: Reporter;
+  /** Downloads in flight at once (default 8). */
+  concurrency?: number;
+  /** Puts an index's credentials back into a URL (the lock holds none). */
+  withCredentials?: (url: string) => string;
+}
+
+async function fetchOne(
+  store: Store,
+  client: HttpClient,
+  choice: WheelChoice,
+  options: FetchWheelsOptions,
+  reporter: Reporter,
+): Promise<StoredWheel> {
+  if (choice.sha256 !== undefined) {
+    const known = store.findWheel(choice.sha256);
+    if (known !== undefined) {
+      if (choice.url !== undefined) store.rememberUrl(known.sha256, stripCredentials(choice.url));
+      return known;
+    }
+  }
+  const sha = choice.sha256 === undefined ? {} : { sha256: choice.sha256 };
+  if (choice.path !== undefined) {
+    return store.importWheel({ path: choice.path }, { filename: choice.filename, ...sha });
+  }
+  if (choice.url === undefined || choice.sha256 === undefined) {
+    throw new SlimenvError("INTERNAL", `no source for ${choice.filename}`);
+  }
+  const url = options.withCredentials?.(choice.url) ?? choice.url;
+  const bytes = await downloadWheel(
+    client,
+    {
+      url,
+      filename: choice.filename,
+      sha256: choice.sha256,
+      ...(choice.size === undefined ? {} : { size: choice.size }),
+    },
+    reporter,
+  );
+  return store.importWheel(
+    { bytes },
+    { filename: choice.filename, sha256: choice.sha256, url: stripCredentials(choice.url) },
+  );
+}
+
+/** Fetch and import every choice; the stored wheels come back in the order of `choices`. */
+export async function fetchWheels(
+  store: Store,
+  client: HttpClient,
+  choices: readonly WheelChoice[],
+  options: FetchWheelsOptions = {},
+): Promise<StoredWheel[]> {
+  const reporter = options.reporter ?? silentReporter;
+  const known = choices.every((c) => c.size !== undefined);
+  const total = choices.reduce((sum, c) => sum + (c.size ?? 0), 0);
+  const task = known
+    ? reporter.task(`fetch ${choices.length} wheels`, total, "B")
+    : reporter.task(`fetch ${choices.length} wheels`, choices.length, "wheels");
+  const out: StoredWheel[] = new Array(choices.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < choices.length) {
+      const i = next++;
+      const choice = choices[i] as WheelChoice;
+      try {
+        out[i] = await fetchOne(store, client, choice, options, reporter);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+      task.advance(known ? (choice.size ?? 0) : 1);
+    }
+  };
+  const width = Math.max(1, Math.min(options.concurrency ?? 8, choices.length));
+  try {
+    const results = await Promise.allSettled(Array.from({ length: width }, worker));
+    const rejected = results.find((r) => r.status === "rejected");
+    if (rejected !== undefined) throw (rejected as PromiseRejectedResult).reason;
+  } finally {
+    task.done();
+  }
+  return out;
+}

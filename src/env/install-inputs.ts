@@ -1,0 +1,109 @@
+/**
+ * What `slimenv install` was given, sorted by kind: a pylock.toml (used as is),
+ * requirements.txt and pyproject.toml files (locked first), requirement strings and local
+ * wheel files. Also the HTTP client and store every install and sync opens.
+ */
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { cacheDir, type Reporter, SlimenvError } from "../base/index.ts";
+import { HttpClient } from "../index/http.ts";
+import type { ResolvedSettings } from "../settings/load.ts";
+import { isPylockFilename } from "../standards/pylock-types.ts";
+
+export interface InstallInputs {
+  /** requirements.txt files and pyproject.toml files, locked for the target first. */
+  requirementFiles: string[];
+  /** Requirement strings: `requests`, `numpy>=2`. */
+  requirements: string[];
+  /** Local wheel files (`./x-1.0-py3-none-any.whl`), imported straight into the store. */
+  wheels: string[];
+  /** A PEP 751 lock installed as it is (checked to be for the env's target). */
+  lockFile?: string;
+  constraintFiles?: string[];
+  extras?: string[];
+  groups?: string[];
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sort positional arguments and `-r` files: `*.whl` → wheels, `pylock.toml` /
+ * `pylock.NAME.toml` → the lock, other `*.toml` → pyproject files, an existing `*.txt`
+ * file → a requirements file, anything else → a requirement string. A lock excludes every
+ * other input. Nothing at all: `./pylock.toml` when it exists.
+ */
+export function classifyInstallArgs(
+  args: readonly string[],
+  requirementFiles: readonly string[],
+  cwd: string,
+): InstallInputs {
+  const inputs: InstallInputs = { requirementFiles: [], requirements: [], wheels: [] };
+  const locks: string[] = [];
+  const file = (arg: string) => {
+    if (isPylockFilename(arg)) locks.push(arg);
+    else inputs.requirementFiles.push(arg);
+  };
+  for (const f of requirementFiles) file(f);
+  for (const arg of args) {
+    const lower = arg.toLowerCase();
+    if (lower.endsWith(".whl")) {
+      const full = path.resolve(cwd, arg);
+      if (!isFile(full)) {
+        throw new SlimenvError("IO_ERROR", `no wheel file ${arg}`, {
+          hint: "name an existing .whl file, or a project name to install from the index",
+        });
+      }
+      inputs.wheels.push(full);
+    } else if (lower.endsWith(".toml")) file(arg);
+    else if (lower.endsWith(".txt") && isFile(path.resolve(cwd, arg))) file(arg);
+    else inputs.requirements.push(arg);
+  }
+  const others = inputs.requirementFiles.length + inputs.requirements.length + inputs.wheels.length;
+  if (locks.length > 1 || (locks.length === 1 && others > 0)) {
+    throw new SlimenvError(
+      "INVALID_OPTION",
+      `a lock file (${locks[0]}) is installed as it is and cannot be combined with other inputs`,
+      { hint: "lock everything into one pylock.toml, or install requirements without a lock" },
+    );
+  }
+  const [lock] = locks;
+  if (lock !== undefined) inputs.lockFile = lock;
+  else if (others === 0) {
+    if (!existsSync(path.join(cwd, "pylock.toml"))) {
+      throw new SlimenvError("INVALID_OPTION", "nothing to install", {
+        hint: "name packages, -r requirements.txt, pyproject.toml, pylock.toml or ./x.whl files",
+      });
+    }
+    inputs.lockFile = "pylock.toml";
+  }
+  return inputs;
+}
+
+/** The HTTP client of an install or sync, configured as `slimenv lock` configures its own. */
+export function installClient(
+  settings: ResolvedSettings,
+  env: NodeJS.ProcessEnv,
+  userAgent: string,
+  reporter: Reporter,
+  httpCacheDir?: string | null,
+): HttpClient {
+  const values = settings.values;
+  const cache = httpCacheDir === undefined ? cacheDir("http", env) : httpCacheDir;
+  return new HttpClient({
+    ...(cache === null ? {} : { cacheDir: cache }),
+    offline: values.offline ?? false,
+    ...(values.retries === undefined ? {} : { retries: values.retries }),
+    ...(values.timeout === undefined ? {} : { timeoutMs: values.timeout * 1000 }),
+    ...(values.concurrency === undefined ? {} : { concurrency: values.concurrency }),
+    ...(values["ca-file"] === undefined ? {} : { caFiles: values["ca-file"] }),
+    env,
+    reporter,
+    userAgent,
+  });
+}

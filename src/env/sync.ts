@@ -1,0 +1,139 @@
+/**
+ * `sync`: make an existing environment hold exactly what a lock says — packages added,
+ * removed, upgraded — with the environment's own target, layout, link mode and launcher
+ * settings (from its manifest). The rebuild is a new generation: unchanged packages are
+ * linked to the same store objects again (in hardlink mode the very same inodes), and a
+ * lock that changes nothing rebuilds nothing.
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import { findInterpreter } from "../python/discover.ts";
+import type { InterpreterProbe } from "../python/probe-types.ts";
+import { type Target, targetFromProbe } from "../python/target.ts";
+import { targetFromSpec } from "../python/target-spec.ts";
+import type { ResolvedSettings } from "../settings/load.ts";
+import type { EnvChanges } from "./changes.ts";
+import { applyPlan, credentialsOf, readLockFile } from "./install.ts";
+import { installClient } from "./install-inputs.ts";
+import { planFromLock } from "./lock-plan.ts";
+import { readEnvManifest } from "./manifest.ts";
+import type { EnvManifest, Layout } from "./types.ts";
+
+export interface SyncRequest {
+  /** The environment. */
+  dir: string;
+  /** The lock (default: the one recorded in the env's manifest, else ./pylock.toml). */
+  lockFile?: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  settings: ResolvedSettings;
+  userAgent: string;
+  reporter?: Reporter;
+  storeRoot?: string;
+  httpCacheDir?: string | null;
+}
+
+export interface SyncResult {
+  dir: string;
+  lockFile: string;
+  manifest: EnvManifest;
+  changes: EnvChanges;
+  /** False when the environment already matched the lock. */
+  rebuilt: boolean;
+}
+
+/** The Target an environment was built for, from its manifest (re-probing its interpreter). */
+export async function manifestTarget(
+  manifest: EnvManifest,
+  env: NodeJS.ProcessEnv,
+  reporter: Reporter,
+): Promise<{ target: Target; probe?: InterpreterProbe }> {
+  if (manifest.target.source === "probe" && manifest.interpreter !== undefined) {
+    if (!existsSync(manifest.interpreter)) {
+      throw new SlimenvError(
+        "INVALID_ENV",
+        `the environment was built for ${manifest.interpreter}, which no longer exists`,
+        { hint: "install the environment again with --python" },
+      );
+    }
+    const found = await findInterpreter(manifest.interpreter, { env, reporter });
+    return { target: targetFromProbe(found.probe), probe: found.probe };
+  }
+  const first = manifest.target.tags[0] ?? "";
+  const [, abi = "", platform = ""] = first.split("-");
+  const [major, minor, micro] = manifest.target.pythonVersion;
+  const pythonVersion = `${major}.${minor}.${micro}${abi.endsWith("t") ? "t" : ""}`;
+  return {
+    target: targetFromSpec({
+      pythonVersion,
+      platform,
+      implementation: manifest.target.implementation,
+    }),
+  };
+}
+
+export async function sync(request: SyncRequest): Promise<SyncResult> {
+  const reporter = request.reporter ?? silentReporter;
+  const dir = path.resolve(request.cwd, request.dir);
+  const before = readEnvManifest(dir);
+  if (before === undefined) {
+    throw new SlimenvError("INVALID_ENV", `${dir} is not an environment made by slimenv`, {
+      hint: "create it with slimenv install --prefix/--target/--venv DIR",
+    });
+  }
+  const lockFile =
+    request.lockFile !== undefined
+      ? path.resolve(request.cwd, request.lockFile)
+      : before.lock?.path !== undefined && existsSync(before.lock.path)
+        ? before.lock.path
+        : path.resolve(request.cwd, "pylock.toml");
+  const shown = path.relative(request.cwd, lockFile) || lockFile;
+  const { lock, text } = readLockFile(lockFile, shown);
+  const { target, probe } = await manifestTarget(before, request.env, reporter);
+  const plan = planFromLock(lock, target, lockFile);
+  const names = new Set(plan.wheels.map((w) => w.name));
+  const requested = [
+    ...new Set([
+      ...plan.roots,
+      ...before.packages.filter((p) => p.requested && names.has(p.name)).map((p) => p.name),
+    ]),
+  ];
+  const client = installClient(
+    request.settings,
+    request.env,
+    request.userAgent,
+    reporter,
+    request.httpCacheDir,
+  );
+  const credentials = credentialsOf(request.settings, request.cwd);
+  try {
+    const applied = await applyPlan({
+      layout: { kind: before.layout, dir } as Layout,
+      target,
+      ...(probe === undefined ? {} : { probe }),
+      choices: plan.wheels,
+      requested,
+      linkMode: before.linkMode,
+      isolated: before.isolated,
+      interpreterCommand: before.interpreterCommand,
+      lock: { path: lockFile, sha256: createHash("sha256").update(text).digest("hex") },
+      before,
+      client,
+      withCredentials: (url) => credentials.apply(url),
+      env: request.env,
+      reporter,
+      ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
+    });
+    return {
+      dir,
+      lockFile,
+      manifest: applied.manifest,
+      changes: applied.changes,
+      rebuilt: applied.rebuilt,
+    };
+  } finally {
+    await client.close();
+  }
+}
