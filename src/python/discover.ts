@@ -337,6 +337,9 @@ async function findCommand(name: string, env: NodeJS.ProcessEnv): Promise<string
  * INTERPRETER_NOT_FOUND listing what was found, INTERPRETER_PROBE_FAILED for a file that
  * is not a working Python 3.6+, INVALID_OPTION for a malformed request.
  */
+/** Requests spelled as an executable name: python, python3, python3.12, python3.13t. */
+const EXECUTABLE_NAME = /^python(\d+(\.\d+)?t?)?$/;
+
 export async function findInterpreter(
   request: PythonRequest | string | undefined,
   options: DiscoveryOptions = {},
@@ -365,6 +368,16 @@ export async function findInterpreter(
       );
     }
     return findOne(file, "command", env, reporter, options.cache);
+  }
+  if (req.kind === "version" && EXECUTABLE_NAME.test(req.text)) {
+    // `python3`, `python3.12`: what the shell would run, when that satisfies the request.
+    const file = await findCommand(req.text, env);
+    if (file !== undefined) {
+      const found = await findOne(file, "command", env, reporter, options.cache).catch(
+        () => undefined,
+      );
+      if (found && requestMatches(req, found.probe)) return found;
+    }
   }
   if (req.kind === "default") {
     const first = await firstInterpreter({ ...options, env, reporter });

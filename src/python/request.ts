@@ -4,7 +4,8 @@
  *
  *   3 · 3.11 · 3.11.7 · 3.13t          any implementation of that version
  *   cpython@3.12 · cpython3.12 · cp312  CPython of that version
- *   python3.12 · python3 · python        any implementation of that version
+ *   python3.12 · python3 · python        the command of that name on PATH when it is of that
+ *                                        version; else any implementation of that version
  *   pypy@3.10 · pypy3.10 · pp310         PyPy of that version
  *   ./venv/bin/python · /usr/bin/python3 · ~/py/bin/python3 · .venv   a file (or an env folder)
  *   python3-dbg · mypython              a command searched on PATH

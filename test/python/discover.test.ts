@@ -146,13 +146,28 @@ describe("findInterpreter", () => {
 
   it("a version request gets the newest match", async () => {
     expect((await findInterpreter("3", { env })).probe.version[1]).toBe(13);
-    expect((await findInterpreter("python3", { env })).probe.version[1]).toBe(13);
+    expect((await findInterpreter("cpython3", { env })).probe.version[1]).toBe(13);
     expect((await findInterpreter("3.11", { env })).path).toBe(path.join(bin1, "python3.11"));
     expect((await findInterpreter("cpython@3.10", { env })).source).toBe("pyenv");
     const exact = byMinor(12).name;
     expect((await findInterpreter(exact, { env })).probe.version.join(".")).toBe(exact);
     expect((await findInterpreter("cpython3.13", { env })).probe.version[1]).toBe(13);
     expect((await findInterpreter("cp311", { env })).probe.version[1]).toBe(11);
+  });
+
+  it("an executable name means what the shell would run, else a version", async () => {
+    // python3 on PATH is 3.12 although 3.13 exists: the command wins.
+    const py3 = await findInterpreter("python3", { env });
+    expect(py3.path).toBe(path.join(bin1, "python3"));
+    expect(py3.probe.version[1]).toBe(12);
+    expect((await findInterpreter("python3.13", { env })).path).toBe(path.join(bin2, "python3.13"));
+    // No python3.10 command on PATH: the newest 3.10 found anywhere (pyenv).
+    const py310 = await findInterpreter("python3.10", { env });
+    expect(py310.source).toBe("pyenv");
+    expect(py310.probe.version[1]).toBe(10);
+    // A python3.99 command that does not work is not taken, and nothing else is 3.99.
+    const err = await failure(findInterpreter("python3.99", { env }));
+    expect(err.code).toBe("INTERPRETER_NOT_FOUND");
   });
 
   it("no match lists what was found", async () => {
