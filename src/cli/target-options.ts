@@ -70,3 +70,28 @@ export function targetSelectionFromOptions(opts: TargetOptionValues): TargetSele
     },
   };
 }
+
+/**
+ * The target of a command: its flags when any target flag is given; otherwise the settings
+ * (`python-version` + `platform`, else `python`) from SLIMENV_* variables and config files.
+ */
+export function targetSelection(
+  opts: TargetOptionValues,
+  values: Record<string, unknown>,
+): TargetSelection {
+  const flagged =
+    opts.python !== undefined ||
+    opts.pythonVersion !== undefined ||
+    opts.platform !== undefined ||
+    opts.implementation !== undefined;
+  if (flagged) return targetSelectionFromOptions(opts);
+  const fromSettings: TargetOptionValues = {};
+  if (typeof values["python-version"] === "string" || typeof values.platform === "string") {
+    if (typeof values["python-version"] === "string")
+      fromSettings.pythonVersion = values["python-version"];
+    if (typeof values.platform === "string") fromSettings.platform = values.platform;
+  } else if (typeof values.python === "string") {
+    fromSettings.python = values.python;
+  }
+  return targetSelectionFromOptions(fromSettings);
+}

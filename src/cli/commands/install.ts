@@ -7,19 +7,14 @@ import { describeTarget } from "../../env/lock-plan.ts";
 import { type Layout, LINK_MODES, type LinkMode } from "../../env/types.ts";
 import { action } from "../action.ts";
 import {
-  addTargetOptions,
-  type TargetOptionValues,
-  targetSelectionFromOptions,
-} from "../target-options.ts";
-import { slimenvVersion } from "../version.ts";
-import {
   addIndexOptions,
-  changesJson,
   collect,
   type IndexOptionValues,
-  renderChanges,
   settingsFromOptions,
-} from "./install-options.ts";
+} from "../index-options.ts";
+import { changesJson, renderChanges } from "../render-changes.ts";
+import { addTargetOptions, type TargetOptionValues, targetSelection } from "../target-options.ts";
+import { slimenvVersion } from "../version.ts";
 
 interface InstallOptions extends TargetOptionValues, IndexOptionValues {
   requirements?: string[];
@@ -52,25 +47,6 @@ function layoutOf(opts: InstallOptions): Layout {
     );
   }
   return layout;
-}
-
-/** Flags win; otherwise the target comes from settings (as `slimenv lock` does). */
-function selectionOf(opts: InstallOptions, values: Record<string, unknown>) {
-  const flagged =
-    opts.python !== undefined ||
-    opts.pythonVersion !== undefined ||
-    opts.platform !== undefined ||
-    opts.implementation !== undefined;
-  if (flagged) return targetSelectionFromOptions(opts);
-  const fromSettings: TargetOptionValues = {};
-  if (typeof values["python-version"] === "string" || typeof values.platform === "string") {
-    if (typeof values["python-version"] === "string")
-      fromSettings.pythonVersion = values["python-version"];
-    if (typeof values.platform === "string") fromSettings.platform = values.platform;
-  } else if (typeof values.python === "string") {
-    fromSettings.python = values.python;
-  }
-  return targetSelectionFromOptions(fromSettings);
 }
 
 /** `slimenv install`: lock if needed, fetch into the store, materialize an environment. */
@@ -120,7 +96,7 @@ export function installCommand(): Command {
         cwd,
         env: process.env,
         settings,
-        selection: selectionOf(opts, settings.values),
+        selection: targetSelection(opts, settings.values),
         layout,
         inputs,
         noDeps: opts.deps === false,

@@ -1,20 +1,19 @@
 import path from "node:path";
-import { Command, Option } from "commander";
-import type { TargetSelection } from "../../python/resolve-target.ts";
+import { Command } from "commander";
 import { type LockRunResult, runLock } from "../../resolve/lock-run.ts";
 import { describeTargetTable } from "../../resolve/lock-target.ts";
-import { resolveSettings } from "../../settings/load.ts";
-import type { SettingKey } from "../../settings/schema.ts";
 import { action } from "../action.ts";
-import type { Output } from "../output.ts";
 import {
-  addTargetOptions,
-  type TargetOptionValues,
-  targetSelectionFromOptions,
-} from "../target-options.ts";
+  addIndexOptions,
+  collect,
+  type IndexOptionValues,
+  settingsFromOptions,
+} from "../index-options.ts";
+import type { Output } from "../output.ts";
+import { addTargetOptions, type TargetOptionValues, targetSelection } from "../target-options.ts";
 import { slimenvVersion } from "../version.ts";
 
-interface LockOptions extends TargetOptionValues {
+interface LockOptions extends TargetOptionValues, IndexOptionValues {
   requirements?: string[];
   constraint?: string[];
   extra?: string[];
@@ -23,48 +22,6 @@ interface LockOptions extends TargetOptionValues {
   check?: boolean;
   upgrade?: boolean;
   upgradePackage?: string[];
-  resolution?: string;
-  prerelease?: string;
-  offline?: boolean;
-  indexUrl?: string;
-  extraIndexUrl?: string[];
-  findLinks?: string[];
-  indexStrategy?: string;
-  onlyBinary?: string[];
-  /** `--no-binary` (commander names a `--no-…` option after what it negates). */
-  binary: string[] | boolean;
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-/** `--no-binary`'s previous value is commander's negation default (true) the first time. */
-const collectCommaList = (value: string, previous: unknown) => [
-  ...(Array.isArray(previous) ? (previous as string[]) : []),
-  ...value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean),
-];
-
-const orUndefined = <T>(list: T[] | undefined) =>
-  list !== undefined && list.length > 0 ? list : undefined;
-
-/** Flags given on the command line win; otherwise the target comes from settings. */
-function selection(opts: LockOptions, values: Record<string, unknown>): TargetSelection {
-  const flagged =
-    opts.python !== undefined ||
-    opts.pythonVersion !== undefined ||
-    opts.platform !== undefined ||
-    opts.implementation !== undefined;
-  if (flagged) return targetSelectionFromOptions(opts);
-  const fromSettings: TargetOptionValues = {};
-  if (typeof values["python-version"] === "string" || typeof values.platform === "string") {
-    if (typeof values["python-version"] === "string")
-      fromSettings.pythonVersion = values["python-version"];
-    if (typeof values.platform === "string") fromSettings.platform = values.platform;
-  } else if (typeof values.python === "string") {
-    fromSettings.python = values.python;
-  }
-  return targetSelectionFromOptions(fromSettings);
 }
 
 /** `slimenv lock`: resolve requirements into a PEP 751 pylock.toml for one target. */
@@ -100,69 +57,16 @@ export function lockCommand(): Command {
       "-P, --upgrade-package <name>",
       "ignore the existing lock's version of this package (repeatable)",
       collect,
-    )
-    .addOption(
-      new Option("--resolution <strategy>", "which versions to prefer").choices([
-        "highest",
-        "lowest",
-        "lowest-direct",
-      ]),
-    )
-    .addOption(
-      new Option("--prerelease <mode>", "when pre-releases may be chosen").choices([
-        "if-necessary-or-explicit",
-        "allow",
-        "disallow",
-      ]),
-    )
-    .option("--offline", "use only the HTTP cache, never the network")
-    .option("-i, --index-url <url>", "the primary package index (default https://pypi.org/simple/)")
-    .option(
-      "--extra-index-url <url>",
-      "another index, consulted after the primary (repeatable)",
-      collect,
-    )
-    .option(
-      "-f, --find-links <source>",
-      "a folder of wheels or a flat HTML page of links (repeatable)",
-      collect,
-    )
-    .addOption(
-      new Option(
-        "--index-strategy <strategy>",
-        "first-index takes each name from the first index that has it (safe against dependency confusion)",
-      ).choices(["first-index", "unsafe-best-match"]),
-    )
-    .option(
-      "--only-binary <names>",
-      "packages (comma-separated, or :all:) that must come as wheels (repeatable)",
-      collectCommaList,
-    )
-    .option(
-      "--no-binary <names>",
-      "packages (comma-separated, or :all:) whose wheels are not used (repeatable)",
-      collectCommaList,
     );
-  return addTargetOptions(command).action(
+  return addTargetOptions(addIndexOptions(command, true)).action(
     action<LockOptions>(async (opts, args, out) => {
       const cwd = process.cwd();
-      const flags: Partial<Record<SettingKey, unknown>> = {
-        "index-url": opts.indexUrl,
-        "extra-index-url": orUndefined(opts.extraIndexUrl),
-        "find-links": orUndefined(opts.findLinks),
-        "index-strategy": opts.indexStrategy,
-        offline: opts.offline,
-        prerelease: opts.prerelease,
-        resolution: opts.resolution,
-        "only-binary": orUndefined(opts.onlyBinary),
-        "no-binary": Array.isArray(opts.binary) ? orUndefined(opts.binary) : undefined,
-      };
-      const settings = resolveSettings({ flags, env: process.env, cwd });
+      const settings = settingsFromOptions(opts, cwd);
       const run = await runLock({
         cwd,
         env: process.env,
         settings,
-        selection: selection(opts, settings.values),
+        selection: targetSelection(opts, settings.values),
         requirementFiles: opts.requirements ?? [],
         requirements: args,
         constraintFiles: opts.constraint ?? [],

@@ -2,14 +2,9 @@ import path from "node:path";
 import { Command } from "commander";
 import { sync } from "../../env/sync.ts";
 import { action } from "../action.ts";
+import { addIndexOptions, type IndexOptionValues, settingsFromOptions } from "../index-options.ts";
+import { changesJson, renderChanges } from "../render-changes.ts";
 import { slimenvVersion } from "../version.ts";
-import {
-  addIndexOptions,
-  changesJson,
-  type IndexOptionValues,
-  renderChanges,
-  settingsFromOptions,
-} from "./install-options.ts";
 
 /** `slimenv sync DIR [LOCK]`: make an environment match a lock exactly. */
 export function syncCommand(): Command {

@@ -1,13 +1,11 @@
 /**
- * Options `install` and `sync` share with `lock`: the index options and --offline, turned
- * into merged settings; and the rendering of what an install or sync changed.
+ * The index and resolver options `lock`, `install` and `sync` share (--offline, index URLs,
+ * find-links, index strategy, binary policies, resolution, pre-releases), and turning them
+ * into merged settings (flags > SLIMENV_* > config files).
  */
 import { type Command, Option } from "commander";
-import type { EnvChanges } from "../../env/changes.ts";
-import type { EnvManifest } from "../../env/types.ts";
-import { type ResolvedSettings, resolveSettings } from "../../settings/load.ts";
-import type { SettingKey } from "../../settings/schema.ts";
-import type { Output } from "../output.ts";
+import { type ResolvedSettings, resolveSettings } from "../settings/load.ts";
+import type { SettingKey } from "../settings/schema.ts";
 
 export interface IndexOptionValues {
   offline?: boolean;
@@ -96,38 +94,4 @@ export function settingsFromOptions(opts: IndexOptionValues, cwd: string): Resol
     "no-binary": Array.isArray(opts.binary) ? orUndefined(opts.binary) : undefined,
   };
   return resolveSettings({ flags, env: process.env, cwd });
-}
-
-/** The JSON shape of an install or sync. */
-export function changesJson(
-  manifest: EnvManifest,
-  changes: EnvChanges,
-  rebuilt: boolean,
-): Record<string, unknown> {
-  return {
-    layout: manifest.layout,
-    generation: manifest.generation,
-    linkMode: manifest.linkMode,
-    effectiveLinkMode: manifest.effectiveLinkMode,
-    rebuilt,
-    packages: manifest.packages.map((p) => ({
-      name: p.name,
-      version: p.version,
-      requested: p.requested,
-    })),
-    added: changes.added,
-    removed: changes.removed,
-    upgraded: changes.upgraded,
-    downgraded: changes.downgraded,
-    reinstalled: changes.reinstalled,
-  };
-}
-
-/** `+ name version`, `- name version`, `~ name from -> to` lines. */
-export function renderChanges(out: Output, changes: EnvChanges): void {
-  for (const p of changes.added) out.line(` + ${p.name} ${p.version}`);
-  for (const p of changes.removed) out.line(` - ${p.name} ${p.version}`);
-  for (const p of changes.upgraded) out.line(` ~ ${p.name} ${p.from} -> ${p.to}`);
-  for (const p of changes.downgraded) out.line(` ~ ${p.name} ${p.from} -> ${p.to} (downgrade)`);
-  for (const p of changes.reinstalled) out.line(` ~ ${p.name} ${p.version} (another wheel)`);
 }
