@@ -19,6 +19,7 @@ import type { Target } from "../python/target.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import { readPylock } from "../standards/pylock-read.ts";
 import type { Pylock } from "../standards/pylock-types.ts";
+import { writePylock } from "../standards/pylock-write.ts";
 import { exportRequirements } from "./export.ts";
 import { type LockResult, lock } from "./lock.ts";
 import { compareLocks } from "./lock-check.ts";
@@ -80,11 +81,73 @@ function readExisting(file: string): string | undefined {
   }
 }
 
-/** The inputs to use when none are named: pyproject.toml, else requirements.txt, in cwd. */
-function defaultInputs(request: LockRunRequest): ReadLockInputsOptions {
+/**
+ * What a lock records of the inputs it was made from (`[tool.slimenv] inputs`), so that
+ * `slimenv lock --check` or `slimenv lock -P NAME` with no inputs named re-locks the same
+ * thing. File paths are relative to the lock's folder, with `/` separators.
+ */
+function recordInputs(
+  chosen: ReadLockInputsOptions,
+  cwd: string,
+  lockDir: string,
+): Record<string, string[]> {
+  const rel = (file: string) =>
+    path.relative(lockDir, path.resolve(cwd, file)).split(path.sep).join("/");
+  const table: Record<string, string[]> = {};
+  const put = (key: string, values: readonly string[] | undefined) => {
+    if (values !== undefined && values.length > 0) table[key] = [...values];
+  };
+  put("requirements", chosen.requirements);
+  put("requirement-files", chosen.requirementFiles?.map(rel));
+  put("constraint-files", chosen.constraintFiles?.map(rel));
+  put("extras", chosen.extras);
+  put("groups", chosen.groups);
+  return table;
+}
+
+function recordedInputs(
+  previous: Pylock | undefined,
+  lockDir: string,
+): ReadLockInputsOptions | undefined {
+  const tool = previous?.tool?.slimenv as Record<string, unknown> | undefined;
+  const table = tool?.inputs as Record<string, unknown> | undefined;
+  if (table === undefined || typeof table !== "object") return undefined;
+  const list = (key: string) =>
+    Array.isArray(table[key]) ? (table[key] as unknown[]).filter((x) => typeof x === "string") : [];
+  const abs = (file: string) => path.resolve(lockDir, ...file.split("/"));
+  const recorded: ReadLockInputsOptions = {
+    requirements: list("requirements") as string[],
+    requirementFiles: (list("requirement-files") as string[]).map(abs),
+    constraintFiles: (list("constraint-files") as string[]).map(abs),
+    extras: list("extras") as string[],
+    groups: list("groups") as string[],
+  };
+  const any = (recorded.requirements?.length ?? 0) + (recorded.requirementFiles?.length ?? 0);
+  return any > 0 ? recorded : undefined;
+}
+
+/**
+ * The inputs to use when none are named: those the existing lock records, else
+ * pyproject.toml, else requirements.txt, in cwd.
+ */
+function defaultInputs(
+  request: LockRunRequest,
+  previous: Pylock | undefined,
+  lockDir: string,
+): ReadLockInputsOptions {
   const given =
     (request.requirementFiles?.length ?? 0) > 0 || (request.requirements?.length ?? 0) > 0;
   if (given) return request;
+  const recorded = recordedInputs(previous, lockDir);
+  if (recorded !== undefined) {
+    return {
+      ...request,
+      ...recorded,
+      constraintFiles: [...(recorded.constraintFiles ?? []), ...(request.constraintFiles ?? [])],
+      extras: [...(recorded.extras ?? []), ...(request.extras ?? [])],
+      groups: [...(recorded.groups ?? []), ...(request.groups ?? [])],
+    };
+  }
   for (const name of ["pyproject.toml", "requirements.txt"]) {
     if (readExisting(path.join(request.cwd, name)) !== undefined) {
       return { ...request, requirementFiles: [name] };
@@ -97,11 +160,6 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
   const reporter = request.reporter ?? silentReporter;
   const output = path.resolve(request.cwd, request.output);
   const lockDir = path.dirname(output);
-  const inputs = readLockInputs({ ...defaultInputs(request), cwd: request.cwd });
-  for (const w of inputs.warnings) reporter.log("warn", w);
-  const settings = lockSettings(request.settings, inputs.fileOptions, request.cwd);
-  const values = request.settings.values;
-
   const existingText = readExisting(output);
   let previous: Pylock | undefined;
   if (existingText !== undefined) {
@@ -112,6 +170,11 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
       reporter.log("warn", `ignoring the existing ${request.output}: ${err.message}`);
     }
   }
+  const chosen = defaultInputs(request, previous, lockDir);
+  const inputs = readLockInputs({ ...chosen, cwd: request.cwd });
+  for (const w of inputs.warnings) reporter.log("warn", w);
+  const settings = lockSettings(request.settings, inputs.fileOptions, request.cwd);
+  const values = request.settings.values;
 
   const { target, interpreter } = await resolveTarget(request.selection, {
     env: request.env,
@@ -159,6 +222,9 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
   } finally {
     await client.close();
   }
+  const tool = result.pylock.tool?.slimenv as Record<string, unknown>;
+  tool.inputs = recordInputs(chosen, request.cwd, lockDir);
+  result = { ...result, text: writePylock(result.pylock) };
 
   if (request.check === true) {
     if (existingText === undefined || previous === undefined) {

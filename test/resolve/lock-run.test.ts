@@ -246,6 +246,44 @@ describe("--check and --upgrade-package", () => {
   });
 });
 
+describe("the inputs a lock records", () => {
+  it("re-locks, checks and upgrades with no inputs named, from what the lock recorded", async () => {
+    const local = world();
+    const own = await startIndexServer({ projects: local.projects });
+    try {
+      const dir = project({ "constraints.txt": "lib<2\n" });
+      const flags = { "index-url": own.url, retries: 0 };
+      await runLock(
+        request(dir, { requirements: ["app"], constraintFiles: ["constraints.txt"], flags }),
+      );
+      const lock = readPylock(readFileSync(path.join(dir, "pylock.toml"), "utf8"));
+      expect((lock.tool?.slimenv as Record<string, unknown>).inputs).toEqual({
+        requirements: ["app"],
+        "constraint-files": ["constraints.txt"],
+      });
+      // No inputs named: the recorded ones are used, so the lock is up to date.
+      const ok = await runLock(request(dir, { check: true, flags }));
+      expect(ok.check).toEqual({ upToDate: true, reasons: [] });
+      const again = await runLock(request(dir, { flags }));
+      expect(again.written).toBe(false);
+      // -P NAME with no inputs named upgrades that package only.
+      own.setProjects({
+        ...local.projects,
+        lib: [...(local.projects.lib ?? []), entry(buildWheel({ name: "lib", version: "1.2" }))],
+      });
+      const up = await runLock(request(dir, { upgradePackages: ["lib"], flags }));
+      expect(up.written).toBe(true);
+      expect(versions(path.join(dir, "pylock.toml")).lib).toBe("1.2");
+      // The recorded constraint file still applies: it is read again, not copied.
+      writeFileSync(path.join(dir, "constraints.txt"), "lib<1.2\n");
+      const stale = await runLock(request(dir, { check: true, flags }));
+      expect(stale.check?.upToDate).toBe(false);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe("--offline", () => {
   it("locks from the HTTP cache alone once it is warm", async () => {
     const dir = project({ "requirements.txt": "pure\n" });
