@@ -125,3 +125,22 @@ export class Incompatibility {
 function isPositiveRoot(t: Term): boolean {
   return t.pkg === ROOT && t.positive;
 }
+
+/**
+ * The reasons of the "is unavailable" incompatibilities an incompatibility was derived from,
+ * in the order first met (each once).
+ */
+export function unavailableReasons(root: Incompatibility): string[] {
+  const reasons = new Set<string>();
+  const seen = new Set<Incompatibility>();
+  const stack: Incompatibility[] = [root];
+  while (stack.length > 0) {
+    const inc = stack.pop() as Incompatibility;
+    if (seen.has(inc)) continue;
+    seen.add(inc);
+    const c = inc.cause;
+    if (c.kind === "unavailable") reasons.add(c.reason);
+    else if (c.kind === "conflict") stack.push(c.other, c.conflict);
+  }
+  return [...reasons];
+}

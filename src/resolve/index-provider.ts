@@ -8,8 +8,8 @@
  * failing that, from the sdist's PKG-INFO, but only when it is Metadata-Version 2.2 or later
  * and does not mark Requires-Dist as Dynamic (PEP 643) — otherwise only building the sdist
  * would tell, and building comes later. Such versions, and versions whose metadata cannot be
- * read, are left out of the resolution (see UNREADABLE); `lock` turns a failure they cause
- * into BUILD_REQUIRED or a hint.
+ * read, are answered as unavailable, with the reason the explanation quotes; `lock` turns a
+ * failure they cause into BUILD_REQUIRED or a hint (see `leftOut`).
  */
 import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
@@ -33,17 +33,21 @@ import {
   type VersionFiles,
   versionKey,
 } from "./file-selection.ts";
-import type { Candidate, Dependencies, ResolverProvider } from "./types.ts";
+import type {
+  Candidate,
+  Dependencies,
+  ResolverProvider,
+  UnavailableVersion,
+  VersionRequirements,
+} from "./types.ts";
 
-/**
- * The Requires-Python given for a version whose metadata cannot be read: an arbitrary-equality
- * specifier no Python version matches, so the resolver leaves the version out and its
- * explanation says why ("requires Python ===unreadable-metadata").
- */
-export const UNREADABLE = "===unreadable-metadata";
-
-/** The same for a version whose dependencies only a build of its sdist would tell. */
-export const UNBUILT = "===unknown-until-built";
+/** Why versions were left out of a resolution, for the reasons the resolver was given. */
+export interface LeftOut {
+  /** Versions only a build of their sdist would describe (BUILD_REQUIRED errors). */
+  buildRequired: SlimenvError[];
+  /** Versions whose metadata cannot be read ("name version: why"). */
+  unreadable: string[];
+}
 
 export interface IndexProviderOptions {
   index: IndexSet;
@@ -102,8 +106,9 @@ export class IndexProvider implements ResolverProvider {
   readonly #metadataPython = new Map<string, string>();
   readonly #direct = new Map<string, DirectArchive>();
   readonly #credentials = new CredentialStore();
-  readonly #unreadable: string[] = [];
-  readonly #buildRequired: SlimenvError[] = [];
+  /** By the reason given to the resolver. */
+  readonly #unreadable = new Map<string, string[]>();
+  readonly #buildRequired = new Map<string, SlimenvError[]>();
 
   constructor(options: IndexProviderOptions) {
     this.#o = options;
@@ -147,70 +152,60 @@ export class IndexProvider implements ResolverProvider {
         `dependencies of ${canonical} ${version.toString()} asked for, but the index lists no such version`,
       );
     }
-    let meta: CoreMetadata;
+    let meta: CoreMetadata | BuildRequired;
     let rp: SpecifierSet | undefined;
     try {
       meta = await this.#metadataOf(canonical, vf);
-      rp = metadataRequiresPython(meta);
+      if (!(meta instanceof BuildRequired)) rp = metadataRequiresPython(meta);
     } catch (err) {
-      // Metadata that cannot be read (some ancient releases) makes the version unusable, as
-      // pip discards such candidates; it does not stop the resolution.
-      if (isSlimenvError(err, "BUILD_REQUIRED")) {
-        this.#buildRequired.push(err);
-        return { requires: [], requiresPython: new SpecifierSet(UNBUILT) };
-      }
+      // Metadata that cannot be read (some ancient releases) makes the version unavailable,
+      // as pip discards such candidates; it does not stop the resolution.
       if (!isSlimenvError(err, "INVALID_METADATA") && !isSlimenvError(err, "METADATA_MISMATCH")) {
         throw err;
       }
-      this.#note(`${canonical} ${version.toString()}: ${err.message}`);
-      return { requires: [], requiresPython: new SpecifierSet(UNREADABLE) };
+      return this.#unreadableVersion(canonical, version, err.message);
+    }
+    if (meta instanceof BuildRequired) {
+      const reason = `only a build of its sdist would tell its dependencies: ${meta.why}`;
+      remember(this.#buildRequired, reason, meta.error);
+      return { unavailable: reason };
     }
     this.#metadataPython.set(`${canonical} ${versionKey(version)}`, rp?.toString() ?? "");
-    const requires = this.#requirements(canonical, vf.version, meta);
-    if (requires === undefined) {
-      // The provider contract has no "unusable" answer for dependencies; a Requires-Python
-      // no interpreter satisfies rules the version out, and reads as the reason.
-      return { requires: [], requiresPython: new SpecifierSet(UNREADABLE) };
-    }
-    const deps: Dependencies = { requires };
-    if (rp !== undefined) deps.requiresPython = rp;
-    return deps;
-  }
-
-  /** Versions left out because their metadata cannot be read ("name version: why"). */
-  get unreadable(): readonly string[] {
-    return this.#unreadable;
-  }
-
-  /** Versions left out because only building their sdist would tell their dependencies. */
-  get buildRequired(): readonly SlimenvError[] {
-    return this.#buildRequired;
-  }
-
-  #note(text: string): void {
-    this.#unreadable.push(text);
-    this.#reporter.log("debug", `cannot use ${text}`);
-  }
-
-  /**
-   * The Requires-Dist of a version; undefined when an entry cannot be read (ancient releases
-   * carry some). Such a version cannot be used: its dependencies are unknown.
-   */
-  #requirements(name: string, version: Version, meta: CoreMetadata): Requirement[] | undefined {
-    const out: Requirement[] = [];
+    const requires: Requirement[] = [];
     const bad: string[] = [];
     for (const text of meta.requiresDist) {
       try {
-        out.push(new Requirement(text));
+        requires.push(new Requirement(text));
       } catch {
         bad.push(text);
       }
     }
-    if (bad.length === 0) return out;
-    this.#note(
-      `${name} ${version.toString()}: unreadable Requires-Dist ${bad.map((b) => JSON.stringify(b)).join(", ")}`,
-    );
-    return undefined;
+    if (bad.length > 0) {
+      // Its dependencies are unknown: the version cannot be used.
+      const quoted = bad.map((b) => JSON.stringify(b)).join(", ");
+      return this.#unreadableVersion(canonical, version, `unreadable Requires-Dist ${quoted}`);
+    }
+    const deps: VersionRequirements = { requires };
+    if (rp !== undefined) deps.requiresPython = rp;
+    return deps;
+  }
+
+  #unreadableVersion(name: string, version: Version, why: string): UnavailableVersion {
+    const reason = `its metadata cannot be read: ${why}`;
+    remember(this.#unreadable, reason, `${name} ${version.toString()}: ${why}`);
+    this.#reporter.log("debug", `cannot use ${name} ${version.toString()}: ${why}`);
+    return { unavailable: reason };
+  }
+
+  /**
+   * The versions left out for these reasons (as a failed resolution names them, see
+   * `unavailableReasons`), in the order of the reasons.
+   */
+  leftOut(reasons: readonly string[]): LeftOut {
+    return {
+      buildRequired: reasons.flatMap((r) => this.#buildRequired.get(r) ?? []),
+      unreadable: reasons.flatMap((r) => this.#unreadable.get(r) ?? []),
+    };
   }
 
   async directUrl(req: Requirement): Promise<{ version: Version; requires: Requirement[] }> {
@@ -219,7 +214,10 @@ export class IndexProvider implements ResolverProvider {
       target: this.#o.target,
       credentials: this.#credentials,
       reporter: this.#reporter,
-      checkSdist: (meta, file) => this.#checkSdistMetadata(meta, file),
+      checkSdist: (meta, file) => {
+        const needsBuild = sdistNeedsBuild(meta, file);
+        if (needsBuild !== undefined) throw needsBuild.error;
+      },
     });
     this.#direct.set(archive.name, archive);
     return { version: archive.version, requires: requiresDist(metadata) };
@@ -266,7 +264,8 @@ export class IndexProvider implements ResolverProvider {
     return vf.all.find((f) => f.requiresPython !== undefined)?.requiresPython;
   }
 
-  async #metadataOf(name: string, vf: VersionFiles): Promise<CoreMetadata> {
+  /** The metadata of a version, or why only a build of its sdist would tell. */
+  async #metadataOf(name: string, vf: VersionFiles): Promise<CoreMetadata | BuildRequired> {
     const anyWheel = vf.all.find((f) => f.kind === "wheel" && f.yanked === undefined);
     const wheel = vf.wheels[0] ?? anyWheel ?? vf.all.find((f) => f.kind === "wheel");
     if (wheel !== undefined) return this.#o.index.metadata(wheel);
@@ -278,25 +277,45 @@ export class IndexProvider implements ResolverProvider {
       );
     }
     const meta = await this.#o.index.metadata(sdist);
-    this.#checkSdistMetadata(meta, sdist);
-    return meta;
+    return sdistNeedsBuild(meta, sdist) ?? meta;
   }
+}
 
-  /** BUILD_REQUIRED unless an sdist's PKG-INFO states its dependencies reliably (PEP 643). */
-  #checkSdistMetadata(meta: CoreMetadata, sdist: DistributionFile): void {
-    const dynamic = new Set(meta.dynamic.map((d) => d.trim().toLowerCase()));
-    const why = !metadataVersionAtLeast(meta, 2, 2)
-      ? `its PKG-INFO is Metadata-Version ${meta.metadataVersion}, older than 2.2, so its dependencies may differ once built`
-      : dynamic.has("requires-dist") || dynamic.has("requires-python")
-        ? "its PKG-INFO marks its dependencies as Dynamic"
-        : undefined;
-    if (why === undefined) return;
-    throw new SlimenvError(
-      "BUILD_REQUIRED",
-      `the dependencies of ${sdist.name} ${sdist.version.toString()} are known only by building its sdist ${sdist.filename}: ${why}`,
-      {
-        hint: `building sdists comes in a later slimenv; pin ${sdist.name} to a version with a wheel, or add a wheel of it with --find-links`,
-      },
-    );
+/** An sdist whose PKG-INFO does not state its dependencies reliably. */
+class BuildRequired {
+  readonly why: string;
+  readonly error: SlimenvError;
+  constructor(why: string, error: SlimenvError) {
+    this.why = why;
+    this.error = error;
   }
+}
+
+/** Unless an sdist's PKG-INFO states its dependencies reliably (PEP 643): why not. */
+function sdistNeedsBuild(meta: CoreMetadata, sdist: DistributionFile): BuildRequired | undefined {
+  const dynamic = new Set(meta.dynamic.map((d) => d.trim().toLowerCase()));
+  let why: string;
+  let consequence = "";
+  if (!metadataVersionAtLeast(meta, 2, 2)) {
+    why = `its PKG-INFO is Metadata-Version ${meta.metadataVersion}, older than 2.2`;
+    consequence = ", so its dependencies may differ once built";
+  } else if (dynamic.has("requires-dist") || dynamic.has("requires-python")) {
+    why = "its PKG-INFO marks its dependencies as Dynamic";
+  } else {
+    return undefined;
+  }
+  const error = new SlimenvError(
+    "BUILD_REQUIRED",
+    `the dependencies of ${sdist.name} ${sdist.version.toString()} are known only by building its sdist ${sdist.filename}: ${why}${consequence}`,
+    {
+      hint: `building sdists comes in a later slimenv; pin ${sdist.name} to a version with a wheel, or add a wheel of it with --find-links`,
+    },
+  );
+  return new BuildRequired(why, error);
+}
+
+function remember<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
 }

@@ -6,8 +6,8 @@ export type { ExportOptions } from "./export.ts";
 export { exportRequirements } from "./export.ts";
 export type { FormatControl, VersionFiles } from "./file-selection.ts";
 export { FileSelector, targetLabel, targetPlatform, versionKey } from "./file-selection.ts";
-export type { IndexProviderOptions } from "./index-provider.ts";
-export { IndexProvider, UNBUILT, UNREADABLE } from "./index-provider.ts";
+export type { IndexProviderOptions, LeftOut } from "./index-provider.ts";
+export { IndexProvider } from "./index-provider.ts";
 export type { LockOptions, LockResult } from "./lock.ts";
 export { lock, lockPreferences } from "./lock.ts";
 export type { LockComparison } from "./lock-check.ts";
@@ -35,4 +35,6 @@ export type {
   ResolvedPackage,
   ResolveOptions,
   ResolverProvider,
+  UnavailableVersion,
+  VersionRequirements,
 } from "./types.ts";

@@ -12,7 +12,8 @@ import type { Pylock } from "../standards/pylock-types.ts";
 import { PYLOCK_VERSION } from "../standards/pylock-types.ts";
 import { writePylock } from "../standards/pylock-write.ts";
 import { Version } from "../standards/version.ts";
-import { IndexProvider, UNBUILT, UNREADABLE } from "./index-provider.ts";
+import { unavailableReasons } from "./incompatibility.ts";
+import { IndexProvider } from "./index-provider.ts";
 import type { LockInputs } from "./lock-inputs.ts";
 import { packageEntry } from "./lock-packages.ts";
 import type { LockSettings } from "./lock-settings.ts";
@@ -24,6 +25,7 @@ import {
   targetTable,
 } from "./lock-target.ts";
 import { resolve } from "./resolve.ts";
+import { SolveFailure } from "./solver.ts";
 import type { Resolution } from "./types.ts";
 
 export interface LockOptions {
@@ -71,10 +73,10 @@ export function lockPreferences(lock: Pylock | undefined): Map<string, Version> 
  * naming the versions whose metadata could not be read.
  */
 function explainLeftOut(err: unknown, provider: IndexProvider): unknown {
-  if (!isSlimenvError(err, "NO_SOLUTION")) return err;
-  const detail = err.detail ?? "";
-  const [first, ...more] = provider.buildRequired;
-  if (first !== undefined && detail.includes(UNBUILT)) {
+  if (!isSlimenvError(err, "NO_SOLUTION") || !(err.cause instanceof SolveFailure)) return err;
+  const leftOut = provider.leftOut(unavailableReasons(err.cause.incompatibility));
+  const [first, ...more] = leftOut.buildRequired;
+  if (first !== undefined) {
     const others = more.length === 0 ? "" : ` (and ${more.length} more version(s) like it)`;
     return new SlimenvError("BUILD_REQUIRED", `${first.message}${others}`, {
       ...(err.detail === undefined ? {} : { detail: err.detail }),
@@ -82,8 +84,8 @@ function explainLeftOut(err: unknown, provider: IndexProvider): unknown {
       cause: err,
     });
   }
-  const unreadable = provider.unreadable;
-  if (unreadable.length === 0 || !detail.includes(UNREADABLE)) return err;
+  const unreadable = leftOut.unreadable;
+  if (unreadable.length === 0) return err;
   const shown = unreadable.slice(0, 3).join("; ");
   const rest = unreadable.length > 3 ? ` (and ${unreadable.length - 3} more)` : "";
   return new SlimenvError("NO_SOLUTION", err.message, {

@@ -38,6 +38,20 @@ export class PartialSolution {
     return this.#decisions;
   }
 
+  /** The package decided at a decision level (root at level 1); undefined for level 0. */
+  decisionAt(level: number): string | undefined {
+    for (const a of this.#assignments) {
+      if (a.level === level && a.cause === undefined) return a.term.pkg;
+      if (a.level > level) break;
+    }
+    return undefined;
+  }
+
+  /** Every package with an assignment, in the order first assigned. */
+  assigned(): string[] {
+    return [...this.#accumulated.keys()];
+  }
+
   accumulated(pkg: string): Term | undefined {
     return this.#accumulated.get(pkg);
   }

@@ -22,7 +22,12 @@ import type { Requirement } from "../standards/requirement.ts";
 import type { Version } from "../standards/version.ts";
 import type { Fetcher } from "./fetcher.ts";
 import { type Cause, Incompatibility, ROOT } from "./incompatibility.ts";
-import type { PrereleaseMode, ResolutionStrategy } from "./types.ts";
+import type {
+  Dependencies,
+  PrereleaseMode,
+  ResolutionStrategy,
+  UnavailableVersion,
+} from "./types.ts";
 import {
   bit,
   highestBit,
@@ -51,7 +56,13 @@ export interface DependencyTarget {
 
 export type VersionDependencies =
   | { kind: "ok"; targets: DependencyTarget[] }
-  | { kind: "requiresPython"; spec: string };
+  | { kind: "requiresPython"; spec: string }
+  | { kind: "unavailable"; reason: string };
+
+/** The provider's answer says the version cannot be used. */
+export function isUnavailable(deps: Dependencies): deps is UnavailableVersion {
+  return "unavailable" in deps;
+}
 
 export function baseName(id: string): string {
   const open = id.indexOf("[");
@@ -313,6 +324,7 @@ export class Problem {
         all = entry.urlRequires;
       } else {
         const deps = await this.#o.fetcher.dependencies(name, entry.version);
+        if (isUnavailable(deps)) return { kind: "unavailable", reason: deps.unavailable };
         const rp = deps.requiresPython;
         if (
           extra === undefined &&
@@ -365,6 +377,7 @@ export class Problem {
     this.#o.fetcher
       .dependencies(name, version, false)
       .then((deps) => {
+        if (isUnavailable(deps)) return;
         for (const r of deps.requires) {
           if (this.#markerHolds(r, "")) this.#discover(canonicalizeName(r.name));
         }

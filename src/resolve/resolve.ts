@@ -42,7 +42,7 @@ export async function resolve(
     upgrade,
   });
   problem.rootUniverse = Problem.rootUniverseFor(new Version("0"));
-  const solver = new Solver(problem, reporter);
+  const solver = new Solver(problem, reporter, options.conflictThreshold);
   let decisions: ReadonlyMap<string, number>;
   try {
     decisions = await solver.solve();
@@ -51,7 +51,9 @@ export async function resolve(
       const detail = new Explanation({ universe: (pkg) => problem.universe(pkg) }).explain(
         err.incompatibility,
       );
-      throw new SlimenvError("NO_SOLUTION", NO_SOLUTION_MESSAGE, { detail });
+      // The failure (with its derivation) stays reachable as `cause`, for callers that look
+      // for the reasons involved (see `unavailableReasons`).
+      throw new SlimenvError("NO_SOLUTION", NO_SOLUTION_MESSAGE, { detail, cause: err });
     }
     throw err;
   }

@@ -4,12 +4,32 @@
  * heuristic, and conflict resolution that learns a new incompatibility and backjumps to the
  * decision level where it becomes almost satisfied. Fetching is asynchronous; everything
  * else is plain synchronous bookkeeping.
+ *
+ * Two refinements keep a resolution against a real index short:
+ *   - conflict tracking: when the decision of one package (the culprit) keeps rejecting the
+ *     versions of a package decided after it (the affected), CONFLICT_THRESHOLD times, the
+ *     affected is decided before everything else from then on, the culprit after everything
+ *     else, and the solver backtracks to just before the culprit's decision. Without it, a
+ *     new release of a small package (python-dateutil 4) taken early makes the solver walk
+ *     every version of a package with a thousand releases (boto3) one metadata fetch at a
+ *     time. Each package changes priority at most once, so this cannot loop.
+ *   - merging: the incompatibility "x==1.1 depends on y<3" joins an existing "x==1.0 depends
+ *     on y<3" into "x>=1.0, <1.2 depends on y<3" when the versions are neighbours (the same
+ *     for "is unavailable" and "requires Python" with the same reason), which propagates
+ *     further and explains in ranges. It uses only metadata already fetched.
  */
 import type { Reporter } from "../base/index.ts";
-import { difference, Incompatibility, negate, ROOT, type Term } from "./incompatibility.ts";
+import {
+  type Cause,
+  difference,
+  Incompatibility,
+  negate,
+  ROOT,
+  type Term,
+} from "./incompatibility.ts";
 import { PartialSolution } from "./partial-solution.ts";
 import { baseName, extraOf, type Problem } from "./problem.ts";
-import { bit, countBits } from "./version-set.ts";
+import { bit, countBits, lowestBit } from "./version-set.ts";
 
 /** Thrown when the root incompatibility is derived: no solution exists. */
 export class SolveFailure extends Error {
@@ -22,15 +42,46 @@ export class SolveFailure extends Error {
 
 const CONFLICT = Symbol("conflict");
 
+/** Conflicts between the same two packages before their priorities change (default). */
+export const CONFLICT_THRESHOLD = 5;
+
+/** Decision tiers: "early" before every other package, "late" after every other one. */
+type Tier = "early" | "late";
+
+function tierRank(tier: Tier | undefined): number {
+  return tier === "early" ? 0 : tier === undefined ? 1 : 2;
+}
+
+/** The set is one run of consecutive versions. */
+function isRun(bits: bigint): boolean {
+  if (bits === 0n) return false;
+  const x = bits >> BigInt(lowestBit(bits));
+  return (x & (x + 1n)) === 0n;
+}
+
+/** Why a conflict ended: the learned incompatibility, and whether the solver restarted. */
+interface ConflictOutcome {
+  learned: Incompatibility;
+  restarted: boolean;
+}
+
 export class Solver {
   readonly #problem: Problem;
   readonly #reporter: Reporter;
   readonly #solution = new PartialSolution();
   readonly #byPkg = new Map<string, Incompatibility[]>();
+  /** External incompatibilities that a neighbouring version's twin may extend, by key. */
+  readonly #mergeable = new Map<string, Incompatibility>();
+  /** Conflicts per "affected\0culprit" pair of base names. */
+  readonly #conflicts = new Map<string, number>();
+  readonly #tiers = new Map<string, Tier>();
 
-  constructor(problem: Problem, reporter: Reporter) {
+  readonly #threshold: number;
+
+  constructor(problem: Problem, reporter: Reporter, conflictThreshold = CONFLICT_THRESHOLD) {
     this.#problem = problem;
     this.#reporter = reporter;
+    this.#threshold = Math.max(1, Math.floor(conflictThreshold));
   }
 
   /** Decided version index per package id (root included). */
@@ -57,6 +108,39 @@ export class Solver {
     }
   }
 
+  #remove(incompatibility: Incompatibility): void {
+    for (const t of incompatibility.terms) {
+      const list = this.#byPkg.get(t.pkg);
+      const at = list?.indexOf(incompatibility) ?? -1;
+      if (list !== undefined && at >= 0) list.splice(at, 1);
+    }
+  }
+
+  /**
+   * Adds an external incompatibility about version set `bits` of `pkg` (its first term),
+   * merged with the one under the same key when their versions are neighbours.
+   */
+  #addMergeable(
+    pkg: string,
+    bits: bigint,
+    rest: Term[],
+    cause: Cause,
+    key: string,
+  ): Incompatibility {
+    const fullKey = `${pkg}\0${key}`;
+    const known = this.#mergeable.get(fullKey);
+    const knownBits = known?.terms[0]?.set.bits;
+    let set = bits;
+    if (known !== undefined && knownBits !== undefined && isRun(knownBits | bits)) {
+      set = knownBits | bits;
+      this.#remove(known);
+    }
+    const inc = new Incompatibility([{ pkg, positive: true, set: { bits: set } }, ...rest], cause);
+    this.#mergeable.set(fullKey, inc);
+    this.#add(inc);
+    return inc;
+  }
+
   #addPending(): void {
     const pending = this.#problem.newIncompatibilities;
     for (const inc of pending.splice(0, pending.length)) this.#add(inc);
@@ -72,9 +156,15 @@ export class Solver {
         const inc = list[i] as Incompatibility;
         const result = this.#propagateOne(inc);
         if (result === CONFLICT) {
-          const rootCause = this.#resolveConflict(inc);
+          const outcome = this.#resolveConflict(inc);
           changed.clear();
-          const again = this.#propagateOne(rootCause);
+          if (outcome.restarted) {
+            // Backtracked further than the learned incompatibility needs: propagate anew
+            // from everything still assigned.
+            for (const p of this.#solution.assigned()) changed.add(p);
+            break;
+          }
+          const again = this.#propagateOne(outcome.learned);
           if (typeof again !== "string") throw new Error("internal: learned clause not unit");
           changed.add(again);
           break;
@@ -100,7 +190,7 @@ export class Solver {
     return unsatisfied.pkg;
   }
 
-  #resolveConflict(start: Incompatibility): Incompatibility {
+  #resolveConflict(start: Incompatibility): ConflictOutcome {
     let inc = start;
     let learned = false;
     while (!inc.isFailure) {
@@ -130,9 +220,12 @@ export class Solver {
       }
       if (mostRecent === undefined || mostRecentTerm === undefined) break;
       if (previousLevel < mostRecent.level || mostRecent.cause === undefined) {
+        const affected = this.#solution.decisionAt(mostRecent.level);
+        const culprit = this.#solution.decisionAt(previousLevel);
         this.#solution.backtrack(previousLevel);
         if (learned) this.#add(inc);
-        return inc;
+        const restarted = this.#noteConflict(affected, culprit, previousLevel);
+        return { learned: inc, restarted };
       }
       const cause = mostRecent.cause;
       const terms: Term[] = inc.terms.filter((t) => t !== mostRecentTerm);
@@ -144,25 +237,61 @@ export class Solver {
     throw new SolveFailure(inc);
   }
 
+  /**
+   * Counts a conflict between the package whose decision was just undone (affected) and the
+   * one decided at the level the solver went back to (culprit). At the threshold the
+   * affected is decided first from now on and the culprit last, and the solver backtracks to
+   * before the culprit's decision; true when it did.
+   */
+  #noteConflict(
+    affected: string | undefined,
+    culprit: string | undefined,
+    culpritLevel: number,
+  ): boolean {
+    if (affected === undefined || culprit === undefined) return false;
+    if (affected === ROOT || culprit === ROOT || culpritLevel < 2) return false;
+    const a = baseName(affected);
+    const c = baseName(culprit);
+    if (a === c) return false;
+    const key = `${a}\0${c}`;
+    const count = (this.#conflicts.get(key) ?? 0) + 1;
+    this.#conflicts.set(key, count);
+    if (count !== this.#threshold) return false;
+    let changed = false;
+    if (!this.#tiers.has(a)) {
+      this.#tiers.set(a, "early");
+      changed = true;
+    }
+    if (!this.#tiers.has(c)) {
+      this.#tiers.set(c, "late");
+      changed = true;
+    }
+    if (!changed) return false;
+    this.#reporter.log(
+      "debug",
+      `resolver: ${c} conflicted with ${a} ${count} times; deciding ${a} before ${c}`,
+    );
+    this.#solution.backtrack(culpritLevel - 1);
+    return true;
+  }
+
   /** Picks the next package and version; undefined when every required package is decided. */
   async #choose(): Promise<string | undefined> {
     const undecided = this.#solution.undecided();
     if (undecided.length === 0) return undefined;
     let best: Term | undefined;
     let bestReal = 0n;
-    let bestCount = 0;
+    let bestKey: [number, number, number] = [0, 0, 0];
     for (const t of undecided) {
       const real = t.set.bits & this.#problem.universe(t.pkg).full;
       const count = countBits(real);
-      if (
-        best === undefined ||
-        count < bestCount ||
-        (count === bestCount &&
-          this.#problem.discoveryIndex(t.pkg) < this.#problem.discoveryIndex(best.pkg))
-      ) {
+      // The root, and a package with no version left (which fails at once), come first.
+      const tier = t.pkg === ROOT || count === 0 ? -1 : tierRank(this.#tiers.get(baseName(t.pkg)));
+      const key: [number, number, number] = [tier, count, this.#problem.discoveryIndex(t.pkg)];
+      if (best === undefined || compareKeys(key, bestKey) < 0) {
         best = t;
         bestReal = real;
-        bestCount = count;
+        bestKey = key;
       }
     }
     if (best === undefined) return undefined;
@@ -175,29 +304,37 @@ export class Solver {
     if (pkg !== ROOT && extraOf(pkg) === undefined) {
       const unusable = this.#problem.unusable(pkg, index);
       if (unusable !== undefined) {
-        this.#add(
-          new Incompatibility(
-            [{ pkg, positive: true, set: { bits: unusable.bits } }],
-            unusable.cause,
-          ),
-        );
+        this.#addMergeable(pkg, unusable.bits, [], unusable.cause, causeKey(unusable.cause));
         return pkg;
       }
     }
     const deps = await this.#problem.dependencies(pkg, index);
     this.#addPending();
-    const versionTerm: Term = { pkg, positive: true, set: { bits: bit(index) } };
-    if (deps.kind === "requiresPython") {
-      this.#add(new Incompatibility([versionTerm], { kind: "requiresPython", spec: deps.spec }));
+    const versionBits = bit(index);
+    if (deps.kind !== "ok") {
+      const cause: Cause =
+        deps.kind === "requiresPython"
+          ? { kind: "requiresPython", spec: deps.spec }
+          : { kind: "unavailable", reason: deps.reason };
+      this.#addMergeable(pkg, versionBits, [], cause, causeKey(cause));
       return pkg;
     }
     let conflict = false;
     for (const target of deps.targets) {
-      const inc = new Incompatibility(
-        [versionTerm, { pkg: target.id, positive: false, set: target.set }],
-        { kind: "dependency" },
-      );
-      this.#add(inc);
+      const dependency: Term = { pkg: target.id, positive: false, set: target.set };
+      const inc =
+        pkg === ROOT
+          ? new Incompatibility([{ pkg, positive: true, set: { bits: versionBits } }, dependency], {
+              kind: "dependency",
+            })
+          : this.#addMergeable(
+              pkg,
+              versionBits,
+              [dependency],
+              { kind: "dependency" },
+              `depends\0${target.id}\0${target.set.bits}\0${target.set.label ?? ""}`,
+            );
+      if (pkg === ROOT) this.#add(inc);
       conflict ||= inc.terms.every((t) => t.pkg === pkg || this.#solution.satisfies(t));
     }
     if (!conflict) {
@@ -224,5 +361,27 @@ export class Solver {
       }
     }
     return this.#problem.preferredIndex(base, bits);
+  }
+}
+
+function compareKeys(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** What makes two single-package incompatibilities the same but for their versions. */
+function causeKey(cause: Cause): string {
+  switch (cause.kind) {
+    case "requiresPython":
+      return `python\0${cause.spec}`;
+    case "unavailable":
+      return `unavailable\0${cause.reason}`;
+    case "constraint":
+      return `constraint\0${cause.text}`;
+    default:
+      return cause.kind;
   }
 }

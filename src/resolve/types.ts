@@ -23,15 +23,31 @@ export interface Candidate {
   unavailableReason?: string;
 }
 
-export interface Dependencies {
+/** What a version needs: its requirements and Requires-Python. */
+export interface VersionRequirements {
   requires: Requirement[];
   requiresPython?: SpecifierSet;
 }
 
+/**
+ * A version the resolution cannot use although the index lists it, and why (its metadata
+ * cannot be read; only a build of its sdist would tell its dependencies). The reason reads
+ * after "x==1.0 is unavailable (…)"; give neighbouring versions the same text when the cause
+ * is the same, so the explanation can group them.
+ */
+export interface UnavailableVersion {
+  unavailable: string;
+}
+
+export type Dependencies = VersionRequirements | UnavailableVersion;
+
 export interface ResolverProvider {
   /** Every version of a project (any order); [] when the project does not exist. */
   candidates(name: string): Promise<Candidate[]>;
-  /** The requirements (Requires-Dist) and Requires-Python of one version. */
+  /**
+   * The requirements (Requires-Dist) and Requires-Python of one version, or why that version
+   * cannot be used.
+   */
   dependencies(name: string, version: Version): Promise<Dependencies>;
   /** The version and requirements of a direct URL requirement (`name @ url`). */
   directUrl?(req: Requirement): Promise<{ version: Version; requires: Requirement[] }>;
@@ -57,6 +73,11 @@ export interface ResolveOptions {
   reporter?: Reporter;
   /** Provider calls in flight at once; default 16. */
   concurrency?: number;
+  /**
+   * Conflicts between the same two packages after which the one whose versions keep failing
+   * is decided first (see solver.ts); default 5.
+   */
+  conflictThreshold?: number;
 }
 
 export interface ResolvedPackage {

@@ -257,7 +257,7 @@ describe("the inputs a lock records", () => {
         request(dir, { requirements: ["app"], constraintFiles: ["constraints.txt"], flags }),
       );
       const lock = readPylock(readFileSync(path.join(dir, "pylock.toml"), "utf8"));
-      expect((lock.tool?.slimenv as Record<string, unknown>).inputs).toEqual({
+      expect((lock.tool?.slimenv as Record<string, unknown> | undefined)?.inputs).toEqual({
         requirements: ["app"],
         "constraint-files": ["constraints.txt"],
       });

@@ -240,7 +240,7 @@ describe("unreadable metadata", () => {
     const err = await rejection(run(names("legacy")));
     expect(err.code).toBe("NO_SOLUTION");
     expect(err.detail).toBe(
-      "Because you require legacy which requires Python ===unreadable-metadata, no solution exists.",
+      `Because every version of legacy is unavailable (its metadata cannot be read: unreadable Requires-Dist "lib>=1.0,<1.1',") and you require legacy, no solution exists.`,
     );
     expect(err.hint).toBe(
       `versions with unreadable metadata were left out: legacy 0.1: unreadable Requires-Dist "lib>=1.0,<1.1',"`,
@@ -254,6 +254,9 @@ describe("unreadable metadata", () => {
       /^the dependencies of mixed 1\.0 are known only by building its sdist mixed-1\.0\.tar\.gz/,
     );
     expect(err.detail).toContain("mixed==2.0 depends on lib>=5");
+    expect(err.detail).toContain(
+      "mixed==1.0 is unavailable (only a build of its sdist would tell its dependencies: its PKG-INFO is Metadata-Version 2.1, older than 2.2)",
+    );
     expect(err.hint).toContain("building sdists comes in a later slimenv");
   });
 });

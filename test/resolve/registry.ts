@@ -7,6 +7,7 @@ import { isSlimenvError } from "../../src/base/index.ts";
 import { resolve } from "../../src/resolve/resolve.ts";
 import type {
   Candidate,
+  Dependencies,
   Resolution,
   ResolveOptions,
   ResolverProvider,
@@ -26,6 +27,8 @@ export interface VersionEntry {
   metadataRequiresPython?: string;
   installable?: boolean;
   reason?: string;
+  /** The provider answers that this version cannot be used, for this reason. */
+  unavailable?: string;
 }
 
 export type Registry = Record<string, Record<string, string[] | VersionEntry>>;
@@ -100,12 +103,13 @@ export class TableProvider implements ResolverProvider {
     });
   }
 
-  dependencies(name: string, version: Version) {
+  dependencies(name: string, version: Version): Promise<Dependencies> {
     return this.#answer(`dependencies ${name} ${version}`, () => {
       const versions = this.#table.get(canonicalizeName(name));
       const found = [...(versions ?? [])].find(([v]) => new Version(v).equals(version));
       if (found === undefined) throw new Error(`no ${name} ${version} in the table`);
       const e = found[1];
+      if (e.unavailable !== undefined) return { unavailable: e.unavailable };
       const rp = e.metadataRequiresPython ?? e.requiresPython;
       return {
         requires: (e.deps ?? []).map((d) => new Requirement(d)),
