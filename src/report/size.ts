@@ -1,0 +1,144 @@
+/**
+ * `slimenv size`: measure a tree (env, venv, site-packages, stdlib or any directory) as `du`
+ * does, split it by distribution and by kind, and estimate what each slimming policy saves.
+ * Totals equal `du -s -B1` (on disk) and `du -s --apparent-size -B1` to the byte; the
+ * distributions plus the unowned part add up to the total exactly, and so do the kinds.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import path from "node:path";
+import { isSlimenvError, type Reporter } from "../base/index.ts";
+import { elfDebugBytes, fdReader, parseElf } from "./elf.ts";
+import { classifyPath, nativeMagic } from "./kinds.ts";
+import { detectLayout } from "./layout.ts";
+import { assignOwners } from "./ownership.ts";
+import { blocksFor, type ClassifiedEntry, estimateSavings } from "./savings.ts";
+import {
+  type DistributionSize,
+  type SizeFigures,
+  type SizeKind,
+  type SizeReport,
+  zeroByKind,
+  zeroFigures,
+} from "./types.ts";
+import { type TreeEntry, walkTree } from "./walk.ts";
+
+export interface SizeOptions {
+  reporter?: Reporter;
+}
+
+/** Measure `target`. Throws IO_ERROR when it cannot be read at all. */
+export function sizeReport(target: string, options: SizeOptions = {}): SizeReport {
+  const reporter = options.reporter;
+  const { root, entries } = walkTree(target, reporter);
+  const packages = new Set<string>();
+  for (const e of entries) {
+    if (e.type === "file" && e.name === "__init__.py" && e.parent >= 0) {
+      packages.add((entries[e.parent] as TreeEntry).rel);
+    }
+  }
+  const { distributions, owner } = assignOwners(entries, reporter);
+  const items: ClassifiedEntry[] = [];
+  for (const entry of entries) {
+    const facts = classifyPath(entry.rel, entry.type, (d) => packages.has(d));
+    let kind: SizeKind;
+    let debugApparent = 0;
+    let debugOnDisk = 0;
+    if (facts.kind !== "native-candidate") kind = facts.kind;
+    else if (!entry.counted)
+      kind = "data"; // its bytes count at another link
+    else {
+      const native = probeNative(entry, reporter);
+      if (native === undefined) kind = "data";
+      else {
+        kind = "native-code";
+        debugApparent = native.debug;
+        if (debugApparent > 0) {
+          const code = Math.min(
+            entry.onDisk,
+            blocksFor(entry.apparent - debugApparent, entry.blockSize),
+          );
+          debugOnDisk = entry.onDisk - code;
+        }
+      }
+    }
+    items.push({ entry, facts, kind, debugApparent, debugOnDisk });
+  }
+
+  const total = zeroFigures();
+  const byKind = zeroByKind();
+  const dists: DistributionSize[] = distributions.map((d) => ({
+    name: d.name,
+    version: d.version,
+    total: zeroFigures(),
+    byKind: zeroByKind(),
+  }));
+  const unowned = { total: zeroFigures(), byKind: zeroByKind() };
+  items.forEach((item, i) => {
+    const e = item.entry;
+    if (!e.counted) return;
+    const o = owner[i] as number;
+    const holder = o >= 0 ? (dists[o] as DistributionSize) : unowned;
+    const files = e.type === "dir" ? 0 : 1;
+    const dA = item.debugApparent;
+    const dD = item.debugOnDisk;
+    for (const [figs, kinds] of [
+      [total, byKind],
+      [holder.total, holder.byKind],
+    ] as const) {
+      add(figs, e.apparent, e.onDisk, files);
+      add(kinds[item.kind], e.apparent - dA, e.onDisk - dD, files);
+      if (dA > 0 || dD > 0) add(kinds["native-debug"], dA, dD, 0);
+    }
+  });
+  dists.sort(
+    (a, b) => b.total.onDisk - a.total.onDisk || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+  const { layout, python } = detectLayout(root);
+  return {
+    version: 1,
+    path: path.resolve(target),
+    layout,
+    ...(python === undefined ? {} : { python }),
+    total,
+    byKind,
+    distributions: dists,
+    unowned,
+    savings: estimateSavings(items),
+  };
+}
+
+function add(f: SizeFigures, apparent: number, onDisk: number, files: number): void {
+  f.apparent += apparent;
+  f.onDisk += onDisk;
+  f.files += files;
+}
+
+/** Native code by magic; for ELF, the bytes of its debug sections. */
+function probeNative(entry: TreeEntry, reporter?: Reporter): { debug: number } | undefined {
+  if (entry.type !== "file" || entry.apparent < 4) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(entry.abs, "r");
+  } catch (err) {
+    reporter?.log("warn", `cannot read ${entry.abs}: ${(err as Error).message}; counted as data`);
+    return undefined;
+  }
+  try {
+    const head = new Uint8Array(4);
+    readSync(fd, head, 0, 4, 0);
+    const magic = nativeMagic(head, entry.name);
+    if (magic === undefined) return undefined;
+    if (magic !== "elf") return { debug: 0 };
+    try {
+      return {
+        debug: elfDebugBytes(parseElf(fdReader(fd), entry.apparent, entry.abs), entry.apparent),
+      };
+    } catch (err) {
+      if (!isSlimenvError(err)) throw err;
+      reporter?.log("warn", `${err.message}; counted as native code without debug bytes`);
+      return { debug: 0 };
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
