@@ -5,7 +5,7 @@
  */
 import { mkdir, open, symlink } from "node:fs/promises";
 import path from "node:path";
-import type { Reporter } from "../base/index.ts";
+import { type Reporter, SlimenvError } from "../base/index.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import {
@@ -32,6 +32,7 @@ import type {
   ManifestFile,
   ManifestPackage,
   SchemePaths,
+  SlimRecord,
 } from "./types.ts";
 
 export interface BuildContext {
@@ -115,6 +116,28 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
     installs.push(install);
   }
 
+  // 1b. Slimming: each package's files kept, dropped or replaced; generated files added.
+  let slimRecord: SlimRecord | undefined;
+  const slimFiles: PlannedFile[] = [];
+  if (plan.slim !== undefined) {
+    if (pth) {
+      throw new SlimenvError(
+        "INVALID_OPTION",
+        "link mode pth serves packages from the store's trees, which slimming cannot change",
+        { hint: "use another --link-mode with --slim" },
+      );
+    }
+    const result = await plan.slim.apply(
+      installs.map((i) => ({ wheel: i.wheel, siteDir: i.siteDir, files: i.files })),
+      { store, target: plan.target, layout: kind, scheme, reporter },
+    );
+    installs.forEach((install, i) => {
+      install.files = result.files[i] ?? install.files;
+    });
+    slimFiles.push(...result.envFiles);
+    slimRecord = result.record;
+  }
+
   // 2. Environment files (launchers, pyvenv.cfg, isolation).
   const envFiles: PlannedFile[] = [];
   const symlinks: { dest: string; target: string }[] = [];
@@ -174,6 +197,7 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
     }
     owner.delete(dest);
   }
+  envFiles.push(...slimFiles);
   for (const file of envFiles) owner.set(file.dest, { install: undefined, file });
 
   // 4. RECORD of each wheel, over the files it ended up owning.
@@ -258,5 +282,6 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
     envFiles: envFiles.map(describe),
     createdAt: new Date().toISOString(),
     ...(plan.lock === undefined ? {} : { lock: plan.lock }),
+    ...(slimRecord === undefined ? {} : { slim: slimRecord }),
   };
 }

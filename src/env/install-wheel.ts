@@ -27,7 +27,16 @@ import type { EnvStore, SchemePaths } from "./types.ts";
 
 /** One file to create in the environment. */
 export type PlannedFile =
-  | { dest: string; kind: "object"; hash: string; objectExec: boolean; exec: boolean; size: number }
+  | {
+      dest: string;
+      kind: "object";
+      hash: string;
+      objectExec: boolean;
+      exec: boolean;
+      size: number;
+      /** The file's path in the wheel (slim transforms match rules on it). */
+      from?: string;
+    }
   | { dest: string; kind: "bytes"; bytes: Uint8Array; exec: boolean };
 
 export interface WheelInstall {
@@ -94,6 +103,7 @@ export async function planWheel(
     objectExec: f.exec,
     exec,
     size: f.size,
+    from: f.path,
   });
   let entryPointsFile: StoredFile | undefined;
 
@@ -183,7 +193,15 @@ async function planScript(store: EnvStore, f: StoredFile, dest: string): Promise
     new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
   );
   if (rewritten !== undefined) return { dest, kind: "bytes", bytes: rewritten, exec: true };
-  return { dest, kind: "object", hash: f.hash, objectExec: f.exec, exec: true, size: f.size };
+  return {
+    dest,
+    kind: "object",
+    hash: f.hash,
+    objectExec: f.exec,
+    exec: true,
+    size: f.size,
+    from: f.path,
+  };
 }
 
 /** The `.pth` file of link mode pth, pointing at the package's store tree. */

@@ -32,8 +32,14 @@ import { fetchWheels } from "./fetch-wheels.ts";
 import { type InstallInputs, installClient } from "./install-inputs.ts";
 import { checkWheelFits, planFromLock, type WheelChoice } from "./lock-plan.ts";
 import { readEnvManifest } from "./manifest.ts";
-import { materialize } from "./materialize.ts";
-import { type EnvManifest, type Layout, LINK_MODES, type LinkMode } from "./types.ts";
+import { type MaterializeOptions, materialize } from "./materialize.ts";
+import {
+  type EnvManifest,
+  type Layout,
+  LINK_MODES,
+  type LinkMode,
+  type SlimTransform,
+} from "./types.ts";
 
 export interface InstallRequest {
   cwd: string;
@@ -57,6 +63,10 @@ export interface InstallRequest {
   storeRoot?: string;
   /** HTTP cache folder (default cacheDir("http")); null: no cache. */
   httpCacheDir?: string | null;
+  /** Slimming applied at materialization (src/slim builds it). */
+  slim?: SlimTransform;
+  /** Reviews each candidate tree before it is switched in (src/slim: the import check). */
+  review?: MaterializeOptions["review"];
 }
 
 export interface InstallResult {
@@ -90,6 +100,8 @@ export interface ApplyRequest {
   storeRoot?: string;
   /** Called once the environment is switched (install writes --lock-out here). */
   afterSwitch?: () => void;
+  slim?: SlimTransform;
+  review?: MaterializeOptions["review"];
 }
 
 export interface ApplyResult {
@@ -102,6 +114,7 @@ export interface ApplyResult {
 function sameEnv(before: EnvManifest | undefined, wheels: StoredWheel[], req: ApplyRequest) {
   if (before === undefined || before.layout !== req.layout.kind) return false;
   if (before.linkMode !== req.linkMode || before.isolated !== req.isolated) return false;
+  if (before.slim?.id !== req.slim?.id) return false;
   if (req.interpreterCommand !== undefined && before.interpreterCommand !== req.interpreterCommand)
     return false;
   if (before.packages.length !== wheels.length) return false;
@@ -148,8 +161,9 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
           ? {}
           : { interpreterCommand: req.interpreterCommand }),
         ...(req.lock === undefined ? {} : { lock: req.lock }),
+        ...(req.slim === undefined ? {} : { slim: req.slim }),
       },
-      { reporter: req.reporter },
+      { reporter: req.reporter, ...(req.review === undefined ? {} : { review: req.review }) },
     );
     req.afterSwitch?.();
     return { manifest, changes: envChanges(req.before, manifest), rebuilt: true };
@@ -377,6 +391,8 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       env: request.env,
       reporter,
       ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
+      ...(request.slim === undefined ? {} : { slim: request.slim }),
+      ...(request.review === undefined ? {} : { review: request.review }),
       afterSwitch: () => {
         if (request.lockOut !== undefined && planned.lockText !== undefined) {
           lockWritten = path.resolve(request.cwd, request.lockOut);

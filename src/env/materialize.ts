@@ -6,7 +6,7 @@ import { existsSync, lstatSync, readdirSync } from "node:fs";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
-import { type BuiltManifest, buildTree } from "./build-tree.ts";
+import { type BuildContext, buildTree } from "./build-tree.ts";
 import {
   acquireLock,
   currentGeneration,
@@ -24,7 +24,13 @@ import {
 } from "./generations.ts";
 import { manifestPath, readEnvManifest } from "./manifest.ts";
 import { pythonDirVersion, schemePaths } from "./scheme.ts";
-import { type EnvManifest, type EnvPlan, type EnvStore, LINK_MODES } from "./types.ts";
+import {
+  type EnvManifest,
+  type EnvPlan,
+  type EnvStore,
+  LINK_MODES,
+  type SlimTransform,
+} from "./types.ts";
 
 export interface MaterializeOptions {
   reporter?: Reporter;
@@ -33,6 +39,57 @@ export interface MaterializeOptions {
    * simulate a crash at that moment (throw from it: the new tree is left, as a kill would).
    */
   beforeSwitch?: () => void | Promise<void>;
+  /**
+   * Called with each complete candidate tree (its root runs as the env: `dir/bin/python`)
+   * before it is switched in. Return a slim transform to build the tree again with it
+   * instead (at most {@link MAX_REVIEWS} times), or undefined to switch it in; throw to
+   * abandon the install — the candidate is removed and the environment stays as it was.
+   */
+  review?: (candidate: {
+    dir: string;
+    manifest: EnvManifest;
+  }) => Promise<SlimTransform | undefined>;
+}
+
+/** How many rebuilds a review may ask for. */
+export const MAX_REVIEWS = 3;
+
+/**
+ * Build the tree into `into` (made empty first) and write its manifest at `manifestFile`
+ * (a function of the tree root), asking `review` between attempts.
+ */
+async function buildReviewed(
+  into: string,
+  manifestFile: (root: string) => string,
+  ctx: BuildContext,
+  generation: number,
+  review: MaterializeOptions["review"],
+): Promise<EnvManifest> {
+  let plan = ctx.plan;
+  for (let attempt = 0; ; attempt++) {
+    await rm(into, { recursive: true, force: true });
+    await mkdir(path.dirname(manifestFile(into)), { recursive: true });
+    const built = await buildTree(into, { ...ctx, plan });
+    const manifest: EnvManifest = { ...built, generation };
+    await writeManifest(manifestFile(into), manifest);
+    if (review === undefined) return manifest;
+    let next: SlimTransform | undefined;
+    try {
+      next = await review({ dir: into, manifest });
+    } catch (err) {
+      await rm(into, { recursive: true, force: true });
+      throw err;
+    }
+    if (next === undefined) return manifest;
+    if (attempt + 1 >= MAX_REVIEWS) {
+      await rm(into, { recursive: true, force: true });
+      throw new SlimenvError(
+        "SLIM_CHECK_FAILED",
+        `the environment still fails its check after ${MAX_REVIEWS} rebuilds`,
+      );
+    }
+    plan = { ...plan, slim: next };
+  }
 }
 
 /** The default interpreter command of a target: `python3.X` (`python3.13t` free-threaded). */
@@ -108,7 +165,7 @@ export async function materialize(
   const dir = path.resolve(plan.layout.dir);
   const kind = plan.layout.kind;
   const scheme = schemePaths(kind, plan.target, plan.probe);
-  const ctx = {
+  const ctx: BuildContext = {
     store,
     plan,
     kind,
@@ -123,11 +180,13 @@ export async function materialize(
       recoverTarget(dir);
       checkExisting(dir, kind);
       const { fresh, old } = targetSiblings(dir);
-      await rm(fresh, { recursive: true, force: true });
-      await mkdir(path.join(fresh, META_DIR), { recursive: true });
-      const built = await buildTree(fresh, ctx);
-      const manifest: EnvManifest = { ...built, generation: 0 };
-      await writeManifest(path.join(fresh, META_DIR, MANIFEST_NAME), manifest);
+      const manifest = await buildReviewed(
+        fresh,
+        (root) => path.join(root, META_DIR, MANIFEST_NAME),
+        ctx,
+        0,
+        options.review,
+      );
       await options.beforeSwitch?.();
       if (existsSync(dir)) {
         await rename(dir, old);
@@ -154,11 +213,13 @@ export async function materialize(
     recoverGenerations(dir);
     const generation = (currentGeneration(dir) ?? 0) + 1;
     const genDir = path.join(meta, `gen-${generation}`);
-    await rm(genDir, { recursive: true, force: true });
-    await mkdir(genDir);
-    const built: BuiltManifest = await buildTree(genDir, ctx);
-    const manifest: EnvManifest = { ...built, generation };
-    await writeManifest(path.join(genDir, MANIFEST_NAME), manifest);
+    const manifest = await buildReviewed(
+      genDir,
+      (root) => path.join(root, MANIFEST_NAME),
+      ctx,
+      generation,
+      options.review,
+    );
     const names = (await readdir(genDir)).filter((n) => n !== MANIFEST_NAME);
     await ensureTopLinks(dir, names);
     await ensureManifestLink(dir);

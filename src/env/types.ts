@@ -2,9 +2,12 @@
  * The env module's plain data: layouts, link modes, the plan an install follows and the
  * manifest every environment carries.
  */
+import type { Reporter } from "../base/index.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import type { Target } from "../python/target.ts";
+import type { DerivedObject, DerivedOutput } from "../store/derived.ts";
 import type { StoredWheel } from "../store/types.ts";
+import type { PlannedFile } from "./install-wheel.ts";
 
 /** Where and how an environment is laid out. */
 export type Layout =
@@ -40,6 +43,58 @@ export interface EnvStore {
   wheelTree(wheel: StoredWheel): Promise<string>;
   /** Remember that the env at `envPath` uses these wheels. */
   registerEnv(envPath: string, wheels: StoredWheel[], manifestPath: string): void;
+  /** Derived-object cache (slim transforms); a store without it computes every time. */
+  lookupDerived?(hash: string, exec: boolean, transform: string): DerivedObject | undefined;
+  storeDerived?(
+    hash: string,
+    exec: boolean,
+    transform: string,
+    output: DerivedOutput,
+    outExec?: boolean,
+  ): Promise<DerivedObject>;
+}
+
+/** One wheel's planned files, as a slim transform sees them. */
+export interface SlimPackageInput {
+  wheel: StoredWheel;
+  /** The site dir (relative to the root) the wheel's importable files go to. */
+  siteDir: string;
+  files: PlannedFile[];
+}
+
+export interface SlimContext {
+  store: EnvStore;
+  target: Target;
+  layout: LayoutKind;
+  scheme: SchemePaths;
+  reporter: Reporter;
+}
+
+/** What the manifest records about the slimming of an environment. */
+export interface SlimRecord {
+  /** Fingerprint of the policy: an env with the same wheels and id needs no rebuild. */
+  id: string;
+  /** The policy, as plain data. */
+  policy: unknown;
+  /** Per-package figures and decisions (plain data). */
+  summary?: unknown;
+}
+
+export interface SlimResult {
+  /** Per package, in input order: the files it installs now (kept, replaced, added). */
+  files: PlannedFile[][];
+  /** Files of the environment owned by no package (hooks, archives). */
+  envFiles: PlannedFile[];
+  record: SlimRecord;
+}
+
+/**
+ * A transform applied at materialization (implemented in src/slim): per file keep, drop or
+ * replace by a derived object; generated files added. Never edits the store's objects.
+ */
+export interface SlimTransform {
+  readonly id: string;
+  apply(packages: SlimPackageInput[], context: SlimContext): Promise<SlimResult>;
 }
 
 /** Everything {@link materialize} needs to build an environment. */
@@ -57,6 +112,8 @@ export interface EnvPlan {
   /** Hide the system site-packages (prefix layout). */
   isolated?: boolean;
   lock?: { path?: string; sha256: string };
+  /** Slimming applied while the tree is built (link mode pth is refused with it). */
+  slim?: SlimTransform;
 }
 
 /** Paths of an install scheme, relative to the environment's root ("" is the root itself). */
@@ -120,4 +177,6 @@ export interface EnvManifest {
   envFiles: ManifestFile[];
   createdAt: string;
   lock?: { path?: string; sha256: string };
+  /** The slim policy applied, when one was. */
+  slim?: SlimRecord;
 }

@@ -117,6 +117,24 @@ export const SETTINGS = [
     env: "SLIMENV_CA_FILE",
     description: "extra PEM files of certificate authorities to trust",
   },
+  {
+    key: "slim-keep",
+    type: "list",
+    env: "SLIMENV_SLIM_KEEP",
+    description: "globs of site-relative paths slimming always keeps (numpy/testing/**)",
+  },
+  {
+    key: "slim-drop",
+    type: "list",
+    env: "SLIMENV_SLIM_DROP",
+    description: "globs of site-relative paths slimming drops besides its rules",
+  },
+  {
+    key: "slim-skip",
+    type: "list",
+    env: "SLIMENV_SLIM_SKIP",
+    description: "packages slimming leaves exactly as their wheels have them",
+  },
 ] as const satisfies readonly SettingSpec[];
 
 export type SettingKey = (typeof SETTINGS)[number]["key"];

@@ -1,5 +1,6 @@
 /** The store layer: content-addressed objects, wheels, envs registry, verify/repair, prune. */
 
+export type { DerivedObject, DerivedOutput } from "./derived.ts";
 export { downloadWheel, fetchWheel, type WheelFileRef } from "./fetch.ts";
 export { type HostileRule, HostileWheelError } from "./hostile.ts";
 export { LAYOUT_VERSION } from "./layout.ts";

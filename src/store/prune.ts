@@ -118,9 +118,12 @@ export function sweepPending(core: StoreCore): { objects: number; bytes: number 
   const { db } = core;
   let objects = 0;
   let bytes = 0;
+  // A derived object whose source is itself marked for deletion is not a reference.
   const referenced = db.prepare(
     `SELECT 1 FROM wheel_files WHERE hash = ? AND exec = ?
-     UNION ALL SELECT 1 FROM derived WHERE out_hash = ? AND out_exec = ? LIMIT 1`,
+     UNION ALL SELECT 1 FROM derived d WHERE d.out_hash = ? AND d.out_exec = ?
+       AND NOT EXISTS (SELECT 1 FROM pending_deletes p WHERE p.hash = d.hash AND p.exec = d.exec)
+     LIMIT 1`,
   );
   for (;;) {
     const batch = db

@@ -6,6 +6,13 @@
 import { type Reporter, silentReporter } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import { readWheel, type StoreCore, touchWheels } from "./core.ts";
+import {
+  type DerivedObject,
+  type DerivedOutput,
+  derive,
+  lookupDerived,
+  storeDerived,
+} from "./derived.ts";
 import { registerEnv, unregisterEnv } from "./envs.ts";
 import { cleanTemp, makeLayout, objectFile, storePaths, storeRoot } from "./layout.ts";
 import { type PruneOptions, prune } from "./prune.ts";
@@ -96,6 +103,37 @@ export class Store {
 
   objectPath(hash: string, exec: boolean): string {
     return objectFile(this.#core.paths, hash, exec);
+  }
+
+  /**
+   * The output of `transform` (an id naming the transform and everything its output depends
+   * on) on the object (hash, exec): cached, else produced from the object's path and stored
+   * as a derived object. See derived.ts.
+   */
+  derive(
+    hash: string,
+    exec: boolean,
+    transform: string,
+    produce: (inputPath: string) => Promise<DerivedOutput>,
+    outExec?: boolean,
+  ): Promise<DerivedObject & { cached: boolean }> {
+    return derive(this.#core, hash, exec, transform, produce, outExec);
+  }
+
+  /** The cached output of `transform` on (hash, exec), if any (no production). */
+  lookupDerived(hash: string, exec: boolean, transform: string): DerivedObject | undefined {
+    return lookupDerived(this.#core, hash, exec, transform);
+  }
+
+  /** Record `output` as the result of `transform` on (hash, exec) (batch producers). */
+  storeDerived(
+    hash: string,
+    exec: boolean,
+    transform: string,
+    output: DerivedOutput,
+    outExec?: boolean,
+  ): Promise<DerivedObject> {
+    return storeDerived(this.#core, hash, exec, transform, output, outExec);
   }
 
   /** trees/<sha256>/: the wheel's files as hard links, made on demand (link mode pth). */

@@ -98,7 +98,7 @@ export interface VerifyProblem {
   /** What was found, one line. */
   detail: string;
   repaired: boolean;
-  /** How it was repaired: `twin`, `env-copy`, `download`, `chmod`, `delete`, `index`. */
+  /** How it was repaired: `twin`, `env-copy`, `download`, `chmod`, `delete`, `index`, `forget-derived`. */
   repairedBy?: string;
   /** Why it could not be repaired (with repair asked for). */
   unrepairedReason?: string;

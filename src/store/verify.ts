@@ -37,6 +37,8 @@ interface Known {
   size: number;
   inIndex: boolean;
   referenced: boolean;
+  /** A derived object (a cached transform output) no wheel uses: repaired by forgetting it. */
+  derivedOnly?: boolean;
 }
 
 function loadKnown(core: StoreCore): Map<string, Known> {
@@ -69,6 +71,12 @@ function loadKnown(core: StoreCore): Map<string, Known> {
         referenced: true,
       });
     }
+  }
+  for (const r of core.db
+    .prepare("SELECT DISTINCT out_hash, out_exec FROM derived")
+    .all() as unknown as { out_hash: string; out_exec: number }[]) {
+    const entry = known.get(key(r.out_hash, r.out_exec !== 0));
+    if (entry !== undefined && !entry.referenced) entry.derivedOnly = true;
   }
   return known;
 }
@@ -146,7 +154,10 @@ export async function verifyStore(
         path: file,
         hash: info.hash,
         exec: info.exec,
-        detail: "the index lists it, but no file exists (and no wheel uses it)",
+        detail:
+          info.derivedOnly === true
+            ? "a derived object (cached transform output) is gone; repair forgets the cache entry"
+            : "the index lists it, but no file exists (and no wheel uses it)",
         repaired: false,
       });
     }
@@ -194,6 +205,13 @@ async function repairAll(
       } else if (p.kind === "mode" && p.exec !== undefined) {
         await chmod(p.path, objectMode(p.exec));
         done(p, "chmod");
+      } else if (
+        p.hash !== undefined &&
+        p.exec !== undefined &&
+        known.get(key(p.hash, p.exec))?.derivedOnly === true &&
+        (p.kind === "index" || p.kind === "modified")
+      ) {
+        forgetDerivedObject(core, p);
       } else if (p.kind === "index" && p.hash !== undefined && p.exec !== undefined) {
         repairIndexRow(core, p, known.get(key(p.hash, p.exec)));
       } else if (p.kind === "modified" || p.kind === "missing") {
@@ -221,6 +239,20 @@ function done(p: VerifyProblem, by: string): void {
     p.detail +=
       "; env files hard-linked to the old object keep the changed bytes (re-install them)";
   }
+}
+
+/** A damaged or missing derived object is a cache entry: drop it, it is made again on demand. */
+function forgetDerivedObject(core: StoreCore, p: VerifyProblem): void {
+  if (p.hash === undefined || p.exec === undefined) return;
+  const { hash, exec } = p;
+  writeTransaction(core.db, () => {
+    core.db
+      .prepare("DELETE FROM derived WHERE out_hash = ? AND out_exec = ?")
+      .run(hash, exec ? 1 : 0);
+    core.db.prepare("DELETE FROM objects WHERE hash = ? AND exec = ?").run(hash, exec ? 1 : 0);
+    rmSync(objectFile(core.paths, hash, exec), { force: true });
+  });
+  done(p, "forget-derived");
 }
 
 function repairIndexRow(core: StoreCore, p: VerifyProblem, info: Known | undefined): void {

@@ -1,0 +1,99 @@
+/**
+ * The check a slimmed candidate tree must pass before it is switched in: `checkEnv` (every
+ * importable module of every distribution, in the env's interpreter) run on the candidate's
+ * site dir, plus an import of every module slimming moved into the code zip (RECORD no longer
+ * lists them). Returns the packages that fail. A cross-target env (a spec target, no
+ * interpreter) cannot be checked here: undefined, with a warning.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type Reporter, silentReporter } from "../base/index.ts";
+import type { EnvManifest } from "../env/types.ts";
+import { checkEnv } from "./check.ts";
+import { importModules } from "./check-runner.ts";
+import type { SlimSummary } from "./transform.ts";
+
+export interface SlimCheckFailure {
+  /** Canonical package name. */
+  name: string;
+  /** The first failing module and its error. */
+  reason: string;
+}
+
+/** Checks a candidate tree; undefined when it cannot be checked on this machine. */
+export type SlimChecker = (candidate: {
+  dir: string;
+  manifest: EnvManifest;
+}) => Promise<SlimCheckFailure[] | undefined>;
+
+export interface SlimCheckerOptions {
+  env?: NodeJS.ProcessEnv;
+  reporter?: Reporter;
+  /** Per module (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** The interpreter that runs a candidate tree, or undefined for a cross target. */
+export function candidatePython(manifest: EnvManifest): string | undefined {
+  if (manifest.interpreter !== undefined) return manifest.interpreter;
+  if (manifest.target.source === "spec") return undefined;
+  return manifest.interpreterCommand;
+}
+
+export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecker {
+  const reporter = options.reporter ?? silentReporter;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  return async ({ dir, manifest }) => {
+    const python = candidatePython(manifest);
+    if (python === undefined) {
+      reporter.log(
+        "warn",
+        "a cross-target environment cannot be import-checked on this machine: slimmed without a check",
+      );
+      return undefined;
+    }
+    const site = path.join(dir, manifest.scheme.purelib);
+    const env = { ...(options.env ?? process.env) };
+    const report = await checkEnv(site, { python, env, reporter, timeoutMs });
+    const failures: SlimCheckFailure[] = [];
+    for (const p of report.packages) {
+      const first = p.failed[0];
+      if (first !== undefined)
+        failures.push({ name: p.name, reason: `${first.module}: ${first.error}` });
+    }
+    const summary = manifest.slim?.summary as SlimSummary | undefined;
+    const zipped = (summary?.packages ?? []).filter((p) => (p.zipModules ?? []).length > 0);
+    if (zipped.length > 0) {
+      const cwd = mkdtempSync(path.join(os.tmpdir(), "slimenv-zipcheck-"));
+      try {
+        const interp = {
+          command: python,
+          args: [],
+          env: {
+            ...env,
+            PYTHONPATH: site,
+            PYTHONNOUSERSITE: "1",
+            PYTHONDONTWRITEBYTECODE: "1",
+            SLIMENV_CHECK_SITEDIR: site,
+          },
+          cwd,
+        };
+        for (const p of zipped) {
+          if (failures.some((f) => f.name === p.name)) continue;
+          const outcomes = await importModules(interp, p.zipModules ?? [], timeoutMs);
+          const bad = outcomes.find((o) => o.status !== "ok");
+          if (bad !== undefined) {
+            failures.push({
+              name: p.name,
+              reason: `${bad.module} (zipped): ${bad.error ?? bad.status}`,
+            });
+          }
+        }
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
+    }
+    return failures;
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * The native stripper slim transforms use by default: the strip module's tools and
+ * never-strip rules (src/slim/strip*.ts, never-strip.ts) behind the NativeStripper interface.
+ * Only ELF shared objects (`*.so`, `*.so.N`) not named by a never-strip rule are stripped, a
+ * writable copy each (store objects are never touched). Whether a stripped extension still
+ * loads is proven by the import check that follows materialization (a package that fails is
+ * rebuilt unslimmed); a bundled library no extension loads is not verified here.
+ */
+import { chmodSync, copyFileSync } from "node:fs";
+import { neverStripReason } from "./never-strip.ts";
+import type { StripMode } from "./policy.ts";
+import { stripFile } from "./strip.ts";
+import { readElfInfo } from "./strip-elf.ts";
+import type { NativeStripper } from "./transform.ts";
+
+const SHARED_OBJECT = /\.so(\.\d+)*$/;
+
+export function nativeStripper(): NativeStripper {
+  return {
+    id: "strip-tools1",
+    async wants(rulePath, inputPath) {
+      if (!SHARED_OBJECT.test(rulePath)) return false;
+      if (neverStripReason(rulePath) !== undefined) return false;
+      return readElfInfo(inputPath) !== undefined;
+    },
+    async strip(inputPath, outputPath, mode: Exclude<StripMode, "none">) {
+      copyFileSync(inputPath, outputPath);
+      chmodSync(outputPath, 0o644);
+      stripFile(outputPath, mode);
+    },
+  };
+}

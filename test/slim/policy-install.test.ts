@@ -1,0 +1,154 @@
+/**
+ * install --slim: the proof path. A module that reads its own source breaks under pyc-only;
+ * the import check of the candidate tree catches it; the package is rebuilt unslimmed (and
+ * the result says so) — or, with strict, the install fails and the env stays as it was.
+ */
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { isSlimenvError } from "../../src/base/index.ts";
+import type { InstallRequest } from "../../src/env/install.ts";
+import { resolveSettings } from "../../src/settings/load.ts";
+import { slimPolicy } from "../../src/slim/policy.ts";
+import { installSlim } from "../../src/slim/transform-install.ts";
+import { pyenvPython } from "../env/env-fixtures.ts";
+import { cliEnv, slimenv, snapshot } from "../install/fixtures.ts";
+import { demoWheel, filesUnder, otherWheel, selfreadWheel } from "./policy-fixtures.ts";
+
+const PY310 = pyenvPython("3.10");
+
+describe.skipIf(PY310 === undefined)("install --slim", () => {
+  let root: string;
+  let wheelFiles: string[];
+  let n = 0;
+
+  beforeAll(() => {
+    root = mkdtempSync(path.join(tmpdir(), "slimenv-slim-install-"));
+    const dir = path.join(root, "wheels");
+    mkdirSync(dir);
+    wheelFiles = [demoWheel({ legacy: false }), otherWheel(), selfreadWheel()].map((w) => {
+      const file = path.join(dir, w.filename);
+      writeFileSync(file, w.bytes);
+      return file;
+    });
+  });
+
+  function request(envDir: string): InstallRequest {
+    return {
+      cwd: root,
+      env: { ...process.env, PATH: `${path.dirname(PY310 as string)}:/usr/bin:/bin` },
+      settings: resolveSettings({ flags: {}, env: {}, noConfig: true }),
+      selection: { kind: "interpreter", request: PY310 as string },
+      layout: { kind: "prefix", dir: envDir },
+      inputs: { requirementFiles: [], requirements: [], wheels: wheelFiles },
+      noDeps: true,
+      userAgent: "slimenv-tests",
+      storeRoot: path.join(root, "store"),
+      httpCacheDir: null,
+    };
+  }
+
+  it("rebuilds a package that fails the check unslimmed, and says so", async () => {
+    const dir = path.join(root, `env${n++}`);
+    const result = await installSlim(request(dir), { policy: slimPolicy({ preset: "edge" }) });
+    expect(result.checked).toBe(true);
+    expect(result.unslimmed.map((u) => u.name)).toEqual(["selfread"]);
+    expect(result.unslimmed[0]?.reason).toMatch(
+      /selfread: .*(OSError|could not get source|FileNotFound)/,
+    );
+    expect(result.policy.skip).toEqual(["selfread"]);
+    expect(result.manifest.generation).toBe(1);
+    expect(result.manifest.slim?.policy).toMatchObject({ skip: ["selfread"] });
+    const site = path.join(dir, "lib", "python3.10", "site-packages");
+    const files = filesUnder(site);
+    expect(files).toContain("selfread/__init__.py"); // unslimmed: source as in the wheel
+    expect(files).toContain("demo/core.pyc"); // the others stay slimmed
+    expect(files).not.toContain("demo/core.py");
+    expect(files).not.toContain("other/tests/test_other.py");
+  });
+
+  it("--strict fails instead, leaving the environment as it was", async () => {
+    const dir = path.join(root, `env${n++}`);
+    await installSlim(request(dir), { policy: slimPolicy({ preset: "none" }) });
+    const before = snapshot(dir);
+    let err: unknown;
+    try {
+      await installSlim(request(dir), { policy: slimPolicy({ preset: "edge" }), strict: true });
+    } catch (e) {
+      err = e;
+    }
+    expect(isSlimenvError(err) && err.code).toBe("SLIM_CHECK_FAILED");
+    expect((err as Error).message).toMatch(/selfread/);
+    // Only the metadata folder's own mtime moves (the candidate was made and removed there).
+    const content = (lines: string[]) => lines.filter((l) => !l.startsWith(".slimenv d "));
+    expect(content(snapshot(dir))).toEqual(content(before));
+    expect(existsSync(path.join(dir, ".slimenv", "gen-2"))).toBe(false);
+  });
+
+  it("a pluggable check: nothing failing means nothing rebuilt", async () => {
+    const dir = path.join(root, `env${n++}`);
+    let calls = 0;
+    const result = await installSlim(request(dir), {
+      policy: slimPolicy({ preset: "edge", bytecode: "source" }),
+      check: async ({ manifest }) => {
+        calls++;
+        expect(manifest.slim?.id).toMatch(/^slim1-/);
+        return [];
+      },
+    });
+    expect(calls).toBe(1);
+    expect(result.unslimmed).toEqual([]);
+    // Installing the same again with the same policy changes nothing (no rebuild, no check).
+    const again = await installSlim(request(dir), {
+      policy: slimPolicy({ preset: "edge", bytecode: "source" }),
+      check: async () => {
+        calls++;
+        return [];
+      },
+    });
+    expect(again.rebuilt).toBe(false);
+    expect(calls).toBe(1);
+  });
+
+  it("the CLI: --slim PRESET says what it rebuilt; --strict exits 1; slim flags need --slim", async () => {
+    const env = cliEnv(path.join(root, "home"), {
+      PATH: `${path.dirname(PY310 as string)}:/usr/bin:/bin`,
+    });
+    const args = ["install", "--python", PY310 as string, "--no-deps", ...wheelFiles];
+    const ok = await slimenv(root, env, ...args, "--prefix", "cli-env", "--slim", "edge");
+    expect(ok.stderr).toMatch(/warning: selfread: import check failed after slimming/);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(
+      /slim: edge \(bytecode smallest; strip debug; .*unslimmed selfread\), import check passed/,
+    );
+    expect(ok.stdout).toMatch(/selfread: rebuilt unslimmed, the import check failed when slimmed/);
+    const strict = await slimenv(
+      root,
+      env,
+      ...args,
+      "--prefix",
+      "cli-env2",
+      "--slim",
+      "edge",
+      "--strict",
+    );
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toMatch(/SLIM_CHECK_FAILED|import check fails for selfread/);
+    const bad = await slimenv(root, env, ...args, "--prefix", "cli-env3", "--bytecode", "pyc");
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--bytecode needs --slim PRESET/);
+    const json = await slimenv(
+      root,
+      env,
+      ...args,
+      "--prefix",
+      "cli-env4",
+      "--slim",
+      "none",
+      "--json",
+    );
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout).slim.policy.preset).toBe("none");
+  });
+});
