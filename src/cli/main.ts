@@ -3,11 +3,14 @@
  * This folder is the only place that prints, reads argv or sets the exit code.
  */
 import { Command, CommanderError } from "commander";
+import { checkCommand } from "./commands/check.ts";
 import { exportCommand } from "./commands/export.ts";
 import { installCommand } from "./commands/install.ts";
 import { lockCommand } from "./commands/lock.ts";
 import { pythonCommand } from "./commands/python.ts";
 import { runCommand } from "./commands/run.ts";
+import { runtimeCommand } from "./commands/runtime.ts";
+import { sizeCommand } from "./commands/size.ts";
 import { storeCommand } from "./commands/store.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { Output } from "./output.ts";
@@ -29,7 +32,17 @@ export function buildProgram(): Command {
   program.addCommand(syncCommand());
   program.addCommand(runCommand());
   program.addCommand(storeCommand());
+  program.addCommand(runtimeCommand());
+  program.addCommand(sizeCommand());
+  program.addCommand(checkCommand());
+  exitOverrideEverywhere(program);
   return program;
+}
+
+/** Usage errors in any subcommand reach main() (exit 2) instead of exiting inside commander. */
+function exitOverrideEverywhere(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) exitOverrideEverywhere(sub);
 }
 
 /** A reader that stops early (`slimenv … | head`) is not an error: end quietly. */

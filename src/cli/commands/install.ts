@@ -5,6 +5,10 @@ import { install } from "../../env/install.ts";
 import { classifyInstallArgs } from "../../env/install-inputs.ts";
 import { describeTarget } from "../../env/lock-plan.ts";
 import { type Layout, LINK_MODES, type LinkMode } from "../../env/types.ts";
+import { BYTECODE_MODES, describePolicy, STRIP_MODES, slimPolicy } from "../../slim/policy.ts";
+import { PRESET_NAMES } from "../../slim/presets.ts";
+import { DROP_GROUPS } from "../../slim/rules/drop-rules.ts";
+import { installSlim, type SlimInstallResult } from "../../slim/transform-install.ts";
 import { action } from "../action.ts";
 import {
   addIndexOptions,
@@ -29,6 +33,11 @@ interface InstallOptions extends TargetOptionValues, IndexOptionValues {
   interpreterCommand?: string;
   deps: boolean;
   lockOut?: string;
+  slim?: string;
+  strict?: boolean;
+  bytecode?: string;
+  strip?: string;
+  drop?: string;
 }
 
 function layoutOf(opts: InstallOptions): Layout {
@@ -81,7 +90,27 @@ export function installCommand(): Command {
       "the command launchers run (default python3.X of the target)",
     )
     .option("--no-deps", "install only what is named, not its dependencies")
-    .option("--lock-out <file>", "also write the lock made from requirements to FILE");
+    .option("--lock-out <file>", "also write the lock made from requirements to FILE")
+    .addOption(
+      new Option(
+        "--slim <preset>",
+        "slim the environment (checked by importing every module)",
+      ).choices([...PRESET_NAMES]),
+    )
+    .option("--strict", "with --slim: fail when the check fails, instead of un-slimming packages")
+    .addOption(
+      new Option("--bytecode <mode>", "with --slim: the bytecode mode").choices([
+        ...BYTECODE_MODES,
+        "smallest",
+      ]),
+    )
+    .addOption(
+      new Option("--strip <mode>", "with --slim: strip native files").choices([...STRIP_MODES]),
+    )
+    .option(
+      "--drop <groups>",
+      `with --slim: drop-rule groups (${DROP_GROUPS.join(",")}, all, none)`,
+    );
   addIndexOptions(command, true);
   return addTargetOptions(command).action(
     action<InstallOptions>(async (opts, args, out) => {
@@ -92,7 +121,28 @@ export function installCommand(): Command {
       if (opts.constraint !== undefined) inputs.constraintFiles = opts.constraint;
       if (opts.extra !== undefined) inputs.extras = opts.extra;
       if (opts.group !== undefined) inputs.groups = opts.group;
-      const result = await install({
+      const slimFlags = (["strict", "bytecode", "strip", "drop"] as const).filter(
+        (k) => opts[k] !== undefined,
+      );
+      if (opts.slim === undefined && slimFlags.length > 0) {
+        throw new SlimenvError("INVALID_OPTION", `--${slimFlags[0]} needs --slim PRESET`, {
+          hint: `--slim: one of ${PRESET_NAMES.join(", ")}`,
+        });
+      }
+      const v = settings.values;
+      const policy =
+        opts.slim === undefined
+          ? undefined
+          : slimPolicy({
+              preset: opts.slim,
+              ...(opts.bytecode === undefined ? {} : { bytecode: opts.bytecode }),
+              ...(opts.strip === undefined ? {} : { strip: opts.strip }),
+              ...(opts.drop === undefined ? {} : { drop: opts.drop }),
+              keep: v["slim-keep"] ?? [],
+              dropGlobs: v["slim-drop"] ?? [],
+              skip: v["slim-skip"] ?? [],
+            });
+      const request = {
         cwd,
         env: process.env,
         settings,
@@ -108,13 +158,28 @@ export function installCommand(): Command {
           : { interpreterCommand: opts.interpreterCommand }),
         userAgent: `slimenv/${slimenvVersion()}`,
         reporter: out.reporter(),
-      });
+      };
+      const slimmed: SlimInstallResult | undefined =
+        policy === undefined
+          ? undefined
+          : await installSlim(request, { policy, strict: opts.strict === true });
+      const result = slimmed ?? (await install(request));
       if (out.json) {
         out.data({
           dir: result.dir,
           target: describeTarget(result.target),
           ...(result.lockWritten === undefined ? {} : { lockWritten: result.lockWritten }),
           ...changesJson(result.manifest, result.changes, result.rebuilt),
+          ...(slimmed === undefined
+            ? {}
+            : {
+                slim: {
+                  policy: slimmed.policy,
+                  checked: slimmed.checked,
+                  unslimmed: slimmed.unslimmed,
+                  summary: result.manifest.slim?.summary,
+                },
+              }),
         });
         return 0;
       }
@@ -126,6 +191,16 @@ export function installCommand(): Command {
           : `${shown} already holds these ${n} packages; nothing changed`,
       );
       renderChanges(out, result.changes);
+      if (slimmed !== undefined && result.rebuilt) {
+        out.line(
+          `slim: ${describePolicy(slimmed.policy)}${slimmed.checked ? ", import check passed" : ""}`,
+        );
+        for (const u of slimmed.unslimmed) {
+          out.line(
+            `  ${u.name}: rebuilt unslimmed, the import check failed when slimmed (${u.reason})`,
+          );
+        }
+      }
       if (result.lockWritten !== undefined) {
         out.line(`wrote ${path.relative(cwd, result.lockWritten)}`);
       }

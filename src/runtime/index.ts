@@ -1,0 +1,37 @@
+// Public names of src/runtime: slim, working copies of an installed CPython.
+
+export type {
+  OriginalFacts,
+  RuntimeBuildOptions,
+  RuntimeBuildResult,
+} from "./build.ts";
+export { buildRuntime, checkOutDir, originalFacts, RUNTIME_MARKER } from "./build.ts";
+export type { CheckExpectations, RuntimeCheck, ScriptResult } from "./check.ts";
+export { checkRuntime, extensionModuleName, MODULE_SET, runtimeEnv } from "./check.ts";
+export type { DropGroup } from "./drop-groups.ts";
+export { compileDropPattern, DROP_GROUPS, DropMatcher, parseDropGroups } from "./drop-groups.ts";
+export type { ElfDynamic, ElfSearchPath } from "./elf-dynamic.ts";
+export {
+  readElfDynamic,
+  readElfDynamicFile,
+  rewriteSearchPaths,
+  rewriteSearchPathsFile,
+} from "./elf-dynamic.ts";
+export type { SourceLayout } from "./layout.ts";
+export { sourceLayout } from "./layout.ts";
+export type { StdlibMode, StdlibModeInfo } from "./modes.ts";
+export { DEFAULT_STDLIB_MODE, parseStdlibMode, STDLIB_MODES, stdlibModeInfo } from "./modes.ts";
+export type { NativeResult, StripMode } from "./native.ts";
+export { findStripTool, parseStripMode, STRIP_MODES, stripFiles } from "./native.ts";
+export type { PlannedFile, StdlibPlan } from "./plan.ts";
+export { planStdlib, ZIP_OUTSIDE } from "./plan.ts";
+export { SOURCE_ARCHIVE } from "./python-scripts.ts";
+export type { RuntimeSize } from "./size.ts";
+export { measureRuntime } from "./size.ts";
+export type {
+  RuntimeTable,
+  RuntimeTableOptions,
+  RuntimeTableRow,
+  TableVariant,
+} from "./table.ts";
+export { DEFAULT_TABLE_VARIANTS, runtimeTable, tableCells, tableMarkdown } from "./table.ts";

@@ -1,0 +1,100 @@
+/**
+ * Reading and rewriting DT_NEEDED / DT_RUNPATH on real ELF files built with gcc: an
+ * executable with an absolute rpath into a deep folder, rewritten to $ORIGIN, still finds
+ * its library after both move elsewhere.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  readElfDynamic,
+  readElfDynamicFile,
+  rewriteSearchPaths,
+  rewriteSearchPathsFile,
+} from "../../src/runtime/elf-dynamic.ts";
+import { thrown } from "../helpers/errors.ts";
+import { tempDir } from "./fixtures.ts";
+
+const hasGcc = spawnSync("gcc", ["--version"]).status === 0;
+
+describe.skipIf(!hasGcc)("ELF dynamic section", () => {
+  let root: string;
+  let deepLib: string;
+  let exe: string;
+
+  beforeAll(() => {
+    root = tempDir("elf");
+    deepLib = path.join(root, "a-rather-long-install-prefix", "lib");
+    mkdirSync(deepLib, { recursive: true });
+    mkdirSync(path.join(root, "a-rather-long-install-prefix", "bin"));
+    writeFileSync(path.join(root, "greet.c"), "int greet(void) { return 42; }\n");
+    writeFileSync(
+      path.join(root, "main.c"),
+      '#include <stdio.h>\nint greet(void);\nint main(void) { printf("%d\\n", greet()); return 0; }\n',
+    );
+    execFileSync("gcc", [
+      "-shared",
+      "-fPIC",
+      "-Wl,-soname,libgreet.so.1",
+      "-o",
+      path.join(deepLib, "libgreet.so.1"),
+      path.join(root, "greet.c"),
+    ]);
+    exe = path.join(root, "a-rather-long-install-prefix", "bin", "hello");
+    execFileSync("gcc", [
+      "-o",
+      exe,
+      path.join(root, "main.c"),
+      path.join(deepLib, "libgreet.so.1"),
+      `-Wl,-rpath,${deepLib}`,
+      "-Wl,--enable-new-dtags",
+    ]);
+  });
+
+  it("reads NEEDED, SONAME and RUNPATH", async () => {
+    const dyn = await readElfDynamicFile(exe);
+    expect(dyn?.needed).toContain("libgreet.so.1");
+    expect(dyn?.needed).toContain("libc.so.6");
+    expect(dyn?.searchPaths).toEqual([expect.objectContaining({ tag: "RUNPATH", value: deepLib })]);
+    const lib = await readElfDynamicFile(path.join(deepLib, "libgreet.so.1"));
+    expect(lib?.soname).toBe("libgreet.so.1");
+    expect(readElfDynamic(Buffer.from("#!/bin/sh\necho hi\n".padEnd(80, " ")))).toBeUndefined();
+  });
+
+  it("rewrites RUNPATH to $ORIGIN in place; the moved program still finds its library", async () => {
+    const copy = path.join(root, "copy");
+    mkdirSync(path.join(copy, "bin"), { recursive: true });
+    mkdirSync(path.join(copy, "lib"));
+    copyFileSync(exe, path.join(copy, "bin", "hello"));
+    copyFileSync(path.join(deepLib, "libgreet.so.1"), path.join(copy, "lib", "libgreet.so.1"));
+    execFileSync("chmod", ["+x", path.join(copy, "bin", "hello")]);
+    const before = readFileSync(path.join(copy, "bin", "hello")).length;
+    const changes = await rewriteSearchPathsFile(
+      path.join(copy, "bin", "hello"),
+      () => "$ORIGIN/../lib",
+    );
+    expect(changes).toEqual([{ from: deepLib, to: "$ORIGIN/../lib" }]);
+    expect(readFileSync(path.join(copy, "bin", "hello")).length).toBe(before);
+    const readelf = execFileSync("readelf", ["-d", path.join(copy, "bin", "hello")], {
+      encoding: "utf8",
+    });
+    expect(readelf).toContain("Library runpath: [$ORIGIN/../lib]");
+    // Hide the original library, move the copy: it must load its own.
+    renameSync(deepLib, `${deepLib}-gone`);
+    const moved = path.join(root, "moved");
+    renameSync(copy, moved);
+    const res = spawnSync(path.join(moved, "bin", "hello"), { encoding: "utf8", env: {} });
+    renameSync(`${deepLib}-gone`, deepLib);
+    expect(res.stdout).toBe("42\n");
+  });
+
+  it("refuses a longer search path, and leaves the bytes alone", () => {
+    const buf = readFileSync(exe);
+    const copy = Buffer.from(buf);
+    const err = thrown(() => rewriteSearchPaths(copy, (v) => `${v}/and/then/some/more`));
+    expect(err.code).toBe("RUNTIME_UNSUPPORTED");
+    expect(copy.equals(buf)).toBe(true);
+    expect(rewriteSearchPaths(copy, (v) => v)).toEqual([]);
+  });
+});

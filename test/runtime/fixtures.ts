@@ -1,0 +1,71 @@
+/** Shared bits for the runtime tests: a real pyenv CPython, temp folders, running copies. */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { runtimeEnv } from "../../src/runtime/check.ts";
+
+/** Every group: the smallest stdlib a test can build (each build then compiles ~560 modules). */
+export const ALL_DROPS = [
+  "tests",
+  "idlelib",
+  "tkinter",
+  "turtledemo",
+  "ensurepip",
+  "lib2to3",
+  "pydoc_data",
+  "distutils",
+  "devel",
+];
+
+/** pyenv CPython 3.12 (else 3.11): the interpreter the runtime tests copy. */
+export function runtimePython(): string | undefined {
+  const root = process.env.PYENV_ROOT ?? path.join(os.homedir(), ".pyenv");
+  const versions = path.join(root, "versions");
+  if (!existsSync(versions)) return undefined;
+  for (const minor of ["3.12", "3.11"]) {
+    const names = readdirSync(versions).filter(
+      (n) => n.startsWith(`${minor}.`) && /^\d+\.\d+\.\d+$/.test(n),
+    );
+    for (const name of names.sort().reverse()) {
+      const exe = path.join(versions, name, "bin", `python${minor}`);
+      if (existsSync(exe)) return exe;
+    }
+  }
+  return undefined;
+}
+
+export function tempDir(label: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `slimenv-runtime-${label}-`));
+}
+
+/** Run a copy's interpreter with the clean environment runtime checks use. */
+export function py(
+  exe: string,
+  code: string,
+  flags: readonly string[] = [],
+): { status: number | null; stdout: string; stderr: string } {
+  const res = spawnSync(exe, [...flags, "-c", code], {
+    env: runtimeEnv(process.env),
+    encoding: "utf8",
+    cwd: os.tmpdir(),
+  });
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** Every file under `root`, relative, `/`-separated, sorted. */
+export function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(child);
+      else out.push(child);
+    }
+  };
+  walk("");
+  return out.sort();
+}
+
+export const IMPORT_SET =
+  "import json, decimal, sqlite3, ssl, asyncio, email.message, xml.etree.ElementTree, ctypes, unittest, argparse";

@@ -1,0 +1,40 @@
+/** `runtime --table` on a real CPython, two cheap modes and one variant: rows, ratios, Markdown. */
+import { describe, expect, it } from "vitest";
+import { runtimeTable, tableCells, tableMarkdown } from "../../src/runtime/table.ts";
+import { ALL_DROPS, runtimePython } from "./fixtures.ts";
+
+const PY = runtimePython();
+
+describe.skipIf(PY === undefined)("runtime table", () => {
+  it("builds, checks, measures and times each mode against the first", async () => {
+    const table = await runtimeTable({
+      python: PY as string,
+      variants: [{ name: "all dropped", drops: ALL_DROPS }],
+      modes: ["py", "pyc-only"],
+      rounds: 2,
+    });
+    expect(table.rows.map((r) => r.mode)).toEqual(["py", "pyc-only"]);
+    expect(table.moduleSet).toContain("json");
+    const [py, pyc] = table.rows;
+    expect(py?.works).toBe(true);
+    expect(pyc?.works).toBe(true);
+    expect(py?.source).toBe("yes");
+    expect(pyc?.source).toBe("n/a");
+    // No status-quo row: the first row is the baseline.
+    expect(py?.startupRatio).toBeCloseTo(1, 5);
+    expect(py?.vsStatusQuo.total).toBe(0);
+    expect(pyc?.importRatio).toBeGreaterThan(0);
+    expect(pyc?.importRatio).toBeLessThan(1); // compiled bytecode imports faster than sources
+    expect(pyc?.size.native.onDisk).toBe(py?.size.native.onDisk);
+    const md = tableMarkdown(table);
+    expect(md.split("\n")).toHaveLength(4);
+    expect(md).toContain("| all dropped | pyc-only |");
+    expect(tableCells(table)[0]?.[0]).toBe("variant");
+  });
+
+  it("rejects an unknown drop group before building anything", async () => {
+    await expect(
+      runtimeTable({ python: PY as string, variants: [{ name: "x", drops: ["nah"] }] }),
+    ).rejects.toMatchObject({ code: "INVALID_OPTION" });
+  });
+});
