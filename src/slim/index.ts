@@ -53,7 +53,7 @@ export type {
   StripOutcome,
 } from "./strip-batch.ts";
 export { stripAndVerify } from "./strip-batch.ts";
-export type { ElfInfo } from "./strip-elf.ts";
+export type { ElfInfo as ElfHeaderInfo } from "./strip-elf.ts";
 export { elfRunpath, isAuditwheelPatched, parseElfHeader, readElfInfo } from "./strip-elf.ts";
 export type { FindStripToolOptions, StripTool } from "./strip-tool.ts";
 export { findStripTool, hostArch, normalizeArch, stripToolCandidates } from "./strip-tool.ts";
