@@ -6,6 +6,7 @@ export * from "./index/index.ts";
 export * from "./python/index.ts";
 export * from "./report/index.ts";
 export * from "./resolve/index.ts";
+export * from "./runtime/index.ts";
 export * from "./settings/index.ts";
 export * from "./slim/index.ts";
 export * from "./standards/index.ts";

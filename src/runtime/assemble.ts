@@ -10,7 +10,6 @@ import type { Reporter } from "../base/index.ts";
 import { SlimenvError } from "../base/index.ts";
 import { mapLimit, runProcess } from "../python/process.ts";
 import type { RuntimeBuildResult } from "./build.ts";
-import { posixJoin, RUNTIME_MARKER } from "./build.ts";
 import { runtimeEnv } from "./check.ts";
 import type { SourceLayout } from "./layout.ts";
 import type { StdlibMode } from "./modes.ts";
@@ -20,6 +19,13 @@ import { copyNativeDependencies } from "./native.ts";
 import type { PlannedFile } from "./plan.ts";
 import { goesInZip, topLevelPackages } from "./plan.ts";
 import { COMPILE_SCRIPT, SCRIPT_MARK, SOURCE_ARCHIVE, SOURCE_HOOK } from "./python-scripts.ts";
+
+/** The file that marks a folder as a slimenv runtime (so a rebuild may replace it). */
+export const RUNTIME_MARKER = "slimenv-runtime.json";
+
+export function posixJoin(...parts: string[]): string {
+  return parts.filter((p) => p !== "").join("/");
+}
 
 interface CompileJob {
   src: string;

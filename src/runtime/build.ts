@@ -13,7 +13,10 @@ import { isSlimenvError, SlimenvError, silentReporter } from "../base/index.ts";
 import type { FoundInterpreter } from "../python/discover.ts";
 import { findInterpreter } from "../python/discover.ts";
 import { runProcess } from "../python/process.ts";
-import { assembleRuntime } from "./assemble.ts";
+import { assembleRuntime, posixJoin, RUNTIME_MARKER } from "./assemble.ts";
+
+export { RUNTIME_MARKER } from "./assemble.ts";
+
 import type { RuntimeCheck } from "./check.ts";
 import {
   checkRuntime,
@@ -33,9 +36,6 @@ import { findStripTool, parseStripMode } from "./native.ts";
 import { planStdlib } from "./plan.ts";
 import type { RuntimeSize } from "./size.ts";
 import { measureRuntime } from "./size.ts";
-
-/** The file that marks a folder as a slimenv runtime (so a rebuild may replace it). */
-export const RUNTIME_MARKER = "slimenv-runtime.json";
 
 /** What the original interpreter imports: the baseline a copy is held to. */
 export interface OriginalFacts {
@@ -89,10 +89,6 @@ export interface RuntimeBuildResult {
   /** Modules and extensions checked in the copy. */
   checked: { modules: string[]; dynload: string[]; source: boolean };
   notes: string[];
-}
-
-export function posixJoin(...parts: string[]): string {
-  return parts.filter((p) => p !== "").join("/");
 }
 
 async function resolveInterpreter(

@@ -8,8 +8,14 @@ export type {
 export { buildRuntime, checkOutDir, originalFacts, RUNTIME_MARKER } from "./build.ts";
 export type { CheckExpectations, RuntimeCheck, ScriptResult } from "./check.ts";
 export { checkRuntime, extensionModuleName, MODULE_SET, runtimeEnv } from "./check.ts";
-export type { DropGroup } from "./drop-groups.ts";
-export { compileDropPattern, DROP_GROUPS, DropMatcher, parseDropGroups } from "./drop-groups.ts";
+// Aliased where src/slim has names of its own (both are re-exported from src/index.ts).
+export type { DropGroup as StdlibDropGroup } from "./drop-groups.ts";
+export {
+  compileDropPattern as compileStdlibDropPattern,
+  DROP_GROUPS as STDLIB_DROP_GROUPS,
+  DropMatcher as StdlibDropMatcher,
+  parseDropGroups as parseStdlibDropGroups,
+} from "./drop-groups.ts";
 export type { ElfDynamic, ElfSearchPath } from "./elf-dynamic.ts";
 export {
   readElfDynamic,
@@ -21,9 +27,14 @@ export type { SourceLayout } from "./layout.ts";
 export { sourceLayout } from "./layout.ts";
 export type { StdlibMode, StdlibModeInfo } from "./modes.ts";
 export { DEFAULT_STDLIB_MODE, parseStdlibMode, STDLIB_MODES, stdlibModeInfo } from "./modes.ts";
-export type { NativeResult, StripMode } from "./native.ts";
-export { findStripTool, parseStripMode, STRIP_MODES, stripFiles } from "./native.ts";
-export type { PlannedFile, StdlibPlan } from "./plan.ts";
+export type { NativeResult, StripMode as RuntimeStripMode } from "./native.ts";
+export {
+  findStripTool as findRuntimeStripTool,
+  parseStripMode as parseRuntimeStripMode,
+  STRIP_MODES as RUNTIME_STRIP_MODES,
+  stripFiles as stripRuntimeFiles,
+} from "./native.ts";
+export type { PlannedFile as StdlibPlannedFile, StdlibPlan } from "./plan.ts";
 export { planStdlib, ZIP_OUTSIDE } from "./plan.ts";
 export { SOURCE_ARCHIVE } from "./python-scripts.ts";
 export type { RuntimeSize } from "./size.ts";

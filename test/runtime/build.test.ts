@@ -5,9 +5,9 @@
  * importable.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSlimenvError, type SlimenvError } from "../../src/base/index.ts";
 import { buildRuntime, RUNTIME_MARKER } from "../../src/runtime/build.ts";
 import { DropMatcher, parseDropGroups } from "../../src/runtime/drop-groups.ts";
@@ -32,6 +32,10 @@ describe.skipIf(PY === undefined)("slimenv runtime build", () => {
   let root: string;
   let full: string;
   let dropped: string;
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
 
   beforeAll(async () => {
     root = tempDir("build");

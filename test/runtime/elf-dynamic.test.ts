@@ -4,9 +4,9 @@
  * its library after both move elsewhere.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   readElfDynamic,
   readElfDynamicFile,
@@ -22,6 +22,10 @@ describe.skipIf(!hasGcc)("ELF dynamic section", () => {
   let root: string;
   let deepLib: string;
   let exe: string;
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
 
   beforeAll(() => {
     root = tempDir("elf");

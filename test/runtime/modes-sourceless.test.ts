@@ -3,9 +3,9 @@
  * pyc+zipped-source (tracebacks and inspect read the archive), pyc-only (no .py at all) and
  * pyc-zip (modules come from lib/pythonXY.zip).
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRuntime, type RuntimeBuildResult } from "../../src/runtime/build.ts";
 import { SOURCE_ARCHIVE } from "../../src/runtime/python-scripts.ts";
 import { ALL_DROPS, IMPORT_SET, listFiles, py, runtimePython, tempDir } from "./fixtures.ts";
@@ -18,6 +18,10 @@ describe.skipIf(PY === undefined)("sourceless stdlib modes", () => {
   const stdlibRel = `lib/python${minor}`;
   const built: Record<string, RuntimeBuildResult> = {};
   let root: string;
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
 
   beforeAll(async () => {
     root = tempDir("modes-pyc");

@@ -3,9 +3,9 @@
  * group dropped: status-quo, py+pyc, py. Each copy starts, imports the module set, has
  * sys.prefix at its folder, and holds exactly the bytecode its mode promises.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRuntime, type RuntimeBuildResult } from "../../src/runtime/build.ts";
 import { ALL_DROPS, IMPORT_SET, listFiles, py, runtimePython, tempDir } from "./fixtures.ts";
 
@@ -17,6 +17,10 @@ describe.skipIf(PY === undefined)("stdlib modes with sources in place", () => {
   const tag = `cpython-${minor.replace(".", "")}`;
   const built: Record<string, RuntimeBuildResult> = {};
   let root: string;
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
 
   beforeAll(async () => {
     root = tempDir("modes-src");
