@@ -5,6 +5,7 @@
  * status line first, so the two never mix.
  */
 import type { ProgressTask } from "../base/index.ts";
+import { formatBytes } from "../base/index.ts";
 
 interface Running {
   label: string;
@@ -21,17 +22,8 @@ export interface ProgressStream {
 
 const REDRAW_MS = 80;
 
-export function formatAmount(n: number, unit: string | undefined): string {
-  if (unit !== "B") return String(n);
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
+function formatAmount(n: number, unit: string | undefined): string {
+  return unit === "B" ? formatBytes(n) : String(n);
 }
 
 function describe(t: Running): string {

@@ -27,19 +27,7 @@ export function jsonForScript(value: unknown): string {
   });
 }
 
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-
-/** 1536 → "1.5 KiB", 0 → "0 B", 85_000_000 → "81.1 MiB" (powers of 1024). */
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  if (unit === 0) return `${value} B`;
-  return `${value.toFixed(Math.abs(value) < 10 ? 2 : 1)} ${UNITS[unit]}`;
-}
+export { formatBytes } from "../base/format.ts";
 
 /** 1234567 → "1,234,567" (independent of the locale). */
 export function formatCount(n: number): string {

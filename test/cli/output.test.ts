@@ -78,9 +78,9 @@ describe("progress through the reporter", () => {
     t.advance(1024 * 1024);
     r.log("warn", "slow mirror");
     t.done();
-    expect(chunks.err).toContain("Downloading 0 B/3.0 MiB");
+    expect(chunks.err).toContain("Downloading 0 B/3.00 MiB");
     expect(chunks.err).toContain("\r\u001b[Kwarning: slow mirror\n");
-    expect(chunks.err.endsWith("Downloading 1.0 MiB/3.0 MiB\n")).toBe(true);
+    expect(chunks.err.endsWith("Downloading 1.00 MiB/3.00 MiB\n")).toBe(true);
   });
 
   it("prints only one plain line per finished task when not a TTY", () => {

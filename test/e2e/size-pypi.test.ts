@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeSection } from "../../bench/report.ts";
-import { formatBytes } from "../../src/cli/commands/store.ts";
+import { formatBytes } from "../../src/base/index.ts";
 import { sizeReport } from "../../src/report/size.ts";
 import { SIZE_KINDS, type SizeFigures } from "../../src/report/types.ts";
 

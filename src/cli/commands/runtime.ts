@@ -1,12 +1,11 @@
 import { Command } from "commander";
-import { SlimenvError } from "../../base/index.ts";
+import { formatBytes, SlimenvError } from "../../base/index.ts";
 import { buildRuntime } from "../../runtime/build.ts";
 import { DROP_GROUPS, parseDropGroups } from "../../runtime/drop-groups.ts";
 import { parseStdlibMode, STDLIB_MODES } from "../../runtime/modes.ts";
 import { parseStripMode } from "../../runtime/native.ts";
 import { runtimeTable, tableCells } from "../../runtime/table.ts";
 import { action } from "../action.ts";
-import { formatBytes } from "./store.ts";
 
 interface RuntimeOptions {
   python?: string;

@@ -1,7 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { SlimenvError } from "../../base/index.ts";
+import { formatBytes, SlimenvError } from "../../base/index.ts";
 import { renderSizeHtml } from "../../report/html.ts";
 import { sizeReport } from "../../report/size.ts";
 import {
@@ -12,7 +12,6 @@ import {
 } from "../../report/types.ts";
 import { action } from "../action.ts";
 import type { Output } from "../output.ts";
-import { formatBytes } from "./store.ts";
 
 /** `slimenv size PATH [--json] [--html FILE]`: where the bytes of an env, venv or folder go. */
 export function sizeCommand(): Command {

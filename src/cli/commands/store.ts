@@ -1,22 +1,9 @@
 import { Command, Option } from "commander";
-import { SlimenvError } from "../../base/index.ts";
+import { formatBytes, SlimenvError } from "../../base/index.ts";
 import { HttpClient } from "../../index/http.ts";
 import { Store } from "../../store/store.ts";
 import { action } from "../action.ts";
 import { slimenvVersion } from "../version.ts";
-
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
-
-/** 1536 → "1.5 KiB". */
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
-}
 
 const SIZE_UNITS: Record<string, number> = {
   "": 1,
