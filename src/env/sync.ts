@@ -19,7 +19,7 @@ import { applyPlan, credentialsOf, readLockFile } from "./install.ts";
 import { installClient } from "./install-inputs.ts";
 import { planFromLock } from "./lock-plan.ts";
 import { readEnvManifest } from "./manifest.ts";
-import type { EnvManifest, Layout } from "./types.ts";
+import type { EnvManifest, Layout, SlimRecord, SlimTransform } from "./types.ts";
 
 export interface SyncRequest {
   /** The environment. */
@@ -33,6 +33,12 @@ export interface SyncRequest {
   reporter?: Reporter;
   storeRoot?: string;
   httpCacheDir?: string | null;
+  /**
+   * Rebuilds the slim transform of a slimmed environment from its manifest record (src/slim
+   * provides it; the env keeps its policy). `samePackages`: the lock holds exactly the
+   * versions the env has (usage-based pruning only carries over then).
+   */
+  slimFor?: (record: SlimRecord, samePackages: boolean) => SlimTransform | undefined;
 }
 
 export interface SyncResult {
@@ -100,6 +106,14 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
       ...before.packages.filter((p) => p.requested && names.has(p.name)).map((p) => p.name),
     ]),
   ];
+  const versions = new Map(before.packages.map((p) => [p.name, p.version]));
+  const samePackages =
+    plan.wheels.length === before.packages.length &&
+    plan.wheels.every((w) => versions.get(w.name) === w.version);
+  const slim = before.slim === undefined ? undefined : request.slimFor?.(before.slim, samePackages);
+  if (before.slim !== undefined && slim === undefined) {
+    reporter.log("warn", "the environment was slimmed; this sync rebuilds it unslimmed");
+  }
   const client = installClient(
     request.settings,
     request.env,
@@ -125,6 +139,7 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
       env: request.env,
       reporter,
       ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
+      ...(slim === undefined ? {} : { slim }),
     });
     return {
       dir,

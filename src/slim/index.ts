@@ -41,8 +41,10 @@ export {
   STRIP_MODES,
   slimPolicy,
   withSkipped,
+  withUsage,
 } from "./policy.ts";
 export { findPreset, PRESET_NAMES, SLIM_PRESETS, type SlimPreset } from "./presets.ts";
+export { policyFromRecord, syncSlimTransform } from "./record.ts";
 export { DROP_GROUPS, DROP_RULES, type DropGroup, type DropRule } from "./rules/drop-rules.ts";
 export type { StripFileOptions, StripMode, StripResult } from "./strip.ts";
 export { chooseStripTool, stripFile } from "./strip.ts";
@@ -71,3 +73,24 @@ export { defaultSlimChecker } from "./transform-check.ts";
 export type { SlimInstallOptions, SlimInstallResult } from "./transform-install.ts";
 export { installSlim } from "./transform-install.ts";
 export { nativeStripper } from "./transform-strip.ts";
+export {
+  outputDifference,
+  type UsageOutcome,
+  type UsagePruning,
+  type UsagePruningOptions,
+  usagePruning,
+} from "./usage.ts";
+export { type UsageKeep, usageKeep } from "./usage-prune.ts";
+export {
+  type CommandOutcome,
+  runCommandIn,
+  type SiteUsage,
+  siteUsage,
+  TRACE_MODULE_NAME,
+  TRACE_MODULE_TEXT,
+  TRACE_PTH_NAME,
+  type TraceResult,
+  traceCommand,
+  treeBytes,
+  usedRulePaths,
+} from "./usage-tracer.ts";

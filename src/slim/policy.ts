@@ -38,6 +38,13 @@ export interface SlimPolicy {
   dropGlobs: string[];
   /** Canonical names of packages left exactly as their wheels have them. */
   skip: string[];
+  /**
+   * Usage-based pruning (`--keep-used-by`): the site-relative paths a traced command touched.
+   * When present, every other site file of a slimmed package is dropped (see usage-prune.ts).
+   */
+  used?: string[];
+  /** The command that was traced (for the record). */
+  usedBy?: string;
 }
 
 export interface SlimOptions {
@@ -128,7 +135,8 @@ export function isNoopPolicy(policy: SlimPolicy): boolean {
     policy.bytecode === "source" &&
     policy.strip === "none" &&
     policy.drop.length === 0 &&
-    policy.dropGlobs.length === 0
+    policy.dropGlobs.length === 0 &&
+    policy.used === undefined
   );
 }
 
@@ -136,6 +144,21 @@ export function isNoopPolicy(policy: SlimPolicy): boolean {
 export function withSkipped(policy: SlimPolicy, names: readonly string[]): SlimPolicy {
   const skip = [...new Set([...policy.skip, ...names.map((n) => canonicalizeName(n))])].sort();
   return { ...policy, skip };
+}
+
+/** The same policy pruned to what a traced command used (undefined `used`: no pruning). */
+export function withUsage(
+  policy: SlimPolicy,
+  used: readonly string[] | undefined,
+  command?: string,
+): SlimPolicy {
+  const { used: _u, usedBy: _b, ...rest } = policy;
+  if (used === undefined) return rest;
+  return {
+    ...rest,
+    used: [...new Set(used)].sort(),
+    ...(command === undefined ? {} : { usedBy: command }),
+  };
 }
 
 /** One line describing a policy, for output. */
@@ -146,5 +169,6 @@ export function describePolicy(policy: SlimPolicy): string {
     `drop ${policy.drop.length === 0 ? "nothing" : policy.drop.join(",")}`,
   ];
   if (policy.skip.length > 0) parts.push(`unslimmed ${policy.skip.join(",")}`);
+  if (policy.used !== undefined) parts.push(`pruned to ${policy.used.length} used files`);
   return `${policy.preset} (${parts.join("; ")})`;
 }

@@ -6,11 +6,13 @@
  */
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { type InstallRequest, type InstallResult, install } from "../env/install.ts";
-import type { SlimTransform } from "../env/types.ts";
+import { MAX_REVIEWS } from "../env/materialize.ts";
+import type { EnvManifest, SlimTransform } from "../env/types.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { type SlimPolicy, withSkipped } from "./policy.ts";
 import { type SlimTransformOptions, slimTransform } from "./transform.ts";
 import { defaultSlimChecker, type SlimChecker, type SlimCheckFailure } from "./transform-check.ts";
+import { type UsageOutcome, usagePruning } from "./usage.ts";
 
 export interface SlimInstallOptions extends Omit<SlimTransformOptions, "policy"> {
   policy: SlimPolicy;
@@ -20,6 +22,10 @@ export interface SlimInstallOptions extends Omit<SlimTransformOptions, "policy">
   check?: SlimChecker;
   /** Skip the check entirely. */
   noCheck?: boolean;
+  /** Usage-based pruning: a shell command traced in the candidate env (see usage.ts). */
+  keepUsedBy?: string;
+  /** Working directory of the traced command (default: the request's cwd). */
+  keepUsedByCwd?: string;
 }
 
 export interface SlimInstallResult extends InstallResult {
@@ -29,6 +35,8 @@ export interface SlimInstallResult extends InstallResult {
   unslimmed: SlimCheckFailure[];
   /** False when no check ran (cross target, noCheck, or nothing rebuilt). */
   checked: boolean;
+  /** What usage-based pruning did (with `keepUsedBy`, when the env was rebuilt). */
+  usage?: UsageOutcome;
 }
 
 /** Install with slimming; see the module comment. */
@@ -51,16 +59,39 @@ export async function installSlim(
     options.noCheck === true
       ? undefined
       : (options.check ?? defaultSlimChecker({ env: request.env, reporter }));
+  const usageStage =
+    options.keepUsedBy === undefined
+      ? undefined
+      : usagePruning({
+          command: options.keepUsedBy,
+          env: request.env,
+          cwd: options.keepUsedByCwd ?? request.cwd,
+          reporter,
+        });
+  let candidates = 0;
+  const afterCheck = async (candidate: {
+    dir: string;
+    manifest: EnvManifest;
+  }): Promise<SlimTransform | undefined> => {
+    if (usageStage === undefined) return undefined;
+    const next = await usageStage.review(candidate, policy, candidates >= MAX_REVIEWS);
+    if (next === undefined) return undefined;
+    policy = next;
+    return transformFor(policy);
+  };
   const review: InstallRequest["review"] =
-    check === undefined
+    check === undefined && usageStage === undefined
       ? undefined
       : async (candidate) => {
+          candidates++;
+          // A pruned candidate is proved by the command, not by importing every module.
+          if (check === undefined || usageStage?.pruning() === true) return afterCheck(candidate);
           const failures = await check(candidate);
-          if (failures === undefined) return undefined;
+          if (failures === undefined) return afterCheck(candidate);
           checked = true;
           const skipped = new Set(policy.skip);
           const ours = failures.filter((f) => !skipped.has(canonicalizeName(f.name)));
-          if (ours.length === 0) return undefined;
+          if (ours.length === 0) return afterCheck(candidate);
           const list = ours.map((f) => `${f.name} (${f.reason})`).join("; ");
           if (options.strict === true) {
             throw new SlimenvError(
@@ -89,5 +120,6 @@ export async function installSlim(
     slim: transformFor(policy),
     ...(review === undefined ? {} : { review }),
   });
-  return { ...result, policy, unslimmed, checked };
+  const usage = usageStage?.outcome();
+  return { ...result, policy, unslimmed, checked, ...(usage === undefined ? {} : { usage }) };
 }

@@ -52,6 +52,7 @@ import {
 } from "./transform-files.ts";
 import { nativeStripper } from "./transform-strip.ts";
 import { zipRefusal } from "./transform-zip.ts";
+import { type UsageKeep, usageKeep } from "./usage-prune.ts";
 
 /** Native stripping, plugged in by the strip module (src/slim/strip*.ts). */
 export interface NativeStripper {
@@ -101,6 +102,8 @@ export interface SlimSummary {
   compilerRuns: number;
   /** .pyc served from the store's derived objects. */
   cachedPycs: number;
+  /** Bytes of every package file as the wheels have them (before slimming). */
+  inputBytes?: number;
   packages: PackageSlimSummary[];
 }
 
@@ -113,6 +116,7 @@ export function policyId(policy: SlimPolicy): string {
     keep: policy.keep,
     dropGlobs: policy.dropGlobs,
     skip: policy.skip,
+    ...(policy.used === undefined ? {} : { used: policy.used }),
   });
   return `slim1-${createHash("sha256").update(text).digest("hex").slice(0, 16)}`;
 }
@@ -176,6 +180,7 @@ async function applyPolicy(
   });
 
   await applyDrops(states, policy, ctx);
+  if (policy.used !== undefined) applyUsage(states, usageKeep(policy.used, policy.keep));
 
   // Bytecode mode per package.
   const modes = new Map<PackageState, BytecodeMode>();
@@ -305,6 +310,11 @@ async function applyPolicy(
     bytecode: mode,
     compilerRuns: (compiler?.runs ?? 0) - runsBefore,
     cachedPycs,
+    inputBytes: packages.reduce(
+      (n, p) =>
+        n + p.files.reduce((m, f) => m + (f.kind === "object" ? f.size : f.bytes.length), 0),
+      0,
+    ),
     packages: states.map((s) => s.summary),
   };
   const dropped = states.reduce((n, s) => n + s.summary.droppedFiles, 0);
@@ -401,6 +411,20 @@ async function applyDrops(states: PackageState[], policy: SlimPolicy, ctx: SlimC
   }
   for (const scope of kept.scopes) {
     ctx.reporter.log("info", `kept what code imports from ${scope}`);
+  }
+}
+
+/** Usage-based pruning: site files the traced command never touched are dropped. */
+function applyUsage(states: PackageState[], keep: UsageKeep) {
+  for (const state of states) {
+    if (state.skipped) continue;
+    state.files = state.files.filter((f) => {
+      if (!f.inSite || f.rulePath === undefined || keep.keeps(f.rulePath)) return true;
+      state.summary.droppedFiles++;
+      state.summary.droppedBytes += f.file.kind === "object" ? f.file.size : f.file.bytes.length;
+      state.summary.byRule.unused = (state.summary.byRule.unused ?? 0) + 1;
+      return false;
+    });
   }
 }
 

@@ -38,6 +38,7 @@ interface InstallOptions extends TargetOptionValues, IndexOptionValues {
   bytecode?: string;
   strip?: string;
   drop?: string;
+  keepUsedBy?: string;
 }
 
 function layoutOf(opts: InstallOptions): Layout {
@@ -110,6 +111,10 @@ export function installCommand(): Command {
     .option(
       "--drop <groups>",
       `with --slim: drop-rule groups (${DROP_GROUPS.join(",")}, all, none)`,
+    )
+    .option(
+      "--keep-used-by <cmd>",
+      "with --slim: run CMD traced, drop every file it never touches, keep that only if CMD gives the same output",
     );
   addIndexOptions(command, true);
   return addTargetOptions(command).action(
@@ -121,11 +126,12 @@ export function installCommand(): Command {
       if (opts.constraint !== undefined) inputs.constraintFiles = opts.constraint;
       if (opts.extra !== undefined) inputs.extras = opts.extra;
       if (opts.group !== undefined) inputs.groups = opts.group;
-      const slimFlags = (["strict", "bytecode", "strip", "drop"] as const).filter(
+      const slimFlags = (["strict", "bytecode", "strip", "drop", "keepUsedBy"] as const).filter(
         (k) => opts[k] !== undefined,
       );
       if (opts.slim === undefined && slimFlags.length > 0) {
-        throw new SlimenvError("INVALID_OPTION", `--${slimFlags[0]} needs --slim PRESET`, {
+        const flag = slimFlags[0] === "keepUsedBy" ? "keep-used-by" : slimFlags[0];
+        throw new SlimenvError("INVALID_OPTION", `--${flag} needs --slim PRESET`, {
           hint: `--slim: one of ${PRESET_NAMES.join(", ")}`,
         });
       }
@@ -162,7 +168,11 @@ export function installCommand(): Command {
       const slimmed: SlimInstallResult | undefined =
         policy === undefined
           ? undefined
-          : await installSlim(request, { policy, strict: opts.strict === true });
+          : await installSlim(request, {
+              policy,
+              strict: opts.strict === true,
+              ...(opts.keepUsedBy === undefined ? {} : { keepUsedBy: opts.keepUsedBy }),
+            });
       const result = slimmed ?? (await install(request));
       if (out.json) {
         out.data({
@@ -178,6 +188,7 @@ export function installCommand(): Command {
                   checked: slimmed.checked,
                   unslimmed: slimmed.unslimmed,
                   summary: result.manifest.slim?.summary,
+                  ...(slimmed.usage === undefined ? {} : { usage: slimmed.usage }),
                 },
               }),
         });
@@ -200,6 +211,19 @@ export function installCommand(): Command {
             `  ${u.name}: rebuilt unslimmed, the import check failed when slimmed (${u.reason})`,
           );
         }
+      }
+      const usage = slimmed?.usage;
+      if (usage !== undefined && result.rebuilt) {
+        const kb = (n: number | undefined) =>
+          n === undefined ? "?" : `${(n / 1024).toFixed(1)} KiB`;
+        out.line(
+          usage.kept
+            ? `keep-used-by: pruned to the ${usage.usedFiles} files ${JSON.stringify(usage.command)} touched; same output`
+            : `keep-used-by: not pruned: ${usage.reason ?? "unknown"}`,
+        );
+        out.line(
+          `  floor ${kb(usage.floorBytes)} touched; env ${kb(usage.kept ? usage.prunedBytes : usage.policyBytes)} (policy only ${kb(usage.policyBytes)}, unslimmed packages ${kb(usage.unslimmedBytes)})`,
+        );
       }
       if (result.lockWritten !== undefined) {
         out.line(`wrote ${path.relative(cwd, result.lockWritten)}`);

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Command } from "commander";
 import { sync } from "../../env/sync.ts";
+import { syncSlimTransform } from "../../slim/record.ts";
 import { action } from "../action.ts";
 import { addIndexOptions, type IndexOptionValues, settingsFromOptions } from "../index-options.ts";
 import { changesJson, renderChanges } from "../render-changes.ts";
@@ -27,6 +28,7 @@ export function syncCommand(): Command {
         settings: settingsFromOptions(opts, cwd),
         userAgent: `slimenv/${slimenvVersion()}`,
         reporter: out.reporter(),
+        slimFor: syncSlimTransform({ env: process.env, cwd, reporter: out.reporter() }),
       });
       const lockShown = path.relative(cwd, result.lockFile) || result.lockFile;
       if (out.json) {
