@@ -160,7 +160,7 @@ describe.skipIf(PY === undefined)("kill -9 during install and sync", () => {
   }
 
   it(`leaves the env at state A or B and the store clean, ${KILLS} times`, {
-    timeout: 120_000,
+    timeout: 600_000,
   }, async () => {
     const rng = new Rng(SEED);
     const first = await runOnce("install", undefined);
