@@ -49,7 +49,9 @@ export const DEFAULT_WHEEL_LIMITS: Readonly<WheelLimits> = {
   maxTotalSize: 8 * 1024 ** 3,
   maxEntrySize: 4 * 1024 ** 3,
   maxRatio: 200,
-  ratioMinSize: 1024 * 1024,
+  // Only big entries: small, very compressible files are common in real wheels (pillow 13's
+  // bundled libXau expands 224 times) and harmless; the size limits bound the rest.
+  ratioMinSize: 64 * 1024 * 1024,
   maxMetadataSize: 64 * 1024 * 1024,
 };
 

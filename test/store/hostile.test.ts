@@ -218,8 +218,18 @@ describe("hostile wheels are refused and leave nothing behind", () => {
     const w = wheel({
       files: { "demo/__init__.py": "", "demo/zeros.bin": new Uint8Array(8 * 1024 * 1024) },
     });
-    const e = await refused(w.bytes, FN, "compression-ratio");
+    const e = await refused(w.bytes, FN, "compression-ratio", { ratioMinSize: 1024 * 1024 });
     expect(e.message).toContain("limit 200");
+  });
+
+  it("accepts a small, very compressible file by default (as real wheels ship)", async () => {
+    const w = wheel({
+      files: { "demo/__init__.py": "", "demo/zeros.bin": new Uint8Array(8 * 1024 * 1024) },
+    });
+    const store = tempStore();
+    await expect(store.importWheel({ bytes: w.bytes }, { filename: FN })).resolves.toMatchObject({
+      name: "demo",
+    });
   });
 
   it("zip bombs: total size, entry size and entry count limits", async () => {
