@@ -24,6 +24,16 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     reason: "numpy.distutils needs distutils, which Python 3.12 removed (PEP 632)",
   },
   {
+    module: "cv2.config*",
+    error: "LOADER_DIR",
+    reason: "opencv's loader configuration: run by cv2's bootstrap, not importable on its own",
+  },
+  {
+    module: "cv2.cv2",
+    error: "Bindings generation error",
+    reason: "opencv's internal bindings module: loaded by cv2's bootstrap only",
+  },
+  {
     module: "*._windows*",
     reason: "a Windows-only module (imports winreg, msvcrt or ctypes.windll)",
   },
@@ -65,6 +75,11 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     module: "*",
     error: "^ImportError: Missing optional dependency",
     reason: "an optional dependency that is not installed (pandas import_optional_dependency)",
+  },
+  {
+    module: "*",
+    error: "No module named '(winreg|_winreg|msvcrt|_winapi)'",
+    reason: "needs a Windows-only standard-library module (e.g. dateutil.tz.win)",
   },
 ];
 

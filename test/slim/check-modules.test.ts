@@ -90,6 +90,20 @@ describe("known failures", () => {
       undefined,
     );
     expect(knownFailure("pkg._windows", "ImportError: cannot import", "3.11.0")).toMatch(/Windows/);
+    // Seen on real wheels: they fail the same way in a plain pip venv.
+    expect(
+      knownFailure("dateutil.tz.win", "ModuleNotFoundError: No module named 'winreg'", "3.11.7"),
+    ).toMatch(/Windows-only standard-library module/);
+    expect(
+      knownFailure("cv2.config", "NameError: name 'LOADER_DIR' is not defined", "3.11.7"),
+    ).toMatch(/loader configuration/);
+    expect(knownFailure("cv2.cv2", "ImportError: Bindings generation error", "3.11.7")).toMatch(
+      /bindings/,
+    );
+    expect(knownFailure("cv2.config", "ImportError: something else", "3.11.7")).toBe(undefined);
+    expect(
+      knownFailure("pkg.mod", "ModuleNotFoundError: No module named 'winreg2'", "3.11.7"),
+    ).toBe(undefined);
     expect(
       knownFailure(
         "setuptools._distutils.msvc9compiler",
