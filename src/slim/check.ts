@@ -30,6 +30,8 @@ export interface CheckOptions {
   knownFailures?: readonly KnownFailure[];
   /** Working directory of the smoke command (default process.cwd()). */
   cwd?: string;
+  /** Check only these distributions (canonical names); default all. */
+  packages?: readonly string[];
 }
 
 /** Modules per import process; a distribution with more is split. */
@@ -77,15 +79,21 @@ export async function checkEnv(dir: string, options: CheckOptions = {}): Promise
   });
   try {
     const info = await discover(located.interp);
-    const dists = envDists(info.dists, located.roots);
-    const modulesOf = dists.map((d) =>
+    const all = envDists(info.dists, located.roots);
+    const modulesOfAll = all.map((d) =>
       importableModules(d.files ?? [], info.extSuffixes, d.topLevel ?? []),
     );
     // Top-level names whose absence is never "optional": the env's own and the stdlib's.
     const envTop = new Set([
-      ...modulesOf.flatMap((mods) => mods.map((m) => m.split(".")[0] ?? m)),
+      ...modulesOfAll.flatMap((mods) => mods.map((m) => m.split(".")[0] ?? m)),
       ...(info.stdlib ?? []),
     ]);
+    const only = options.packages === undefined ? undefined : new Set(options.packages);
+    const chosen = all
+      .map((d, i) => ({ d, mods: modulesOfAll[i] ?? [] }))
+      .filter(({ d }) => only === undefined || only.has(canonicalizeName(d.name)));
+    const dists = chosen.map((c) => c.d);
+    const modulesOf = chosen.map((c) => c.mods);
     const jobs: Job[] = [];
     modulesOf.forEach((mods, dist) => {
       for (let i = 0; i < mods.length; i += BATCH_SIZE) {

@@ -10,6 +10,8 @@ export { benignReason, checkEnv } from "./check.ts";
 export type { KnownFailure } from "./check-known.ts";
 export { KNOWN_FAILURES, knownFailure } from "./check-known.ts";
 export { importableModules, isTestModule } from "./check-modules.ts";
+export type { CheckReview, CheckReviewOptions } from "./check-review.ts";
+export { checkReview, newlyBroken } from "./check-review.ts";
 export type { ImportOutcome, ImportStatus } from "./check-runner.ts";
 export type {
   CheckReport,

@@ -19,13 +19,18 @@ export interface SlimCheckFailure {
   name: string;
   /** The first failing module and its error. */
   reason: string;
+  /** Every failing module (absent: the package as a whole). */
+  modules?: string[];
 }
 
-/** Checks a candidate tree; undefined when it cannot be checked on this machine. */
-export type SlimChecker = (candidate: {
-  dir: string;
-  manifest: EnvManifest;
-}) => Promise<SlimCheckFailure[] | undefined>;
+/**
+ * Checks a candidate tree — only the named packages when `only` is given; undefined when it
+ * cannot be checked on this machine.
+ */
+export type SlimChecker = (
+  candidate: { dir: string; manifest: EnvManifest },
+  only?: readonly string[],
+) => Promise<SlimCheckFailure[] | undefined>;
 
 export interface SlimCheckerOptions {
   env?: NodeJS.ProcessEnv;
@@ -44,7 +49,7 @@ export function candidatePython(manifest: EnvManifest): string | undefined {
 export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecker {
   const reporter = options.reporter ?? silentReporter;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  return async ({ dir, manifest }) => {
+  return async ({ dir, manifest }, only) => {
     const python = candidatePython(manifest);
     if (python === undefined) {
       reporter.log(
@@ -55,15 +60,28 @@ export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecke
     }
     const site = path.join(dir, manifest.scheme.purelib);
     const env = { ...(options.env ?? process.env) };
-    const report = await checkEnv(site, { python, env, reporter, timeoutMs });
+    const report = await checkEnv(site, {
+      python,
+      env,
+      reporter,
+      timeoutMs,
+      ...(only === undefined ? {} : { packages: only }),
+    });
     const failures: SlimCheckFailure[] = [];
     for (const p of report.packages) {
       const first = p.failed[0];
-      if (first !== undefined)
-        failures.push({ name: p.name, reason: `${first.module}: ${first.error}` });
+      if (first !== undefined) {
+        failures.push({
+          name: p.name,
+          reason: `${first.module}: ${first.error}`,
+          modules: p.failed.map((f) => f.module),
+        });
+      }
     }
     const summary = manifest.slim?.summary as SlimSummary | undefined;
-    const zipped = (summary?.packages ?? []).filter((p) => (p.zipModules ?? []).length > 0);
+    const zipped = (summary?.packages ?? []).filter(
+      (p) => (p.zipModules ?? []).length > 0 && (only === undefined || only.includes(p.name)),
+    );
     if (zipped.length > 0) {
       const cwd = mkdtempSync(path.join(os.tmpdir(), "slimenv-zipcheck-"));
       try {
@@ -82,11 +100,13 @@ export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecke
         for (const p of zipped) {
           if (failures.some((f) => f.name === p.name)) continue;
           const outcomes = await importModules(interp, p.zipModules ?? [], timeoutMs);
-          const bad = outcomes.find((o) => o.status !== "ok");
-          if (bad !== undefined) {
+          const bad = outcomes.filter((o) => o.status !== "ok");
+          const first = bad[0];
+          if (first !== undefined) {
             failures.push({
               name: p.name,
-              reason: `${bad.module} (zipped): ${bad.error ?? bad.status}`,
+              reason: `${first.module} (zipped): ${first.error ?? first.status}`,
+              modules: bad.map((o) => o.module),
             });
           }
         }

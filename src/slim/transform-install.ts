@@ -1,15 +1,17 @@
 /**
  * `install --slim PRESET`: materialize with the policy, import-check the candidate tree
- * before it is switched in, and by default rebuild every package that fails the check
- * unslimmed (the same policy with those packages skipped) and say so; with `strict` the
- * install fails instead (SLIM_CHECK_FAILED) and the environment stays as it was.
+ * before it is switched in, and by default rebuild every package that slimming broke
+ * unslimmed (the same policy with those packages skipped) and say so — a failure the package
+ * has unslimmed too is not slimming's (check-review.ts); with `strict` the install fails
+ * instead (SLIM_CHECK_FAILED) and the environment stays as it was. Then, with `keepUsedBy`,
+ * usage-based pruning (usage.ts).
  */
-import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import { type Reporter, silentReporter } from "../base/index.ts";
 import { type InstallRequest, type InstallResult, install } from "../env/install.ts";
 import { MAX_REVIEWS } from "../env/materialize.ts";
-import type { EnvManifest, SlimTransform } from "../env/types.ts";
-import { canonicalizeName } from "../standards/names.ts";
-import { type SlimPolicy, withSkipped } from "./policy.ts";
+import type { SlimTransform } from "../env/types.ts";
+import { checkReview } from "./check-review.ts";
+import type { SlimPolicy } from "./policy.ts";
 import { type SlimTransformOptions, slimTransform } from "./transform.ts";
 import { defaultSlimChecker, type SlimChecker, type SlimCheckFailure } from "./transform-check.ts";
 import { type UsageOutcome, usagePruning } from "./usage.ts";
@@ -31,8 +33,10 @@ export interface SlimInstallOptions extends Omit<SlimTransformOptions, "policy">
 export interface SlimInstallResult extends InstallResult {
   /** The policy the environment finally got (failing packages added to `skip`). */
   policy: SlimPolicy;
-  /** Packages rebuilt unslimmed because the check failed for them. */
+  /** Packages rebuilt unslimmed because slimming broke their import check. */
   unslimmed: SlimCheckFailure[];
+  /** Packages kept slimmed whose failing modules fail unslimmed too. */
+  preexisting: SlimCheckFailure[];
   /** False when no check ran (cross target, noCheck, or nothing rebuilt). */
   checked: boolean;
   /** What usage-based pruning did (with `keepUsedBy`, when the env was rebuilt). */
@@ -53,12 +57,14 @@ export async function installSlim(
       cwd: options.cwd ?? request.cwd,
     });
   let policy = options.policy;
-  const unslimmed: SlimCheckFailure[] = [];
-  let checked = false;
   const check =
     options.noCheck === true
       ? undefined
-      : (options.check ?? defaultSlimChecker({ env: request.env, reporter }));
+      : checkReview({
+          check: options.check ?? defaultSlimChecker({ env: request.env, reporter }),
+          strict: options.strict === true,
+          reporter,
+        });
   const usageStage =
     options.keepUsedBy === undefined
       ? undefined
@@ -69,50 +75,23 @@ export async function installSlim(
           reporter,
         });
   let candidates = 0;
-  const afterCheck = async (candidate: {
-    dir: string;
-    manifest: EnvManifest;
-  }): Promise<SlimTransform | undefined> => {
-    if (usageStage === undefined) return undefined;
-    const next = await usageStage.review(candidate, policy, candidates >= MAX_REVIEWS);
-    if (next === undefined) return undefined;
-    policy = next;
-    return transformFor(policy);
-  };
   const review: InstallRequest["review"] =
     check === undefined && usageStage === undefined
       ? undefined
       : async (candidate) => {
           candidates++;
           // A pruned candidate is proved by the command, not by importing every module.
-          if (check === undefined || usageStage?.pruning() === true) return afterCheck(candidate);
-          const failures = await check(candidate);
-          if (failures === undefined) return afterCheck(candidate);
-          checked = true;
-          const skipped = new Set(policy.skip);
-          const ours = failures.filter((f) => !skipped.has(canonicalizeName(f.name)));
-          if (ours.length === 0) return afterCheck(candidate);
-          const list = ours.map((f) => `${f.name} (${f.reason})`).join("; ");
-          if (options.strict === true) {
-            throw new SlimenvError(
-              "SLIM_CHECK_FAILED",
-              `after slimming, the import check fails for ${list}; the environment is unchanged`,
-              {
-                hint: "drop --strict to rebuild failing packages unslimmed, or list them in slim-skip",
-              },
-            );
+          if (check !== undefined && usageStage?.pruning() !== true) {
+            const next = await check.review(candidate, policy);
+            if (next !== undefined) {
+              policy = next;
+              return transformFor(policy);
+            }
           }
-          for (const f of ours) {
-            reporter.log(
-              "warn",
-              `${f.name}: import check failed after slimming (${f.reason}); rebuilt unslimmed`,
-            );
-          }
-          unslimmed.push(...ours);
-          policy = withSkipped(
-            policy,
-            ours.map((f) => f.name),
-          );
+          if (usageStage === undefined) return undefined;
+          const next = await usageStage.review(candidate, policy, candidates >= MAX_REVIEWS);
+          if (next === undefined) return undefined;
+          policy = next;
           return transformFor(policy);
         };
   const result = await install({
@@ -121,5 +100,12 @@ export async function installSlim(
     ...(review === undefined ? {} : { review }),
   });
   const usage = usageStage?.outcome();
-  return { ...result, policy, unslimmed, checked, ...(usage === undefined ? {} : { usage }) };
+  return {
+    ...result,
+    policy,
+    unslimmed: check?.unslimmed() ?? [],
+    preexisting: check?.preexisting() ?? [],
+    checked: check?.checked() ?? false,
+    ...(usage === undefined ? {} : { usage }),
+  };
 }

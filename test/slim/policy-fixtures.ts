@@ -99,6 +99,34 @@ export function selfreadWheel(): BuiltWheel {
   });
 }
 
+/**
+ * A package with a module that fails to import with or without slimming (it refuses to load
+ * without a GPU) — a pre-existing failure, not slimming's.
+ */
+export function fragileWheel(): BuiltWheel {
+  return buildWheel({
+    name: "fragile",
+    version: "1.0",
+    files: {
+      "fragile/__init__.py": "VALUE = 41 + 1\n",
+      "fragile/gpu.py": "raise ImportError('fragile.gpu needs a CUDA device')\n",
+    },
+  });
+}
+
+/** A pre-existing failure and a module slimming breaks (it reads its own source), together. */
+export function mixedWheel(): BuiltWheel {
+  return buildWheel({
+    name: "mixed",
+    version: "1.0",
+    files: {
+      "mixed/__init__.py": "X = 1\n",
+      "mixed/broken.py": "raise RuntimeError('mixed.broken is broken everywhere')\n",
+      "mixed/reader.py": "import inspect, sys\nSRC = inspect.getsource(sys.modules[__name__])\n",
+    },
+  });
+}
+
 export async function importWheels(store: Store, wheels: BuiltWheel[]): Promise<StoredWheel[]> {
   const out: StoredWheel[] = [];
   for (const w of wheels)

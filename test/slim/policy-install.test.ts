@@ -14,34 +14,44 @@ import { slimPolicy } from "../../src/slim/policy.ts";
 import { installSlim } from "../../src/slim/transform-install.ts";
 import { pyenvPython } from "../env/env-fixtures.ts";
 import { cliEnv, slimenv, snapshot } from "../install/fixtures.ts";
-import { demoWheel, filesUnder, otherWheel, selfreadWheel } from "./policy-fixtures.ts";
+import {
+  demoWheel,
+  filesUnder,
+  fragileWheel,
+  mixedWheel,
+  otherWheel,
+  selfreadWheel,
+} from "./policy-fixtures.ts";
 
 const PY310 = pyenvPython("3.10");
 
 describe.skipIf(PY310 === undefined)("install --slim", () => {
   let root: string;
   let wheelFiles: string[];
+  let fragileFiles: string[];
   let n = 0;
 
   beforeAll(() => {
     root = mkdtempSync(path.join(tmpdir(), "slimenv-slim-install-"));
     const dir = path.join(root, "wheels");
     mkdirSync(dir);
-    wheelFiles = [demoWheel({ legacy: false }), otherWheel(), selfreadWheel()].map((w) => {
+    const write = (w: { filename: string; bytes: Uint8Array }) => {
       const file = path.join(dir, w.filename);
       writeFileSync(file, w.bytes);
       return file;
-    });
+    };
+    wheelFiles = [demoWheel({ legacy: false }), otherWheel(), selfreadWheel()].map(write);
+    fragileFiles = [demoWheel({ legacy: false }), fragileWheel(), mixedWheel()].map(write);
   });
 
-  function request(envDir: string): InstallRequest {
+  function request(envDir: string, wheels = wheelFiles): InstallRequest {
     return {
       cwd: root,
       env: { ...process.env, PATH: `${path.dirname(PY310 as string)}:/usr/bin:/bin` },
       settings: resolveSettings({ flags: {}, env: {}, noConfig: true }),
       selection: { kind: "interpreter", request: PY310 as string },
       layout: { kind: "prefix", dir: envDir },
-      inputs: { requirementFiles: [], requirements: [], wheels: wheelFiles },
+      inputs: { requirementFiles: [], requirements: [], wheels },
       noDeps: true,
       userAgent: "slimenv-tests",
       storeRoot: path.join(root, "store"),
@@ -66,6 +76,39 @@ describe.skipIf(PY310 === undefined)("install --slim", () => {
     expect(files).toContain("demo/core.pyc"); // the others stay slimmed
     expect(files).not.toContain("demo/core.py");
     expect(files).not.toContain("other/tests/test_other.py");
+  });
+
+  it("a failure the package has unslimmed too is not slimming's: the package stays slimmed", async () => {
+    const dir = path.join(root, `env${n++}`);
+    const result = await installSlim(request(dir, fragileFiles), {
+      policy: slimPolicy({ preset: "edge" }),
+    });
+    expect(result.checked).toBe(true);
+    // fragile.gpu fails either way; mixed.reader only when slimmed.
+    expect(result.preexisting.map((p) => [p.name, p.modules])).toEqual([
+      ["fragile", ["fragile.gpu"]],
+    ]);
+    expect(result.unslimmed.map((u) => [u.name, u.modules])).toEqual([
+      ["mixed", ["mixed.broken", "mixed.reader"]],
+    ]);
+    expect(result.policy.skip).toEqual(["mixed"]);
+    const files = filesUnder(path.join(dir, "lib", "python3.10", "site-packages"));
+    expect(files).toContain("fragile/__init__.pyc");
+    expect(files).not.toContain("fragile/__init__.py");
+    expect(files).toContain("mixed/reader.py");
+    // --strict accepts the pre-existing failure and refuses the real one.
+    let err: unknown;
+    try {
+      await installSlim(request(path.join(root, `env${n++}`), fragileFiles), {
+        policy: slimPolicy({ preset: "edge" }),
+        strict: true,
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(isSlimenvError(err) && err.code).toBe("SLIM_CHECK_FAILED");
+    expect((err as Error).message).toMatch(/for mixed \(/);
+    expect((err as Error).message).not.toMatch(/fragile/);
   });
 
   it("--strict fails instead, leaving the environment as it was", async () => {

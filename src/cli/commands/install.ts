@@ -187,6 +187,7 @@ export function installCommand(): Command {
                   policy: slimmed.policy,
                   checked: slimmed.checked,
                   unslimmed: slimmed.unslimmed,
+                  preexisting: slimmed.preexisting,
                   summary: result.manifest.slim?.summary,
                   ...(slimmed.usage === undefined ? {} : { usage: slimmed.usage }),
                 },
@@ -204,11 +205,16 @@ export function installCommand(): Command {
       renderChanges(out, result.changes);
       if (slimmed !== undefined && result.rebuilt) {
         out.line(
-          `slim: ${describePolicy(slimmed.policy)}${slimmed.checked ? ", import check passed" : ""}`,
+          `slim: ${describePolicy(slimmed.policy)}${!slimmed.checked ? "" : slimmed.preexisting.length === 0 ? ", import check passed" : ", import check: nothing broken by slimming"}`,
         );
         for (const u of slimmed.unslimmed) {
           out.line(
             `  ${u.name}: rebuilt unslimmed, the import check failed when slimmed (${u.reason})`,
+          );
+        }
+        for (const p of slimmed.preexisting) {
+          out.line(
+            `  ${p.name}: kept slimmed; ${p.modules?.length ?? 1} module(s) fail to import unslimmed too (${p.reason})`,
           );
         }
       }

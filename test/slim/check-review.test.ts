@@ -1,0 +1,123 @@
+/**
+ * The check half of install --slim's review, as a state machine over candidates: which
+ * packages are checked when, and what a failure the package has unslimmed too leads to.
+ */
+import { describe, expect, it } from "vitest";
+import { isSlimenvError, RecordingReporter } from "../../src/base/index.ts";
+import type { EnvManifest } from "../../src/env/types.ts";
+import { checkReview, newlyBroken } from "../../src/slim/check-review.ts";
+import { slimPolicy } from "../../src/slim/policy.ts";
+import type { SlimCheckFailure } from "../../src/slim/transform-check.ts";
+
+const candidate = { dir: "/nowhere", manifest: {} as EnvManifest };
+const fail = (name: string, ...modules: string[]): SlimCheckFailure => ({
+  name,
+  reason: `${modules[0] ?? name}: ImportError: boom`,
+  modules,
+});
+
+/** A checker answering from a script, recording what it was asked. */
+function scripted(answers: (SlimCheckFailure[] | undefined)[]) {
+  const calls: (readonly string[] | undefined)[] = [];
+  return {
+    calls,
+    check: async (_c: unknown, only?: readonly string[]) => {
+      calls.push(only);
+      return answers.shift();
+    },
+  };
+}
+
+describe("newlyBroken", () => {
+  it("is what fails slimmed and not unslimmed", () => {
+    expect(newlyBroken(fail("a", "a.x", "a.y"), fail("a", "a.x"))).toEqual(["a.y"]);
+    expect(newlyBroken(fail("a", "a.x"), fail("a", "a.x", "a.z"))).toEqual([]);
+    expect(newlyBroken(fail("a", "a.x"), undefined)).toEqual(["a.x"]);
+    // A failure without modules stands for the whole package.
+    expect(newlyBroken({ name: "a", reason: "r" }, undefined)).toEqual(["*"]);
+    expect(newlyBroken(fail("a", "a.x"), { name: "a", reason: "r" })).toEqual([]);
+  });
+});
+
+describe("checkReview", () => {
+  const policy = slimPolicy({ preset: "edge", skip: ["user-skipped"] });
+
+  it("accepts a candidate nothing fails in, after one check", async () => {
+    const s = scripted([[]]);
+    const r = checkReview({ check: s.check, strict: false, reporter: new RecordingReporter() });
+    expect(await r.review(candidate, policy)).toBeUndefined();
+    expect(await r.review(candidate, policy)).toBeUndefined();
+    expect(s.calls).toEqual([undefined]);
+    expect(r.checked()).toBe(true);
+    expect(r.unslimmed()).toEqual([]);
+  });
+
+  it("an unchecked (cross-target) candidate is accepted, and says it was not checked", async () => {
+    const s = scripted([undefined]);
+    const r = checkReview({ check: s.check, strict: false, reporter: new RecordingReporter() });
+    expect(await r.review(candidate, policy)).toBeUndefined();
+    expect(r.checked()).toBe(false);
+  });
+
+  it("failures of packages the policy already leaves unslimmed are not suspects", async () => {
+    const s = scripted([[fail("user-skipped", "user_skipped.x")]]);
+    const r = checkReview({ check: s.check, strict: false, reporter: new RecordingReporter() });
+    expect(await r.review(candidate, policy)).toBeUndefined();
+    expect(s.calls).toHaveLength(1);
+  });
+
+  it("checks only the suspects unslimmed, then slims the pre-existing ones again", async () => {
+    const s = scripted([
+      [fail("torch", "torch.contrib.x"), fail("sympy", "sympy.galgebra"), fail("b", "b.y")],
+      [fail("torch", "torch.contrib.x"), fail("sympy", "sympy.galgebra", "sympy.other")],
+    ]);
+    const reporter = new RecordingReporter();
+    const r = checkReview({ check: s.check, strict: false, reporter });
+    const baseline = await r.review(candidate, policy);
+    expect(baseline?.skip).toEqual(["b", "sympy", "torch", "user-skipped"]);
+    const final = await r.review(candidate, baseline ?? policy);
+    expect(s.calls).toEqual([undefined, ["torch", "sympy", "b"]]);
+    expect(final?.skip).toEqual(["b", "user-skipped"]);
+    expect(r.unslimmed().map((f) => f.name)).toEqual(["b"]);
+    expect(r.preexisting().map((f) => f.name)).toEqual(["torch", "sympy"]);
+    // The final tree is made of checked parts: no third check.
+    expect(await r.review(candidate, final ?? policy)).toBeUndefined();
+    expect(s.calls).toHaveLength(2);
+    const warned = reporter.events.filter((e) => e.kind === "log" && e.level === "warn");
+    expect(warned.map((e) => e.label)).toEqual([
+      expect.stringMatching(/^b: import check failed after slimming/),
+    ]);
+  });
+
+  it("when every suspect is broken by slimming, the baseline candidate is the final tree", async () => {
+    const s = scripted([[fail("a", "a.x")], []]);
+    const r = checkReview({ check: s.check, strict: false, reporter: new RecordingReporter() });
+    const baseline = await r.review(candidate, policy);
+    expect(await r.review(candidate, baseline ?? policy)).toBeUndefined();
+    expect(r.unslimmed().map((f) => f.name)).toEqual(["a"]);
+  });
+
+  it("strict refuses only a failure slimming caused, after the comparison", async () => {
+    const pre = scripted([[fail("a", "a.x")], [fail("a", "a.x")]]);
+    const ok = checkReview({ check: pre.check, strict: true, reporter: new RecordingReporter() });
+    const next = await ok.review(candidate, policy);
+    expect((await ok.review(candidate, next ?? policy))?.skip).toEqual(["user-skipped"]);
+
+    const real = scripted([[fail("a", "a.x"), fail("c", "c.z")], [fail("a", "a.x")]]);
+    const strict = checkReview({
+      check: real.check,
+      strict: true,
+      reporter: new RecordingReporter(),
+    });
+    const base = await strict.review(candidate, policy);
+    let err: unknown;
+    try {
+      await strict.review(candidate, base ?? policy);
+    } catch (e) {
+      err = e;
+    }
+    expect(isSlimenvError(err) && err.code).toBe("SLIM_CHECK_FAILED");
+    expect((err as Error).message).toMatch(/fails for c \(c\.z: ImportError: boom\)/);
+    expect((err as Error).message).not.toMatch(/for a/);
+  });
+});
