@@ -4,7 +4,8 @@
  * same package unslimmed:
  *
  * 1. The slimmed candidate: every package is checked. Packages that fail (and are not
- *    already unslimmed by the policy) are the suspects.
+ *    already unslimmed by the policy) are the suspects — but a package slimming left exactly
+ *    as its wheel has it (`--slim none`, or nothing matched) failed on its own: pre-existing.
  * 2. The baseline candidate: the suspects rebuilt unslimmed, and only they are checked. A
  *    suspect whose every failing module fails unslimmed too was not broken by slimming: its
  *    failures are pre-existing (an optional dependency, another platform's module, a module
@@ -17,6 +18,7 @@ import { type Reporter, SlimenvError } from "../base/index.ts";
 import type { EnvManifest } from "../env/types.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { type SlimPolicy, withSkipped } from "./policy.ts";
+import type { PackageSlimSummary, SlimSummary } from "./transform.ts";
 import type { SlimChecker, SlimCheckFailure } from "./transform-check.ts";
 
 export interface CheckReviewOptions {
@@ -55,11 +57,23 @@ export function newlyBroken(
   return failedModules(slimmed).filter((m) => !before.has(m));
 }
 
+/** True when slimming left the package's files exactly as its wheel has them. */
+export function untouched(p: PackageSlimSummary | undefined): boolean {
+  if (p === undefined) return false;
+  return (
+    (p.bytecode === "source" || p.bytecode === "unslimmed") &&
+    p.droppedFiles === 0 &&
+    p.compiled === 0 &&
+    p.stripped === 0 &&
+    (p.zipModules ?? []).length === 0
+  );
+}
+
 export function checkReview(options: CheckReviewOptions): CheckReview {
   const { check, strict, reporter } = options;
   let state: "slimmed" | "baseline" | "done" = "slimmed";
   let checked = false;
-  let suspects: SlimCheckFailure[] = [];
+  const suspects: SlimCheckFailure[] = [];
   let before: SlimPolicy | undefined;
   const unslimmed: SlimCheckFailure[] = [];
   const preexisting: SlimCheckFailure[] = [];
@@ -75,7 +89,16 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
         if (failures === undefined) return undefined;
         checked = true;
         const skipped = new Set(policy.skip);
-        suspects = failures.filter((f) => !skipped.has(canonicalizeName(f.name)));
+        const summary = candidate.manifest.slim?.summary as SlimSummary | undefined;
+        const summaryOf = new Map(
+          (summary?.packages ?? []).map((p) => [canonicalizeName(p.name), p]),
+        );
+        for (const f of failures) {
+          const name = canonicalizeName(f.name);
+          if (skipped.has(name)) continue;
+          if (untouched(summaryOf.get(name))) preexisting.push(f);
+          else suspects.push(f);
+        }
         if (suspects.length === 0) return undefined;
         const list = suspects.map((f) => f.name).join(", ");
         reporter.log("info", `import check failed for ${list} when slimmed; checking unslimmed`);
@@ -108,7 +131,7 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
       }
       for (const f of preexisting) {
         reporter.log(
-          "info",
+          "debug",
           `${f.name}: ${failedModules(f).length} module(s) fail to import unslimmed too (${f.reason}); kept slimmed`,
         );
       }

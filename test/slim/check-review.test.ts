@@ -97,6 +97,45 @@ describe("checkReview", () => {
     expect(r.unslimmed().map((f) => f.name)).toEqual(["a"]);
   });
 
+  it("a failing package slimming left as its wheel has it fails on its own: no baseline", async () => {
+    const summary = (name: string, changes: Record<string, unknown>) => ({
+      name,
+      version: "1",
+      bytecode: "source",
+      droppedFiles: 0,
+      droppedBytes: 0,
+      byRule: {},
+      keptByImports: [],
+      compiled: 0,
+      compileFailures: [],
+      stripped: 0,
+      ...changes,
+    });
+    const manifest = {
+      slim: {
+        summary: {
+          packages: [
+            summary("plain", {}),
+            summary("dropped", { droppedFiles: 3 }),
+            summary("stripped", { stripped: 1 }),
+            summary("compiled", { bytecode: "pyc-only", compiled: 2 }),
+          ],
+        },
+      },
+    } as unknown as EnvManifest;
+    const s = scripted([[fail("plain", "plain.x")]]);
+    const r = checkReview({ check: s.check, strict: true, reporter: new RecordingReporter() });
+    expect(await r.review({ dir: "/nowhere", manifest }, policy)).toBeUndefined();
+    expect(s.calls).toEqual([undefined]);
+    expect(r.preexisting().map((f) => f.name)).toEqual(["plain"]);
+    // Any change makes a failing package a suspect.
+    const all = ["dropped", "stripped", "compiled"].map((n) => fail(n, `${n}.x`));
+    const t = scripted([all, []]);
+    const r2 = checkReview({ check: t.check, strict: false, reporter: new RecordingReporter() });
+    const next = await r2.review({ dir: "/nowhere", manifest }, policy);
+    expect(next?.skip).toEqual(["compiled", "dropped", "stripped", "user-skipped"]);
+  });
+
   it("strict refuses only a failure slimming caused, after the comparison", async () => {
     const pre = scripted([[fail("a", "a.x")], [fail("a", "a.x")]]);
     const ok = checkReview({ check: pre.check, strict: true, reporter: new RecordingReporter() });
