@@ -1,84 +1,68 @@
 /**
- * Slimming, side by side, against the real PyPI: numpy, scipy, pandas, opencv-python-headless
- * and pillow on CPython 3.11 as (a) a plain `python -m venv` + `pip install`, (b) a slimenv
- * prefix env `--slim none`, (c) `--slim edge`, (d) `--slim max`, and (e) `--slim edge
- * --keep-used-by` a small program using each package (when the CLI has that option), with
- * the touched-bytes floor. On-disk size (`du -s -B1`, a hard-linked file counted once) and
- * apparent size, install time, whether the program prints the same as in (a), and a
- * per-package breakdown of (a) against (c) from `slimenv size --json`. Writes the section
- * "slim" of docs/benchmarks.md.
+ * Slimming, side by side, against the real PyPI, for each package set of slim-sets.ts (the
+ * data stack; the CPU build of torch when the machine has its wheel) on CPython 3.11 as
+ * (a) a plain `python -m venv` + `pip install`, (b) a slimenv prefix env `--slim none`,
+ * (c) `--slim edge`, (d) `--slim max`, and (e) `--slim edge --keep-used-by` the set's small
+ * program, with the touched-bytes floor. On-disk size (`du -s -B1`, a hard-linked file
+ * counted once) and apparent size, install time, whether the program prints the same as in
+ * (a), and a per-package breakdown of (a) against (c) from `slimenv size --json`. Writes the
+ * sections "slim" and "slim-torch" of docs/benchmarks.md.
  *
- * Needs the network; not part of `npm test`. Run: npm run bench:slim
- * Variables: SLIMENV_E2E_PYTHON311 (default pyenv's newest 3.11), BENCH_DIR (work folder,
- * default a temp dir; removed at the end unless BENCH_KEEP=1).
- *
- * Also exports the package set and the program, which test/e2e/slim-pypi.test.ts uses.
+ * Needs the network; not part of `npm test`. Run: npm run bench:slim [-- data|torch]
+ * Variables: SLIMENV_E2E_PYTHON311 (default pyenv's newest 3.11), SLIMENV_E2E_TORCH_WHEELS
+ * (default /opt/wheels), BENCH_DIR (work folder, default a temp dir; removed at the end
+ * unless BENCH_KEEP=1).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT, writeSection } from "./report.ts";
+import {
+  hasTorchWheel,
+  python311,
+  SLIM_PROGRAM,
+  SLIM_SET,
+  TORCH_PROGRAM,
+  TORCH_SET,
+  TORCH_WHEELS,
+} from "./slim-sets.ts";
 
-/**
- * The package set. pillow is held below 13: pillow 13.0.0's manylinux wheel is refused by
- * the store's zip-bomb limit (pillow.libs/libXau expands 224 times; the limit is 200).
- */
-export const SLIM_SET: readonly string[] = [
-  "numpy",
-  "scipy",
-  "pandas",
-  "opencv-python-headless",
-  "pillow<13",
+interface BenchSet {
+  key: string;
+  /** The docs/benchmarks.md section. */
+  section: string;
+  heading: string;
+  packages: readonly string[];
+  program: string;
+  /** What the program does, for the text. */
+  programText: string;
+  /** Where pip and slimenv also look for wheels. */
+  findLinks: string[];
+}
+
+const SETS: BenchSet[] = [
+  {
+    key: "data",
+    section: "slim",
+    heading: "## slim",
+    packages: SLIM_SET,
+    program: SLIM_PROGRAM,
+    programText:
+      "array maths with numpy, a scipy.linalg.solve, a pandas groupby, an image resize with pillow and with cv2; test/e2e/slim-pypi.test.ts runs the same",
+    findLinks: [],
+  },
+  {
+    key: "torch",
+    section: "slim-torch",
+    heading: "## slim: torch (CPU build)",
+    packages: TORCH_SET,
+    program: TORCH_PROGRAM,
+    programText:
+      "a linear layer's forward and backward, a torch.linalg.solve, a conv2d; test/e2e/slim-torch.test.ts runs the same",
+    findLinks: [TORCH_WHEELS],
+  },
 ];
-
-/** The small program: deterministic output from each package of the set. */
-export const SLIM_PROGRAM = `import hashlib
-import numpy as np
-import scipy.linalg
-import pandas as pd
-from PIL import Image
-import cv2
-
-rng = np.random.default_rng(42)
-a = rng.standard_normal((64, 64))
-b = a @ a.T + 64 * np.eye(64)
-print("numpy", np.round(b.trace(), 6), np.round(np.linalg.det(b[:4, :4]), 6), np.round(np.sort(np.linalg.eigvalsh(b))[:3], 6).tolist())
-x = scipy.linalg.solve(b, np.arange(64.0))
-print("scipy", np.round(x[:5], 9).tolist(), bool(np.allclose(b @ x, np.arange(64.0))))
-df = pd.DataFrame({"k": ["a", "b", "c", "a", "b", "a"], "v": [1, 2, 3, 4, 5, 6], "w": [0.5, 1.5, 2.5, 3.5, 4.5, 5.5]})
-print("pandas", df.groupby("k").agg(v=("v", "sum"), w=("w", "mean")).to_dict())
-img = (np.arange(48 * 64 * 3) % 251).astype(np.uint8).reshape(48, 64, 3)
-p = np.asarray(Image.fromarray(img).resize((32, 24), Image.BILINEAR))
-print("pillow", p.shape, hashlib.sha256(p.tobytes()).hexdigest()[:16])
-c = cv2.resize(img, (32, 24), interpolation=cv2.INTER_AREA)
-print("cv2", c.shape, hashlib.sha256(c.tobytes()).hexdigest()[:16])
-`;
-
-/** pyenv's newest CPython 3.11 (or SLIMENV_E2E_PYTHON311), undefined when there is none. */
-export function python311(): string | undefined {
-  if (process.env.SLIMENV_E2E_PYTHON311) return process.env.SLIMENV_E2E_PYTHON311;
-  const pyenv = path.join(os.homedir(), ".pyenv", "versions");
-  if (!existsSync(pyenv)) return undefined;
-  const v = readdirSync(pyenv)
-    .filter((x) => /^3\.11\.\d+$/.test(x))
-    .sort((a, b) => Number(a.split(".")[2]) - Number(b.split(".")[2]))
-    .pop();
-  return v === undefined ? undefined : path.join(pyenv, v, "bin", "python3.11");
-}
-
-/** Every file under `dir`, `/`-separated and relative to it (symlinks not followed). */
-export function walkFiles(dir: string, prefix = ""): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix === "" ? e.name : `${prefix}/${e.name}`;
-    if (e.isDirectory()) out.push(...walkFiles(dir, rel));
-    else if (e.isFile()) out.push(rel);
-  }
-  return out;
-}
-
-// --- the benchmark ---------------------------------------------------------------------
 
 interface EnvRow {
   label: string;
@@ -97,8 +81,25 @@ interface SizeJson {
 function main(): void {
   const PY = python311();
   if (PY === undefined) throw new Error("no CPython 3.11 (set SLIMENV_E2E_PYTHON311)");
-  const WORK = process.env.BENCH_DIR ?? mkdtempSync(path.join(os.tmpdir(), "slimenv-bench-slim-"));
+  const ROOT_WORK =
+    process.env.BENCH_DIR ?? mkdtempSync(path.join(os.tmpdir(), "slimenv-bench-slim-"));
+  const wanted = process.argv.slice(2);
+  for (const set of SETS) {
+    if (wanted.length > 0 && !wanted.includes(set.key)) continue;
+    if (set.key === "torch" && !hasTorchWheel()) {
+      process.stderr.write(`[bench:slim] no torch 2.13.0 CPU wheel in ${TORCH_WHEELS}: skipped\n`);
+      continue;
+    }
+    benchSet(set, PY, path.join(ROOT_WORK, set.key));
+  }
+  if (process.env.BENCH_KEEP !== "1" && process.env.BENCH_DIR === undefined) {
+    rmSync(ROOT_WORK, { recursive: true, force: true });
+  }
+}
+
+function benchSet(set: BenchSet, PY: string, WORK: string): void {
   mkdirSync(WORK, { recursive: true });
+  const findLinks = set.findLinks.flatMap((f) => ["-f", f]);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SLIMENV_HOME: path.join(WORK, "home"),
@@ -124,7 +125,7 @@ function main(): void {
       ).trim(),
     );
   const prog = path.join(WORK, "prog.py");
-  writeFileSync(prog, SLIM_PROGRAM);
+  writeFileSync(prog, set.program);
   const programOutput = (python: string) => {
     const res = run(python, [prog]);
     return res.status === 0 ? res.stdout : undefined;
@@ -141,7 +142,14 @@ function main(): void {
   // (a) plain pip venv
   const venv = path.join(WORK, "pip-venv");
   const mk = run(PY, ["-m", "venv", venv]);
-  const pip = run(path.join(venv, "bin", "python"), ["-m", "pip", "install", "-q", ...SLIM_SET]);
+  const pip = run(path.join(venv, "bin", "python"), [
+    "-m",
+    "pip",
+    "install",
+    "-q",
+    ...findLinks,
+    ...set.packages,
+  ]);
   if (mk.status !== 0 || pip.status !== 0) throw new Error(`pip failed: ${pip.stderr}`);
   const reference = programOutput(path.join(venv, "bin", "python"));
   if (reference === undefined) throw new Error("the program fails in the pip venv");
@@ -155,29 +163,25 @@ function main(): void {
   });
   log(`(a) pip venv: ${((mk.ms + pip.ms) / 1000).toFixed(1)} s`);
 
-  const hasKeepUsedBy = (slimenv(["install", "--help"]).stdout ?? "").includes("--keep-used-by");
   const cases: { key: string; label: string; args: string[]; note: string }[] = [
     { key: "none", label: "(b) slimenv --slim none", args: ["--slim", "none"], note: "cold store" },
     { key: "edge", label: "(c) slimenv --slim edge", args: ["--slim", "edge"], note: "warm store" },
     { key: "max", label: "(d) slimenv --slim max", args: ["--slim", "max"], note: "warm store" },
-  ];
-  if (hasKeepUsedBy) {
-    cases.push({
+    {
       key: "used",
       label: "(e) slimenv --slim edge --keep-used-by PROGRAM",
       args: ["--slim", "edge", "--keep-used-by", `python ${prog}`],
       note: "warm store",
-    });
-  } else {
-    notDone.push("(e) --keep-used-by: the CLI has no such option in this build");
-  }
+    },
+  ];
   let floor: number | undefined;
   const checkFailures = new Set<string>();
   for (const c of cases) {
     const dir = path.join(WORK, c.key);
     const res = slimenv([
       "install",
-      ...SLIM_SET,
+      ...set.packages,
+      ...findLinks,
       "--prefix",
       dir,
       "--python",
@@ -194,6 +198,7 @@ function main(): void {
     const json = JSON.parse(res.stdout) as {
       slim?: {
         unslimmed?: { name: string; reason: string }[];
+        preexisting?: { name: string; reason: string }[];
         usage?: { kept: boolean; reason?: string; floorBytes: number; usedFiles: number };
       };
     };
@@ -211,6 +216,12 @@ function main(): void {
           `${c.label}: ${u.name}: ${u.reason} — ${inA ? "imports in (a): a slimming failure the fallback caught" : "fails the same way in (a): not caused by slimming"}`,
         );
       }
+    }
+    const preexisting = json.slim?.preexisting ?? [];
+    if (preexisting.length > 0) {
+      notes.push(
+        `kept slimmed, failing unslimmed too: ${preexisting.map((u) => u.reason.split(":")[0]).join(", ")}`,
+      );
     }
     const usage = json.slim?.usage;
     if (usage !== undefined) {
@@ -247,14 +258,13 @@ function main(): void {
   const mb = (b: number) => (b / 1024 ** 2).toFixed(1);
   const base = rows[0] as EnvRow;
   const lines = [
-    "## slim",
+    set.heading,
     "",
-    `${SLIM_SET.join(", ")} on CPython ${pyVersion} (${os.platform()}/${os.arch()}, ${os.cpus().length} cores), real PyPI, one run each, ${new Date().toISOString().slice(0, 10)}.`,
+    `${set.packages.join(", ")}${set.findLinks.length > 0 ? ` (wheel from ${set.findLinks.join(", ")})` : ""} and what they need, on CPython ${pyVersion} (${os.platform()}/${os.arch()}, ${os.cpus().length} cores), real PyPI, one run each, ${new Date().toISOString().slice(0, 10)}.`,
     "How to reproduce: `npm run bench:slim` (rewrites this section). Sizes: `du -s -B1` (on disk,",
     "a hard-linked file counted once) and `du -s --apparent-size -B1` of each env folder alone;",
     'slimenv envs hard-link the store, so the store is not counted. "same output": the program',
-    "(array maths with numpy, a scipy.linalg.solve, a pandas groupby, an image resize with pillow",
-    "and with cv2; test/e2e/slim-pypi.test.ts runs the same) prints exactly what it prints in (a).",
+    `(${set.programText}) prints exactly what it prints in (a).`,
     "",
     "| env | install s | du -s MB | apparent MB | vs (a) on disk | same output | note |",
     "| --- | ---: | ---: | ---: | ---: | --- | --- |",
@@ -298,11 +308,8 @@ function main(): void {
     );
   }
   if (notDone.length > 0) lines.push("Not measured:", "", ...notDone.map((n) => `- ${n}`), "");
-  writeSection("slim", lines.join("\n"));
+  writeSection(set.section, lines.join("\n"));
   process.stdout.write(`${lines.join("\n")}\n`);
-  if (process.env.BENCH_KEEP !== "1" && process.env.BENCH_DIR === undefined) {
-    rmSync(WORK, { recursive: true, force: true });
-  }
 }
 
 if (import.meta.main) main();

@@ -4,10 +4,8 @@
  * through the CLI. The slimmed env passes `slimenv check`, `import numpy` works (the
  * auditwheel trap: stripping numpy.libs/ breaks it), the never-strip rules left the vendored
  * libraries exactly as the store has them, and a small program using each package prints
- * the same as in an unslimmed env (`--slim none`) and in a plain `python -m venv` + pip.
- *
- * pillow is pinned below 13: pillow 13.0.0's wheel is refused by the store's zip-bomb limit
- * (HOSTILE_WHEEL: pillow.libs/libXau expands 224 times, limit 200): a limit to revisit.
+ * the same as in an unslimmed env (`--slim none`) and in a plain `python -m venv` + pip —
+ * and under `--slim edge --keep-used-by` the program, pruned to the files it touched.
  * Variables: SLIMENV_E2E_PYTHON311 (default pyenv's newest 3.11).
  */
 import { spawnSync } from "node:child_process";
@@ -23,7 +21,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { python311, SLIM_PROGRAM, SLIM_SET, walkFiles } from "../../bench/slim.ts";
+import { python311, SLIM_PROGRAM, SLIM_SET, walkFiles } from "../../bench/slim-sets.ts";
 import { neverStripReason } from "../../src/slim/never-strip.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -50,7 +48,7 @@ describe.skipIf(PY === undefined)("install --slim edge: numpy, scipy, pandas, cv
   function slimenv(args: string[]) {
     return run(process.execPath, [path.join(ROOT, "bin", "slimenv.js"), ...args]);
   }
-  function install(name: string, preset: string): Record<string, unknown> {
+  function install(name: string, preset: string, ...more: string[]): Record<string, unknown> {
     const dir = path.join(base, name);
     const res = slimenv([
       "install",
@@ -62,6 +60,7 @@ describe.skipIf(PY === undefined)("install --slim edge: numpy, scipy, pandas, cv
       "--python",
       PY as string,
       "--json",
+      ...more,
     ]);
     expect(res.status, `${res.stdout}\n${res.stderr}`).toBe(0);
     return JSON.parse(res.stdout) as Record<string, unknown>;
@@ -159,6 +158,30 @@ describe.skipIf(PY === undefined)("install --slim edge: numpy, scipy, pandas, cv
     expect(check.status).toBe(0);
     // A failure the check reports also made install --slim rebuild that package unslimmed.
     expect(edgeUnslimmed).toEqual([]);
+  });
+
+  it("--slim edge --keep-used-by the program: pruned, proved by the same output", () => {
+    const json = install("used", "edge", "--keep-used-by", `python ${prog}`);
+    const slim = json.slim as {
+      unslimmed: unknown[];
+      usage: {
+        kept: boolean;
+        reason?: string;
+        floorBytes: number;
+        prunedBytes?: number;
+        policyBytes: number;
+        usedFiles: number;
+      };
+    };
+    expect(slim.usage.kept, slim.usage.reason).toBe(true);
+    expect(slim.unslimmed).toEqual([]);
+    // The pruned tree holds the touched files and the launchers/metadata: near the floor,
+    // well below the policy-only tree.
+    expect(slim.usage.prunedBytes).toBeLessThan(slim.usage.policyBytes * 0.9);
+    expect(slim.usage.floorBytes).toBeLessThanOrEqual(slim.usage.prunedBytes ?? 0);
+    const used = program(path.join(base, "used", "bin", "python"));
+    expect(used).toBe(outputs.none);
+    console.log(JSON.stringify({ keepUsedBy: slim.usage }, null, 1));
   });
 
   it("a plain python -m venv + pip install gives the same output", () => {
