@@ -3,11 +3,21 @@
  * compatible with Python 3.6 and use the standard library only.
  */
 
-/** Makes a bare site-packages folder a site dir (its .pth files processed). */
+/**
+ * Makes a bare site-packages folder a site dir (its .pth files processed), the entries its
+ * .pth files add (a code zip) placed right after it, as in the env itself — not at the end of
+ * sys.path, behind the base interpreter's site-packages and whatever copy it has there.
+ */
 const SITEDIR_PRELUDE = `
-import os as _os, site as _site
+import os as _os, site as _site, sys as _sys
 if _os.environ.get("SLIMENV_CHECK_SITEDIR"):
-    _site.addsitedir(_os.environ["SLIMENV_CHECK_SITEDIR"])
+    _d = _os.environ["SLIMENV_CHECK_SITEDIR"]
+    _before = list(_sys.path)
+    _site.addsitedir(_d)
+    _added = [p for p in _sys.path if p not in _before]
+    _rest = [p for p in _sys.path if p in _before]
+    _i = _rest.index(_d) + 1 if _d in _rest else len(_rest)
+    _sys.path[:] = _rest[:_i] + _added + _rest[_i:]
 `;
 
 /**

@@ -1,0 +1,74 @@
+/**
+ * The check imports zipped modules the way the env runs them: the code zip right after the
+ * env's site dir, before the base interpreter's own site-packages — where an older copy of
+ * the same package must not be what the check imports (python-dateutil 2.9 in the machine's
+ * interpreter made dateutil 4.0's zipped `dateutil._tzdata_impl` fail the check). Here the
+ * base's site-packages is stood in for by a folder after the site dir on PYTHONPATH, holding
+ * a shadowing `purepkg` that lacks `purepkg.sub`.
+ */
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { importModules } from "../../src/slim/check-runner.ts";
+import { slimPolicy } from "../../src/slim/policy.ts";
+import { Store } from "../../src/store/index.ts";
+import { interpreter, pyenvPython } from "../env/env-fixtures.ts";
+import {
+  countingCompiler,
+  importWheels,
+  inEnv,
+  pureWheel,
+  siteOf,
+  slimEnv,
+} from "./policy-fixtures.ts";
+
+const PY310 = pyenvPython("3.10");
+
+describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
+  it("imports the env's zipped package, not a copy later on sys.path", async () => {
+    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const py = await interpreter(PY310 as string);
+    const store = Store.open({ root: path.join(root, "store") });
+    const wheels = await importWheels(store, [pureWheel()]);
+    const dir = path.join(root, "env");
+    const manifest = await slimEnv(
+      store,
+      py,
+      dir,
+      wheels,
+      slimPolicy({ preset: "max" }),
+      countingCompiler(py),
+    );
+    store.close();
+    const summary = manifest.slim?.summary as { packages: { zipModules?: string[] }[] };
+    const modules = summary.packages[0]?.zipModules ?? [];
+    expect(modules).toEqual(["purepkg", "purepkg.sub", "purepkg.sub.mod"]);
+    const shadow = path.join(root, "base-site");
+    mkdirSync(path.join(shadow, "purepkg"), { recursive: true });
+    writeFileSync(path.join(shadow, "purepkg", "__init__.py"), "OLD = True\n");
+    const site = siteOf(dir, py);
+    const outcomes = await importModules(
+      {
+        command: PY310 as string,
+        args: [],
+        env: {
+          PATH: py.path,
+          PYTHONPATH: `${site}:${shadow}`,
+          PYTHONNOUSERSITE: "1",
+          PYTHONDONTWRITEBYTECODE: "1",
+          SLIMENV_CHECK_SITEDIR: site,
+        },
+        cwd: root,
+      },
+      modules,
+      30_000,
+    );
+    expect(outcomes.map((o) => [o.module, o.status, o.error])).toEqual(
+      modules.map((m) => [m, "ok", undefined]),
+    );
+    // The env itself: its zip comes before the base's site-packages too.
+    const res = inEnv(dir, py, "import purepkg; print(purepkg.hello())");
+    expect(res.stdout.trim()).toBe("hello from the zip");
+  }, 60_000);
+});
