@@ -32,6 +32,11 @@ export interface CheckOptions {
   cwd?: string;
   /** Check only these distributions (canonical names); default all. */
   packages?: readonly string[];
+  /**
+   * More modules to import per distribution (canonical name), beyond what its RECORD
+   * lists — the modules slimming moved into the env's code zip.
+   */
+  extraModules?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Modules per import process; a distribution with more is split. */
@@ -80,9 +85,11 @@ export async function checkEnv(dir: string, options: CheckOptions = {}): Promise
   try {
     const info = await discover(located.interp);
     const all = envDists(info.dists, located.roots);
-    const modulesOfAll = all.map((d) =>
-      importableModules(d.files ?? [], info.extSuffixes, d.topLevel ?? []),
-    );
+    const modulesOfAll = all.map((d) => {
+      const own = importableModules(d.files ?? [], info.extSuffixes, d.topLevel ?? []);
+      const extra = options.extraModules?.[canonicalizeName(d.name)] ?? [];
+      return extra.length === 0 ? own : [...new Set([...own, ...extra])].sort();
+    });
     // Top-level names whose absence is never "optional": the env's own and the stdlib's.
     const envTop = new Set([
       ...modulesOfAll.flatMap((mods) => mods.map((m) => m.split(".")[0] ?? m)),

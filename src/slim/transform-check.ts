@@ -1,17 +1,15 @@
 /**
  * The check a slimmed candidate tree must pass before it is switched in: `checkEnv` (every
  * importable module of every distribution, in the env's interpreter) run on the candidate's
- * site dir, plus an import of every module slimming moved into the code zip (RECORD no longer
- * lists them). Returns the packages that fail. A cross-target env (a spec target, no
+ * site dir, the modules slimming moved into the code zip (RECORD no longer lists them)
+ * included. Returns the packages that fail. A cross-target env (a spec target, no
  * interpreter) cannot be checked here: undefined, with a warning.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { type Reporter, silentReporter } from "../base/index.ts";
 import type { EnvManifest } from "../env/types.ts";
+import { canonicalizeName } from "../standards/names.ts";
 import { checkEnv } from "./check.ts";
-import { importModules } from "./check-runner.ts";
 import type { SlimSummary } from "./transform.ts";
 
 export interface SlimCheckFailure {
@@ -60,11 +58,19 @@ export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecke
     }
     const site = path.join(dir, manifest.scheme.purelib);
     const env = { ...(options.env ?? process.env) };
+    // Modules slimming moved into the code zip: RECORD no longer lists them.
+    const summary = manifest.slim?.summary as SlimSummary | undefined;
+    const extraModules: Record<string, string[]> = {};
+    for (const p of summary?.packages ?? []) {
+      if ((p.zipModules ?? []).length > 0)
+        extraModules[canonicalizeName(p.name)] = p.zipModules ?? [];
+    }
     const report = await checkEnv(site, {
       python,
       env,
       reporter,
       timeoutMs,
+      extraModules,
       ...(only === undefined ? {} : { packages: only }),
     });
     const failures: SlimCheckFailure[] = [];
@@ -76,42 +82,6 @@ export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecke
           reason: `${first.module}: ${first.error}`,
           modules: p.failed.map((f) => f.module),
         });
-      }
-    }
-    const summary = manifest.slim?.summary as SlimSummary | undefined;
-    const zipped = (summary?.packages ?? []).filter(
-      (p) => (p.zipModules ?? []).length > 0 && (only === undefined || only.includes(p.name)),
-    );
-    if (zipped.length > 0) {
-      const cwd = mkdtempSync(path.join(os.tmpdir(), "slimenv-zipcheck-"));
-      try {
-        const interp = {
-          command: python,
-          args: [],
-          env: {
-            ...env,
-            PYTHONPATH: site,
-            PYTHONNOUSERSITE: "1",
-            PYTHONDONTWRITEBYTECODE: "1",
-            SLIMENV_CHECK_SITEDIR: site,
-          },
-          cwd,
-        };
-        for (const p of zipped) {
-          if (failures.some((f) => f.name === p.name)) continue;
-          const outcomes = await importModules(interp, p.zipModules ?? [], timeoutMs);
-          const bad = outcomes.filter((o) => o.status !== "ok");
-          const first = bad[0];
-          if (first !== undefined) {
-            failures.push({
-              name: p.name,
-              reason: `${first.module} (zipped): ${first.error ?? first.status}`,
-              modules: bad.map((o) => o.module),
-            });
-          }
-        }
-      } finally {
-        rmSync(cwd, { recursive: true, force: true });
       }
     }
     return failures;

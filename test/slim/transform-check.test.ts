@@ -12,8 +12,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { importModules } from "../../src/slim/check-runner.ts";
 import { slimPolicy } from "../../src/slim/policy.ts";
+import { defaultSlimChecker, type SlimCheckFailure } from "../../src/slim/transform-check.ts";
 import { Store } from "../../src/store/index.ts";
 import { interpreter, pyenvPython } from "../env/env-fixtures.ts";
+import { buildWheel } from "../helpers/wheels.ts";
 import {
   countingCompiler,
   importWheels,
@@ -70,5 +72,51 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
     // The env itself: its zip comes before the base's site-packages too.
     const res = inEnv(dir, py, "import purepkg; print(purepkg.hello())");
     expect(res.stdout.trim()).toBe("hello from the zip");
+  }, 60_000);
+
+  it("judges zipped modules as every other: another platform's module is no failure", async () => {
+    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const py = await interpreter(PY310 as string);
+    const store = Store.open({ root: path.join(root, "store") });
+    const wheels = await importWheels(store, [
+      buildWheel({
+        name: "zipwin",
+        version: "1.0",
+        files: {
+          "zipwin/__init__.py": "X = 1\n",
+          "zipwin/win.py": "import winreg\n",
+          "zipwin/broken.py": "raise ValueError('zipwin.broken fails')\n",
+        },
+      }),
+    ]);
+    let failures: SlimCheckFailure[] | undefined;
+    const manifest = await slimEnv(
+      store,
+      py,
+      path.join(root, "env"),
+      wheels,
+      slimPolicy({ preset: "max" }),
+      countingCompiler(py),
+      {
+        review: async (candidate) => {
+          failures = await defaultSlimChecker({ env: { PATH: py.path } })(candidate);
+          return undefined;
+        },
+      },
+    );
+    store.close();
+    const summary = manifest.slim?.summary as { packages: { zipModules?: string[] }[] };
+    expect([...(summary.packages[0]?.zipModules ?? [])].sort()).toEqual([
+      "zipwin",
+      "zipwin.broken",
+      "zipwin.win",
+    ]);
+    expect(failures).toEqual([
+      {
+        name: "zipwin",
+        reason: "zipwin.broken: ValueError: zipwin.broken fails",
+        modules: ["zipwin.broken"],
+      },
+    ]);
   }, 60_000);
 });
