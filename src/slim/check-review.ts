@@ -6,7 +6,8 @@
  * 1. The slimmed candidate: every package is checked. Packages that fail (and are not
  *    already unslimmed by the policy) are the suspects — but a package slimming left exactly
  *    as its wheel has it (`--slim none`, or nothing matched) failed on its own: pre-existing.
- * 2. The baseline candidate: the suspects rebuilt unslimmed, and only they are checked. A
+ * 2. The baseline candidate: the suspects rebuilt unslimmed, and only the modules that
+ *    failed are imported again (the others passed slimmed: nothing to compare). A
  *    suspect whose every failing module fails unslimmed too was not broken by slimming: its
  *    failures are pre-existing (an optional dependency, another platform's module, a module
  *    that refuses to be imported on its own), and it is slimmed again. The others stay
@@ -110,8 +111,13 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
         );
       }
       state = "done";
-      const names = suspects.map((f) => canonicalizeName(f.name));
-      const base = (await check(candidate, names)) ?? [];
+      const only = Object.fromEntries(
+        suspects.map((f): [string, readonly string[] | "all"] => [
+          canonicalizeName(f.name),
+          f.modules ?? "all",
+        ]),
+      );
+      const base = (await check(candidate, only)) ?? [];
       const baseOf = new Map(base.map((f) => [canonicalizeName(f.name), f]));
       const broken: SlimCheckFailure[] = [];
       for (const s of suspects) {

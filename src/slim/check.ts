@@ -30,8 +30,11 @@ export interface CheckOptions {
   knownFailures?: readonly KnownFailure[];
   /** Working directory of the smoke command (default process.cwd()). */
   cwd?: string;
-  /** Check only these distributions (canonical names); default all. */
-  packages?: readonly string[];
+  /**
+   * Check only these distributions (canonical names), each with the modules to import
+   * (`all`: every importable one); default every distribution, every module.
+   */
+  only?: Readonly<Record<string, readonly string[] | "all">>;
   /**
    * More modules to import per distribution (canonical name), beyond what its RECORD
    * lists — the modules slimming moved into the env's code zip.
@@ -95,10 +98,14 @@ export async function checkEnv(dir: string, options: CheckOptions = {}): Promise
       ...modulesOfAll.flatMap((mods) => mods.map((m) => m.split(".")[0] ?? m)),
       ...(info.stdlib ?? []),
     ]);
-    const only = options.packages === undefined ? undefined : new Set(options.packages);
+    const only = options.only;
     const chosen = all
-      .map((d, i) => ({ d, mods: modulesOfAll[i] ?? [] }))
-      .filter(({ d }) => only === undefined || only.has(canonicalizeName(d.name)));
+      .map((d, i) => {
+        const wanted = only?.[canonicalizeName(d.name)];
+        const mods = wanted === undefined || wanted === "all" ? (modulesOfAll[i] ?? []) : wanted;
+        return { d, mods: [...mods], wanted };
+      })
+      .filter(({ wanted }) => only === undefined || wanted !== undefined);
     const dists = chosen.map((c) => c.d);
     const modulesOf = chosen.map((c) => c.mods);
     const jobs: Job[] = [];

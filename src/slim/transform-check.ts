@@ -22,12 +22,12 @@ export interface SlimCheckFailure {
 }
 
 /**
- * Checks a candidate tree — only the named packages when `only` is given; undefined when it
- * cannot be checked on this machine.
+ * Checks a candidate tree — with `only`, just those packages (canonical names), each with the
+ * modules to import or `all`; undefined when it cannot be checked on this machine.
  */
 export type SlimChecker = (
   candidate: { dir: string; manifest: EnvManifest },
-  only?: readonly string[],
+  only?: Readonly<Record<string, readonly string[] | "all">>,
 ) => Promise<SlimCheckFailure[] | undefined>;
 
 export interface SlimCheckerOptions {
@@ -71,7 +71,7 @@ export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecke
       reporter,
       timeoutMs,
       extraModules,
-      ...(only === undefined ? {} : { packages: only }),
+      ...(only === undefined ? {} : { only }),
     });
     const failures: SlimCheckFailure[] = [];
     for (const p of report.packages) {

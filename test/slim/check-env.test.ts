@@ -210,16 +210,19 @@ describe.skipIf(PY === undefined || !GCC)("checkEnv", () => {
     expect(report.totals).toMatchObject({ packages: 8, failed: 5, testFailures: 1, skipped: 2 });
   });
 
-  it("checks only the named distributions when asked, judging them against the whole env", async () => {
+  it("checks only the named distributions and modules when asked, judged against the whole env", async () => {
     const some = await checkEnv(site, {
       python: PY as string,
       timeoutMs: 3000,
-      packages: ["bad", "opt"],
+      only: { bad: ["bad.boom"], opt: "all" },
     });
     expect(some.packages.map((p) => p.name)).toEqual(["bad", "opt"]);
-    expect(pkg(some, "bad").failed).toEqual(pkg(report, "bad").failed);
+    expect(pkg(some, "bad")).toMatchObject({ modules: 1, ok: 0 });
+    expect(pkg(some, "bad").failed).toEqual([
+      { module: "bad.boom", kind: "error", error: "ValueError: boom at import" },
+    ]);
     expect(pkg(some, "opt").skipped).toEqual(pkg(report, "opt").skipped);
-    expect(some.totals).toMatchObject({ packages: 2, failed: 2, skipped: 2 });
+    expect(some.totals).toMatchObject({ packages: 2, failed: 1, skipped: 2 });
   }, 60_000);
 
   it("passes a healthy site-packages; the CLI exits 0 / 1 and prints JSON", () => {

@@ -18,10 +18,10 @@ const fail = (name: string, ...modules: string[]): SlimCheckFailure => ({
 
 /** A checker answering from a script, recording what it was asked. */
 function scripted(answers: (SlimCheckFailure[] | undefined)[]) {
-  const calls: (readonly string[] | undefined)[] = [];
+  const calls: (Readonly<Record<string, readonly string[] | "all">> | undefined)[] = [];
   return {
     calls,
-    check: async (_c: unknown, only?: readonly string[]) => {
+    check: async (_c: unknown, only?: Readonly<Record<string, readonly string[] | "all">>) => {
       calls.push(only);
       return answers.shift();
     },
@@ -66,7 +66,7 @@ describe("checkReview", () => {
     expect(s.calls).toHaveLength(1);
   });
 
-  it("checks only the suspects unslimmed, then slims the pre-existing ones again", async () => {
+  it("imports only the suspects' failed modules unslimmed, then slims the pre-existing ones again", async () => {
     const s = scripted([
       [fail("torch", "torch.contrib.x"), fail("sympy", "sympy.galgebra"), fail("b", "b.y")],
       [fail("torch", "torch.contrib.x"), fail("sympy", "sympy.galgebra", "sympy.other")],
@@ -76,7 +76,10 @@ describe("checkReview", () => {
     const baseline = await r.review(candidate, policy);
     expect(baseline?.skip).toEqual(["b", "sympy", "torch", "user-skipped"]);
     const final = await r.review(candidate, baseline ?? policy);
-    expect(s.calls).toEqual([undefined, ["torch", "sympy", "b"]]);
+    expect(s.calls).toEqual([
+      undefined,
+      { torch: ["torch.contrib.x"], sympy: ["sympy.galgebra"], b: ["b.y"] },
+    ]);
     expect(final?.skip).toEqual(["b", "user-skipped"]);
     expect(r.unslimmed().map((f) => f.name)).toEqual(["b"]);
     expect(r.preexisting().map((f) => f.name)).toEqual(["torch", "sympy"]);
@@ -90,11 +93,13 @@ describe("checkReview", () => {
   });
 
   it("when every suspect is broken by slimming, the baseline candidate is the final tree", async () => {
-    const s = scripted([[fail("a", "a.x")], []]);
+    const s = scripted([[fail("a", "a.x"), { name: "whole", reason: "r" }], []]);
     const r = checkReview({ check: s.check, strict: false, reporter: new RecordingReporter() });
     const baseline = await r.review(candidate, policy);
     expect(await r.review(candidate, baseline ?? policy)).toBeUndefined();
-    expect(r.unslimmed().map((f) => f.name)).toEqual(["a"]);
+    // A failure that names no modules is checked again as a whole.
+    expect(s.calls[1]).toEqual({ a: ["a.x"], whole: "all" });
+    expect(r.unslimmed().map((f) => f.name)).toEqual(["a", "whole"]);
   });
 
   it("a failing package slimming left as its wheel has it fails on its own: no baseline", async () => {
