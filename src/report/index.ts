@@ -1,5 +1,3 @@
-export type { ElfInfo, ElfSection, ReadAt } from "./elf.ts";
-export { elfDebugBytes, hasElfMagic, isDebugSection, parseElf, readElfFile } from "./elf.ts";
 export { renderSizeHtml } from "./html.ts";
 export type { PathFacts } from "./kinds.ts";
 export { classifyPath, nativeMagic } from "./kinds.ts";

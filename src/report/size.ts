@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import { isSlimenvError, type Reporter } from "../base/index.ts";
-import { elfDebugBytes, fdReader, parseElf } from "./elf.ts";
+import { elfDebugBytes, fdReader, parseElf } from "../elf/index.ts";
 import { classifyPath, nativeMagic } from "./kinds.ts";
 import { detectLayout } from "./layout.ts";
 import { assignOwners } from "./ownership.ts";

@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Reporter } from "../base/index.ts";
 import { SlimenvError } from "../base/index.ts";
 import { mapLimit, runProcess } from "../python/process.ts";
+import type { StripTool } from "../slim/strip-tool.ts";
 import type { RuntimeBuildResult } from "./build.ts";
 import { runtimeEnv } from "./check.ts";
 import type { SourceLayout } from "./layout.ts";
@@ -43,7 +44,7 @@ export interface AssembleInput {
   layout: SourceLayout;
   plan: PlannedFile[];
   mode: StdlibMode;
-  stripTool: string | undefined;
+  stripTool: StripTool | undefined;
   strip: StripMode;
   env: NodeJS.ProcessEnv;
   reporter: Reporter;
@@ -153,7 +154,7 @@ export async function assembleRuntime(input: AssembleInput): Promise<{
     libdir: layout.libdir,
     shared: layout.shared,
     ...(input.stripTool !== undefined
-      ? { strip: { tool: input.stripTool, mode: input.strip, env } }
+      ? { strip: { tool: input.stripTool, mode: input.strip } }
       : {}),
   });
   input.notes.push(...native.notes);

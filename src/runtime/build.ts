@@ -32,7 +32,7 @@ import { sourceLayout } from "./layout.ts";
 import type { StdlibMode } from "./modes.ts";
 import { DEFAULT_STDLIB_MODE, parseStdlibMode, stdlibModeInfo } from "./modes.ts";
 import type { StripMode } from "./native.ts";
-import { findStripTool, parseStripMode } from "./native.ts";
+import { findRuntimeStripTool, parseStripMode } from "./native.ts";
 import { planStdlib } from "./plan.ts";
 import type { RuntimeSize } from "./size.ts";
 import { measureRuntime } from "./size.ts";
@@ -199,7 +199,7 @@ export async function buildRuntime(options: RuntimeBuildOptions): Promise<Runtim
     );
   }
   const outState = await checkOutDir(out);
-  const stripTool = strip === "none" ? undefined : findStripTool(env);
+  const stripTool = strip === "none" ? undefined : findRuntimeStripTool(env, layout.executable);
   if (mode === "pyc-zip" && layout.zipRel === undefined) {
     throw new SlimenvError(
       "RUNTIME_UNSUPPORTED",

@@ -16,20 +16,13 @@ export {
   DropMatcher as StdlibDropMatcher,
   parseDropGroups as parseStdlibDropGroups,
 } from "./drop-groups.ts";
-export type { ElfDynamic, ElfSearchPath } from "./elf-dynamic.ts";
-export {
-  readElfDynamic,
-  readElfDynamicFile,
-  rewriteSearchPaths,
-  rewriteSearchPathsFile,
-} from "./elf-dynamic.ts";
 export type { SourceLayout } from "./layout.ts";
 export { sourceLayout } from "./layout.ts";
 export type { StdlibMode, StdlibModeInfo } from "./modes.ts";
 export { DEFAULT_STDLIB_MODE, parseStdlibMode, STDLIB_MODES, stdlibModeInfo } from "./modes.ts";
 export type { NativeResult, StripMode as RuntimeStripMode } from "./native.ts";
 export {
-  findStripTool as findRuntimeStripTool,
+  findRuntimeStripTool,
   parseStripMode as parseRuntimeStripMode,
   STRIP_MODES as RUNTIME_STRIP_MODES,
   stripFiles as stripRuntimeFiles,

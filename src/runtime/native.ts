@@ -2,18 +2,21 @@
  * The native part of a runtime copy: the shared libraries the interpreter and the lib-dynload
  * extensions need from the original install (libpython for --enable-shared builds, and any
  * library the install keeps in its own lib folder), their search paths rewritten from the
- * original's absolute paths to `$ORIGIN`-relative ones, and stripping.
+ * original's absolute paths to `$ORIGIN`-relative ones, and stripping (with slim's strip
+ * tools: the one for the interpreter's architecture, a temp file that replaces each file only
+ * when smaller; the runtime check that follows proves the copy still works).
  */
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, statSync } from "node:fs";
 import { chmod, copyFile, mkdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { SlimenvError } from "../base/index.ts";
-import { runProcess } from "../python/process.ts";
-import { readElfDynamicFile, rewriteSearchPathsFile } from "./elf-dynamic.ts";
+import { isSlimenvError, SlimenvError } from "../base/index.ts";
+import { readElfDynamicFile, readElfInfo, rewriteSearchPathsFile } from "../elf/index.ts";
+import { STRIP_MODES, type StripMode } from "../slim/policy.ts";
+import { stripFile } from "../slim/strip.ts";
+import { findStripTool, hostArch, type StripTool } from "../slim/strip-tool.ts";
 
-export type StripMode = "none" | "debug" | "unneeded";
-
-export const STRIP_MODES: readonly StripMode[] = ["none", "debug", "unneeded"];
+/** `--strip`: none, debug (`--strip-debug`) or unneeded (`--strip-unneeded`), as for slim. */
+export { STRIP_MODES, type StripMode };
 
 export function parseStripMode(text: string): StripMode {
   const wanted = text.trim().toLowerCase();
@@ -26,18 +29,21 @@ export function parseStripMode(text: string): StripMode {
   return found;
 }
 
-/** binutils `strip`, else `llvm-strip`, from PATH. */
-export function findStripTool(env: NodeJS.ProcessEnv): string {
-  const dirs = (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "");
-  for (const name of ["strip", "llvm-strip"]) {
-    for (const dir of dirs) {
-      const file = path.join(dir, name);
-      if (existsSync(file)) return file;
-    }
-  }
-  throw new SlimenvError("RUNTIME_UNSUPPORTED", "no strip tool on PATH (strip or llvm-strip)", {
-    hint: "install binutils (or llvm), or use --strip none",
-  });
+/**
+ * The strip tool on `env`'s PATH for the architecture of `executable` (an ELF interpreter;
+ * default, and for a file that is not ELF: the host's), as slim chooses it: binutils `strip`
+ * when it supports the architecture, a cross binutils, else `llvm-strip`. Throws
+ * RUNTIME_UNSUPPORTED when there is none.
+ */
+export function findRuntimeStripTool(env: NodeJS.ProcessEnv, executable?: string): StripTool {
+  const arch = (executable === undefined ? undefined : readElfInfo(executable)?.arch) ?? hostArch();
+  const tool = findStripTool(arch, { searchPath: env.PATH ?? "" });
+  if (tool !== undefined) return tool;
+  throw new SlimenvError(
+    "RUNTIME_UNSUPPORTED",
+    `no strip tool for ${arch} on PATH (strip or llvm-strip)`,
+    { hint: "install binutils (or llvm), or use --strip none" },
+  );
 }
 
 export interface NativeResult {
@@ -76,7 +82,7 @@ export async function copyNativeDependencies(
     executableRel: string;
     libdir: string | undefined;
     shared: boolean;
-    strip?: { tool: string; mode: StripMode; env: NodeJS.ProcessEnv };
+    strip?: { tool: StripTool; mode: StripMode };
   },
 ): Promise<NativeResult> {
   const notes: string[] = [];
@@ -126,11 +132,10 @@ export async function copyNativeDependencies(
     }
   }
   if (options.strip !== undefined && options.strip.mode !== "none" && elfFiles.length > 0) {
-    await stripFiles(
+    stripFiles(
       elfFiles.map((f) => path.join(root, f)),
       options.strip.tool,
       options.strip.mode,
-      options.strip.env,
     );
   }
   const searchPathChanges: NativeResult["searchPathChanges"] = [];
@@ -153,23 +158,27 @@ export async function copyNativeDependencies(
   return { elfFiles, libraries, searchPathChanges, notes };
 }
 
-/** Strip `files` in place with one run of the tool. */
-export async function stripFiles(
-  files: readonly string[],
-  tool: string,
-  mode: StripMode,
-  env: NodeJS.ProcessEnv,
-): Promise<void> {
-  if (mode === "none" || files.length === 0) return;
-  const res = await runProcess(tool, [`--strip-${mode}`, ...files], { env, timeoutMs: 300_000 });
-  if (res.status !== 0) {
-    throw new SlimenvError(
-      "RUNTIME_CHECK_FAILED",
-      `${path.basename(tool)} --strip-${mode} failed${res.error ? `: ${res.error.message}` : ""}`,
-      {
-        hint: "use --strip none, or another strip tool on PATH",
-        detail: res.stderr.trim().slice(-2000) || undefined,
-      },
-    );
+/**
+ * Strip `files` (copies the caller owns) with `tool`, each through a temp file that replaces
+ * it when smaller (slim's stripFile); a read-only copy is made writable for it and keeps its
+ * mode. A failure is RUNTIME_CHECK_FAILED.
+ */
+export function stripFiles(files: readonly string[], tool: StripTool, mode: StripMode): void {
+  if (mode === "none") return;
+  for (const file of files) {
+    const fileMode = statSync(file).mode & 0o7777;
+    if ((fileMode & 0o200) === 0) chmodSync(file, fileMode | 0o200);
+    try {
+      stripFile(file, mode, { tool });
+    } catch (err) {
+      if (!isSlimenvError(err, "STRIP_FAILED")) throw err;
+      throw new SlimenvError(
+        "RUNTIME_CHECK_FAILED",
+        `${path.basename(tool.command)} --strip-${mode} failed: ${err.message}`,
+        { hint: "use --strip none, or another strip tool on PATH", cause: err },
+      );
+    } finally {
+      chmodSync(file, fileMode);
+    }
   }
 }

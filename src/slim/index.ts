@@ -26,7 +26,7 @@ export { dropClassifier, isProtectedPath, rulePathOf, ruleReason } from "./drop.
 export { compileGlob, type Glob } from "./drop-glob.ts";
 export { importedModules, keptByImports, moduleOfPath } from "./drop-imports.ts";
 export type { NeverStripRule } from "./never-strip.ts";
-export { NEVER_STRIP, neverStripReason, toolRefusal } from "./never-strip.ts";
+export { isAuditwheelPatched, NEVER_STRIP, neverStripReason, toolRefusal } from "./never-strip.ts";
 export type {
   BytecodeChoice,
   BytecodeMode,
@@ -57,8 +57,6 @@ export type {
   StripOutcome,
 } from "./strip-batch.ts";
 export { stripAndVerify } from "./strip-batch.ts";
-export type { ElfInfo as ElfHeaderInfo } from "./strip-elf.ts";
-export { elfRunpath, isAuditwheelPatched, parseElfHeader, readElfInfo } from "./strip-elf.ts";
 export type { FindStripToolOptions, StripTool } from "./strip-tool.ts";
 export { findStripTool, hostArch, normalizeArch, stripToolCandidates } from "./strip-tool.ts";
 export type { LoadResult, VerifyOptions } from "./strip-verify.ts";

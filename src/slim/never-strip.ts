@@ -73,6 +73,14 @@ export function neverStripReason(
   return undefined;
 }
 
+/**
+ * True when the RPATH/RUNPATH points at a folder auditwheel made (`$ORIGIN/…/<name>.libs`):
+ * the file was rewritten by patchelf.
+ */
+export function isAuditwheelPatched(runpath: readonly string[]): boolean {
+  return runpath.some((p) => p.includes("$ORIGIN") && /(^|\/)[^/]*\.libs\/?$/.test(p));
+}
+
 /** Why `tool` must not strip a file with this RPATH/RUNPATH state, or undefined. */
 export function toolRefusal(tool: StripTool, auditwheelPatched: boolean): string | undefined {
   return tool.kind === "llvm" && auditwheelPatched ? AUDITWHEEL_LLVM_REASON : undefined;

@@ -8,9 +8,9 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { isSlimenvError } from "../base/index.ts";
+import { readElfInfo } from "../elf/index.ts";
 import { NEVER_STRIP, type NeverStripRule, neverStripReason } from "./never-strip.ts";
 import { type StripFileOptions, type StripMode, stripFile } from "./strip.ts";
-import { readElfInfo } from "./strip-elf.ts";
 import { hostArch, normalizeArch } from "./strip-tool.ts";
 import { type LoadResult, verifyLoads } from "./strip-verify.ts";
 

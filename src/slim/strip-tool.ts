@@ -28,6 +28,8 @@ export interface FindStripToolOptions {
   llvmStrips?: () => string[];
   /** BFD targets a binutils strip supports (default: parse `strip --info`). */
   bfdTargets?: (command: string) => readonly string[];
+  /** The folders to search, as in PATH (default: this process's PATH). */
+  searchPath?: string;
 }
 
 /** BFD target names by architecture (what `strip --info` lists). */
@@ -76,14 +78,14 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function pathDirs(): string[] {
-  return (process.env.PATH ?? "").split(path.delimiter).filter((d) => d !== "");
+function pathDirs(searchPath: string | undefined): string[] {
+  return (searchPath ?? "").split(path.delimiter).filter((d) => d !== "");
 }
 
-/** The absolute path of `command` on PATH, or undefined. */
-export function whichCommand(command: string): string | undefined {
+/** The absolute path of `command` on PATH (or on `searchPath`), or undefined. */
+export function whichCommand(command: string, searchPath = process.env.PATH): string | undefined {
   if (command.includes("/")) return isExecutable(command) ? command : undefined;
-  for (const dir of pathDirs()) {
+  for (const dir of pathDirs(searchPath)) {
     const full = path.join(dir, command);
     if (isExecutable(full)) return full;
   }
@@ -91,9 +93,9 @@ export function whichCommand(command: string): string | undefined {
 }
 
 /** llvm-strip commands on PATH: the unversioned one first, then by version, newest first. */
-export function findLlvmStrips(): string[] {
+export function findLlvmStrips(searchPath = process.env.PATH): string[] {
   const found = new Map<string, number>();
-  for (const dir of pathDirs()) {
+  for (const dir of pathDirs(searchPath)) {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -129,7 +131,7 @@ export function hostArch(): string {
 
 /** Every usable strip tool for `arch`, best first. */
 export function stripToolCandidates(arch: string, options: FindStripToolOptions = {}): StripTool[] {
-  const which = options.which ?? whichCommand;
+  const which = options.which ?? ((command: string) => whichCommand(command, options.searchPath));
   const targets = options.bfdTargets ?? binutilsTargets;
   const want = normalizeArch(arch);
   const binutils: StripTool[] = [];
@@ -146,7 +148,7 @@ export function stripToolCandidates(arch: string, options: FindStripToolOptions 
       binutils.push({ kind: "binutils", command: cross });
     }
   }
-  const llvm: StripTool[] = (options.llvmStrips ?? findLlvmStrips)()
+  const llvm: StripTool[] = (options.llvmStrips ?? (() => findLlvmStrips(options.searchPath)))()
     .map((name) => which(name))
     .filter((p): p is string => p !== undefined)
     .map((command) => ({ kind: "llvm", command }));

@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { readElfInfo } from "./strip-elf.ts";
+import { readElfInfo } from "../elf/index.ts";
 import { hostArch, normalizeArch } from "./strip-tool.ts";
 
 export interface LoadResult {

@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { SlimenvError } from "../base/index.ts";
-import { toolRefusal } from "./never-strip.ts";
-import { isAuditwheelPatched, readElfInfo, readElfRunpath } from "./strip-elf.ts";
+import { readElfInfo, readElfRunpath } from "../elf/index.ts";
+import { isAuditwheelPatched, toolRefusal } from "./never-strip.ts";
 import { type FindStripToolOptions, type StripTool, stripToolCandidates } from "./strip-tool.ts";
 
 export type StripMode = "debug" | "unneeded";

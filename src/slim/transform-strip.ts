@@ -7,10 +7,10 @@
  * rebuilt unslimmed); a bundled library no extension loads is not verified here.
  */
 import { chmodSync, copyFileSync } from "node:fs";
+import { readElfInfo } from "../elf/index.ts";
 import { neverStripReason } from "./never-strip.ts";
 import type { StripMode } from "./policy.ts";
 import { stripFile } from "./strip.ts";
-import { readElfInfo } from "./strip-elf.ts";
 import type { NativeStripper } from "./transform.ts";
 
 const SHARED_OBJECT = /\.so(\.\d+)*$/;

@@ -3,22 +3,17 @@
  * or unneeded symbols (sections read with readelf), still importable; never-strip rules; the
  * auditwheel/llvm-strip refusal; a stripped file that no longer loads gets its original back;
  * a foreign-architecture file (an x86_64 .so relabelled aarch64: llvm-strip handles it,
- * x86_64 binutils does not); the tool selection for foreign architectures.
+ * x86_64 binutils does not); the tool selection for foreign architectures. Reading ELF headers
+ * and RPATHs is tested with src/elf in test/elf.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { NEVER_STRIP, neverStripReason } from "../../src/slim/never-strip.ts";
+import { readElfInfo, readElfRunpath } from "../../src/elf/index.ts";
+import { isAuditwheelPatched, NEVER_STRIP, neverStripReason } from "../../src/slim/never-strip.ts";
 import { chooseStripTool, stripFile } from "../../src/slim/strip.ts";
 import { stripAndVerify } from "../../src/slim/strip-batch.ts";
-import {
-  elfArch,
-  isAuditwheelPatched,
-  parseElfHeader,
-  readElfInfo,
-  readElfRunpath,
-} from "../../src/slim/strip-elf.ts";
 import {
   findStripTool,
   normalizeArch,
@@ -110,15 +105,8 @@ describe.skipIf(PY === undefined || !GCC || !BINUTILS)("stripFile and verifyLoad
     return out;
   }
 
-  it("reads ELF headers and RPATHs", () => {
-    const info = readElfInfo(extPath);
-    expect(info).toMatchObject({ bits: 64, littleEndian: true, type: 3 });
-    expect(info?.arch).toBe(normalizeArch(process.arch === "x64" ? "x86_64" : process.arch));
-    expect(readElfInfo(path.join(site, "fastpkg", "__init__.py"))).toBe(undefined);
-    expect(parseElfHeader(new Uint8Array([0x7f, 0x45, 0x4c, 0x46]))).toBe(undefined);
-    expect(elfArch(183, 64, true)).toBe("aarch64");
-    expect(elfArch(21, 64, true)).toBe("ppc64le");
-    expect(elfArch(9999, 64, true)).toBe("em9999");
+  it("tells auditwheel-patched files by their RPATH", () => {
+    expect(readElfInfo(extPath)).toMatchObject({ bits: 64, littleEndian: true, type: 3 });
     expect(readElfRunpath(patchedPath)).toEqual(["$ORIGIN/../fastpkg.libs"]);
     expect(isAuditwheelPatched(readElfRunpath(patchedPath))).toBe(true);
     expect(isAuditwheelPatched(readElfRunpath(extPath))).toBe(false);

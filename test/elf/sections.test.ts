@@ -1,18 +1,20 @@
 /**
- * The ELF section-header reader against GNU readelf as the oracle: gcc-built shared objects
- * with and without -g, gnu-compressed .zdebug sections, 32-bit objects, big-endian objects
- * (llvm-mc, powerpc), synthetic files with extended section numbering, and damaged files.
+ * The ELF section-header reader (src/elf/sections.ts) against GNU readelf as the oracle:
+ * gcc-built shared objects with and without -g, gnu-compressed .zdebug sections, 32-bit
+ * objects, big-endian objects (llvm-mc, powerpc), synthetic files with extended section
+ * numbering, and damaged files.
  */
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  bytesReader,
   elfDebugBytes,
   hasElfMagic,
   isDebugSection,
   parseElf,
   readElfFile,
-} from "../../src/report/elf.ts";
+} from "../../src/elf/index.ts";
 import { thrown } from "../helpers/errors.ts";
 import {
   buildNativeSamples,
@@ -21,12 +23,7 @@ import {
   readelfDebugBytes,
   readelfSections,
   tempDir,
-} from "./fixtures.ts";
-
-function fromBytes(bytes: Uint8Array) {
-  return (offset: number, length: number) =>
-    bytes.subarray(offset, Math.min(bytes.length, offset + length));
-}
+} from "../report/fixtures.ts";
 
 interface SynthSection {
   name: string;
@@ -165,7 +162,7 @@ describe.skipIf(!HAVE_GCC)("ELF files built by gcc and llvm-mc, against readelf"
 
   it("reads from bytes in memory the same as from the file", () => {
     const bytes = new Uint8Array(readFileSync(samples.debugSo));
-    expect(parseElf(fromBytes(bytes), bytes.length)).toEqual(
+    expect(parseElf(bytesReader(bytes), bytes.length)).toEqual(
       readElfFile(samples.debugSo, bytes.length),
     );
   });
@@ -187,7 +184,7 @@ describe("synthetic ELF files", () => {
       for (const extended of [false, true]) {
         it(`${bits}-bit ${little ? "little" : "big"} endian${extended ? ", extended numbering" : ""}`, () => {
           const bytes = synthElf(sections, { bits, little, extended });
-          const info = parseElf(fromBytes(bytes), bytes.length);
+          const info = parseElf(bytesReader(bytes), bytes.length);
           expect(info.sections.map((s) => s.name)).toEqual([
             "",
             ...sections.map((s) => s.name),
@@ -219,11 +216,11 @@ describe("synthetic ELF files", () => {
   it("a file with no section header table has no sections", () => {
     const bytes = synthElf([{ name: ".debug_info", size: 10 }]);
     new DataView(bytes.buffer).setBigUint64(0x28, 0n, true);
-    expect(parseElf(fromBytes(bytes), bytes.length).sections).toEqual([]);
+    expect(parseElf(bytesReader(bytes), bytes.length).sections).toEqual([]);
   });
 
   it("clamps debug bytes to the file", () => {
-    const info = parseElf(fromBytes(synthElf([{ name: ".debug_info", size: 300 }])), 10_000);
+    const info = parseElf(bytesReader(synthElf([{ name: ".debug_info", size: 300 }])), 10_000);
     expect(elfDebugBytes(info, 200)).toBeLessThanOrEqual(200);
   });
 
@@ -294,7 +291,7 @@ describe("synthetic ELF files", () => {
     ];
     for (const [label, bytes, message] of cases) {
       it(label, () => {
-        const err = thrown(() => parseElf(fromBytes(bytes), bytes.length, "x.so"));
+        const err = thrown(() => parseElf(bytesReader(bytes), bytes.length, "x.so"));
         expect(err.code).toBe("INVALID_ELF");
         expect(err.message).toMatch(/^x\.so: /);
         expect(err.message).toMatch(message);

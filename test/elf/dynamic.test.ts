@@ -1,20 +1,23 @@
 /**
- * Reading and rewriting DT_NEEDED / DT_RUNPATH on real ELF files built with gcc: an
- * executable with an absolute rpath into a deep folder, rewritten to $ORIGIN, still finds
- * its library after both move elsewhere.
+ * Reading and rewriting DT_NEEDED / DT_RUNPATH on real ELF files built with gcc
+ * (src/elf/dynamic.ts): an executable with an absolute rpath into a deep folder, rewritten to
+ * $ORIGIN, still finds its library after both move elsewhere; RPATH and RUNPATH as lists of
+ * folders (what slim's auditwheel rule reads); a 32-bit library.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  elfRunpath,
   readElfDynamic,
   readElfDynamicFile,
+  readElfRunpath,
   rewriteSearchPaths,
   rewriteSearchPathsFile,
-} from "../../src/runtime/elf-dynamic.ts";
+} from "../../src/elf/index.ts";
 import { thrown } from "../helpers/errors.ts";
-import { tempDir } from "./fixtures.ts";
+import { HAVE_GCC_M32, tempDir } from "../report/fixtures.ts";
 
 const hasGcc = spawnSync("gcc", ["--version"]).status === 0;
 
@@ -100,5 +103,77 @@ describe.skipIf(!hasGcc)("ELF dynamic section", () => {
     expect(err.code).toBe("RUNTIME_UNSUPPORTED");
     expect(copy.equals(buf)).toBe(true);
     expect(rewriteSearchPaths(copy, (v) => v)).toEqual([]);
+  });
+
+  it("reads a file the same as its bytes in memory", async () => {
+    const lib = path.join(deepLib, "libgreet.so.1");
+    for (const file of [exe, lib]) {
+      expect(await readElfDynamicFile(file)).toEqual(readElfDynamic(readFileSync(file)));
+    }
+    expect(await readElfDynamicFile(path.join(root, "greet.c"))).toBeUndefined();
+    await expect(readElfDynamicFile(path.join(root, "nope.so"))).rejects.toMatchObject({
+      code: "IO_ERROR",
+    });
+  });
+
+  it("lists RPATH and RUNPATH folders", () => {
+    const src = path.join(root, "greet.c");
+    const patched = path.join(root, "_patched.so");
+    execFileSync("gcc", [
+      "-shared",
+      "-fPIC",
+      "-Wl,-rpath,$ORIGIN/../fastpkg.libs",
+      "-o",
+      patched,
+      src,
+    ]);
+    expect(readElfRunpath(patched)).toEqual(["$ORIGIN/../fastpkg.libs"]);
+    expect(elfRunpath(readFileSync(patched))).toEqual(["$ORIGIN/../fastpkg.libs"]);
+    const old = path.join(root, "_rpath.so");
+    execFileSync("gcc", [
+      "-shared",
+      "-fPIC",
+      "-Wl,--disable-new-dtags,-rpath,/opt/a::/opt/b",
+      "-o",
+      old,
+      src,
+    ]);
+    expect(readElfDynamic(readFileSync(old))?.searchPaths).toEqual([
+      expect.objectContaining({ tag: "RPATH", value: "/opt/a::/opt/b" }),
+    ]);
+    expect(readElfRunpath(old)).toEqual(["/opt/a", "/opt/b"]);
+    expect(readElfRunpath(path.join(deepLib, "libgreet.so.1"))).toEqual([]);
+    expect(readElfRunpath(src)).toEqual([]);
+    expect(elfRunpath(new Uint8Array([0x7f, 0x45, 0x4c, 0x46]))).toEqual([]);
+    expect(thrown(() => readElfRunpath(path.join(root, "nope.so"))).code).toBe("IO_ERROR");
+  });
+
+  it.skipIf(!HAVE_GCC_M32)("reads and rewrites a 32-bit library", async () => {
+    // -nostdlib: the machine may compile for -m32 without having 32-bit libraries to link.
+    const m32 = (...args: string[]) =>
+      execFileSync("gcc", ["-m32", "-shared", "-fPIC", "-nostdlib", ...args], { stdio: "pipe" });
+    const src = path.join(root, "greet.c");
+    m32("-Wl,-soname,libdep32.so", "-o", path.join(root, "libdep32.so"), src);
+    const lib = path.join(root, "libgreet32.so");
+    m32(
+      "-Wl,-soname,libgreet32.so",
+      `-Wl,-rpath,${deepLib}`,
+      "-o",
+      lib,
+      src,
+      `-L${root}`,
+      "-Wl,--no-as-needed",
+      "-ldep32",
+    );
+    const dyn = await readElfDynamicFile(lib);
+    expect(dyn?.soname).toBe("libgreet32.so");
+    expect(dyn?.needed).toEqual(["libdep32.so"]);
+    expect(readElfRunpath(lib)).toEqual([deepLib]);
+    expect(await rewriteSearchPathsFile(lib, () => "$ORIGIN")).toEqual([
+      { from: deepLib, to: "$ORIGIN" },
+    ]);
+    expect(execFileSync("readelf", ["-d", lib], { encoding: "utf8" })).toMatch(
+      /(runpath|rpath): \[\$ORIGIN\]/,
+    );
   });
 });
