@@ -6,7 +6,7 @@
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import { stripCredentials } from "../index/source-url.ts";
-import { downloadWheel } from "../store/fetch.ts";
+import { fetchWheel } from "../store/fetch.ts";
 import type { Store } from "../store/store.ts";
 import type { StoredWheel } from "../store/types.ts";
 import type { WheelChoice } from "./lock-plan.ts";
@@ -41,7 +41,8 @@ async function fetchOne(
     throw new SlimenvError("INTERNAL", `no source for ${choice.filename}`);
   }
   const url = options.withCredentials?.(choice.url) ?? choice.url;
-  const bytes = await downloadWheel(
+  return fetchWheel(
+    store,
     client,
     {
       url,
@@ -50,10 +51,6 @@ async function fetchOne(
       ...(choice.size === undefined ? {} : { size: choice.size }),
     },
     reporter,
-  );
-  return store.importWheel(
-    { bytes },
-    { filename: choice.filename, sha256: choice.sha256, url: stripCredentials(choice.url) },
   );
 }
 

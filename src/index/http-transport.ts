@@ -1,20 +1,19 @@
 /**
  * One HTTP exchange on a pooled connection: pick the dispatcher (direct or through a proxy,
- * with extra CA certificates), send, read the whole body with a size guard and a check against
- * Content-Length, and undo gzip/brotli content coding. No retries, no redirects, no cache —
- * http.ts does those.
+ * with extra CA certificates), send, and read the body piece by piece with a size guard, a
+ * check against Content-Length and gzip/brotli/deflate decoding as it arrives — into memory,
+ * or into a BodySink (FileSink: a file, hashed while written) so that a large download is
+ * never held whole. No retries, no redirects, no cache — http.ts does those.
  */
+import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { pipeline, Readable, type Transform } from "node:stream";
 import tls from "node:tls";
-import { promisify } from "node:util";
 import zlib from "node:zlib";
 import { Agent, type Dispatcher, ProxyAgent, request } from "undici";
 import { SlimenvError } from "../base/index.ts";
 import { normalizeProxyUrl, type ProxySettings, proxyFor } from "./proxy.ts";
-
-const gunzip = promisify(zlib.gunzip);
-const brotli = promisify(zlib.brotliDecompress);
-const inflate = promisify(zlib.inflate);
 
 /** At most `limit` holders at a time; the rest wait in FIFO order. */
 export class Limiter {
@@ -132,7 +131,10 @@ export interface Exchange {
   status: number;
   statusText: string;
   headers: Record<string, string>;
+  /** The decoded body; empty when it went to a sink (or was dropped). */
   body: Uint8Array;
+  /** Length of the decoded body, wherever it went. */
+  size: number;
   requestTime: number;
   responseTime: number;
 }
@@ -166,26 +168,95 @@ function flattenHeaders(
   return out;
 }
 
-async function decode(
-  body: Buffer,
-  encoding: string | undefined,
-  maxBytes: number | undefined,
-  status: number,
-): Promise<Buffer> {
-  const coding = (encoding ?? "").trim().toLowerCase();
-  if (coding === "" || coding === "identity") return body;
-  const opts = maxBytes === undefined ? {} : { maxOutputLength: maxBytes };
-  try {
-    if (coding === "gzip" || coding === "x-gzip") return await gunzip(body, opts);
-    if (coding === "br") return await brotli(body, opts);
-    if (coding === "deflate") return await inflate(body, opts);
-  } catch (err) {
-    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" && maxBytes !== undefined) {
-      throw new TooLargeError(status, maxBytes);
-    }
-    throw new TransportError("TRUNCATED_BODY", `cannot decode ${coding} body`);
-  }
+/** A streaming decoder for a content coding; undefined for none. */
+function decoderFor(coding: string): Transform | undefined {
+  if (coding === "" || coding === "identity") return undefined;
+  if (coding === "gzip" || coding === "x-gzip") return zlib.createGunzip();
+  if (coding === "br") return zlib.createBrotliDecompress();
+  if (coding === "deflate") return zlib.createInflate();
   throw new TransportError("UNKNOWN_ENCODING", `unsupported content coding ${coding}`);
+}
+
+/**
+ * Where the body of a 2xx answer goes instead of memory (HttpClient.download). Each answer
+ * starts it again: a retried download never mixes two attempts.
+ */
+export interface BodySink {
+  /** Drop what was written so far; called once per answer that is not a redirect. */
+  reset(): Promise<void>;
+  /** The next piece of the decoded body. */
+  write(chunk: Uint8Array): Promise<void>;
+}
+
+/**
+ * Read `body` piece by piece: check its length against Content-Length, undo its content
+ * coding as it arrives, stop as soon as it (raw or decoded) is longer than `maxBytes`, and
+ * hand each decoded piece to `write`. Returns the decoded length.
+ */
+async function readBody(
+  body: Readable,
+  status: number,
+  headers: Record<string, string>,
+  maxBytes: number | undefined,
+  write: (chunk: Buffer) => unknown,
+): Promise<number> {
+  const declared = headers["content-length"];
+  const expected = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
+  // A compressed body is never larger than what it decodes to, so the raw size is guarded too.
+  if (maxBytes !== undefined && expected !== undefined && expected > maxBytes) {
+    throw new TooLargeError(status, maxBytes);
+  }
+  // A 304 or 204 has no body; its Content-Length and Content-Encoding describe the representation.
+  const bodiless = status === 304 || status === 204;
+  const coding = (headers["content-encoding"] ?? "").trim().toLowerCase();
+  const decoder = bodiless ? undefined : decoderFor(coding);
+  let received = 0;
+  let sourceFailure: unknown;
+  const raw = async function* (): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of body) {
+        const buf = chunk as Buffer;
+        received += buf.byteLength;
+        if (maxBytes !== undefined && received > maxBytes) {
+          throw new TooLargeError(status, maxBytes);
+        }
+        yield buf;
+      }
+    } catch (err) {
+      sourceFailure = err;
+      throw err;
+    }
+  };
+  const pieces: AsyncIterable<Buffer> =
+    decoder === undefined ? raw() : pipeline(Readable.from(raw()), decoder, () => {});
+  let size = 0;
+  try {
+    for await (const chunk of pieces) {
+      const buf = chunk as Buffer;
+      size += buf.byteLength;
+      if (maxBytes !== undefined && size > maxBytes) throw new TooLargeError(status, maxBytes);
+      await write(buf);
+    }
+  } catch (err) {
+    const fromDecoder =
+      decoder !== undefined &&
+      err !== sourceFailure &&
+      !(err instanceof TooLargeError) &&
+      !(err instanceof SlimenvError);
+    if (fromDecoder) throw new TransportError("TRUNCATED_BODY", `cannot decode ${coding} body`);
+    throw err;
+  }
+  if (expected !== undefined && received !== expected && !bodiless) {
+    throw new TransportError(
+      "TRUNCATED_BODY",
+      `body has ${received} bytes, Content-Length says ${expected}`,
+    );
+  }
+  if (decoder !== undefined) {
+    delete headers["content-encoding"];
+    headers["content-length"] = String(size);
+  }
+  return size;
 }
 
 export interface SendOptions {
@@ -195,9 +266,11 @@ export interface SendOptions {
   maxBytes: number | undefined;
   /** Redirect answers are returned without reading their body. */
   redirectStatuses: ReadonlySet<number>;
+  /** Stream a 2xx body here instead of into `Exchange.body`; other bodies are dropped. */
+  sink?: BodySink | undefined;
 }
 
-/** One GET: status, headers and the complete (decoded) body. */
+/** One GET: status, headers and the complete (decoded) body, in memory or in `sink`. */
 export async function send(url: URL, options: SendOptions): Promise<Exchange> {
   const requestTime = Date.now();
   const res = await request(url, {
@@ -212,47 +285,115 @@ export async function send(url: URL, options: SendOptions): Promise<Exchange> {
   const headers = flattenHeaders(res.headers);
   const status = res.statusCode;
   const base = { status, statusText: res.statusText ?? "", headers, requestTime, responseTime };
-  if (options.redirectStatuses.has(status) && headers.location !== undefined) {
-    await res.body.dump().catch(() => {});
-    return { ...base, body: new Uint8Array(0) };
-  }
-  const { maxBytes } = options;
-  const declared = headers["content-length"];
-  const expected = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
-  // A compressed body is never larger than what it decodes to, so the raw size is guarded too.
-  if (maxBytes !== undefined && expected !== undefined && expected > maxBytes) {
-    res.body.destroy();
-    throw new TooLargeError(status, maxBytes);
-  }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of res.body) {
-    const buf = chunk as Buffer;
-    received += buf.byteLength;
-    if (maxBytes !== undefined && received > maxBytes) {
-      res.body.destroy();
-      throw new TooLargeError(status, maxBytes);
+  const empty: Exchange = { ...base, body: new Uint8Array(0), size: 0 };
+  const { sink } = options;
+  try {
+    if (options.redirectStatuses.has(status) && headers.location !== undefined) {
+      await res.body.dump().catch(() => {});
+      return empty;
     }
-    chunks.push(buf);
-  }
-  // A 304 or 204 has no body; its Content-Length (if any) describes the representation.
-  if (expected !== undefined && received !== expected && status !== 304 && status !== 204) {
-    throw new TransportError(
-      "TRUNCATED_BODY",
-      `body has ${received} bytes, Content-Length says ${expected}`,
+    if (sink !== undefined) {
+      await sink.reset();
+      if (status < 200 || status > 299) {
+        await res.body.dump().catch(() => {});
+        return empty;
+      }
+      const size = await readBody(res.body, status, headers, options.maxBytes, (chunk) =>
+        sink.write(chunk),
+      );
+      return { ...empty, size };
+    }
+    const chunks: Buffer[] = [];
+    const size = await readBody(res.body, status, headers, options.maxBytes, (chunk) =>
+      chunks.push(chunk),
     );
+    const body = Buffer.concat(chunks);
+    return { ...base, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), size };
+  } finally {
+    if (!res.body.readableEnded) res.body.destroy();
   }
-  const raw = Buffer.concat(chunks);
-  const decoded = await decode(raw, headers["content-encoding"], maxBytes, status);
-  if (decoded !== raw) {
-    delete headers["content-encoding"];
-    headers["content-length"] = String(decoded.byteLength);
+}
+
+/**
+ * A BodySink that writes to a file (created or truncated) while hashing it (sha256) and
+ * counting its bytes. A failed write is IO_ERROR (not a network failure: never retried).
+ */
+export class FileSink implements BodySink {
+  readonly path: string;
+  #handle: FileHandle | undefined;
+  #hash: Hash = createHash("sha256");
+  #size = 0;
+  readonly #onProgress: ((bytes: number) => void) | undefined;
+
+  private constructor(file: string, handle: FileHandle, onProgress?: (bytes: number) => void) {
+    this.path = file;
+    this.#handle = handle;
+    this.#onProgress = onProgress;
   }
-  if (maxBytes !== undefined && decoded.byteLength > maxBytes) {
-    throw new TooLargeError(status, maxBytes);
+
+  static async open(file: string, onProgress?: (bytes: number) => void): Promise<FileSink> {
+    try {
+      return new FileSink(file, await open(file, "w"), onProgress);
+    } catch (err) {
+      throw FileSink.#ioError(file, err);
+    }
   }
-  return {
-    ...base,
-    body: new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength),
-  };
+
+  /** Bytes written since the last reset. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Hex sha256 of the bytes written since the last reset. */
+  sha256(): string {
+    return this.#hash.copy().digest("hex");
+  }
+
+  async reset(): Promise<void> {
+    try {
+      await this.#open().truncate(0);
+    } catch (err) {
+      throw FileSink.#ioError(this.path, err);
+    }
+    this.#hash = createHash("sha256");
+    this.#size = 0;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    const handle = this.#open();
+    try {
+      let done = 0;
+      while (done < chunk.byteLength) {
+        const { bytesWritten } = await handle.write(
+          chunk,
+          done,
+          chunk.byteLength - done,
+          this.#size + done,
+        );
+        done += bytesWritten;
+      }
+    } catch (err) {
+      throw FileSink.#ioError(this.path, err);
+    }
+    this.#hash.update(chunk);
+    this.#size += chunk.byteLength;
+    this.#onProgress?.(this.#size);
+  }
+
+  /** Close the file (idempotent). */
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close();
+  }
+
+  #open(): FileHandle {
+    if (this.#handle === undefined) throw new Error(`${this.path} is closed`);
+    return this.#handle;
+  }
+
+  static #ioError(file: string, err: unknown): SlimenvError {
+    const reason = (err as { code?: string }).code ?? String(err);
+    return new SlimenvError("IO_ERROR", `cannot write ${file} (${reason})`, { cause: err });
+  }
 }

@@ -9,10 +9,15 @@
  * between two chunks of the body may each take at most `timeoutMs` (a large download on a slow
  * but steady link is not cut off).
  *
+ * `download` streams a body into a file while hashing it, through the same retries, time-outs,
+ * proxies, credentials, redirects and content decoding as `get`: a wheel of several GB is never
+ * held in memory. Downloads are not cached (the store keeps wheels).
+ *
  * Redirects (301, 302, 303, 307, 308; at most 10) are followed. Credentials from the URL go only
  * to that URL's host (and never from https down to http); after a redirect to another host only
  * a netrc `machine` entry for that host is sent, never the netrc `default`.
  */
+import { rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type ErrorCode,
@@ -32,8 +37,10 @@ import {
   validatorHeaders,
 } from "./http-cache.ts";
 import {
+  type BodySink,
   Dispatchers,
   type Exchange,
+  FileSink,
   Limiter,
   loadCertificates,
   send,
@@ -92,6 +99,28 @@ export interface HttpGetOptions {
   maxBytes?: number;
 }
 
+export interface HttpDownloadOptions {
+  accept?: string;
+  /** Fail with HTTP_ERROR as soon as the (decoded) body is longer: a limit or the expected size. */
+  maxBytes?: number;
+  /** Called after each piece is written, with the bytes written so far (a retry starts at 0). */
+  onProgress?: (bytes: number) => void;
+}
+
+/** What `download` wrote: no body, it is in the file. */
+export interface HttpDownload {
+  /** Final URL after redirects, credentials stripped. */
+  url: string;
+  /** 2xx, or 404 (the file is then empty). */
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  /** Bytes in the file (the decoded body). */
+  size: number;
+  /** Hex sha256 of the file. */
+  sha256: string;
+}
+
 export interface HttpResponse {
   /** Final URL after redirects, credentials stripped. */
   url: string;
@@ -119,6 +148,12 @@ const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
 const CREDENTIALS_HINT =
   "give credentials in the index URL (https://user:password@host/…) or in ~/.netrc ($NETRC)";
+
+/** How an answer's body is read: its size limit, and where it goes (memory when no sink). */
+interface BodyOptions {
+  maxBytes: number | undefined;
+  sink?: BodySink;
+}
 
 interface Fetched {
   exchange: Exchange;
@@ -184,14 +219,8 @@ export class HttpClient {
       return this.#fromCache(cached, options.maxBytes);
     }
 
-    const headers: Record<string, string> = {
-      accept,
-      "user-agent": this.#userAgent,
-      "accept-encoding": range === undefined ? "gzip, deflate, br" : "identity",
-      ...(range === undefined ? {} : { range }),
-      ...(cached === undefined ? {} : validatorHeaders(cached.meta)),
-    };
-    const fetched = await this.#fetchWithRetries(target, headers, options.maxBytes);
+    const headers = this.#requestHeaders(accept, range, cached);
+    const fetched = await this.#fetchWithRetries(target, headers, { maxBytes: options.maxBytes });
     const { exchange } = fetched;
 
     if (exchange.status === 304 && cached !== undefined && cache !== undefined) {
@@ -232,6 +261,53 @@ export class HttpClient {
     return response;
   }
 
+  /**
+   * GET `url` and stream the body of a 2xx answer into the file `dest` (created or truncated)
+   * while hashing it: the body is never held in memory. Same retries, time-outs, proxies,
+   * credentials, redirects and content decoding as `get`; each attempt starts the file again
+   * from zero. 404 is returned (with an empty file); other 4xx/5xx (after retries) throw
+   * HttpError. Not cached, so `offline` fails with OFFLINE_CACHE_MISS. On any failure `dest` is
+   * removed.
+   */
+  async download(
+    url: string,
+    dest: string,
+    options: HttpDownloadOptions = {},
+  ): Promise<HttpDownload> {
+    const target = parseRequestUrl(url);
+    const display = target.url.href;
+    if (this.offline) {
+      throw new SlimenvError(
+        "OFFLINE_CACHE_MISS",
+        `cannot download ${display} offline: downloads are not kept in the HTTP cache`,
+        {
+          hint: "run once without --offline (and without SLIMENV_OFFLINE=1); the store keeps what was downloaded",
+        },
+      );
+    }
+    const headers = this.#requestHeaders(options.accept ?? "*/*", undefined, undefined);
+    const sink = await FileSink.open(dest, options.onProgress);
+    try {
+      const fetched = await this.#fetchWithRetries(target, headers, {
+        maxBytes: options.maxBytes,
+        sink,
+      });
+      await sink.close();
+      const { exchange } = fetched;
+      return {
+        url: fetched.url,
+        status: exchange.status,
+        headers: exchange.headers,
+        size: sink.size,
+        sha256: sink.sha256(),
+      };
+    } catch (err) {
+      await sink.close().catch(() => {});
+      await rm(dest, { force: true });
+      throw err;
+    }
+  }
+
   /** Close pooled connections. */
   async close(): Promise<void> {
     const dispatchers = this.#dispatchers;
@@ -264,6 +340,20 @@ export class HttpClient {
       const reason = (err as { code?: string }).code ?? "error";
       this.#reporter.log("warn", `cannot write the HTTP cache under ${cache.dir} (${reason})`);
     }
+  }
+
+  #requestHeaders(
+    accept: string,
+    range: string | undefined,
+    cached: CacheEntry | undefined,
+  ): Record<string, string> {
+    return {
+      accept,
+      "user-agent": this.#userAgent,
+      "accept-encoding": range === undefined ? "gzip, deflate, br" : "identity",
+      ...(range === undefined ? {} : { range }),
+      ...(cached === undefined ? {} : validatorHeaders(cached.meta)),
+    };
   }
 
   #getDispatchers(): Dispatchers {
@@ -308,7 +398,7 @@ export class HttpClient {
   async #fetchWithRetries(
     target: RequestTarget,
     headers: Record<string, string>,
-    maxBytes: number | undefined,
+    body: BodyOptions,
   ): Promise<Fetched> {
     const display = target.url.href;
     const attempts = this.#retries + 1;
@@ -316,7 +406,7 @@ export class HttpClient {
       const tries = attempt === 0 ? "" : ` after ${attempt + 1} attempts`;
       let wait: number;
       try {
-        const fetched = await this.#fetchFollowingRedirects(target, headers, maxBytes);
+        const fetched = await this.#fetchFollowingRedirects(target, headers, body);
         const { status, statusText } = fetched.exchange;
         if (isRetryableStatus(status) && attempt < this.#retries) {
           const retryAfter = parseRetryAfter(fetched.exchange.headers["retry-after"]);
@@ -363,7 +453,7 @@ export class HttpClient {
   async #fetchFollowingRedirects(
     target: RequestTarget,
     baseHeaders: Record<string, string>,
-    maxBytes: number | undefined,
+    body: BodyOptions,
   ): Promise<Fetched> {
     let url = new URL(target.url.href);
     for (let hop = 0; ; hop++) {
@@ -378,7 +468,8 @@ export class HttpClient {
           dispatcher,
           headers,
           timeoutMs: this.#timeoutMs,
-          maxBytes,
+          maxBytes: body.maxBytes,
+          sink: body.sink,
           redirectStatuses: REDIRECTS,
         });
       } finally {

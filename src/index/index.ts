@@ -2,7 +2,14 @@
 
 export type { FindLinksOptions } from "./find-links.ts";
 export { isRemoteSource, listFindLinks } from "./find-links.ts";
-export type { HttpClientOptions, HttpGetOptions, HttpRange, HttpResponse } from "./http.ts";
+export type {
+  HttpClientOptions,
+  HttpDownload,
+  HttpDownloadOptions,
+  HttpGetOptions,
+  HttpRange,
+  HttpResponse,
+} from "./http.ts";
 export { HttpClient, HttpError } from "./http.ts";
 export type { CacheEntry, CacheMeta } from "./http-cache.ts";
 export { HttpCache } from "./http-cache.ts";

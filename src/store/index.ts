@@ -1,7 +1,13 @@
 /** The store layer: content-addressed objects, wheels, envs registry, verify/repair, prune. */
 
 export type { DerivedObject, DerivedOutput } from "./derived.ts";
-export { downloadWheel, fetchWheel, type WheelFileRef } from "./fetch.ts";
+export {
+  type DownloadedWheel,
+  downloadWheel,
+  downloadWheelFile,
+  fetchWheel,
+  type WheelFileRef,
+} from "./fetch.ts";
 export { type HostileRule, HostileWheelError } from "./hostile.ts";
 export { LAYOUT_VERSION } from "./layout.ts";
 export type { PruneOptions } from "./prune.ts";

@@ -9,13 +9,13 @@
 import { lstatSync, readFileSync, rmSync } from "node:fs";
 import { chmod, copyFile } from "node:fs/promises";
 import path from "node:path";
-import { isSlimenvError } from "../base/index.ts";
+import { isSlimenvError, silentReporter } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import { readZipLocalHeader, zipEntryChunks } from "../index/zip-local.ts";
-import { bufferSource, readZipDirectory } from "../index/zip-reader.ts";
+import { openFileSource, readZipDirectory } from "../index/zip-reader.ts";
 import type { StoreCore } from "./core.ts";
 import { listEnvs } from "./envs.ts";
-import { downloadWheel } from "./fetch.ts";
+import { withDownloadedWheel } from "./fetch.ts";
 import { isObjectHash, objectFile, tempName } from "./layout.ts";
 import { hashFile, objectMode, replaceObject, writeHashed } from "./objects.ts";
 import { deleteOrphans, findOrphans } from "./prune.ts";
@@ -367,30 +367,45 @@ async function fromDownload(
     byWheel.set(row.sha256, group);
   }
   for (const [sha256, group] of byWheel) {
-    let bytes: Uint8Array;
+    const ref = { url: group.url, filename: group.filename, sha256 };
+    let downloaded = false;
     try {
-      bytes = await downloadWheel(client, { url: group.url, filename: group.filename, sha256 });
+      await withDownloadedWheel(core.paths, client, ref, silentReporter, async (wheel) => {
+        downloaded = true;
+        await restoreFromWheel(core, group.filename, group.items, wheel.path);
+      });
     } catch (err) {
+      if (downloaded) throw err;
       for (const [p] of group.items) {
         p.unrepairedReason = `download failed: ${isSlimenvError(err) ? err.message : String(err)}`;
       }
-      continue;
     }
-    const source = bufferSource(bytes);
-    const directory = await readZipDirectory(source, group.filename);
-    for (const [p, entryPath] of group.items) {
+  }
+}
+
+/** Restore each problem's object from its entry of the (checked) wheel file at `wheelPath`. */
+async function restoreFromWheel(
+  core: StoreCore,
+  filename: string,
+  items: readonly [VerifyProblem, string][],
+  wheelPath: string,
+): Promise<void> {
+  const source = await openFileSource(wheelPath);
+  try {
+    const directory = await readZipDirectory(source, filename);
+    for (const [p, entryPath] of items) {
       const entry = directory.entries.find((e) => e.name === entryPath);
       if (entry === undefined || p.hash === undefined || p.exec === undefined) continue;
       const temp = tempName(core.paths, ".repair");
       try {
-        const local = await readZipLocalHeader(source, entry, group.filename);
+        const local = await readZipLocalHeader(source, entry, filename);
         const digests = await writeHashed(
-          zipEntryChunks(source, entry, local.dataStart, group.filename),
+          zipEntryChunks(source, entry, local.dataStart, filename),
           temp,
           "sha256",
         );
         if (digests.sha256 !== p.hash) {
-          p.unrepairedReason = `${group.filename} no longer holds these bytes`;
+          p.unrepairedReason = `${filename} no longer holds these bytes`;
           continue;
         }
         await replaceObject(temp, objectFile(core.paths, p.hash, p.exec), p.exec);
@@ -401,5 +416,7 @@ async function fromDownload(
         rmSync(temp, { force: true });
       }
     }
+  } finally {
+    await source.close();
   }
 }

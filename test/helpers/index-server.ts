@@ -50,6 +50,8 @@ export interface Fault {
   corrupt?: boolean | number;
   /** Set (string) or remove (null) response headers. */
   headers?: Record<string, string | null>;
+  /** Send the body without Content-Length (chunked transfer coding). */
+  chunked?: boolean;
 }
 
 export type FaultPlan = readonly Fault[];
@@ -321,6 +323,7 @@ export async function startIndexServer(options: IndexServerOptions): Promise<Ind
       body[at] = (body[at] ?? 0) ^ 0xff;
     }
     headers["content-length"] = String(body.length);
+    if (fault?.chunked === true) delete headers["content-length"];
     res.writeHead(reply.status, headers);
     if (head || reply.status === 304 || reply.status === 204) {
       res.end();
