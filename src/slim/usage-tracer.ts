@@ -3,8 +3,10 @@
  * `.pth` hook that, in every Python process of the env (children included, as they read the
  * same `.pth`), records the files it touched: the modules in sys.modules (`__file__`), every
  * file opened (the `open` audit event, which the import system raises for each source and
- * .pyc too), and every file mapped (`/proc/self/maps` at exit: extension modules and the
- * libraries they load). One JSON line per process goes to the directory named by
+ * .pyc too), every path whose existence or kind Python code asked about (`os.stat`, `os.lstat`,
+ * `os.access` — behind `os.path.exists`, `isfile`, `shutil.which`, pathlib — which raise no
+ * audit event: torch checks for its `bin/torch_shm_manager` that way at import), and every
+ * file mapped (`/proc/self/maps` at exit: extension modules and the libraries they load). One JSON line per process goes to the directory named by
  * `SLIMENV_TRACE_DIR`; the union is the usage.
  */
 import { spawn } from "node:child_process";
@@ -31,6 +33,21 @@ if _dir:
                 p = os.fsdecode(p)
             _seen.add(p)
     sys.addaudithook(_hook)
+    def _asked(fn):
+        def wrapper(path, *args, **kwargs):
+            if isinstance(path, (str, bytes, os.PathLike)):
+                try:
+                    _seen.add(os.fsdecode(os.fspath(path)))
+                except (TypeError, ValueError):
+                    pass
+            return fn(path, *args, **kwargs)
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        wrapper.__wrapped__ = fn
+        return wrapper
+    os.stat = _asked(os.stat)
+    os.lstat = _asked(os.lstat)
+    os.access = _asked(os.access)
     def _dump():
         files = set(_seen)
         for m in list(sys.modules.values()):

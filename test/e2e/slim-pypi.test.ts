@@ -1,8 +1,9 @@
 /**
  * `slimenv install --slim edge` against the real PyPI (run by `npm run test:e2e`, not by
  * `npm test`): numpy, scipy, pandas, opencv-python-headless and pillow on CPython 3.11,
- * through the CLI. The slimmed env passes `slimenv check`, `import numpy` works (the
- * auditwheel trap: stripping numpy.libs/ breaks it), the never-strip rules left the vendored
+ * through the CLI. `slimenv check` fails nothing in the slimmed env that it does not fail in
+ * the unslimmed one (`--slim none`), `import numpy` works (the auditwheel trap: stripping
+ * numpy.libs/ breaks it), the never-strip rules left the vendored
  * libraries exactly as the store has them, and a small program using each package prints
  * the same as in an unslimmed env (`--slim none`) and in a plain `python -m venv` + pip —
  * and under `--slim edge --keep-used-by` the program, pruned to the files it touched.
@@ -40,6 +41,7 @@ describe.skipIf(PY === undefined)("install --slim edge: numpy, scipy, pandas, cv
   const prog = path.join(base, "prog.py");
   const outputs: Record<string, string> = {};
   let edgeUnslimmed: { name: string; reason: string }[] = [];
+  let edgePreexisting: { name: string; modules: string[] }[] = [];
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
   function run(cmd: string, args: string[]) {
@@ -96,10 +98,12 @@ describe.skipIf(PY === undefined)("install --slim edge: numpy, scipy, pandas, cv
     const slim = json.slim as {
       checked: boolean;
       unslimmed: { name: string; reason: string }[];
+      preexisting: { name: string; modules: string[] }[];
       summary: { packages: { name: string; stripped: number; droppedFiles: number }[] };
     };
     expect(slim.checked).toBe(true);
     edgeUnslimmed = slim.unslimmed;
+    edgePreexisting = slim.preexisting;
     // numpy (the auditwheel trap) stays slimmed: it did not need the rebuild-unslimmed fallback.
     expect(slim.unslimmed.map((u) => u.name)).not.toContain("numpy");
     const numpySummary = slim.summary.packages.find((p) => p.name === "numpy");
@@ -140,24 +144,25 @@ describe.skipIf(PY === undefined)("install --slim edge: numpy, scipy, pandas, cv
     );
   });
 
-  it("--slim edge: every import check passes (slimenv check, no package unslimmed)", () => {
-    const dir = path.join(base, "edge");
-    expect(existsSync(dir)).toBe(true);
-    const check = slimenv(["check", dir, "--json"]);
-    const report = JSON.parse(check.stdout) as {
-      ok: boolean;
-      totals: Record<string, number>;
-      packages: { name: string; failed: { module: string; error: string }[] }[];
+  it("--slim edge: the import check fails nothing the unslimmed env does not fail", () => {
+    const failures = (name: string) => {
+      const check = slimenv(["check", path.join(base, name), "--json"]);
+      const report = JSON.parse(check.stdout) as {
+        totals: Record<string, number>;
+        packages: { name: string; failed: { module: string; error: string }[] }[];
+      };
+      console.log(JSON.stringify({ env: name, checkTotals: report.totals }, null, 1));
+      return report.packages.flatMap((p) => p.failed.map((f) => `${p.name}: ${f.module}`)).sort();
     };
-    const failed = report.packages.flatMap((p) =>
-      p.failed.map((f) => `${p.name}: ${f.module}: ${f.error}`),
-    );
-    console.log(JSON.stringify({ checkTotals: report.totals, failed }, null, 1));
-    expect(failed).toEqual([]);
-    expect(report.ok).toBe(true);
-    expect(check.status).toBe(0);
-    // A failure the check reports also made install --slim rebuild that package unslimmed.
+    const edge = failures("edge");
+    // What fails in the slimmed env fails just the same unslimmed (e.g. pillow 13's
+    // PIL._typing on 3.11), and install --slim said so instead of rebuilding the package.
+    console.log(JSON.stringify({ failedInBoth: edge }, null, 1));
+    expect(edge).toEqual(failures("none"));
     expect(edgeUnslimmed).toEqual([]);
+    expect(edgePreexisting.flatMap((p) => p.modules.map((m) => `${p.name}: ${m}`)).sort()).toEqual(
+      edge,
+    );
   });
 
   it("--slim edge --keep-used-by the program: pruned, proved by the same output", () => {

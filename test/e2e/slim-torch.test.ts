@@ -67,6 +67,9 @@ describe.skipIf(PY === undefined || !hasTorchWheel())("install --slim edge: torc
       "--python",
       PY as string,
       "--json",
+      // Like the pip venv, the env does not see the interpreter's own site-packages (which
+      // may hold numpy, and so change which of torch's optional modules import).
+      "--isolated",
       ...slim,
     ]);
     expect(res.status, `${res.stdout}\n${res.stderr}`).toBe(0);

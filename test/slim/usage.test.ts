@@ -46,6 +46,15 @@ function usepkgWheel() {
       "usepkg/child.py": "VALUE = 'from-the-child'\n",
       "usepkg/unused_sub/__init__.py": "",
       "usepkg/unused_sub/mod.py": "Y = 2\n",
+      // Only asked about (os.path.exists), never opened: torch does this with a helper binary.
+      "usepkg/bin/helper": "#!/bin/sh\necho helper\n",
+      "usepkg/probe.py": [
+        "import os",
+        "HELPER = os.path.join(os.path.dirname(__file__), 'bin', 'helper')",
+        "def have_helper():",
+        "    return os.path.exists(HELPER)",
+        "",
+      ].join("\n"),
       "usepkg/lister.py": [
         "import os",
         "print(sorted(os.listdir(os.path.dirname(__file__))))",
@@ -64,6 +73,8 @@ const SMOKE = [
   "    capture_output=True, text=True, check=True)",
   "print(child.stdout.strip())",
   "print(cext.add(2, 3))",
+  "import usepkg.probe",
+  "print(usepkg.probe.have_helper())",
   "",
 ].join("\n");
 
@@ -177,6 +188,8 @@ describe.skipIf(PY === undefined)("install --slim --keep-used-by", () => {
       "usepkg/dyn/plugin.py",
       "usepkg/child.py",
       "cext/__init__.py",
+      "usepkg/probe.py",
+      "usepkg/bin/helper",
     ]) {
       expect(files).toContain(f);
     }
@@ -211,7 +224,7 @@ describe.skipIf(PY === undefined)("install --slim --keep-used-by", () => {
       cwd: root,
     });
     expect(again.code).toBe(0);
-    expect(again.stdout).toBe("hello-data\nplugin-by-name\nfrom-the-child\n5\n");
+    expect(again.stdout).toBe("hello-data\nplugin-by-name\nfrom-the-child\n5\nTrue\n");
   }, 60_000);
 
   it("falls back to the policy-only env when the output changes after pruning", async () => {
