@@ -243,7 +243,7 @@ async function readBody(
       err !== sourceFailure &&
       !(err instanceof TooLargeError) &&
       !(err instanceof SlimenvError);
-    if (fromDecoder) throw new TransportError("TRUNCATED_BODY", `cannot decode ${coding} body`);
+    if (fromDecoder) throw new TransportError("UNDECODABLE_BODY", `cannot decode ${coding} body`);
     throw err;
   }
   if (expected !== undefined && received !== expected && !bodiless) {

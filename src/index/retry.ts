@@ -66,6 +66,7 @@ const RETRYABLE_CODES = new Set([
   "UND_ERR_BODY_TIMEOUT",
   "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
   "TRUNCATED_BODY",
+  "UNDECODABLE_BODY",
 ]);
 
 const REASONS: Record<string, string> = {
@@ -81,6 +82,7 @@ const REASONS: Record<string, string> = {
   UND_ERR_BODY_TIMEOUT: "timed out reading the response body",
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: "body shorter than its Content-Length",
   TRUNCATED_BODY: "body shorter than its Content-Length",
+  UNDECODABLE_BODY: "body cannot be decoded (damaged gzip/brotli/deflate data)",
 };
 
 export interface FailureInfo {

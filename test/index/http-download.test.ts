@@ -185,7 +185,7 @@ describe("HttpClient.download", () => {
     const err = await rejection(client({ retries: 1 }).download(`${server.origin}/bad`, dest));
     expect(err.code).toBe("NETWORK_ERROR");
     expect(err.message).toBe(
-      `GET ${server.origin}/bad failed: body shorter than its Content-Length after 2 attempts`,
+      `GET ${server.origin}/bad failed: body cannot be decoded (damaged gzip/brotli/deflate data) after 2 attempts`,
     );
     expect(server.requests).toHaveLength(2);
     expect(fs.existsSync(dest)).toBe(false);
