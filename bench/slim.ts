@@ -173,6 +173,12 @@ function benchSet(set: BenchSet, PY: string, WORK: string): void {
       args: ["--slim", "edge", "--keep-used-by", `python ${prog}`],
       note: "warm store",
     },
+    {
+      key: "edge-again",
+      label: "(f) slimenv --slim edge, again into a new env",
+      args: ["--slim", "edge"],
+      note: "the derived objects of (c) reused",
+    },
   ];
   let floor: number | undefined;
   const checkFailures = new Set<string>();
@@ -199,10 +205,15 @@ function benchSet(set: BenchSet, PY: string, WORK: string): void {
       slim?: {
         unslimmed?: { name: string; reason: string }[];
         preexisting?: { name: string; reason: string }[];
+        checkMs?: number;
         usage?: { kept: boolean; reason?: string; floorBytes: number; usedFiles: number };
       };
     };
     const notes = [c.note];
+    const checkMs = json.slim?.checkMs;
+    if (checkMs !== undefined && checkMs > 0) {
+      notes.push(`import check ${(checkMs / 1000).toFixed(1)} s of it`);
+    }
     const unslimmed = json.slim?.unslimmed ?? [];
     if (unslimmed.length > 0) {
       notes.push(

@@ -40,6 +40,8 @@ export interface CheckReview {
   preexisting(): SlimCheckFailure[];
   /** True once a check ran (false for a cross target). */
   checked(): boolean;
+  /** Milliseconds spent in checks. */
+  checkMs(): number;
 }
 
 /** The modules of a failure, `*` standing for the package as a whole. */
@@ -71,7 +73,16 @@ export function untouched(p: PackageSlimSummary | undefined): boolean {
 }
 
 export function checkReview(options: CheckReviewOptions): CheckReview {
-  const { check, strict, reporter } = options;
+  const { strict, reporter } = options;
+  let spent = 0;
+  const check: SlimChecker = async (candidate, only) => {
+    const started = performance.now();
+    try {
+      return await options.check(candidate, only);
+    } finally {
+      spent += performance.now() - started;
+    }
+  };
   let state: "slimmed" | "baseline" | "done" = "slimmed";
   let checked = false;
   const suspects: SlimCheckFailure[] = [];
@@ -82,6 +93,7 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
     unslimmed: () => unslimmed,
     preexisting: () => preexisting,
     checked: () => checked,
+    checkMs: () => Math.round(spent),
     async review(candidate, policy) {
       if (state === "done") return undefined;
       if (state === "slimmed") {

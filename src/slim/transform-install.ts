@@ -37,6 +37,8 @@ export interface SlimInstallResult extends InstallResult {
   unslimmed: SlimCheckFailure[];
   /** Packages kept slimmed whose failing modules fail unslimmed too. */
   preexisting: SlimCheckFailure[];
+  /** Milliseconds the import checks took (0 when none ran). */
+  checkMs: number;
   /** False when no check ran (cross target, noCheck, or nothing rebuilt). */
   checked: boolean;
   /** What usage-based pruning did (with `keepUsedBy`, when the env was rebuilt). */
@@ -106,6 +108,7 @@ export async function installSlim(
     unslimmed: check?.unslimmed() ?? [],
     preexisting: check?.preexisting() ?? [],
     checked: check?.checked() ?? false,
+    checkMs: check?.checkMs() ?? 0,
     ...(usage === undefined ? {} : { usage }),
   };
 }

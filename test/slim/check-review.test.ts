@@ -50,6 +50,17 @@ describe("checkReview", () => {
     expect(s.calls).toEqual([undefined]);
     expect(r.checked()).toBe(true);
     expect(r.unslimmed()).toEqual([]);
+    expect(r.checkMs()).toBeLessThan(20);
+    const slow = checkReview({
+      check: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return [];
+      },
+      strict: false,
+      reporter: new RecordingReporter(),
+    });
+    await slow.review(candidate, policy);
+    expect(slow.checkMs()).toBeGreaterThanOrEqual(25);
   });
 
   it("an unchecked (cross-target) candidate is accepted, and says it was not checked", async () => {

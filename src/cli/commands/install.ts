@@ -186,6 +186,7 @@ export function installCommand(): Command {
                 slim: {
                   policy: slimmed.policy,
                   checked: slimmed.checked,
+                  checkMs: slimmed.checkMs,
                   unslimmed: slimmed.unslimmed,
                   preexisting: slimmed.preexisting,
                   summary: result.manifest.slim?.summary,
