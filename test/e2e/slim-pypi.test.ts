@@ -9,47 +9,24 @@
  * and under `--slim edge --keep-used-by` the program, pruned to the files it touched.
  * Variables: SLIMENV_E2E_PYTHON311 (default pyenv's newest 3.11).
  */
-import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import os from "node:os";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { python311, SLIM_PROGRAM, SLIM_SET, walkFiles } from "../../bench/slim-sets.ts";
 import { neverStripReason } from "../../src/slim/never-strip.ts";
+import { e2eWorld } from "./e2e-world.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const PY = python311();
 
 describe.skipIf(PY === undefined)("install --slim edge: numpy, scipy, pandas, cv2, pillow", () => {
-  const base = mkdtempSync(path.join(os.tmpdir(), "slimenv-e2e-slim-"));
-  const env = {
-    ...process.env,
-    SLIMENV_HOME: path.join(base, "home"),
-    NO_COLOR: "1",
-    PIP_DISABLE_PIP_VERSION_CHECK: "1",
-    PIP_NO_INPUT: "1",
-    PIP_CACHE_DIR: path.join(base, "pip-cache"),
-  };
+  const world = e2eWorld("slimenv-e2e-slim-");
+  const { base, run, slimenv } = world;
   const prog = path.join(base, "prog.py");
   const outputs: Record<string, string> = {};
   let edgeUnslimmed: { name: string; reason: string }[] = [];
   let edgePreexisting: { name: string; modules: string[] }[] = [];
-  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  afterAll(() => world.cleanup());
 
-  function run(cmd: string, args: string[]) {
-    return spawnSync(cmd, args, { env, cwd: base, encoding: "utf8", maxBuffer: 1 << 28 });
-  }
-  function slimenv(args: string[]) {
-    return run(process.execPath, [path.join(ROOT, "bin", "slimenv.js"), ...args]);
-  }
   function install(name: string, preset: string, ...more: string[]): Record<string, unknown> {
     const dir = path.join(base, name);
     const res = slimenv([

@@ -7,9 +7,7 @@
  * `--slim edge --keep-used-by` the program (pruned to what it touched, far below the rest).
  * Variables: SLIMENV_E2E_PYTHON311, SLIMENV_E2E_TORCH_WHEELS (default /opt/wheels).
  */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -19,8 +17,8 @@ import {
   TORCH_SET,
   TORCH_WHEELS,
 } from "../../bench/slim-sets.ts";
+import { e2eWorld } from "./e2e-world.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const PY = python311();
 
 interface CheckJson {
@@ -36,26 +34,13 @@ interface SlimJson {
 }
 
 describe.skipIf(PY === undefined || !hasTorchWheel())("install --slim edge: torch (CPU)", () => {
-  const base = mkdtempSync(path.join(os.tmpdir(), "slimenv-e2e-torch-"));
-  const env = {
-    ...process.env,
-    SLIMENV_HOME: path.join(base, "home"),
-    NO_COLOR: "1",
-    PIP_DISABLE_PIP_VERSION_CHECK: "1",
-    PIP_NO_INPUT: "1",
-    PIP_CACHE_DIR: path.join(base, "pip-cache"),
-  };
+  const world = e2eWorld("slimenv-e2e-torch-");
+  const { base, run, slimenv } = world;
   const prog = path.join(base, "prog.py");
   const venv = path.join(base, "venv");
   let reference = "";
-  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  afterAll(() => world.cleanup());
 
-  function run(cmd: string, args: string[]) {
-    return spawnSync(cmd, args, { env, cwd: base, encoding: "utf8", maxBuffer: 1 << 28 });
-  }
-  function slimenv(args: string[]) {
-    return run(process.execPath, [path.join(ROOT, "bin", "slimenv.js"), ...args]);
-  }
   function install(name: string, ...slim: string[]): SlimJson {
     const res = slimenv([
       "install",
