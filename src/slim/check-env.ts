@@ -60,7 +60,12 @@ export function guessPython(dir: string): string {
 
 export function locateEnv(
   dir: string,
-  options: { python?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    python?: string;
+    env?: NodeJS.ProcessEnv;
+    /** For a bare site-packages folder: hide the interpreter's own site-packages. */
+    isolated?: boolean;
+  } = {},
 ): LocatedEnv {
   const root = path.resolve(dir);
   let isDir = false;
@@ -115,7 +120,13 @@ export function locateEnv(
       roots: [realOrSelf(root)],
     };
   }
-  const env = { ...base, PYTHONPATH: root, PYTHONNOUSERSITE: "1", SLIMENV_CHECK_SITEDIR: root };
+  const env = {
+    ...base,
+    PYTHONPATH: root,
+    PYTHONNOUSERSITE: "1",
+    SLIMENV_CHECK_SITEDIR: root,
+    ...(options.isolated === true ? { SLIMENV_CHECK_ISOLATED: "1" } : {}),
+  };
   return {
     root,
     layout: "site-packages",

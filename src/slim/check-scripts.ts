@@ -6,10 +6,14 @@
 /**
  * Makes a bare site-packages folder a site dir (its .pth files processed), the entries its
  * .pth files add (a code zip) placed right after it, as in the env itself — not at the end of
- * sys.path, behind the base interpreter's site-packages and whatever copy it has there.
+ * sys.path, behind the base interpreter's site-packages and whatever copy it has there. With
+ * SLIMENV_CHECK_ISOLATED (an isolated env's candidate) the base's site-packages go first.
  */
 const SITEDIR_PRELUDE = `
 import os as _os, site as _site, sys as _sys
+if _os.environ.get("SLIMENV_CHECK_ISOLATED"):
+    _base = set(_os.path.realpath(p) for p in _site.getsitepackages())
+    _sys.path[:] = [p for p in _sys.path if _os.path.realpath(p) not in _base]
 if _os.environ.get("SLIMENV_CHECK_SITEDIR"):
     _d = _os.environ["SLIMENV_CHECK_SITEDIR"]
     _before = list(_sys.path)
@@ -19,7 +23,6 @@ if _os.environ.get("SLIMENV_CHECK_SITEDIR"):
     _i = _rest.index(_d) + 1 if _d in _rest else len(_rest)
     _sys.path[:] = _rest[:_i] + _added + _rest[_i:]
 `;
-
 /**
  * Prints one JSON object: the interpreter's version, executable, extension suffixes, the
  * real paths of sys.path directories, and every `*.dist-info` in them with its RECORD paths

@@ -30,6 +30,8 @@ export interface CheckOptions {
   knownFailures?: readonly KnownFailure[];
   /** Working directory of the smoke command (default process.cwd()). */
   cwd?: string;
+  /** For a bare site-packages folder: hide the interpreter's own site-packages. */
+  isolated?: boolean;
   /**
    * Check only these distributions (canonical names), each with the modules to import
    * (`all`: every importable one); default every distribution, every module.
@@ -84,6 +86,7 @@ export async function checkEnv(dir: string, options: CheckOptions = {}): Promise
   const located = locateEnv(dir, {
     ...(options.python === undefined ? {} : { python: options.python }),
     ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.isolated === undefined ? {} : { isolated: options.isolated }),
   });
   try {
     const info = await discover(located.interp);

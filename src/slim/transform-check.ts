@@ -71,6 +71,7 @@ export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecke
       reporter,
       timeoutMs,
       extraModules,
+      isolated: manifest.isolated || manifest.layout === "venv",
       ...(only === undefined ? {} : { only }),
     });
     const failures: SlimCheckFailure[] = [];

@@ -149,6 +149,7 @@ export async function slimEnv(
   options: MaterializeOptions & {
     layout?: "prefix" | "venv" | "target";
     linkMode?: "auto" | "pth";
+    isolated?: boolean;
   } = {},
 ): Promise<EnvManifest> {
   return materialize(
@@ -160,6 +161,7 @@ export async function slimEnv(
       wheels,
       requested: wheels.map((w) => w.name),
       linkMode: options.linkMode ?? "auto",
+      ...(options.isolated === undefined ? {} : { isolated: options.isolated }),
       slim: slimTransform({ policy, compiler: async () => compiler }),
     },
     options,

@@ -4,7 +4,8 @@
  * the same package must not be what the check imports (python-dateutil 2.9 in the machine's
  * interpreter made dateutil 4.0's zipped `dateutil._tzdata_impl` fail the check). Here the
  * base's site-packages is stood in for by a folder after the site dir on PYTHONPATH, holding
- * a shadowing `purepkg` that lacks `purepkg.sub`.
+ * a shadowing `purepkg` that lacks `purepkg.sub`. And an isolated env's candidate is checked
+ * without the interpreter's own site-packages, as the env runs.
  */
 import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -118,5 +119,50 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
         modules: ["zipwin.broken"],
       },
     ]);
+  }, 60_000);
+
+  it("checks an isolated env's candidate without the interpreter's own site-packages", async () => {
+    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const py = await interpreter(PY310 as string);
+    const store = Store.open({ root: path.join(root, "store") });
+    // pip lives in the interpreter's own site-packages, not in the env.
+    const wheels = await importWheels(store, [
+      buildWheel({
+        name: "needspip",
+        version: "1.0",
+        files: { "needspip/__init__.py": "import pip\n" },
+      }),
+    ]);
+    const failuresFor = async (isolated: boolean) => {
+      let failures: SlimCheckFailure[] | undefined;
+      await slimEnv(
+        store,
+        py,
+        path.join(root, isolated ? "isolated" : "shared"),
+        wheels,
+        slimPolicy({ preset: "edge" }),
+        countingCompiler(py),
+        {
+          isolated,
+          review: async (candidate) => {
+            failures = await defaultSlimChecker({ env: { PATH: py.path } })(candidate);
+            return undefined;
+          },
+        },
+      );
+      return failures;
+    };
+    expect(await failuresFor(false)).toEqual([]);
+    expect(await failuresFor(true)).toEqual([
+      {
+        name: "needspip",
+        reason: "needspip: ModuleNotFoundError: No module named 'pip'",
+        modules: ["needspip"],
+      },
+    ]);
+    // The env itself agrees.
+    const res = inEnv(path.join(root, "isolated"), py, "import needspip");
+    expect(res.stderr).toMatch(/No module named 'pip'/);
+    store.close();
   }, 60_000);
 });
