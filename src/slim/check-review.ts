@@ -18,6 +18,7 @@
 import { type Reporter, SlimenvError } from "../base/index.ts";
 import type { EnvManifest } from "../env/types.ts";
 import { canonicalizeName } from "../standards/names.ts";
+import { readCheckCache, writeCheckCache } from "./check-cache.ts";
 import { type SlimPolicy, withSkipped } from "./policy.ts";
 import type { PackageSlimSummary, SlimSummary } from "./transform.ts";
 import type { SlimChecker, SlimCheckFailure } from "./transform-check.ts";
@@ -26,6 +27,13 @@ export interface CheckReviewOptions {
   check: SlimChecker;
   strict: boolean;
   reporter: Reporter;
+  /** The check cache (check-cache.ts): where, and the key of a slimmed candidate. */
+  cache?: {
+    dir: string;
+    key(candidate: { dir: string; manifest: EnvManifest }): Promise<string | undefined>;
+    /** Check anyway and overwrite the entry (`--recheck`). */
+    refresh?: boolean;
+  };
 }
 
 export interface CheckReview {
@@ -42,6 +50,8 @@ export interface CheckReview {
   checked(): boolean;
   /** Milliseconds spent in checks. */
   checkMs(): number;
+  /** True when the outcome came from the check cache (no module imported). */
+  cached(): boolean;
 }
 
 /** The modules of a failure, `*` standing for the package as a whole. */
@@ -72,8 +82,17 @@ export function untouched(p: PackageSlimSummary | undefined): boolean {
   );
 }
 
+function strictError(broken: readonly SlimCheckFailure[]): SlimenvError {
+  const list = broken.map((f) => `${f.name} (${f.reason})`).join("; ");
+  return new SlimenvError(
+    "SLIM_CHECK_FAILED",
+    `after slimming, the import check fails for ${list}; the environment is unchanged`,
+    { hint: "drop --strict to rebuild failing packages unslimmed, or list them in slim-skip" },
+  );
+}
+
 export function checkReview(options: CheckReviewOptions): CheckReview {
-  const { strict, reporter } = options;
+  const { strict, reporter, cache } = options;
   let spent = 0;
   const check: SlimChecker = async (candidate, only) => {
     const started = performance.now();
@@ -85,23 +104,63 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
   };
   let state: "slimmed" | "baseline" | "done" = "slimmed";
   let checked = false;
+  let fromCache = false;
+  let cacheKey: string | undefined;
   const suspects: SlimCheckFailure[] = [];
   let before: SlimPolicy | undefined;
   const unslimmed: SlimCheckFailure[] = [];
   const preexisting: SlimCheckFailure[] = [];
+
+  /** Record the outcome, then rebuild with the broken packages unslimmed (or accept). */
+  const conclude = (policy: SlimPolicy, broken: SlimCheckFailure[]): SlimPolicy | undefined => {
+    if (cache !== undefined && cacheKey !== undefined && !fromCache) {
+      writeCheckCache(cache.dir, cacheKey, { unslimmed: broken, preexisting });
+    }
+    if (broken.length > 0 && strict) throw strictError(broken);
+    for (const f of broken) {
+      reporter.log(
+        "warn",
+        `${f.name}: import check failed after slimming (${f.reason}); rebuilt unslimmed`,
+      );
+    }
+    unslimmed.push(...broken);
+    if (broken.length === 0) return undefined;
+    return withSkipped(
+      policy,
+      broken.map((f) => f.name),
+    );
+  };
+
   return {
     unslimmed: () => unslimmed,
     preexisting: () => preexisting,
     checked: () => checked,
     checkMs: () => Math.round(spent),
+    cached: () => fromCache,
     async review(candidate, policy) {
       if (state === "done") return undefined;
       if (state === "slimmed") {
-        const failures = await check(candidate);
         state = "done";
+        const skipped = new Set(policy.skip);
+        if (cache !== undefined) {
+          cacheKey = await cache.key(candidate);
+          const hit =
+            cacheKey === undefined || cache.refresh === true
+              ? undefined
+              : readCheckCache(cache.dir, cacheKey);
+          if (hit !== undefined) {
+            reporter.log("info", "import check: this set and policy were checked before (cache)");
+            checked = true;
+            fromCache = true;
+            preexisting.push(...hit.preexisting);
+            const broken = hit.unslimmed.filter((f) => !skipped.has(canonicalizeName(f.name)));
+            // The candidate has the broken packages slimmed: build once more without.
+            return conclude(policy, broken);
+          }
+        }
+        const failures = await check(candidate);
         if (failures === undefined) return undefined;
         checked = true;
-        const skipped = new Set(policy.skip);
         const summary = candidate.manifest.slim?.summary as SlimSummary | undefined;
         const summaryOf = new Map(
           (summary?.packages ?? []).map((p) => [canonicalizeName(p.name), p]),
@@ -112,7 +171,7 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
           if (untouched(summaryOf.get(name))) preexisting.push(f);
           else suspects.push(f);
         }
-        if (suspects.length === 0) return undefined;
+        if (suspects.length === 0) return conclude(policy, []);
         const list = suspects.map((f) => f.name).join(", ");
         reporter.log("info", `import check failed for ${list} when slimmed; checking unslimmed`);
         state = "baseline";
@@ -132,39 +191,22 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
       const base = (await check(candidate, only)) ?? [];
       const baseOf = new Map(base.map((f) => [canonicalizeName(f.name), f]));
       const broken: SlimCheckFailure[] = [];
+      const kept: SlimCheckFailure[] = [];
       for (const s of suspects) {
         const fresh = newlyBroken(s, baseOf.get(canonicalizeName(s.name)));
-        if (fresh.length === 0) preexisting.push(s);
-        else broken.push(s);
+        (fresh.length === 0 ? kept : broken).push(s);
       }
-      if (broken.length > 0 && strict) {
-        const list = broken.map((f) => `${f.name} (${f.reason})`).join("; ");
-        throw new SlimenvError(
-          "SLIM_CHECK_FAILED",
-          `after slimming, the import check fails for ${list}; the environment is unchanged`,
-          {
-            hint: "drop --strict to rebuild failing packages unslimmed, or list them in slim-skip",
-          },
-        );
-      }
-      for (const f of preexisting) {
+      for (const f of kept) {
         reporter.log(
           "debug",
           `${f.name}: ${failedModules(f).length} module(s) fail to import unslimmed too (${f.reason}); kept slimmed`,
         );
       }
-      for (const f of broken) {
-        reporter.log(
-          "warn",
-          `${f.name}: import check failed after slimming (${f.reason}); rebuilt unslimmed`,
-        );
-      }
-      unslimmed.push(...broken);
-      if (preexisting.length === 0) return undefined; // this candidate is the final tree
-      return withSkipped(
-        before ?? policy,
-        broken.map((f) => f.name),
-      );
+      preexisting.push(...kept);
+      const next = conclude(before ?? policy, broken);
+      // Every suspect broken: the baseline candidate is already the final tree.
+      if (kept.length === 0) return undefined;
+      return next ?? before ?? policy;
     },
   };
 }

@@ -10,10 +10,16 @@ import { type Reporter, silentReporter } from "../base/index.ts";
 import { type InstallRequest, type InstallResult, install } from "../env/install.ts";
 import { MAX_REVIEWS } from "../env/materialize.ts";
 import type { SlimTransform } from "../env/types.ts";
+import { checkCacheKey } from "./check-cache.ts";
 import { checkReview } from "./check-review.ts";
 import type { SlimPolicy } from "./policy.ts";
 import { type SlimTransformOptions, slimTransform } from "./transform.ts";
-import { defaultSlimChecker, type SlimChecker, type SlimCheckFailure } from "./transform-check.ts";
+import {
+  candidatePython,
+  defaultSlimChecker,
+  type SlimChecker,
+  type SlimCheckFailure,
+} from "./transform-check.ts";
 import { type UsageOutcome, usagePruning } from "./usage.ts";
 
 export interface SlimInstallOptions extends Omit<SlimTransformOptions, "policy"> {
@@ -24,6 +30,10 @@ export interface SlimInstallOptions extends Omit<SlimTransformOptions, "policy">
   check?: SlimChecker;
   /** Skip the check entirely. */
   noCheck?: boolean;
+  /** The check cache folder (check-cache.ts); none when absent. */
+  checkCacheDir?: string;
+  /** Check even when the cache knows the outcome (and refresh the entry). */
+  recheck?: boolean;
   /** Usage-based pruning: a shell command traced in the candidate env (see usage.ts). */
   keepUsedBy?: string;
   /** Working directory of the traced command (default: the request's cwd). */
@@ -39,6 +49,8 @@ export interface SlimInstallResult extends InstallResult {
   preexisting: SlimCheckFailure[];
   /** Milliseconds the import checks took (0 when none ran). */
   checkMs: number;
+  /** True when the check's outcome came from the check cache. */
+  checkCached: boolean;
   /** False when no check ran (cross target, noCheck, or nothing rebuilt). */
   checked: boolean;
   /** What usage-based pruning did (with `keepUsedBy`, when the env was rebuilt). */
@@ -66,6 +78,20 @@ export async function installSlim(
           check: options.check ?? defaultSlimChecker({ env: request.env, reporter }),
           strict: options.strict === true,
           reporter,
+          ...(options.checkCacheDir === undefined
+            ? {}
+            : {
+                cache: {
+                  dir: options.checkCacheDir,
+                  refresh: options.recheck === true,
+                  key: async ({ manifest }) => {
+                    const python = candidatePython(manifest);
+                    return python === undefined
+                      ? undefined
+                      : checkCacheKey(manifest, python, request.env);
+                  },
+                },
+              }),
         });
   const usageStage =
     options.keepUsedBy === undefined
@@ -109,6 +135,7 @@ export async function installSlim(
     preexisting: check?.preexisting() ?? [],
     checked: check?.checked() ?? false,
     checkMs: check?.checkMs() ?? 0,
+    checkCached: check?.cached() ?? false,
     ...(usage === undefined ? {} : { usage }),
   };
 }

@@ -2,6 +2,9 @@
  * The check half of install --slim's review, as a state machine over candidates: which
  * packages are checked when, and what a failure the package has unslimmed too leads to.
  */
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isSlimenvError, RecordingReporter } from "../../src/base/index.ts";
 import type { EnvManifest } from "../../src/env/types.ts";
@@ -174,5 +177,98 @@ describe("checkReview", () => {
     expect(isSlimenvError(err) && err.code).toBe("SLIM_CHECK_FAILED");
     expect((err as Error).message).toMatch(/fails for c \(c\.z: ImportError: boom\)/);
     expect((err as Error).message).not.toMatch(/for a/);
+  });
+});
+
+describe("checkReview with the check cache", () => {
+  const policy = slimPolicy({ preset: "edge" });
+  const dir = mkdtempSync(path.join(tmpdir(), "slimenv-checkcache-"));
+  let n = 0;
+
+  function cached(
+    answers: (SlimCheckFailure[] | undefined)[],
+    key: string,
+    extra: { strict?: boolean; refresh?: boolean } = {},
+  ) {
+    const s = scripted(answers);
+    const r = checkReview({
+      check: s.check,
+      strict: extra.strict ?? false,
+      reporter: new RecordingReporter(),
+      cache: { dir, key: async () => key, ...(extra.refresh ? { refresh: true } : {}) },
+    });
+    return { s, r };
+  }
+
+  it("a second review of the same key imports nothing and reaches the same outcome", async () => {
+    const key = `k${n++}`;
+    const first = cached([[fail("a", "a.x"), fail("b", "b.y")], [fail("b", "b.y")]], key);
+    const base = await first.r.review(candidate, policy);
+    const final = await first.r.review(candidate, base ?? policy);
+    expect(final?.skip).toEqual(["a"]);
+    expect(first.r.cached()).toBe(false);
+
+    const second = cached([], key);
+    const next = await second.r.review(candidate, policy);
+    expect(second.s.calls).toEqual([]);
+    expect(next?.skip).toEqual(["a"]);
+    expect(await second.r.review(candidate, next ?? policy)).toBeUndefined();
+    expect(second.r.cached()).toBe(true);
+    expect(second.r.checked()).toBe(true);
+    expect(second.r.unslimmed().map((f) => f.name)).toEqual(["a"]);
+    expect(second.r.preexisting().map((f) => f.name)).toEqual(["b"]);
+    expect(second.r.checkMs()).toBe(0);
+  });
+
+  it("a clean outcome is cached too; strict refuses a cached failure; refresh checks again", async () => {
+    const clean = `k${n++}`;
+    await cached([[]], clean).r.review(candidate, policy);
+    const hit = cached([], clean);
+    expect(await hit.r.review(candidate, policy)).toBeUndefined();
+    expect(hit.s.calls).toEqual([]);
+
+    const bad = `k${n++}`;
+    const first = cached([[fail("a", "a.x")], []], bad);
+    await first.r.review(
+      candidate,
+      await first.r.review(candidate, policy).then((p) => p ?? policy),
+    );
+    const strict = cached([], bad, { strict: true });
+    await expect(strict.r.review(candidate, policy)).rejects.toMatchObject({
+      code: "SLIM_CHECK_FAILED",
+    });
+
+    const again = cached([[]], bad, { refresh: true });
+    expect(await again.r.review(candidate, policy)).toBeUndefined();
+    expect(again.s.calls).toEqual([undefined]);
+    // The refreshed entry now says clean.
+    const after = cached([], bad);
+    expect(await after.r.review(candidate, policy)).toBeUndefined();
+    expect(after.r.unslimmed()).toEqual([]);
+  });
+
+  it("a damaged or foreign entry is a miss; no key means no cache", async () => {
+    const key = `k${n++}`;
+    writeFileSync(path.join(dir, `${key}.json`), "{ not json");
+    const damaged = cached([[]], key);
+    await damaged.r.review(candidate, policy);
+    expect(damaged.s.calls).toEqual([undefined]);
+    const other = `k${n++}`;
+    writeFileSync(
+      path.join(dir, `${other}.json`),
+      JSON.stringify({ version: 99, unslimmed: [], preexisting: [] }),
+    );
+    const foreign = cached([[]], other);
+    await foreign.r.review(candidate, policy);
+    expect(foreign.s.calls).toEqual([undefined]);
+    const s = scripted([[]]);
+    const r = checkReview({
+      check: s.check,
+      strict: false,
+      reporter: new RecordingReporter(),
+      cache: { dir, key: async () => undefined },
+    });
+    await r.review(candidate, policy);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 });

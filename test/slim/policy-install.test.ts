@@ -166,6 +166,30 @@ describe.skipIf(PY310 === undefined)("install --slim", () => {
       /slim: edge \(bytecode smallest; strip debug; .*unslimmed selfread\), import check passed/,
     );
     expect(ok.stdout).toMatch(/selfread: rebuilt unslimmed, the import check failed when slimmed/);
+    expect(ok.stdout).not.toMatch(/cached/);
+    // The same set and policy in another env: the check's outcome comes from the cache.
+    const again = await slimenv(root, env, ...args, "--prefix", "cli-env5", "--slim", "edge");
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/import check passed \(cached: checked before\)/);
+    expect(again.stdout).toMatch(/selfread: rebuilt unslimmed/);
+    expect(filesUnder(path.join(root, "cli-env5", "lib", "python3.10", "site-packages"))).toContain(
+      "selfread/__init__.py",
+    );
+    const rechecked = await slimenv(
+      root,
+      env,
+      ...args,
+      "--prefix",
+      "cli-env6",
+      "--slim",
+      "edge",
+      "--recheck",
+      "--json",
+    );
+    const slim = JSON.parse(rechecked.stdout).slim;
+    expect(slim.checkCached).toBe(false);
+    expect(slim.checkMs).toBeGreaterThan(0);
+    expect(slim.unslimmed.map((u: { name: string }) => u.name)).toEqual(["selfread"]);
     const strict = await slimenv(
       root,
       env,

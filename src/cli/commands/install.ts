@@ -1,6 +1,6 @@
 import path from "node:path";
 import { Command, Option } from "commander";
-import { SlimenvError } from "../../base/index.ts";
+import { cacheDir, SlimenvError } from "../../base/index.ts";
 import { install } from "../../env/install.ts";
 import { classifyInstallArgs } from "../../env/install-inputs.ts";
 import { describeTarget } from "../../env/lock-plan.ts";
@@ -39,6 +39,7 @@ interface InstallOptions extends TargetOptionValues, IndexOptionValues {
   strip?: string;
   drop?: string;
   keepUsedBy?: string;
+  recheck?: boolean;
 }
 
 function layoutOf(opts: InstallOptions): Layout {
@@ -99,6 +100,10 @@ export function installCommand(): Command {
       ).choices([...PRESET_NAMES]),
     )
     .option("--strict", "with --slim: fail when the check fails, instead of un-slimming packages")
+    .option(
+      "--recheck",
+      "with --slim: import-check even when this set and policy were checked before",
+    )
     .addOption(
       new Option("--bytecode <mode>", "with --slim: the bytecode mode").choices([
         ...BYTECODE_MODES,
@@ -126,9 +131,9 @@ export function installCommand(): Command {
       if (opts.constraint !== undefined) inputs.constraintFiles = opts.constraint;
       if (opts.extra !== undefined) inputs.extras = opts.extra;
       if (opts.group !== undefined) inputs.groups = opts.group;
-      const slimFlags = (["strict", "bytecode", "strip", "drop", "keepUsedBy"] as const).filter(
-        (k) => opts[k] !== undefined,
-      );
+      const slimFlags = (
+        ["strict", "bytecode", "strip", "drop", "keepUsedBy", "recheck"] as const
+      ).filter((k) => opts[k] !== undefined);
       if (opts.slim === undefined && slimFlags.length > 0) {
         const flag = slimFlags[0] === "keepUsedBy" ? "keep-used-by" : slimFlags[0];
         throw new SlimenvError("INVALID_OPTION", `--${flag} needs --slim PRESET`, {
@@ -171,6 +176,8 @@ export function installCommand(): Command {
           : await installSlim(request, {
               policy,
               strict: opts.strict === true,
+              checkCacheDir: cacheDir("checks"),
+              recheck: opts.recheck === true,
               ...(opts.keepUsedBy === undefined ? {} : { keepUsedBy: opts.keepUsedBy }),
             });
       const result = slimmed ?? (await install(request));
@@ -187,6 +194,7 @@ export function installCommand(): Command {
                   policy: slimmed.policy,
                   checked: slimmed.checked,
                   checkMs: slimmed.checkMs,
+                  checkCached: slimmed.checkCached,
                   unslimmed: slimmed.unslimmed,
                   preexisting: slimmed.preexisting,
                   summary: result.manifest.slim?.summary,
@@ -206,7 +214,7 @@ export function installCommand(): Command {
       renderChanges(out, result.changes);
       if (slimmed !== undefined && result.rebuilt) {
         out.line(
-          `slim: ${describePolicy(slimmed.policy)}${!slimmed.checked ? "" : slimmed.preexisting.length === 0 ? ", import check passed" : ", import check: nothing broken by slimming"}`,
+          `slim: ${describePolicy(slimmed.policy)}${!slimmed.checked ? "" : slimmed.preexisting.length === 0 ? ", import check passed" : ", import check: nothing broken by slimming"}${slimmed.checkCached ? " (cached: checked before)" : ""}`,
         );
         for (const u of slimmed.unslimmed) {
           out.line(
