@@ -11,12 +11,13 @@ import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import type { EnvManifest } from "../../src/env/types.ts";
 import { importModules } from "../../src/slim/check-runner.ts";
-import { slimPolicy } from "../../src/slim/policy.ts";
+import { type SlimPolicy, slimPolicy } from "../../src/slim/policy.ts";
 import { defaultSlimChecker, type SlimCheckFailure } from "../../src/slim/transform-check.ts";
 import { Store } from "../../src/store/index.ts";
-import { interpreter, pyenvPython } from "../env/env-fixtures.ts";
-import { buildWheel } from "../helpers/wheels.ts";
+import { type Interp, interpreter, pyenvPython } from "../env/env-fixtures.ts";
+import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import {
   countingCompiler,
   importWheels,
@@ -27,6 +28,39 @@ import {
 } from "./policy-fixtures.ts";
 
 const PY310 = pyenvPython("3.10");
+
+/** Build an env from `wheels` with `policy`, running the default checker on its candidate. */
+async function checkedCandidate(
+  root: string,
+  name: string,
+  wheels: BuiltWheel[],
+  policy: SlimPolicy,
+  isolated = false,
+): Promise<{ manifest: EnvManifest; failures: SlimCheckFailure[] | undefined; py: Interp }> {
+  const py = await interpreter(PY310 as string);
+  const store = Store.open({ root: path.join(root, "store") });
+  try {
+    let failures: SlimCheckFailure[] | undefined;
+    const manifest = await slimEnv(
+      store,
+      py,
+      path.join(root, name),
+      await importWheels(store, wheels),
+      policy,
+      countingCompiler(py),
+      {
+        isolated,
+        review: async (candidate) => {
+          failures = await defaultSlimChecker({ env: { PATH: py.path } })(candidate);
+          return undefined;
+        },
+      },
+    );
+    return { manifest, failures, py };
+  } finally {
+    store.close();
+  }
+}
 
 describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
   it("imports the env's zipped package, not a copy later on sys.path", async () => {
@@ -77,35 +111,21 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
 
   it("judges zipped modules as every other: another platform's module is no failure", async () => {
     const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
-    const py = await interpreter(PY310 as string);
-    const store = Store.open({ root: path.join(root, "store") });
-    const wheels = await importWheels(store, [
-      buildWheel({
-        name: "zipwin",
-        version: "1.0",
-        files: {
-          "zipwin/__init__.py": "X = 1\n",
-          "zipwin/win.py": "import winreg\n",
-          "zipwin/broken.py": "raise ValueError('zipwin.broken fails')\n",
-        },
-      }),
-    ]);
-    let failures: SlimCheckFailure[] | undefined;
-    const manifest = await slimEnv(
-      store,
-      py,
-      path.join(root, "env"),
-      wheels,
-      slimPolicy({ preset: "max" }),
-      countingCompiler(py),
-      {
-        review: async (candidate) => {
-          failures = await defaultSlimChecker({ env: { PATH: py.path } })(candidate);
-          return undefined;
-        },
+    const zipwin = buildWheel({
+      name: "zipwin",
+      version: "1.0",
+      files: {
+        "zipwin/__init__.py": "X = 1\n",
+        "zipwin/win.py": "import winreg\n",
+        "zipwin/broken.py": "raise ValueError('zipwin.broken fails')\n",
       },
+    });
+    const { manifest, failures } = await checkedCandidate(
+      root,
+      "env",
+      [zipwin],
+      slimPolicy({ preset: "max" }),
     );
-    store.close();
     const summary = manifest.slim?.summary as { packages: { zipModules?: string[] }[] };
     expect([...(summary.packages[0]?.zipModules ?? [])].sort()).toEqual([
       "zipwin",
@@ -123,37 +143,16 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
 
   it("checks an isolated env's candidate without the interpreter's own site-packages", async () => {
     const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
-    const py = await interpreter(PY310 as string);
-    const store = Store.open({ root: path.join(root, "store") });
     // pip lives in the interpreter's own site-packages, not in the env.
-    const wheels = await importWheels(store, [
-      buildWheel({
-        name: "needspip",
-        version: "1.0",
-        files: { "needspip/__init__.py": "import pip\n" },
-      }),
-    ]);
-    const failuresFor = async (isolated: boolean) => {
-      let failures: SlimCheckFailure[] | undefined;
-      await slimEnv(
-        store,
-        py,
-        path.join(root, isolated ? "isolated" : "shared"),
-        wheels,
-        slimPolicy({ preset: "edge" }),
-        countingCompiler(py),
-        {
-          isolated,
-          review: async (candidate) => {
-            failures = await defaultSlimChecker({ env: { PATH: py.path } })(candidate);
-            return undefined;
-          },
-        },
-      );
-      return failures;
-    };
-    expect(await failuresFor(false)).toEqual([]);
-    expect(await failuresFor(true)).toEqual([
+    const needspip = buildWheel({
+      name: "needspip",
+      version: "1.0",
+      files: { "needspip/__init__.py": "import pip\n" },
+    });
+    const policy = slimPolicy({ preset: "edge" });
+    expect((await checkedCandidate(root, "shared", [needspip], policy)).failures).toEqual([]);
+    const isolated = await checkedCandidate(root, "isolated", [needspip], policy, true);
+    expect(isolated.failures).toEqual([
       {
         name: "needspip",
         reason: "needspip: ModuleNotFoundError: No module named 'pip'",
@@ -161,8 +160,7 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
       },
     ]);
     // The env itself agrees.
-    const res = inEnv(path.join(root, "isolated"), py, "import needspip");
+    const res = inEnv(path.join(root, "isolated"), isolated.py, "import needspip");
     expect(res.stderr).toMatch(/No module named 'pip'/);
-    store.close();
   }, 60_000);
 });
