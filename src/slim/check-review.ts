@@ -3,6 +3,8 @@
  * counts against slimming when slimming caused it, so every failure is compared with the
  * same package unslimmed:
  *
+ * 0. A candidate slimming left exactly as the wheels have it (`--slim none`) is not checked:
+ *    there is nothing to prove (`slimenv check` reports on an env's health).
  * 1. The slimmed candidate: every package is checked. Packages that fail (and are not
  *    already unslimmed by the policy) are the suspects — but a package slimming left exactly
  *    as its wheel has it (`--slim none`, or nothing matched) failed on its own: pre-existing.
@@ -142,6 +144,11 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
       if (state === "slimmed") {
         state = "done";
         const skipped = new Set(policy.skip);
+        const summary = candidate.manifest.slim?.summary as SlimSummary | undefined;
+        if (summary !== undefined && summary.packages.every((p) => untouched(p))) {
+          reporter.log("info", "slimming changed no file: nothing for the import check to prove");
+          return undefined;
+        }
         if (cache !== undefined) {
           cacheKey = await cache.key(candidate);
           const hit =
@@ -161,7 +168,6 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
         const failures = await check(candidate);
         if (failures === undefined) return undefined;
         checked = true;
-        const summary = candidate.manifest.slim?.summary as SlimSummary | undefined;
         const summaryOf = new Map(
           (summary?.packages ?? []).map((p) => [canonicalizeName(p.name), p]),
         );

@@ -142,6 +142,17 @@ describe("checkReview", () => {
         },
       },
     } as unknown as EnvManifest;
+    // Nothing slimmed at all (--slim none): nothing to prove, no check.
+    const nothing = {
+      slim: {
+        summary: { packages: [summary("plain", {}), summary("kept", { bytecode: "unslimmed" })] },
+      },
+    } as unknown as EnvManifest;
+    const idle = scripted([[fail("plain", "plain.x")]]);
+    const r0 = checkReview({ check: idle.check, strict: true, reporter: new RecordingReporter() });
+    expect(await r0.review({ dir: "/nowhere", manifest: nothing }, policy)).toBeUndefined();
+    expect(idle.calls).toEqual([]);
+    expect(r0.checked()).toBe(false);
     const s = scripted([[fail("plain", "plain.x")]]);
     const r = checkReview({ check: s.check, strict: true, reporter: new RecordingReporter() });
     expect(await r.review({ dir: "/nowhere", manifest }, policy)).toBeUndefined();
