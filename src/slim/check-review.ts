@@ -145,7 +145,7 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
         state = "done";
         const skipped = new Set(policy.skip);
         const summary = candidate.manifest.slim?.summary as SlimSummary | undefined;
-        if (summary !== undefined && summary.packages.every((p) => untouched(p))) {
+        if (summary?.packages.every((p) => untouched(p))) {
           reporter.log("info", "slimming changed no file: nothing for the import check to prove");
           return undefined;
         }
