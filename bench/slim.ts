@@ -304,7 +304,7 @@ function benchSet(set: BenchSet, PY: string, WORK: string): void {
         .map(({ n, a, c }) => {
           const ad = a?.total.onDisk ?? 0;
           const cd = c?.total.onDisk ?? 0;
-          return `| ${n} | ${(a ?? c)?.version ?? ""} | ${a ? mb(ad) : "—"} | ${a?.total.files ?? "—"} | ${c ? mb(cd) : "—"} | ${c?.total.files ?? "—"} | ${a && c ? `${((100 * (ad - cd)) / ad).toFixed(1)}%` : ""} |`;
+          return `| ${n} | ${(a ?? c)?.version ?? ""} | ${a ? mb(ad) : "—"} | ${a?.total.files ?? "—"} | ${c ? mb(cd) : "—"} | ${c?.total.files ?? "—"} | ${a && c && ad > 0 ? `${((100 * (ad - cd)) / ad).toFixed(1)}%` : ""} |`;
         }),
       `| **total** | | ${mb(sa.total.onDisk)} | ${sa.total.files} | ${mb(sc.total.onDisk)} | ${sc.total.files} | ${((100 * (sa.total.onDisk - sc.total.onDisk)) / sa.total.onDisk).toFixed(1)}% |`,
       "",

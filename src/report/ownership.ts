@@ -5,7 +5,8 @@
  * to the `.egg-info` directory). Files inside a `.dist-info`/`.egg-info` directory belong to
  * its distribution even when the RECORD omits them. When two RECORDs list the same file, the
  * distribution found first (shallowest, then by path) keeps it. `.dist-info` directories under
- * a test directory (fixtures of a test suite) are not distributions.
+ * a test directory (fixtures of a test suite), and those another distribution's RECORD lists
+ * (vendored copies, e.g. `setuptools/_vendor/*.dist-info`), are not distributions.
  */
 import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
@@ -62,10 +63,20 @@ export function assignOwners(entries: readonly TreeEntry[], reporter?: Reporter)
     }
   };
 
+  const vendored = (dir: TreeEntry, index: number): boolean => {
+    for (let j = index + 1; j < entries.length && isUnder(entries[j] as TreeEntry, dir); j++) {
+      if (owner[j] !== -1) return true;
+    }
+    return false;
+  };
+
   for (const { e, i } of candidates) {
     const dist = distributions.length;
     if (e.type === "dir") {
       const isDistInfo = /\.dist-info$/i.test(e.name);
+      // A metadata directory another distribution's RECORD lists is vendored inside it
+      // (setuptools/_vendor/*.dist-info): part of that distribution, not one of its own.
+      if (vendored(e, i)) continue;
       const meta = readText(path.join(e.abs, isDistInfo ? "METADATA" : "PKG-INFO"));
       const listed = isDistInfo ? recordPaths(e, reporter) : installedFiles(e);
       if (meta === undefined && listed === undefined) continue;

@@ -398,6 +398,32 @@ describe("ownership edge cases", () => {
     expect(r.layout).toBe("site-packages");
   });
 
+  it("a dist-info another distribution's RECORD lists is vendored, not a distribution", () => {
+    const root = tempDir("vendored");
+    writeTree(root, {
+      "tool/__init__.py": "T = 1\n",
+      "tool/_vendor/lib/__init__.py": "L = 1\n",
+      "tool/_vendor/lib-2.0.dist-info/METADATA": "Name: lib\nVersion: 2.0\n",
+      "tool/_vendor/lib-2.0.dist-info/RECORD": recordOf(["lib/__init__.py"]),
+      "tool-1.0.dist-info/METADATA": "Name: tool\nVersion: 1.0\n",
+      "tool-1.0.dist-info/RECORD": recordOf([
+        "tool/__init__.py",
+        "tool/_vendor/lib/__init__.py",
+        "tool/_vendor/lib-2.0.dist-info/METADATA",
+        "tool/_vendor/lib-2.0.dist-info/RECORD",
+        "tool-1.0.dist-info/RECORD",
+      ]),
+      // Not listed by any RECORD: a distribution of its own, however deep.
+      "deep/other-3.0.dist-info/METADATA": "Name: other\nVersion: 3.0\n",
+      "deep/other-3.0.dist-info/RECORD": recordOf(["../deep/o.py"]),
+      "deep/o.py": "O = 1\n",
+    });
+    const r = sizeReport(root);
+    expectConsistent(r, root);
+    expect(r.distributions.map((d) => d.name).sort()).toEqual(["other", "tool"]);
+    expect(r.distributions.find((d) => d.name === "tool")?.total.files).toBe(6);
+  });
+
   it("reads a damaged RECORD leniently, with a warning", () => {
     const root = tempDir("badrecord");
     writeTree(root, {
