@@ -206,12 +206,15 @@ function benchSet(set: BenchSet, PY: string, WORK: string): void {
         unslimmed?: { name: string; reason: string }[];
         preexisting?: { name: string; reason: string }[];
         checkMs?: number;
+        checkCached?: boolean;
         usage?: { kept: boolean; reason?: string; floorBytes: number; usedFiles: number };
       };
     };
     const notes = [c.note];
     const checkMs = json.slim?.checkMs;
-    if (checkMs !== undefined && checkMs > 0) {
+    if (json.slim?.checkCached === true) {
+      notes.push("import check outcome from the check cache (same set, policy, interpreter)");
+    } else if (checkMs !== undefined && checkMs > 0) {
       notes.push(`import check ${(checkMs / 1000).toFixed(1)} s of it`);
     }
     const unslimmed = json.slim?.unslimmed ?? [];
