@@ -52,7 +52,7 @@ export interface MaterializeOptions {
 }
 
 /** How many rebuilds a review may ask for. */
-export const MAX_REVIEWS = 5;
+export const MAX_REVIEWS = 6;
 
 /**
  * Build the tree into `into` (made empty first) and write its manifest at `manifestFile`

@@ -1,21 +1,22 @@
 /**
  * The import-check half of `install --slim`'s review of candidate trees. A failure only
  * counts against slimming when slimming caused it, so every failure is compared with the
- * same package unslimmed:
+ * environment unslimmed:
  *
- * 0. A candidate slimming left exactly as the wheels have it (`--slim none`) is not checked:
- *    there is nothing to prove (`slimenv check` reports on an env's health).
- * 1. The slimmed candidate: every package is checked. Packages that fail (and are not
- *    already unslimmed by the policy) are the suspects — but a package slimming left exactly
- *    as its wheel has it (`--slim none`, or nothing matched) failed on its own: pre-existing.
- * 2. The baseline candidate: the suspects rebuilt unslimmed, and only the modules that
- *    failed are imported again (the others passed slimmed: nothing to compare). A
- *    suspect whose every failing module fails unslimmed too was not broken by slimming: its
- *    failures are pre-existing (an optional dependency, another platform's module, a module
- *    that refuses to be imported on its own), and it is slimmed again. The others stay
- *    unslimmed — or, with `strict`, the install fails and the environment stays as it was.
- * 3. When suspects are slimmed again, the final tree is built and accepted without a third
- *    check: each of its packages is exactly as one of the two checked candidates had it.
+ * 0. A candidate in which slimming changed no file (`--slim none`) is not checked: there is
+ *    nothing to prove (`slimenv check` reports on an env's health).
+ * 1. The slimmed candidate: every package is checked.
+ * 2. The baseline candidate: every package unslimmed; only the modules that failed are
+ *    imported again. A module that fails there too, the same way, failed on its own (an
+ *    optional dependency, another platform's module, a module that refuses to be imported on
+ *    its own): its package keeps its slimming. A package with a module that imports
+ *    unslimmed is broken by slimming — its own, or another package's (a module that reads
+ *    another package's source). With `strict` the install fails here, the env unchanged.
+ * 3. The final candidate: the policy with the broken packages unslimmed; their modules that
+ *    imported in the baseline are imported once more. When they pass, it is switched in. When one still fails,
+ *    another package's slimming broke it, and which one cannot be told cheaply: the baseline
+ *    (everything unslimmed, which those modules passed) is built once more and switched in.
+ * Unslimming a package only adds files, so a module that passed slimmed passes in these.
  */
 import { type Reporter, SlimenvError } from "../base/index.ts";
 import type { EnvManifest } from "../env/types.ts";
@@ -61,15 +62,23 @@ function failedModules(f: SlimCheckFailure): string[] {
   return f.modules ?? ["*"];
 }
 
-/** The modules failing when slimmed that do not fail unslimmed (empty: pre-existing). */
+/**
+ * The modules failing slimmed that do not fail unslimmed the same way (empty: the failure is
+ * the package's own). The same way: the same exception type, or timeout, or crash.
+ */
 export function newlyBroken(
   slimmed: SlimCheckFailure,
   unslimmed: SlimCheckFailure | undefined,
 ): string[] {
   if (unslimmed === undefined) return failedModules(slimmed);
-  const before = new Set(failedModules(unslimmed));
+  const before = new Map(failedModules(unslimmed).map((m, i) => [m, unslimmed.causes?.[i]]));
   if (before.has("*")) return [];
-  return failedModules(slimmed).filter((m) => !before.has(m));
+  return failedModules(slimmed).filter((m, i) => {
+    if (!before.has(m)) return true;
+    const was = before.get(m);
+    const now = slimmed.causes?.[i];
+    return was !== undefined && now !== undefined && was !== now;
+  });
 }
 
 /** True when slimming left the package's files exactly as its wheel has them. */
@@ -93,6 +102,21 @@ function strictError(broken: readonly SlimCheckFailure[]): SlimenvError {
   );
 }
 
+/** `only` for a check of just these failures' modules. */
+function onlyOf(failures: readonly SlimCheckFailure[]): Record<string, readonly string[] | "all"> {
+  return Object.fromEntries(
+    failures.map((f): [string, readonly string[] | "all"] => [
+      canonicalizeName(f.name),
+      f.modules ?? "all",
+    ]),
+  );
+}
+
+/** A timeout or a crash may be the machine's, not the tree's: such an outcome is not cached. */
+function flaky(failures: readonly SlimCheckFailure[]): boolean {
+  return failures.some((f) => (f.causes ?? []).some((c) => c === "timeout" || c === "crash"));
+}
+
 export function checkReview(options: CheckReviewOptions): CheckReview {
   const { strict, reporter, cache } = options;
   let spent = 0;
@@ -104,33 +128,28 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
       spent += performance.now() - started;
     }
   };
-  let state: "slimmed" | "baseline" | "done" = "slimmed";
+  let state: "slimmed" | "baseline" | "final" | "done" = "slimmed";
   let checked = false;
   let fromCache = false;
   let cacheKey: string | undefined;
-  const suspects: SlimCheckFailure[] = [];
+  let failures: SlimCheckFailure[] = [];
+  const broken: SlimCheckFailure[] = [];
+  /** The broken packages' modules that import unslimmed: the final tree must import them. */
+  const proof: SlimCheckFailure[] = [];
   let before: SlimPolicy | undefined;
+  let everything: string[] = [];
   const unslimmed: SlimCheckFailure[] = [];
   const preexisting: SlimCheckFailure[] = [];
 
-  /** Record the outcome, then rebuild with the broken packages unslimmed (or accept). */
-  const conclude = (policy: SlimPolicy, broken: SlimCheckFailure[]): SlimPolicy | undefined => {
-    if (cache !== undefined && cacheKey !== undefined && !fromCache) {
-      writeCheckCache(cache.dir, cacheKey, { unslimmed: broken, preexisting });
+  const remember = (volatile: boolean) => {
+    if (cache !== undefined && cacheKey !== undefined && !fromCache && !volatile) {
+      writeCheckCache(cache.dir, cacheKey, { unslimmed, preexisting });
     }
-    if (broken.length > 0 && strict) throw strictError(broken);
-    for (const f of broken) {
-      reporter.log(
-        "warn",
-        `${f.name}: import check failed after slimming (${f.reason}); rebuilt unslimmed`,
-      );
+  };
+  const warn = (list: readonly SlimCheckFailure[], why: string) => {
+    for (const f of list) {
+      reporter.log("warn", `${f.name}: ${why} (${f.reason}); rebuilt unslimmed`);
     }
-    unslimmed.push(...broken);
-    if (broken.length === 0) return undefined;
-    return withSkipped(
-      policy,
-      broken.map((f) => f.name),
-    );
   };
 
   return {
@@ -140,10 +159,9 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
     checkMs: () => Math.round(spent),
     cached: () => fromCache,
     async review(candidate, policy) {
-      if (state === "done") return undefined;
+      const names = candidate.manifest.packages.map((p) => p.name);
       if (state === "slimmed") {
         state = "done";
-        const skipped = new Set(policy.skip);
         const summary = candidate.manifest.slim?.summary as SlimSummary | undefined;
         if (summary?.packages.every((p) => untouched(p))) {
           reporter.log("info", "slimming changed no file: nothing for the import check to prove");
@@ -156,63 +174,90 @@ export function checkReview(options: CheckReviewOptions): CheckReview {
               ? undefined
               : readCheckCache(cache.dir, cacheKey);
           if (hit !== undefined) {
-            reporter.log("info", "import check: this set and policy were checked before (cache)");
+            reporter.log("info", "import check: this tree was checked before (cache)");
             checked = true;
             fromCache = true;
             preexisting.push(...hit.preexisting);
-            const broken = hit.unslimmed.filter((f) => !skipped.has(canonicalizeName(f.name)));
-            // The candidate has the broken packages slimmed: build once more without.
-            return conclude(policy, broken);
+            if (hit.unslimmed.length > 0 && strict) throw strictError(hit.unslimmed);
+            unslimmed.push(...hit.unslimmed);
+            warn(hit.unslimmed, "import check failed after slimming, as before");
+            if (hit.unslimmed.length === 0) return undefined;
+            return withSkipped(
+              policy,
+              hit.unslimmed.map((f) => f.name),
+            );
           }
         }
-        const failures = await check(candidate);
-        if (failures === undefined) return undefined;
+        const found = await check(candidate);
+        if (found === undefined) return undefined;
         checked = true;
-        const summaryOf = new Map(
-          (summary?.packages ?? []).map((p) => [canonicalizeName(p.name), p]),
-        );
-        for (const f of failures) {
-          const name = canonicalizeName(f.name);
-          if (skipped.has(name)) continue;
-          if (untouched(summaryOf.get(name))) preexisting.push(f);
-          else suspects.push(f);
+        if (found.length === 0) {
+          remember(false);
+          return undefined;
         }
-        if (suspects.length === 0) return conclude(policy, []);
-        const list = suspects.map((f) => f.name).join(", ");
-        reporter.log("info", `import check failed for ${list} when slimmed; checking unslimmed`);
-        state = "baseline";
+        failures = found;
         before = policy;
-        return withSkipped(
-          policy,
-          suspects.map((f) => f.name),
-        );
-      }
-      state = "done";
-      const only = Object.fromEntries(
-        suspects.map((f): [string, readonly string[] | "all"] => [
-          canonicalizeName(f.name),
-          f.modules ?? "all",
-        ]),
-      );
-      const base = (await check(candidate, only)) ?? [];
-      const baseOf = new Map(base.map((f) => [canonicalizeName(f.name), f]));
-      const broken: SlimCheckFailure[] = [];
-      const kept: SlimCheckFailure[] = [];
-      for (const s of suspects) {
-        const fresh = newlyBroken(s, baseOf.get(canonicalizeName(s.name)));
-        (fresh.length === 0 ? kept : broken).push(s);
-      }
-      for (const f of kept) {
+        everything = names;
         reporter.log(
-          "debug",
-          `${f.name}: ${failedModules(f).length} module(s) fail to import unslimmed too (${f.reason}); kept slimmed`,
+          "info",
+          `import check failed for ${found.map((f) => f.name).join(", ")} when slimmed; checking unslimmed`,
+        );
+        state = "baseline";
+        return withSkipped(policy, everything);
+      }
+      if (state === "baseline") {
+        state = "done";
+        const base = (await check(candidate, onlyOf(failures))) ?? [];
+        const baseOf = new Map(base.map((f) => [canonicalizeName(f.name), f]));
+        for (const f of failures) {
+          const fresh = newlyBroken(f, baseOf.get(canonicalizeName(f.name)));
+          if (fresh.length === 0) preexisting.push(f);
+          else {
+            broken.push(f);
+            proof.push({ ...f, modules: fresh.includes("*") ? undefined : fresh });
+          }
+        }
+        if (broken.length > 0 && strict) {
+          remember(flaky(failures) || flaky(base));
+          throw strictError(broken);
+        }
+        if (broken.length === 0) {
+          remember(flaky(failures) || flaky(base));
+          return before ?? policy; // the slimmed tree again: nothing was broken by slimming
+        }
+        state = "final";
+        return withSkipped(
+          before ?? policy,
+          broken.map((f) => f.name),
         );
       }
-      preexisting.push(...kept);
-      const next = conclude(before ?? policy, broken);
-      // Every suspect broken: the baseline candidate is already the final tree.
-      if (kept.length === 0) return undefined;
-      return next ?? before ?? policy;
+      if (state === "final") {
+        state = "done";
+        const again = (await check(candidate, onlyOf(proof))) ?? [];
+        if (again.length === 0) {
+          unslimmed.push(...broken);
+          warn(broken, "import check failed after slimming");
+          remember(flaky(failures));
+          return undefined;
+        }
+        // Another package's slimming broke them: fall back to the baseline, all unslimmed.
+        const first = again[0] as SlimCheckFailure;
+        const cause: SlimCheckFailure = {
+          name: first.name,
+          reason: `${first.reason} — with ${broken.map((f) => f.name).join(", ")} unslimmed, still; another package's slimming breaks it`,
+        };
+        const userSkipped = new Set((before ?? policy).skip);
+        for (const name of everything) {
+          if (userSkipped.has(canonicalizeName(name))) continue;
+          const own = broken.find((f) => canonicalizeName(f.name) === canonicalizeName(name));
+          unslimmed.push(own ?? { ...cause, name });
+        }
+        warn([cause], "import check failed after slimming");
+        reporter.log("warn", "every package rebuilt unslimmed");
+        remember(flaky(failures) || flaky(again));
+        return withSkipped(before ?? policy, everything);
+      }
+      return undefined;
     },
   };
 }

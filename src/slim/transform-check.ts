@@ -19,6 +19,18 @@ export interface SlimCheckFailure {
   reason: string;
   /** Every failing module (absent: the package as a whole). */
   modules?: string[];
+  /**
+   * Per module of `modules`, what failed: the exception's type (`ImportError`, `OSError`…),
+   * `timeout` or `crash`.
+   */
+  causes?: string[];
+}
+
+/** What failed, in one word: the exception type of an error's last line, or the status. */
+export function failureCause(kind: "error" | "timeout" | "crash", error: string): string {
+  if (kind !== "error") return kind;
+  const m = /^([A-Za-z_][\w.]*)(?::|$)/.exec(error.trim());
+  return m?.[1] ?? "error";
 }
 
 /**
@@ -82,6 +94,7 @@ export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecke
           name: p.name,
           reason: `${first.module}: ${first.error}`,
           modules: p.failed.map((f) => f.module),
+          causes: p.failed.map((f) => failureCause(f.kind, f.error)),
         });
       }
     }

@@ -1,41 +1,71 @@
 /**
  * The check half of install --slim's review, as a state machine over candidates: which
- * packages are checked when, and what a failure the package has unslimmed too leads to.
+ * modules are imported in which candidate, and what a failure the env has unslimmed too — or
+ * one another package's slimming causes — leads to.
  */
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isSlimenvError, RecordingReporter } from "../../src/base/index.ts";
+import { RecordingReporter } from "../../src/base/index.ts";
 import type { EnvManifest } from "../../src/env/types.ts";
 import { checkReview, newlyBroken } from "../../src/slim/check-review.ts";
 import { slimPolicy } from "../../src/slim/policy.ts";
 import type { SlimCheckFailure } from "../../src/slim/transform-check.ts";
 
-const candidate = { dir: "/nowhere", manifest: {} as EnvManifest };
+type Only = Readonly<Record<string, readonly string[] | "all">>;
+
+const PACKAGES = ["a", "b", "c", "user-skipped"];
+const manifest = { packages: PACKAGES.map((name) => ({ name })) } as unknown as EnvManifest;
+const candidate = { dir: "/nowhere", manifest };
 const fail = (name: string, ...modules: string[]): SlimCheckFailure => ({
   name,
   reason: `${modules[0] ?? name}: ImportError: boom`,
   modules,
+  causes: modules.map(() => "ImportError"),
 });
 
 /** A checker answering from a script, recording what it was asked. */
 function scripted(answers: (SlimCheckFailure[] | undefined)[]) {
-  const calls: (Readonly<Record<string, readonly string[] | "all">> | undefined)[] = [];
+  const calls: (Only | undefined)[] = [];
   return {
     calls,
-    check: async (_c: unknown, only?: Readonly<Record<string, readonly string[] | "all">>) => {
+    check: async (_c: unknown, only?: Only) => {
       calls.push(only);
       return answers.shift();
     },
   };
 }
 
+const policy = slimPolicy({ preset: "edge", skip: ["user-skipped"] });
+const ALL = ["a", "b", "c", "user-skipped"];
+
+function review(answers: (SlimCheckFailure[] | undefined)[], strict = false) {
+  const s = scripted(answers);
+  const reporter = new RecordingReporter();
+  const r = checkReview({ check: s.check, strict, reporter });
+  return { s, r, reporter };
+}
+
+/** Feed candidates until the review accepts one; the policies it asked for. */
+async function drive(r: ReturnType<typeof checkReview>, first = policy) {
+  const asked: string[][] = [];
+  let next: ReturnType<typeof slimPolicy> | undefined = first;
+  for (let i = 0; i < 6 && next !== undefined; i++) {
+    next = await r.review(candidate, next);
+    if (next !== undefined) asked.push(next.skip);
+  }
+  return asked;
+}
+
 describe("newlyBroken", () => {
-  it("is what fails slimmed and not unslimmed", () => {
+  it("is what fails slimmed and not unslimmed the same way", () => {
     expect(newlyBroken(fail("a", "a.x", "a.y"), fail("a", "a.x"))).toEqual(["a.y"]);
     expect(newlyBroken(fail("a", "a.x"), fail("a", "a.x", "a.z"))).toEqual([]);
     expect(newlyBroken(fail("a", "a.x"), undefined)).toEqual(["a.x"]);
+    // Another exception type unslimmed: slimming changed how it fails.
+    const other = { ...fail("a", "a.x"), causes: ["OSError"] };
+    expect(newlyBroken(other, fail("a", "a.x"))).toEqual(["a.x"]);
     // A failure without modules stands for the whole package.
     expect(newlyBroken({ name: "a", reason: "r" }, undefined)).toEqual(["*"]);
     expect(newlyBroken(fail("a", "a.x"), { name: "a", reason: "r" })).toEqual([]);
@@ -43,13 +73,9 @@ describe("newlyBroken", () => {
 });
 
 describe("checkReview", () => {
-  const policy = slimPolicy({ preset: "edge", skip: ["user-skipped"] });
-
   it("accepts a candidate nothing fails in, after one check", async () => {
-    const s = scripted([[]]);
-    const r = checkReview({ check: s.check, strict: false, reporter: new RecordingReporter() });
-    expect(await r.review(candidate, policy)).toBeUndefined();
-    expect(await r.review(candidate, policy)).toBeUndefined();
+    const { s, r } = review([[]]);
+    expect(await drive(r)).toEqual([]);
     expect(s.calls).toEqual([undefined]);
     expect(r.checked()).toBe(true);
     expect(r.unslimmed()).toEqual([]);
@@ -67,56 +93,70 @@ describe("checkReview", () => {
   });
 
   it("an unchecked (cross-target) candidate is accepted, and says it was not checked", async () => {
-    const s = scripted([undefined]);
-    const r = checkReview({ check: s.check, strict: false, reporter: new RecordingReporter() });
-    expect(await r.review(candidate, policy)).toBeUndefined();
+    const { r } = review([undefined]);
+    expect(await drive(r)).toEqual([]);
     expect(r.checked()).toBe(false);
   });
 
-  it("failures of packages the policy already leaves unslimmed are not suspects", async () => {
-    const s = scripted([[fail("user-skipped", "user_skipped.x")]]);
-    const r = checkReview({ check: s.check, strict: false, reporter: new RecordingReporter() });
-    expect(await r.review(candidate, policy)).toBeUndefined();
-    expect(s.calls).toHaveLength(1);
+  it("failures the whole env has unslimmed too keep every package slimmed", async () => {
+    const { s, r, reporter } = review([
+      [fail("a", "a.contrib.x"), fail("b", "b.galgebra")],
+      [fail("a", "a.contrib.x"), fail("b", "b.galgebra", "b.other")],
+    ]);
+    // The baseline (everything unslimmed), then the slimmed tree once more.
+    expect(await drive(r)).toEqual([ALL, ["user-skipped"]]);
+    expect(s.calls).toEqual([undefined, { a: ["a.contrib.x"], b: ["b.galgebra"] }]);
+    expect(r.preexisting().map((f) => f.name)).toEqual(["a", "b"]);
+    expect(r.unslimmed()).toEqual([]);
+    expect(reporter.events.filter((e) => e.level === "warn")).toEqual([]);
   });
 
-  it("imports only the suspects' failed modules unslimmed, then slims the pre-existing ones again", async () => {
-    const s = scripted([
-      [fail("torch", "torch.contrib.x"), fail("sympy", "sympy.galgebra"), fail("b", "b.y")],
-      [fail("torch", "torch.contrib.x"), fail("sympy", "sympy.galgebra", "sympy.other")],
+  it("a package broken by its own slimming is unslimmed; its failed modules are proved", async () => {
+    const { s, r, reporter } = review([
+      [fail("a", "a.x"), fail("b", "b.y"), { name: "whole", reason: "r" }],
+      [fail("b", "b.y")],
+      [],
     ]);
-    const reporter = new RecordingReporter();
-    const r = checkReview({ check: s.check, strict: false, reporter });
-    const baseline = await r.review(candidate, policy);
-    expect(baseline?.skip).toEqual(["b", "sympy", "torch", "user-skipped"]);
-    const final = await r.review(candidate, baseline ?? policy);
+    expect(await drive(r)).toEqual([ALL, ["a", "user-skipped", "whole"]]);
     expect(s.calls).toEqual([
       undefined,
-      { torch: ["torch.contrib.x"], sympy: ["sympy.galgebra"], b: ["b.y"] },
+      { a: ["a.x"], b: ["b.y"], whole: "all" },
+      { a: ["a.x"], whole: "all" },
     ]);
-    expect(final?.skip).toEqual(["b", "user-skipped"]);
-    expect(r.unslimmed().map((f) => f.name)).toEqual(["b"]);
-    expect(r.preexisting().map((f) => f.name)).toEqual(["torch", "sympy"]);
-    // The final tree is made of checked parts: no third check.
-    expect(await r.review(candidate, final ?? policy)).toBeUndefined();
-    expect(s.calls).toHaveLength(2);
-    const warned = reporter.events.filter((e) => e.kind === "log" && e.level === "warn");
-    expect(warned.map((e) => e.label)).toEqual([
-      expect.stringMatching(/^b: import check failed after slimming/),
-    ]);
-  });
-
-  it("when every suspect is broken by slimming, the baseline candidate is the final tree", async () => {
-    const s = scripted([[fail("a", "a.x"), { name: "whole", reason: "r" }], []]);
-    const r = checkReview({ check: s.check, strict: false, reporter: new RecordingReporter() });
-    const baseline = await r.review(candidate, policy);
-    expect(await r.review(candidate, baseline ?? policy)).toBeUndefined();
-    // A failure that names no modules is checked again as a whole.
-    expect(s.calls[1]).toEqual({ a: ["a.x"], whole: "all" });
     expect(r.unslimmed().map((f) => f.name)).toEqual(["a", "whole"]);
+    expect(r.preexisting().map((f) => f.name)).toEqual(["b"]);
+    const warned = reporter.events.filter((e) => e.level === "warn").map((e) => e.label);
+    expect(warned).toEqual([
+      expect.stringMatching(/^a: import check failed after slimming/),
+      expect.stringMatching(/^whole: import check failed after slimming/),
+    ]);
   });
 
-  it("a failing package slimming left as its wheel has it fails on its own: no baseline", async () => {
+  it("the final tree imports only what imported unslimmed, not the package's own failures", async () => {
+    const { s, r } = review([[fail("a", "a.broken", "a.reader")], [fail("a", "a.broken")], []]);
+    expect(await drive(r)).toEqual([ALL, ["a", "user-skipped"]]);
+    expect(s.calls[2]).toEqual({ a: ["a.reader"] });
+    expect(r.unslimmed().map((f) => f.name)).toEqual(["a"]);
+  });
+
+  it("a module another package's slimming breaks: everything unslimmed, and said", async () => {
+    // b reads a's source: b fails slimmed, passes with everything unslimmed, and still
+    // fails with only b unslimmed.
+    const { s, r, reporter } = review([[fail("b", "b.reader")], [], [fail("b", "b.reader")]]);
+    expect(await drive(r)).toEqual([ALL, ["b", "user-skipped"], ALL]);
+    expect(s.calls).toHaveLength(3);
+    expect(r.unslimmed().map((f) => f.name)).toEqual(["a", "b", "c"]);
+    expect(r.unslimmed()[0]?.reason).toMatch(/another package's slimming breaks it/);
+    expect(reporter.events.some((e) => /every package rebuilt unslimmed/.test(e.label))).toBe(true);
+  });
+
+  it("a failure of a package the policy leaves unslimmed is still traced to its cause", async () => {
+    const { r } = review([[fail("user-skipped", "user_skipped.x")], [], [fail("user-skipped")]]);
+    expect(await drive(r)).toEqual([ALL, ["user-skipped"], ALL]);
+    expect(r.unslimmed().map((f) => f.name)).toEqual(["a", "b", "c"]);
+  });
+
+  it("--slim none: a tree slimming changed nowhere is not checked", async () => {
     const summary = (name: string, changes: Record<string, unknown>) => ({
       name,
       version: "1",
@@ -130,69 +170,42 @@ describe("checkReview", () => {
       stripped: 0,
       ...changes,
     });
-    const manifest = {
-      slim: {
-        summary: {
-          packages: [
-            summary("plain", {}),
-            summary("dropped", { droppedFiles: 3 }),
-            summary("stripped", { stripped: 1 }),
-            summary("compiled", { bytecode: "pyc-only", compiled: 2 }),
-          ],
-        },
-      },
-    } as unknown as EnvManifest;
-    // Nothing slimmed at all (--slim none): nothing to prove, no check.
-    const nothing = {
-      slim: {
-        summary: { packages: [summary("plain", {}), summary("kept", { bytecode: "unslimmed" })] },
-      },
-    } as unknown as EnvManifest;
-    const idle = scripted([[fail("plain", "plain.x")]]);
+    const withSummary = (packages: unknown[]) =>
+      ({ ...manifest, slim: { summary: { packages } } }) as unknown as EnvManifest;
+    const idle = scripted([[fail("a", "a.x")]]);
     const r0 = checkReview({ check: idle.check, strict: true, reporter: new RecordingReporter() });
+    const nothing = withSummary([summary("a", {}), summary("b", { bytecode: "unslimmed" })]);
     expect(await r0.review({ dir: "/nowhere", manifest: nothing }, policy)).toBeUndefined();
     expect(idle.calls).toEqual([]);
     expect(r0.checked()).toBe(false);
-    const s = scripted([[fail("plain", "plain.x")]]);
-    const r = checkReview({ check: s.check, strict: true, reporter: new RecordingReporter() });
-    expect(await r.review({ dir: "/nowhere", manifest }, policy)).toBeUndefined();
-    expect(s.calls).toEqual([undefined]);
-    expect(r.preexisting().map((f) => f.name)).toEqual(["plain"]);
-    // Any change makes a failing package a suspect.
-    const all = ["dropped", "stripped", "compiled"].map((n) => fail(n, `${n}.x`));
-    const t = scripted([all, []]);
-    const r2 = checkReview({ check: t.check, strict: false, reporter: new RecordingReporter() });
-    const next = await r2.review({ dir: "/nowhere", manifest }, policy);
-    expect(next?.skip).toEqual(["compiled", "dropped", "stripped", "user-skipped"]);
+    // Any change anywhere: checked.
+    for (const change of [
+      { droppedFiles: 3 },
+      { stripped: 1 },
+      { bytecode: "pyc-only", compiled: 2 },
+    ]) {
+      const s = scripted([[]]);
+      const r = checkReview({ check: s.check, strict: false, reporter: new RecordingReporter() });
+      const some = withSummary([summary("a", {}), summary("b", change)]);
+      await r.review({ dir: "/nowhere", manifest: some }, policy);
+      expect(s.calls).toEqual([undefined]);
+    }
   });
 
   it("strict refuses only a failure slimming caused, after the comparison", async () => {
-    const pre = scripted([[fail("a", "a.x")], [fail("a", "a.x")]]);
-    const ok = checkReview({ check: pre.check, strict: true, reporter: new RecordingReporter() });
-    const next = await ok.review(candidate, policy);
-    expect((await ok.review(candidate, next ?? policy))?.skip).toEqual(["user-skipped"]);
+    const pre = review([[fail("a", "a.x")], [fail("a", "a.x")]], true);
+    expect(await drive(pre.r)).toEqual([ALL, ["user-skipped"]]);
 
-    const real = scripted([[fail("a", "a.x"), fail("c", "c.z")], [fail("a", "a.x")]]);
-    const strict = checkReview({
-      check: real.check,
-      strict: true,
-      reporter: new RecordingReporter(),
+    const real = review([[fail("a", "a.x"), fail("c", "c.z")], [fail("a", "a.x")]], true);
+    expect(await real.r.review(candidate, policy)).toBeDefined();
+    await expect(real.r.review(candidate, policy)).rejects.toMatchObject({
+      code: "SLIM_CHECK_FAILED",
+      message: expect.stringMatching(/fails for c \(c\.z: ImportError: boom\)/),
     });
-    const base = await strict.review(candidate, policy);
-    let err: unknown;
-    try {
-      await strict.review(candidate, base ?? policy);
-    } catch (e) {
-      err = e;
-    }
-    expect(isSlimenvError(err) && err.code).toBe("SLIM_CHECK_FAILED");
-    expect((err as Error).message).toMatch(/fails for c \(c\.z: ImportError: boom\)/);
-    expect((err as Error).message).not.toMatch(/for a/);
   });
 });
 
 describe("checkReview with the check cache", () => {
-  const policy = slimPolicy({ preset: "edge" });
   const dir = mkdtempSync(path.join(tmpdir(), "slimenv-checkcache-"));
   let n = 0;
 
@@ -213,17 +226,13 @@ describe("checkReview with the check cache", () => {
 
   it("a second review of the same key imports nothing and reaches the same outcome", async () => {
     const key = `k${n++}`;
-    const first = cached([[fail("a", "a.x"), fail("b", "b.y")], [fail("b", "b.y")]], key);
-    const base = await first.r.review(candidate, policy);
-    const final = await first.r.review(candidate, base ?? policy);
-    expect(final?.skip).toEqual(["a"]);
+    const first = cached([[fail("a", "a.x"), fail("b", "b.y")], [fail("b", "b.y")], []], key);
+    expect(await drive(first.r)).toEqual([ALL, ["a", "user-skipped"]]);
     expect(first.r.cached()).toBe(false);
 
     const second = cached([], key);
-    const next = await second.r.review(candidate, policy);
+    expect(await drive(second.r)).toEqual([["a", "user-skipped"]]);
     expect(second.s.calls).toEqual([]);
-    expect(next?.skip).toEqual(["a"]);
-    expect(await second.r.review(candidate, next ?? policy)).toBeUndefined();
     expect(second.r.cached()).toBe(true);
     expect(second.r.checked()).toBe(true);
     expect(second.r.unslimmed().map((f) => f.name)).toEqual(["a"]);
@@ -233,29 +242,34 @@ describe("checkReview with the check cache", () => {
 
   it("a clean outcome is cached too; strict refuses a cached failure; refresh checks again", async () => {
     const clean = `k${n++}`;
-    await cached([[]], clean).r.review(candidate, policy);
+    await drive(cached([[]], clean).r);
     const hit = cached([], clean);
-    expect(await hit.r.review(candidate, policy)).toBeUndefined();
+    expect(await drive(hit.r)).toEqual([]);
     expect(hit.s.calls).toEqual([]);
 
     const bad = `k${n++}`;
-    const first = cached([[fail("a", "a.x")], []], bad);
-    await first.r.review(
-      candidate,
-      await first.r.review(candidate, policy).then((p) => p ?? policy),
-    );
+    await drive(cached([[fail("a", "a.x")], [], []], bad).r);
     const strict = cached([], bad, { strict: true });
     await expect(strict.r.review(candidate, policy)).rejects.toMatchObject({
       code: "SLIM_CHECK_FAILED",
     });
 
     const again = cached([[]], bad, { refresh: true });
-    expect(await again.r.review(candidate, policy)).toBeUndefined();
+    expect(await drive(again.r)).toEqual([]);
     expect(again.s.calls).toEqual([undefined]);
     // The refreshed entry now says clean.
     const after = cached([], bad);
-    expect(await after.r.review(candidate, policy)).toBeUndefined();
+    expect(await drive(after.r)).toEqual([]);
     expect(after.r.unslimmed()).toEqual([]);
+  });
+
+  it("an outcome with a time-out or a crash is not cached", async () => {
+    const key = `k${n++}`;
+    const timedOut = { ...fail("a", "a.slow"), causes: ["timeout"] };
+    await drive(cached([[timedOut], [], []], key).r);
+    const next = cached([[]], key);
+    await drive(next.r);
+    expect(next.s.calls).toEqual([undefined]);
   });
 
   it("a damaged or foreign entry is a miss; no key means no cache", async () => {

@@ -127,6 +127,25 @@ export function mixedWheel(): BuiltWheel {
   });
 }
 
+/** `libsrc` and `readslib`: readslib reads libsrc's source at import (cross-package breakage). */
+export function crossWheels(): BuiltWheel[] {
+  return [
+    buildWheel({
+      name: "libsrc",
+      version: "1.0",
+      files: { "libsrc/__init__.py": "def helper():\n    return 42\n" },
+    }),
+    buildWheel({
+      name: "readslib",
+      version: "1.0",
+      files: {
+        "readslib/__init__.py":
+          "import inspect, libsrc\nSRC = inspect.getsource(libsrc.helper)\nVALUE = libsrc.helper()\n",
+      },
+    }),
+  ];
+}
+
 export async function importWheels(store: Store, wheels: BuiltWheel[]): Promise<StoredWheel[]> {
   const out: StoredWheel[] = [];
   for (const w of wheels)

@@ -3,6 +3,7 @@
  * the import check of the candidate tree catches it; the package is rebuilt unslimmed (and
  * the result says so) — or, with strict, the install fails and the env stays as it was.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,6 +16,7 @@ import { installSlim } from "../../src/slim/transform-install.ts";
 import { pyenvPython } from "../env/env-fixtures.ts";
 import { cliEnv, slimenv, snapshot } from "../install/fixtures.ts";
 import {
+  crossWheels,
   demoWheel,
   filesUnder,
   fragileWheel,
@@ -29,6 +31,7 @@ describe.skipIf(PY310 === undefined)("install --slim", () => {
   let root: string;
   let wheelFiles: string[];
   let fragileFiles: string[];
+  let crossFiles: string[];
   let n = 0;
 
   beforeAll(() => {
@@ -42,6 +45,7 @@ describe.skipIf(PY310 === undefined)("install --slim", () => {
     };
     wheelFiles = [demoWheel({ legacy: false }), otherWheel(), selfreadWheel()].map(write);
     fragileFiles = [demoWheel({ legacy: false }), fragileWheel(), mixedWheel()].map(write);
+    crossFiles = [demoWheel({ legacy: false }), ...crossWheels()].map(write);
   });
 
   function request(envDir: string, wheels = wheelFiles): InstallRequest {
@@ -109,6 +113,40 @@ describe.skipIf(PY310 === undefined)("install --slim", () => {
     expect(isSlimenvError(err) && err.code).toBe("SLIM_CHECK_FAILED");
     expect((err as Error).message).toMatch(/for mixed \(/);
     expect((err as Error).message).not.toMatch(/fragile/);
+  });
+
+  it("a package another package's slimming breaks: every package unslimmed, and the env works", async () => {
+    const dir = path.join(root, `env${n++}`);
+    const result = await installSlim(request(dir, crossFiles), {
+      policy: slimPolicy({ preset: "edge" }),
+    });
+    // readslib fails slimmed (libsrc has no source under pyc-only), imports with everything
+    // unslimmed, and still fails with only readslib unslimmed.
+    expect(result.unslimmed.map((u) => u.name).sort()).toEqual(["demo", "libsrc", "readslib"]);
+    expect(result.unslimmed.find((u) => u.name === "libsrc")?.reason).toMatch(
+      /another package's slimming breaks it/,
+    );
+    const res = spawnSync(
+      path.join(dir, "bin", "python"),
+      ["-c", "import readslib; print(readslib.VALUE)"],
+      {
+        encoding: "utf8",
+        env: request(dir).env,
+      },
+    );
+    expect(res.stderr).toBe("");
+    expect(res.stdout.trim()).toBe("42");
+    let err: unknown;
+    try {
+      await installSlim(request(path.join(root, `env${n++}`), crossFiles), {
+        policy: slimPolicy({ preset: "edge" }),
+        strict: true,
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(isSlimenvError(err) && err.code).toBe("SLIM_CHECK_FAILED");
+    expect((err as Error).message).toMatch(/readslib/);
   });
 
   it("--strict fails instead, leaving the environment as it was", async () => {

@@ -137,6 +137,7 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
         name: "zipwin",
         reason: "zipwin.broken: ValueError: zipwin.broken fails",
         modules: ["zipwin.broken"],
+        causes: ["ValueError"],
       },
     ]);
   }, 60_000);
@@ -157,6 +158,7 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
         name: "needspip",
         reason: "needspip: ModuleNotFoundError: No module named 'pip'",
         modules: ["needspip"],
+        causes: ["ModuleNotFoundError"],
       },
     ]);
     // The env itself agrees.
