@@ -5,11 +5,13 @@
  *
  * The key is a sha256 of everything the outcome depends on: the check's format version, the
  * interpreter (its real path, version, prefixes and the size and mtime of its executable),
- * the layout and isolation, for a non-isolated env the names of every distribution in the
- * interpreter's own site-packages (a package installed there can change what imports), the
- * policy id (bytecode, strip, drops, keeps, skips, usage) and the sha256 of every wheel. A
- * different value of any of them is a miss. An entry is one JSON file, written atomically;
- * a damaged one is a miss. `install --recheck` ignores the cache (and refreshes it).
+ * the layout and isolation, for a non-isolated env the names of every distribution and `.pth`
+ * file in the interpreter's own site-packages (a package installed there can change what
+ * imports), the policy id, and the candidate tree itself: the path, sha256 and mode of every
+ * file the manifest lists (so a change in the drop rules, the strip tool or the compiler is a
+ * different tree). A different value of any of them is a miss. An entry is one JSON file,
+ * written atomically; a damaged one is a miss. `install --recheck` ignores the cache (and
+ * refreshes it); outcomes with a time-out or a crash are never written (check-review.ts).
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -88,8 +90,15 @@ export async function checkCacheKey(
     isolated,
     policy: policyId,
     wheels: manifest.packages.map((p) => `${p.name}=${p.wheel}`).sort(),
+    files: [...manifest.packages.flatMap((p) => p.files), ...(manifest.envFiles ?? [])]
+      .map((f) => `${f.path}\t${f.hash}\t${f.exec ? "x" : "-"}`)
+      .sort(),
   };
   return createHash("sha256").update(JSON.stringify(key)).digest("hex");
+}
+
+function isStrings(v: unknown): boolean {
+  return v === undefined || (Array.isArray(v) && v.every((x) => typeof x === "string"));
 }
 
 function isFailureList(v: unknown): v is SlimCheckFailure[] {
@@ -100,7 +109,9 @@ function isFailureList(v: unknown): v is SlimCheckFailure[] {
         typeof f === "object" &&
         f !== null &&
         typeof (f as SlimCheckFailure).name === "string" &&
-        typeof (f as SlimCheckFailure).reason === "string",
+        typeof (f as SlimCheckFailure).reason === "string" &&
+        isStrings((f as SlimCheckFailure).modules) &&
+        isStrings((f as SlimCheckFailure).causes),
     )
   );
 }

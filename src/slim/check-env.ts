@@ -130,7 +130,12 @@ export function locateEnv(
   return {
     root,
     layout: "site-packages",
-    interp: { command: options.python ?? guessPython(root), args: [], env, cwd },
+    interp: {
+      command: options.python ?? guessPython(root),
+      args: options.isolated === true ? ["-S"] : [],
+      env,
+      cwd,
+    },
     roots: [realOrSelf(root)],
   };
 }

@@ -7,13 +7,15 @@
  * Makes a bare site-packages folder a site dir (its .pth files processed), the entries its
  * .pth files add (a code zip) placed right after it, as in the env itself — not at the end of
  * sys.path, behind the base interpreter's site-packages and whatever copy it has there. With
- * SLIMENV_CHECK_ISOLATED (an isolated env's candidate) the base's site-packages go first.
+ * SLIMENV_CHECK_ISOLATED (an isolated env's candidate; the interpreter started with -S) `site`
+ * runs here with no prefixes, as in the env (launchers.ts ISOLATE_PTH): the base's
+ * site-packages and its .pth files never load.
  */
 const SITEDIR_PRELUDE = `
 import os as _os, site as _site, sys as _sys
-if _os.environ.get("SLIMENV_CHECK_ISOLATED"):
-    _base = set(_os.path.realpath(p) for p in _site.getsitepackages())
-    _sys.path[:] = [p for p in _sys.path if _os.path.realpath(p) not in _base]
+if _os.environ.get("SLIMENV_CHECK_ISOLATED") and _sys.flags.no_site:
+    _site.PREFIXES[:] = []
+    _site.main()
 if _os.environ.get("SLIMENV_CHECK_SITEDIR"):
     _d = _os.environ["SLIMENV_CHECK_SITEDIR"]
     _before = list(_sys.path)

@@ -20,37 +20,43 @@ function manifest(changes: Partial<Record<string, unknown>> = {}): EnvManifest {
     isolated: false,
     slim: { id: "slim1-aaaa" },
     packages: [
-      { name: "b", wheel: "22" },
-      { name: "a", wheel: "11" },
+      { name: "b", wheel: "22", files: [{ path: "b/__init__.py", hash: "h2", exec: false }] },
+      { name: "a", wheel: "11", files: [{ path: "a/__init__.pyc", hash: "h1", exec: false }] },
     ],
+    envFiles: [{ path: "bin/python", hash: "h0", exec: true }],
     ...changes,
   } as unknown as EnvManifest;
 }
 
 describe.skipIf(PY310 === undefined || PY312 === undefined)("checkCacheKey", () => {
-  it("is stable, and changes with the policy, a wheel, the interpreter or isolation", async () => {
+  it("is stable, and changes with the policy, a wheel, a file, the interpreter or isolation", async () => {
     const key = (m: EnvManifest, py = PY310 as string) => checkCacheKey(m, py, ENV);
     const k = await key(manifest());
     expect(k).toMatch(/^[0-9a-f]{64}$/);
     expect(await key(manifest())).toBe(k);
     // Package order does not matter.
     const swapped = manifest({
-      packages: [
-        { name: "a", wheel: "11" },
-        { name: "b", wheel: "22" },
-      ],
+      packages: [...manifest().packages].reverse(),
     });
     expect(await key(swapped)).toBe(k);
     const others = [
       await key(manifest({ slim: { id: "slim1-bbbb" } })),
       await key(
         manifest({
-          packages: [
-            { name: "a", wheel: "12" },
-            { name: "b", wheel: "22" },
-          ],
+          packages: manifest().packages.map((p) => (p.name === "a" ? { ...p, wheel: "12" } : p)),
         }),
       ),
+      // The same wheels, another tree (e.g. another strip tool's output).
+      await key(
+        manifest({
+          packages: manifest().packages.map((p) =>
+            p.name === "a"
+              ? { ...p, files: [{ path: "a/__init__.pyc", hash: "h9", exec: false }] }
+              : p,
+          ),
+        }),
+      ),
+      await key(manifest({ envFiles: [{ path: "bin/python", hash: "h0", exec: false }] })),
       await key(manifest(), PY312 as string),
       await key(manifest({ isolated: true })),
       await key(manifest({ layout: "target" })),

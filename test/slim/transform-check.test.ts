@@ -164,5 +164,26 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
     // The env itself agrees.
     const res = inEnv(path.join(root, "isolated"), isolated.py, "import needspip");
     expect(res.stderr).toMatch(/No module named 'pip'/);
+    // Nothing of the base's site-packages runs either: not its dirs, not its .pth files
+    // (this machine's CPython has setuptools' distutils-precedence.pth there).
+    const noleak = buildWheel({
+      name: "noleak",
+      version: "1.0",
+      files: {
+        "noleak/__init__.py": [
+          "import sys",
+          "base = [p for p in sys.path if p.startswith(sys.base_prefix) and p.endswith('-packages')]",
+          "hooks = [m for m in ('_distutils_hack',) if m in sys.modules]",
+          "if base or hooks:",
+          "    raise ImportError('the base site-packages leaked: %r %r' % (base, hooks))",
+          "",
+        ].join("\n"),
+      },
+    });
+    const leaky = await checkedCandidate(root, "leaky", [noleak], policy);
+    expect(leaky.failures?.[0]?.reason).toMatch(/the base site-packages leaked/);
+    expect((await checkedCandidate(root, "tight", [noleak], policy, true)).failures).toEqual([]);
+    const tight = inEnv(path.join(root, "tight"), isolated.py, "import noleak");
+    expect(tight.stderr).toBe("");
   }, 60_000);
 });
