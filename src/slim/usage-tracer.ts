@@ -3,11 +3,13 @@
  * `.pth` hook that, in every Python process of the env (children included, as they read the
  * same `.pth`), records the files it touched: the modules in sys.modules (`__file__`), every
  * file opened (the `open` audit event, which the import system raises for each source and
- * .pyc too), every path whose existence or kind Python code asked about (`os.stat`, `os.lstat`,
- * `os.access` — behind `os.path.exists`, `isfile`, `shutil.which`, pathlib — which raise no
- * audit event: torch checks for its `bin/torch_shm_manager` that way at import), and every
- * file mapped (`/proc/self/maps` at exit: extension modules and the libraries they load). One JSON line per process goes to the directory named by
- * `SLIMENV_TRACE_DIR`; the union is the usage.
+ * .pyc too), every path in the tree whose existence or kind Python code asked about
+ * (`os.stat`, `os.lstat`, `os.access` — behind `os.path.exists`, `isfile`, `shutil.which`,
+ * pathlib — which raise no audit event: torch checks for its `bin/torch_shm_manager` that way
+ * at import; the wrappers keep the originals' names and `os.supports_*` entries, so pickling
+ * `os.stat` and `shutil.rmtree`'s fd-based walk still work), and every file mapped
+ * (`/proc/self/maps` at exit: extension modules and the libraries they load). One JSON file
+ * per process goes to the directory named by `SLIMENV_TRACE_DIR`; the union is the usage.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
@@ -33,17 +35,28 @@ if _dir:
                 p = os.fsdecode(p)
             _seen.add(p)
     sys.addaudithook(_hook)
+    _roots = tuple(r.rstrip("/") + "/" for r in os.environ.get("SLIMENV_TRACE_ROOTS", "").split(os.pathsep) if r)
     def _asked(fn):
         def wrapper(path, *args, **kwargs):
-            if isinstance(path, (str, bytes, os.PathLike)):
+            if _roots and isinstance(path, (str, bytes, os.PathLike)):
                 try:
-                    _seen.add(os.fsdecode(os.fspath(path)))
-                except (TypeError, ValueError):
+                    p = os.fsdecode(os.fspath(path))
+                    if not p.startswith("/"):
+                        p = os.path.join(os.getcwd(), p)
+                    if p.startswith(_roots):
+                        _seen.add(p)
+                except (TypeError, ValueError, OSError):
                     pass
             return fn(path, *args, **kwargs)
         wrapper.__name__ = fn.__name__
+        wrapper.__qualname__ = fn.__name__
+        wrapper.__module__ = "os"
         wrapper.__doc__ = fn.__doc__
         wrapper.__wrapped__ = fn
+        for group in ("supports_dir_fd", "supports_fd", "supports_follow_symlinks", "supports_effective_ids"):
+            members = getattr(os, group, None)
+            if isinstance(members, set) and fn in members:
+                members.add(wrapper)
         return wrapper
     os.stat = _asked(os.stat)
     os.lstat = _asked(os.lstat)
@@ -116,6 +129,20 @@ export interface TraceResult extends CommandOutcome {
 }
 
 /** Run `command` in the tree at `dir` with the tracer in `siteDir` (removed after). */
+/**
+ * Where a stat'ed path is worth recording: the tree, its site dir and the store trees of
+ * link mode `pth`, as given and as real paths (everything else would only fill the trace).
+ */
+async function traceRoots(dir: string, site: string, manifest: EnvManifest): Promise<string> {
+  const given = [
+    dir,
+    site,
+    ...manifest.packages.flatMap((p) => (p.tree === undefined ? [] : [p.tree])),
+  ];
+  const real = await Promise.all(given.map((p) => realpath(p).catch(() => p)));
+  return [...new Set([...given, ...real])].join(path.delimiter);
+}
+
 export async function traceCommand(
   dir: string,
   manifest: EnvManifest,
@@ -131,7 +158,11 @@ export async function traceCommand(
     await writeFile(pthFile, "import _slimenv_trace\n");
     const outcome = await runCommandIn(dir, manifest, command, {
       ...options,
-      extraEnv: { SLIMENV_TRACE_DIR: traceDir, PYTHONDONTWRITEBYTECODE: "1" },
+      extraEnv: {
+        SLIMENV_TRACE_DIR: traceDir,
+        SLIMENV_TRACE_ROOTS: await traceRoots(dir, site, manifest),
+        PYTHONDONTWRITEBYTECODE: "1",
+      },
     });
     const files = new Set<string>();
     let processes = 0;
