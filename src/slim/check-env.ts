@@ -122,7 +122,6 @@ export function locateEnv(
   }
   const env = {
     ...base,
-    PYTHONPATH: root,
     PYTHONNOUSERSITE: "1",
     SLIMENV_CHECK_SITEDIR: root,
     ...(options.isolated === true ? { SLIMENV_CHECK_ISOLATED: "1" } : {}),

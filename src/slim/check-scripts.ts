@@ -4,9 +4,9 @@
  */
 
 /**
- * Makes a bare site-packages folder a site dir (its .pth files processed), the entries its
- * .pth files add (a code zip) placed right after it, as in the env itself — not at the end of
- * sys.path, behind the base interpreter's site-packages and whatever copy it has there. With
+ * Makes a bare site-packages folder a site dir where the env would have it: after the
+ * standard library and before the interpreter's own site-packages (as the env's user site
+ * is), its .pth files processed and what they add (a code zip) right after it. With
  * SLIMENV_CHECK_ISOLATED (an isolated env's candidate; the interpreter started with -S) `site`
  * runs here with no prefixes, as in the env (launchers.ts ISOLATE_PTH): the base's
  * site-packages and its .pth files never load.
@@ -22,10 +22,10 @@ if _os.environ.get("SLIMENV_CHECK_SITEDIR"):
     _site.addsitedir(_d)
     _added = [p for p in _sys.path if p not in _before]
     _rest = [p for p in _sys.path if p in _before]
-    _i = _rest.index(_d) + 1 if _d in _rest else len(_rest)
+    _base = set(_site.getsitepackages()) if hasattr(_site, "getsitepackages") else set()
+    _i = next((k for k, p in enumerate(_rest) if p in _base), len(_rest))
     _sys.path[:] = _rest[:_i] + _added + _rest[_i:]
-`;
-/**
+`;/**
  * Prints one JSON object: the interpreter's version, executable, extension suffixes, the
  * real paths of sys.path directories, and every `*.dist-info` in them with its RECORD paths
  * and top_level.txt names (null when the file is absent).

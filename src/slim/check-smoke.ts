@@ -59,6 +59,8 @@ export async function runSmoke(
       const env = { ...located.interp.env };
       const bin = path.join(located.root, "bin");
       if (located.layout === "venv") env.PATH = `${bin}${path.delimiter}${env.PATH ?? ""}`;
+      // A bare site-packages folder: the command's Python finds it on PYTHONPATH.
+      if (located.layout === "site-packages") env.PYTHONPATH = located.root;
       exitCode = await spawnPlain(argv, env, cwd, fd);
     }
   } finally {

@@ -3,10 +3,12 @@
  * env's site dir, before the base interpreter's own site-packages — where an older copy of
  * the same package must not be what the check imports (python-dateutil 2.9 in the machine's
  * interpreter made dateutil 4.0's zipped `dateutil._tzdata_impl` fail the check). Here the
- * base's site-packages is stood in for by a folder after the site dir on PYTHONPATH, holding
- * a shadowing `purepkg` that lacks `purepkg.sub`. And an isolated env's candidate is checked
- * without the interpreter's own site-packages, as the env runs.
+ * base interpreter is a venv whose site-packages holds a shadowing `purepkg` that lacks
+ * `purepkg.sub`. The env's site dir comes after the standard library, as in the env (a
+ * module named like a stdlib one is the stdlib's there). And an isolated env's candidate is
+ * checked without the interpreter's own site-packages, as the env runs.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -81,17 +83,19 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
     const summary = manifest.slim?.summary as { packages: { zipModules?: string[] }[] };
     const modules = summary.packages[0]?.zipModules ?? [];
     expect(modules).toEqual(["purepkg", "purepkg.sub", "purepkg.sub.mod"]);
-    const shadow = path.join(root, "base-site");
-    mkdirSync(path.join(shadow, "purepkg"), { recursive: true });
-    writeFileSync(path.join(shadow, "purepkg", "__init__.py"), "OLD = True\n");
+    // A base interpreter with an older purepkg in its own site-packages.
+    const venv = path.join(root, "base");
+    expect(spawnSync(PY310 as string, ["-m", "venv", "--without-pip", venv]).status).toBe(0);
+    const shadow = path.join(venv, "lib", "python3.10", "site-packages", "purepkg");
+    mkdirSync(shadow, { recursive: true });
+    writeFileSync(path.join(shadow, "__init__.py"), "OLD = True\n");
     const site = siteOf(dir, py);
     const outcomes = await importModules(
       {
-        command: PY310 as string,
+        command: path.join(venv, "bin", "python"),
         args: [],
         env: {
           PATH: py.path,
-          PYTHONPATH: `${site}:${shadow}`,
           PYTHONNOUSERSITE: "1",
           PYTHONDONTWRITEBYTECODE: "1",
           SLIMENV_CHECK_SITEDIR: site,
@@ -185,5 +189,23 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
     expect((await checkedCandidate(root, "tight", [noleak], policy, true)).failures).toEqual([]);
     const tight = inEnv(path.join(root, "tight"), isolated.py, "import noleak");
     expect(tight.stderr).toBe("");
+  }, 60_000);
+
+  it("a module named like a standard-library one is the stdlib's, in the check as in the env", async () => {
+    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const shadowsStdlib = buildWheel({
+      name: "oldcolorsys",
+      version: "1.0",
+      files: { "colorsys.py": "raise ImportError('the env would never import this file')\n" },
+    });
+    const { failures, py } = await checkedCandidate(
+      root,
+      "env",
+      [shadowsStdlib],
+      slimPolicy({ preset: "edge" }),
+    );
+    expect(failures).toEqual([]);
+    const res = inEnv(path.join(root, "env"), py, "import colorsys; print(colorsys.__file__)");
+    expect(res.stdout).toMatch(/python3\.10\/colorsys\.py/);
   }, 60_000);
 });
