@@ -25,7 +25,9 @@ if _os.environ.get("SLIMENV_CHECK_SITEDIR"):
     _base = set(_site.getsitepackages()) if hasattr(_site, "getsitepackages") else set()
     _i = next((k for k, p in enumerate(_rest) if p in _base), len(_rest))
     _sys.path[:] = _rest[:_i] + _added + _rest[_i:]
-`;/**
+`;
+
+/**
  * Prints one JSON object: the interpreter's version, executable, extension suffixes, the
  * real paths of sys.path directories, and every `*.dist-info` in them with its RECORD paths
  * and top_level.txt names (null when the file is absent).
