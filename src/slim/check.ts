@@ -44,8 +44,12 @@ export interface CheckOptions {
   extraModules?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** Modules per import process; a distribution with more is split. */
-const BATCH_SIZE = 200;
+/**
+ * Modules per import process; a distribution with more is split. Each process pays for the
+ * package's own heavy imports again (torch: seconds), so batches are large: on torch 2.13's
+ * env, 1000 took the check from 58 s to 24 s (200 before), with the same results.
+ */
+const BATCH_SIZE = 1000;
 
 interface Job {
   dist: number;
