@@ -30,6 +30,8 @@ export interface CheckOptions {
   knownFailures?: readonly KnownFailure[];
   /** Working directory of the smoke command (default process.cwd()). */
   cwd?: string;
+  /** Modules per import process (default {@link BATCH_SIZE}). */
+  batchSize?: number;
   /** For a bare site-packages folder: hide the interpreter's own site-packages. */
   isolated?: boolean;
   /**
@@ -49,7 +51,7 @@ export interface CheckOptions {
  * package's own heavy imports again (torch: seconds), so batches are large: on torch 2.13's
  * env, 1000 took the check from 58 s to 24 s (200 before), with the same results.
  */
-const BATCH_SIZE = 1000;
+export const BATCH_SIZE = 1000;
 
 interface Job {
   dist: number;
@@ -87,6 +89,7 @@ export async function checkEnv(dir: string, options: CheckOptions = {}): Promise
   const timeoutMs = options.timeoutMs ?? 60_000;
   const concurrency = options.concurrency ?? Math.min(4, os.availableParallelism());
   const known = options.knownFailures ?? KNOWN_FAILURES;
+  const batchSize = Math.max(1, options.batchSize ?? BATCH_SIZE);
   const located = locateEnv(dir, {
     ...(options.python === undefined ? {} : { python: options.python }),
     ...(options.env === undefined ? {} : { env: options.env }),
@@ -117,8 +120,8 @@ export async function checkEnv(dir: string, options: CheckOptions = {}): Promise
     const modulesOf = chosen.map((c) => c.mods);
     const jobs: Job[] = [];
     modulesOf.forEach((mods, dist) => {
-      for (let i = 0; i < mods.length; i += BATCH_SIZE) {
-        jobs.push({ dist, modules: mods.slice(i, i + BATCH_SIZE) });
+      for (let i = 0; i < mods.length; i += batchSize) {
+        jobs.push({ dist, modules: mods.slice(i, i + batchSize) });
       }
     });
     const total = modulesOf.reduce((n, m) => n + m.length, 0);

@@ -210,6 +210,13 @@ describe.skipIf(PY === undefined || !GCC)("checkEnv", () => {
     expect(report.totals).toMatchObject({ packages: 8, failed: 5, testFailures: 1, skipped: 2 });
   });
 
+  it("splits a distribution into batches without changing any result", async () => {
+    const small = await checkEnv(site, { python: PY as string, timeoutMs: 3000, batchSize: 2 });
+    const strip = (r: CheckReport) => r.packages;
+    expect(strip(small)).toEqual(strip(report));
+    expect(small.totals).toEqual(report.totals);
+  }, 60_000);
+
   it("checks only the named distributions and modules when asked, judged against the whole env", async () => {
     const some = await checkEnv(site, {
       python: PY as string,
