@@ -63,6 +63,21 @@ describe.skipIf(PY310 === undefined)("install --slim", () => {
     };
   }
 
+  /** The message of the SLIM_CHECK_FAILED an `edge --strict` install of `wheels` fails with. */
+  async function strictFailure(wheels: string[]): Promise<string> {
+    let err: unknown;
+    try {
+      await installSlim(request(path.join(root, `env${n++}`), wheels), {
+        policy: slimPolicy({ preset: "edge" }),
+        strict: true,
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(isSlimenvError(err) && err.code).toBe("SLIM_CHECK_FAILED");
+    return (err as Error).message;
+  }
+
   it("rebuilds a package that fails the check unslimmed, and says so", async () => {
     const dir = path.join(root, `env${n++}`);
     const result = await installSlim(request(dir), { policy: slimPolicy({ preset: "edge" }) });
@@ -101,18 +116,9 @@ describe.skipIf(PY310 === undefined)("install --slim", () => {
     expect(files).not.toContain("fragile/__init__.py");
     expect(files).toContain("mixed/reader.py");
     // --strict accepts the pre-existing failure and refuses the real one.
-    let err: unknown;
-    try {
-      await installSlim(request(path.join(root, `env${n++}`), fragileFiles), {
-        policy: slimPolicy({ preset: "edge" }),
-        strict: true,
-      });
-    } catch (e) {
-      err = e;
-    }
-    expect(isSlimenvError(err) && err.code).toBe("SLIM_CHECK_FAILED");
-    expect((err as Error).message).toMatch(/for mixed \(/);
-    expect((err as Error).message).not.toMatch(/fragile/);
+    const message = await strictFailure(fragileFiles);
+    expect(message).toMatch(/for mixed \(/);
+    expect(message).not.toMatch(/fragile/);
   });
 
   it("a package another package's slimming breaks: every package unslimmed, and the env works", async () => {
@@ -136,17 +142,7 @@ describe.skipIf(PY310 === undefined)("install --slim", () => {
     );
     expect(res.stderr).toBe("");
     expect(res.stdout.trim()).toBe("42");
-    let err: unknown;
-    try {
-      await installSlim(request(path.join(root, `env${n++}`), crossFiles), {
-        policy: slimPolicy({ preset: "edge" }),
-        strict: true,
-      });
-    } catch (e) {
-      err = e;
-    }
-    expect(isSlimenvError(err) && err.code).toBe("SLIM_CHECK_FAILED");
-    expect((err as Error).message).toMatch(/readslib/);
+    expect(await strictFailure(crossFiles)).toMatch(/readslib/);
   });
 
   it("--strict fails instead, leaving the environment as it was", async () => {
