@@ -96,8 +96,37 @@ function userVersion(db: DatabaseSync): number {
   return row?.user_version ?? 0;
 }
 
-/** Open (creating or migrating) the index at `file`. */
+/** True for SQLite's "busy"/"locked" answers: another connection holds a lock for now. */
+function isBusy(err: unknown): boolean {
+  const text = `${(err as { code?: unknown }).code ?? ""} ${(err as Error).message ?? ""}`;
+  return /SQLITE_BUSY|SQLITE_LOCKED|database is locked|database table is locked/i.test(text);
+}
+
+/** Block this thread for `ms` (opening the index is synchronous). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Open (creating or migrating) the index at `file`. Several processes may open a new store
+ * at once: switching a fresh database to WAL needs a moment's exclusive lock, which SQLite
+ * answers with "database is locked" rather than waiting, so a busy answer is retried (with
+ * jitter) until {@link BUSY_TIMEOUT_MS} has passed.
+ */
 export function openIndex(file: string): DatabaseSync {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return openIndexOnce(file);
+    } catch (err) {
+      const cause = err instanceof SlimenvError ? err.cause : err;
+      if (!isBusy(cause) || Date.now() >= deadline) throw err;
+      pause(Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
+    }
+  }
+}
+
+function openIndexOnce(file: string): DatabaseSync {
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
