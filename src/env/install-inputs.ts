@@ -5,9 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { cacheDir, type Reporter, SlimenvError } from "../base/index.ts";
-import { HttpClient } from "../index/http.ts";
-import type { ResolvedSettings } from "../settings/load.ts";
+import { SlimenvError } from "../base/index.ts";
 import { isPylockFilename } from "../standards/pylock-types.ts";
 
 export interface InstallInputs {
@@ -83,27 +81,4 @@ export function classifyInstallArgs(
     inputs.lockFile = "pylock.toml";
   }
   return inputs;
-}
-
-/** The HTTP client of an install or sync, configured as `slimenv lock` configures its own. */
-export function installClient(
-  settings: ResolvedSettings,
-  env: NodeJS.ProcessEnv,
-  userAgent: string,
-  reporter: Reporter,
-  httpCacheDir?: string | null,
-): HttpClient {
-  const values = settings.values;
-  const cache = httpCacheDir === undefined ? cacheDir("http", env) : httpCacheDir;
-  return new HttpClient({
-    ...(cache === null ? {} : { cacheDir: cache }),
-    offline: values.offline ?? false,
-    ...(values.retries === undefined ? {} : { retries: values.retries }),
-    ...(values.timeout === undefined ? {} : { timeoutMs: values.timeout * 1000 }),
-    ...(values.concurrency === undefined ? {} : { concurrency: values.concurrency }),
-    ...(values["ca-file"] === undefined ? {} : { caFiles: values["ca-file"] }),
-    env,
-    reporter,
-    userAgent,
-  });
 }

@@ -11,6 +11,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
+import { clientFromSettings } from "../index/http-from-settings.ts";
 import { CredentialStore } from "../index/source-url.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import { resolveTarget, type TargetSelection } from "../python/resolve-target.ts";
@@ -29,7 +30,7 @@ import { Store } from "../store/store.ts";
 import type { StoredWheel } from "../store/types.ts";
 import { type EnvChanges, envChanges } from "./changes.ts";
 import { fetchWheels } from "./fetch-wheels.ts";
-import { type InstallInputs, installClient } from "./install-inputs.ts";
+import type { InstallInputs } from "./install-inputs.ts";
 import { checkWheelFits, planFromLock, type WheelChoice } from "./lock-plan.ts";
 import { readEnvManifest } from "./manifest.ts";
 import { type MaterializeOptions, materialize } from "./materialize.ts";
@@ -362,13 +363,12 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
     reporter,
     cwd: request.cwd,
   });
-  const client = installClient(
-    request.settings,
-    request.env,
-    request.userAgent,
+  const client = clientFromSettings(request.settings, {
+    env: request.env,
+    userAgent: request.userAgent,
     reporter,
-    request.httpCacheDir,
-  );
+    httpCacheDir: request.httpCacheDir,
+  });
   try {
     const planned = await planInstall(request, target, client, reporter);
     const credentials = credentialsOf(request.settings, request.cwd);

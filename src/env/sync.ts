@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import { clientFromSettings } from "../index/http-from-settings.ts";
 import { findInterpreter } from "../python/discover.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import { type Target, targetFromProbe } from "../python/target.ts";
@@ -16,7 +17,6 @@ import { targetFromSpec } from "../python/target-spec.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import type { EnvChanges } from "./changes.ts";
 import { applyPlan, credentialsOf, readLockFile } from "./install.ts";
-import { installClient } from "./install-inputs.ts";
 import { planFromLock } from "./lock-plan.ts";
 import { readEnvManifest } from "./manifest.ts";
 import type { EnvManifest, Layout, SlimRecord, SlimTransform } from "./types.ts";
@@ -114,13 +114,12 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
   if (before.slim !== undefined && slim === undefined) {
     reporter.log("warn", "the environment was slimmed; this sync rebuilds it unslimmed");
   }
-  const client = installClient(
-    request.settings,
-    request.env,
-    request.userAgent,
+  const client = clientFromSettings(request.settings, {
+    env: request.env,
+    userAgent: request.userAgent,
     reporter,
-    request.httpCacheDir,
-  );
+    httpCacheDir: request.httpCacheDir,
+  });
   const credentials = credentialsOf(request.settings, request.cwd);
   try {
     const applied = await applyPlan({

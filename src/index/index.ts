@@ -13,6 +13,8 @@ export type {
 export { HttpClient, HttpError } from "./http.ts";
 export type { CacheEntry, CacheMeta } from "./http-cache.ts";
 export { HttpCache } from "./http-cache.ts";
+export type { ClientContext } from "./http-from-settings.ts";
+export { clientFromSettings } from "./http-from-settings.ts";
 export type { IndexSetOptions, IndexStrategy } from "./indexes.ts";
 export { DEFAULT_INDEX_URL, IndexSet } from "./indexes.ts";
 export type { FetchedMetadata, MetadataFetchOptions, MetadataSource } from "./metadata-fetch.ts";

@@ -7,13 +7,12 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
-  cacheDir,
   isSlimenvError,
   type Reporter,
   SlimenvError,
   silentReporter,
 } from "../base/index.ts";
-import { HttpClient } from "../index/http.ts";
+import { clientFromSettings } from "../index/http-from-settings.ts";
 import { resolveTarget, type TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
@@ -186,18 +185,11 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
       ? { kind: "spec", spec: request.selection.spec }
       : { kind: "interpreter" };
 
-  const cache =
-    request.httpCacheDir === undefined ? cacheDir("http", request.env) : request.httpCacheDir;
-  const client = new HttpClient({
-    ...(cache === null ? {} : { cacheDir: cache }),
-    offline: values.offline ?? false,
-    ...(values.retries === undefined ? {} : { retries: values.retries }),
-    ...(values.timeout === undefined ? {} : { timeoutMs: values.timeout * 1000 }),
-    ...(values.concurrency === undefined ? {} : { concurrency: values.concurrency }),
-    ...(values["ca-file"] === undefined ? {} : { caFiles: values["ca-file"] }),
+  const client = clientFromSettings(request.settings, {
     env: request.env,
-    reporter,
     userAgent: request.userAgent,
+    reporter,
+    httpCacheDir: request.httpCacheDir,
   });
   let result: LockResult;
   const probed = interpreter === undefined ? {} : { interpreter: interpreter.executable };
