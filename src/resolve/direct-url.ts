@@ -5,8 +5,6 @@
  * downloaded, checked against a `#sha256=` fragment) for the lock's `[packages.archive]`.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { type Reporter, SlimenvError } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import { fetchMetadata } from "../index/metadata-fetch.ts";
@@ -21,6 +19,7 @@ import { canonicalizeName } from "../standards/names.ts";
 import type { Requirement } from "../standards/requirement.ts";
 import { createTagRanker } from "../standards/tags.ts";
 import { Version } from "../standards/version.ts";
+import { distributionBytes } from "./file-bytes.ts";
 import { targetLabel, wheelTagText } from "./file-selection.ts";
 
 /** A direct URL requirement's file, as the lock records it. */
@@ -145,25 +144,9 @@ async function archiveDigest(
   file: DistributionFile,
   options: DirectUrlOptions,
 ): Promise<{ hashes: Record<string, string>; size: number }> {
-  let bytes: Uint8Array;
-  if (file.url.startsWith("file:")) {
-    try {
-      bytes = await readFile(fileURLToPath(file.url));
-    } catch (cause) {
-      throw new SlimenvError("IO_ERROR", `cannot read ${fileURLToPath(file.url)}`, { cause });
-    }
-  } else {
-    const response = await options.client.get(options.credentials.apply(file.url), {
-      cache: "no-store",
-    });
-    if (response.status !== 200) {
-      throw new SlimenvError(
-        "INDEX_ERROR",
-        `unexpected HTTP status ${response.status} for ${stripCredentials(file.url)}`,
-      );
-    }
-    bytes = response.body;
-  }
+  const bytes = await distributionBytes(file.url, options.client, (url) =>
+    options.credentials.apply(url),
+  );
   const hashes: Record<string, string> = {};
   for (const [algo, declared] of Object.entries({ sha256: undefined, ...file.hashes } as Record<
     string,

@@ -5,7 +5,6 @@
  * No credentials ever: URLs are stripped of user info.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SlimenvError } from "../base/index.ts";
@@ -15,6 +14,7 @@ import { stripCredentials } from "../index/source-url.ts";
 import type { PylockArchive, PylockPackage, PylockWheel } from "../standards/pylock-types.ts";
 import { UTC_DATETIME } from "../standards/toml-text.ts";
 import type { DirectArchive } from "./direct-url.ts";
+import { distributionBytes } from "./file-bytes.ts";
 import type { IndexProvider } from "./index-provider.ts";
 import type { ResolvedPackage } from "./types.ts";
 
@@ -51,23 +51,7 @@ async function hashesOf(
   ctx: PackageBuildContext,
 ): Promise<Record<string, string>> {
   if (Object.keys(file.hashes).length > 0) return sortedHashes(file.hashes);
-  let bytes: Uint8Array;
-  if (file.url.startsWith("file:")) {
-    try {
-      bytes = await readFile(fileURLToPath(file.url));
-    } catch (cause) {
-      throw new SlimenvError("IO_ERROR", `cannot read ${fileURLToPath(file.url)}`, { cause });
-    }
-  } else {
-    const response = await ctx.client.get(ctx.withCredentials(file.url), { cache: "no-store" });
-    if (response.status !== 200) {
-      throw new SlimenvError(
-        "INDEX_ERROR",
-        `unexpected HTTP status ${response.status} for ${stripCredentials(file.url)}`,
-      );
-    }
-    bytes = response.body;
-  }
+  const bytes = await distributionBytes(file.url, ctx.client, ctx.withCredentials);
   return { sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 

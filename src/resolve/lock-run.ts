@@ -6,12 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import {
-  isSlimenvError,
-  type Reporter,
-  SlimenvError,
-  silentReporter,
-} from "../base/index.ts";
+import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { clientFromSettings } from "../index/http-from-settings.ts";
 import { resolveTarget, type TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
