@@ -3,6 +3,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { expect } from "vitest";
+import { buildRuntime, type RuntimeBuildResult } from "../../src/runtime/build.ts";
 import { runtimeEnv } from "../../src/runtime/check.ts";
 
 /** Every group: the smallest stdlib a test can build (each build then compiles ~560 modules). */
@@ -69,3 +71,32 @@ export function listFiles(root: string): string[] {
 
 export const IMPORT_SET =
   "import json, decimal, sqlite3, ssl, asyncio, email.message, xml.etree.ElementTree, ctypes, unittest, argparse";
+
+/** One runtime copy per mode, all groups dropped, under a fresh folder (removed by `remove`). */
+export async function buildModes(
+  python: string,
+  label: string,
+  modes: readonly string[],
+): Promise<{ root: string; built: Record<string, RuntimeBuildResult> }> {
+  const root = tempDir(label);
+  const built: Record<string, RuntimeBuildResult> = {};
+  for (const mode of modes) {
+    built[mode] = await buildRuntime({
+      python,
+      out: path.join(root, mode.replace("+", "-")),
+      mode,
+      drops: ALL_DROPS,
+    });
+  }
+  return { root, built };
+}
+
+/** Each copy starts, imports the module set, reports its own prefix and passed its check. */
+export function expectEachStarts(built: Record<string, RuntimeBuildResult>): void {
+  for (const [mode, r] of Object.entries(built)) {
+    const res = py(r.executable, `import sys; ${IMPORT_SET}; print(sys.prefix)`);
+    expect(res.stderr, mode).toBe("");
+    expect(res.stdout, mode).toBe(`${r.out}\n`);
+    expect(r.check.ok, mode).toBe(true);
+  }
+}

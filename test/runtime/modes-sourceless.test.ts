@@ -6,9 +6,16 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildRuntime, type RuntimeBuildResult } from "../../src/runtime/build.ts";
+import type { RuntimeBuildResult } from "../../src/runtime/build.ts";
 import { SOURCE_ARCHIVE } from "../../src/runtime/python-scripts.ts";
-import { ALL_DROPS, IMPORT_SET, listFiles, py, runtimePython, tempDir } from "./fixtures.ts";
+import {
+  buildModes,
+  expectEachStarts,
+  IMPORT_SET,
+  listFiles,
+  py,
+  runtimePython,
+} from "./fixtures.ts";
 
 const PY = runtimePython();
 
@@ -16,7 +23,7 @@ describe.skipIf(PY === undefined)("sourceless stdlib modes", () => {
   const python = PY as string;
   const minor = path.basename(python).replace(/^python/, "");
   const stdlibRel = `lib/python${minor}`;
-  const built: Record<string, RuntimeBuildResult> = {};
+  let built: Record<string, RuntimeBuildResult> = {};
   let root: string;
 
   afterAll(() => {
@@ -24,24 +31,15 @@ describe.skipIf(PY === undefined)("sourceless stdlib modes", () => {
   });
 
   beforeAll(async () => {
-    root = tempDir("modes-pyc");
-    for (const mode of ["pyc+zipped-source", "pyc-only", "pyc-zip"]) {
-      built[mode] = await buildRuntime({
-        python,
-        out: path.join(root, mode.replace("+", "-")),
-        mode,
-        drops: ALL_DROPS,
-      });
-    }
+    ({ root, built } = await buildModes(python, "modes-pyc", [
+      "pyc+zipped-source",
+      "pyc-only",
+      "pyc-zip",
+    ]));
   });
 
   it("each copy starts, imports the module set, and reports its own prefix", () => {
-    for (const [mode, r] of Object.entries(built)) {
-      const res = py(r.executable, `import sys; ${IMPORT_SET}; print(sys.prefix)`);
-      expect(res.stderr, mode).toBe("");
-      expect(res.stdout, mode).toBe(`${r.out}\n`);
-      expect(r.check.ok, mode).toBe(true);
-    }
+    expectEachStarts(built);
   });
 
   it("pyc-only has no .py and no __pycache__, and writes none", () => {
