@@ -3,15 +3,14 @@
  * the sources against the in-process index, with a temp SLIMENV_HOME and no config files.
  * (Spawned asynchronously: the index answers from this process.)
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
+import { type CliResult, cliEnv, slimenv as runCli } from "../install/fixtures.ts";
 import { world } from "../resolve/lock-fixtures.ts";
 
-const BIN = path.resolve(import.meta.dirname, "..", "..", "bin", "slimenv.js");
 const TARGET = ["--python-version", "3.11", "--platform", "manylinux_2_28_aarch64"];
 let root: string;
 let server: IndexServer;
@@ -32,33 +31,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-interface Result {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-function slimenv(cwd: string, ...args: string[]): Promise<Result> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SLIMENV_")) env[k] = v;
-  Object.assign(env, {
-    SLIMENV_HOME: path.join(root, "home"),
-    SLIMENV_FROM_SOURCE: "1",
-    SLIMENV_NO_CONFIG: "1",
-    SLIMENV_RETRIES: "0",
-    NO_COLOR: "1",
-  });
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd, env, encoding: "utf8", timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const status = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ status, stdout, stderr });
-      },
-    );
-  });
+function slimenv(cwd: string, ...args: string[]): Promise<CliResult> {
+  return runCli(cwd, cliEnv(path.join(root, "home")), ...args);
 }
 
 let n = 0;

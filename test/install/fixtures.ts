@@ -3,7 +3,7 @@
  * index, hand-written PEP 751 locks over it, snapshots of directories (to prove a failed
  * command changed nothing), and the CLI run by this Node from the sources.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -200,21 +200,7 @@ export function slimenv(
 }
 
 /** Run a command with exactly `env`; throws when it cannot start. */
-export function run(
-  command: string,
-  args: readonly string[],
-  env: Record<string, string>,
-  cwd?: string,
-): { status: number | null; stdout: string; stderr: string } {
-  const res = spawnSync(command, args, {
-    env: { HOME: process.env.HOME ?? "/root", ...env },
-    encoding: "utf8",
-    timeout: 30_000,
-    ...(cwd === undefined ? {} : { cwd }),
-  });
-  if (res.error !== undefined) throw res.error;
-  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
-}
+export { run } from "../env/env-fixtures.ts";
 
 /** `{name: version}` of every distribution the env's python sees (importlib.metadata). */
 export const VERSIONS_SCRIPT =
