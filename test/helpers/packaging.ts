@@ -1,8 +1,14 @@
 /**
- * Access to pypa/packaging for differential tests. packaging is installed from PyPI into a
- * cache folder (.cache/test-packaging/<python version>) by the first test that needs it, with
- * the interpreter's own pip. If it cannot be had, the test fails with the reason: it never
- * passes silently.
+ * Access to pypa/packaging for differential tests. packaging is the oracle, so it is pinned:
+ * an exact version per interpreter (the newest release that supports it, as of the version
+ * docs/standards.md names), installed from PyPI into a cache folder
+ * (.cache/test-packaging/<python version>/<packaging version>) by the first test that needs it,
+ * with the interpreter's own pip. The suite therefore gives the same answer on every day,
+ * whatever PyPI serves. If it cannot be had, the test fails with the reason: it never passes
+ * silently.
+ *
+ * SLIMENV_TEST_PACKAGING=<version>|latest overrides the pin for interpreters that can run it
+ * (scripts/packaging-newest.ts uses it to see what a newer packaging changes); CI never sets it.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
@@ -27,14 +33,28 @@ function pythonVersion(python: string): [number, number, number] {
   return [a ?? 0, b ?? 0, c ?? 0];
 }
 
+/** The oracle: the packaging release the suite compares against (docs/standards.md). */
+export const PACKAGING_ORACLE = "26.3";
+
 /**
- * Ensure packaging is importable by `python` and return how to run it. Python 3.6 gets
- * packaging 21.3 (the last release for it) without its pyparsing dependency, which is enough
- * for packaging.tags; newer interpreters get the newest packaging.
+ * The exact packaging version for a Python minor version: the oracle where it runs, else the
+ * last release that supports that Python (21.3 for 3.6, without its pyparsing dependency,
+ * which is enough for packaging.tags; 24.0 for 3.7; 26.2 for 3.8).
  */
+export function pinnedPackaging(minor: number): string {
+  const override = process.env.SLIMENV_TEST_PACKAGING;
+  if (minor < 7) return "21.3";
+  if (minor < 8) return "24.0";
+  if (minor < 9) return "26.2";
+  if (override && minor >= 10) return override;
+  return PACKAGING_ORACLE;
+}
+
+/** Ensure the pinned packaging is importable by `python` and return how to run it. */
 export function packagingFor(python: string): PackagingPython {
   const [major, minor, micro] = pythonVersion(python);
-  const dir = path.join(CACHE, `${major}.${minor}.${micro}`);
+  const wanted = pinnedPackaging(minor);
+  const dir = path.join(CACHE, `${major}.${minor}.${micro}`, wanted);
   const env = { ...process.env, PYTHONPATH: dir, PYTHONDONTWRITEBYTECODE: "1" };
   const probe = () =>
     spawnSync(python, ["-c", "import packaging;print(packaging.__version__)"], {
@@ -42,9 +62,11 @@ export function packagingFor(python: string): PackagingPython {
       encoding: "utf8",
     });
   let got = probe();
-  if (got.status !== 0 || !existsSync(dir)) {
+  // "latest" is looked up again on every run (opt-in only); a pin is installed once.
+  const stale = wanted === "latest" || got.stdout.trim() !== wanted;
+  if (got.status !== 0 || !existsSync(dir) || stale) {
     mkdirSync(dir, { recursive: true });
-    const spec = major === 3 && minor < 7 ? "packaging==21.3" : "packaging";
+    const spec = wanted === "latest" ? "packaging" : `packaging==${wanted}`;
     const install = spawnSync(
       python,
       [
@@ -62,7 +84,7 @@ export function packagingFor(python: string): PackagingPython {
       { encoding: "utf8", env: { ...process.env, PIP_NO_INPUT: "1" } },
     );
     got = probe();
-    if (got.status !== 0) {
+    if (got.status !== 0 || (wanted !== "latest" && got.stdout.trim() !== wanted)) {
       throw new Error(
         `cannot get pypa/packaging for ${python} into ${dir}: pip said: ${install.stderr.slice(-2000)}`,
       );
@@ -71,7 +93,7 @@ export function packagingFor(python: string): PackagingPython {
   return { python, env, packagingVersion: got.stdout.trim() };
 }
 
-/** The newest CPython on PATH (python3), with the newest packaging. */
+/** The python3 on PATH (or SLIMENV_TEST_PYTHON), with the pinned packaging. */
 export function defaultPackagingPython(): PackagingPython {
   return packagingFor(process.env.SLIMENV_TEST_PYTHON ?? "python3");
 }
