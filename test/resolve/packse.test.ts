@@ -1,0 +1,123 @@
+/**
+ * Every packse scenario (astral-sh/packse's resolver test suite, in ../shared/packse) locks
+ * as its expected.json says: for each scenario and target, an index of generated wheels and
+ * sdists is served in-process (test/helpers/packse.ts), `lock` runs for that target, and the
+ * locked name→version set must equal the expected one exactly — or the lock must fail with
+ * NO_SOLUTION where the scenario is unsatisfiable. With CI=true a missing data folder fails.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { isSlimenvError } from "../../src/base/index.ts";
+import { targetFromSpec } from "../../src/python/target-spec.ts";
+import { lock } from "../../src/resolve/lock.ts";
+import { readLockInputs } from "../../src/resolve/lock-inputs.ts";
+import { SpecifierSet } from "../../src/standards/specifiers.ts";
+import { Version } from "../../src/standards/version.ts";
+import { startIndexServer } from "../helpers/index-server.ts";
+import {
+  findPackseDir,
+  loadPackse,
+  lockRequest,
+  type PackseTest,
+  packseDirFor,
+  packseProjects,
+  targetSpec,
+} from "../helpers/packse.ts";
+import { testClient } from "./lock-fixtures.ts";
+
+const repoRoot = path.resolve(import.meta.dirname, "..", "..");
+const dir = findPackseDir(repoRoot);
+const ci = process.env.CI === "true";
+
+/**
+ * Scenarios whose expectation a single-target locker cannot follow, with why (see
+ * docs/resolver.md). Keep this tiny.
+ */
+const NOT_FOLLOWED: ReadonlyMap<string, string> = new Map();
+
+const client = testClient();
+const lockDir = mkdtempSync(path.join(os.tmpdir(), "slimenv-packse-"));
+afterAll(async () => {
+  await client.close();
+  rmSync(lockDir, { recursive: true, force: true });
+});
+
+/** The outcome of locking a scenario: "a==1.0.0 b==2.0.0", or "NO_SOLUTION". */
+async function outcome(t: PackseTest): Promise<string> {
+  const request = lockRequest(t);
+  const spec = targetSpec(t.expected.target);
+  const server = await startIndexServer({ projects: packseProjects(t.scenario) });
+  try {
+    const inputs = readLockInputs({ requirements: request.requirements, cwd: lockDir });
+    if (request.requiresPython !== undefined) {
+      inputs.requiresPython = new SpecifierSet(request.requiresPython);
+    }
+    const result = await lock(inputs, {
+      target: targetFromSpec(spec),
+      targetInfo: { kind: "spec", spec },
+      settings: {
+        indexUrls: [server.url],
+        findLinks: [],
+        strategy: "first-index",
+        onlyBinary: request.onlyBinary,
+        noBinary: request.noBinary,
+        prerelease: request.prerelease,
+        resolution: "highest",
+      },
+      client,
+      lockDir,
+    });
+    return versionsText(
+      Object.fromEntries(result.pylock.packages.map((p) => [p.name, p.version ?? "?"])),
+    );
+  } catch (err) {
+    if (isSlimenvError(err, "NO_SOLUTION")) return "NO_SOLUTION";
+    throw err;
+  } finally {
+    await server.close();
+  }
+}
+
+function versionsText(packages: Record<string, string>): string {
+  return Object.entries(packages)
+    .map(([name, v]) => `${name}==${new Version(v).toString()}`)
+    .sort()
+    .join(" ");
+}
+
+function expectedText(t: PackseTest): string {
+  return t.expected.satisfiable ? versionsText(t.expected.packages) : "NO_SOLUTION";
+}
+
+if (dir === undefined) {
+  describe("packse scenarios", () => {
+    test.skipIf(!ci)("the packse data is there", () => {
+      throw new Error(
+        `the packse scenarios are missing: no ${path.join(packseDirFor(repoRoot), "expected.json")} (CI needs a copy of shared/ beside the clone)`,
+      );
+    });
+    if (!ci) {
+      test.skip(`packse scenarios skipped: ${packseDirFor(repoRoot)} not found (set SLIMENV_PACKSE_DIR)`, () => {});
+    }
+  });
+} else {
+  const suite = loadPackse(dir);
+  describe("packse scenarios", () => {
+    test("expected.json covers every scenario", () => {
+      expect(suite.tests.length).toBeGreaterThan(140);
+    });
+    test.each(suite.tests.map((t) => [t.title, t] as const))("%s", async (_title, t) => {
+      const reason = NOT_FOLLOWED.get(t.scenario.name);
+      const got = await outcome(t);
+      if (reason !== undefined) {
+        expect(got, `followed now; drop it from NOT_FOLLOWED (${reason})`).not.toBe(
+          expectedText(t),
+        );
+        return;
+      }
+      expect(got).toBe(expectedText(t));
+    });
+  });
+}
