@@ -7,12 +7,15 @@
  *
  * Two refinements keep a resolution against a real index short:
  *   - conflict tracking: when the decision of one package (the culprit) keeps rejecting the
- *     versions of a package decided after it (the affected), CONFLICT_THRESHOLD times, the
- *     affected is decided before everything else from then on, the culprit after everything
- *     else, and the solver backtracks to just before the culprit's decision. Without it, a
- *     new release of a small package (python-dateutil 4) taken early makes the solver walk
- *     every version of a package with a thousand releases (boto3) one metadata fetch at a
- *     time. Each package changes priority at most once, so this cannot loop.
+ *     versions of a package decided after it (the affected), CONFLICT_THRESHOLD times —
+ *     counted at each backjump, and each time a version is rejected as soon as its
+ *     dependencies are read — the affected is decided before everything else from then on,
+ *     the culprit after everything else, and the solver backtracks to just before the
+ *     culprit's decision. Without it, a new release of a small package (python-dateutil 4)
+ *     taken early makes the solver walk every version of a package with a thousand releases
+ *     (boto3) one metadata fetch at a time, or down to a release so old that it no longer
+ *     depends on the culprit (packse's wrong-backtracking scenarios). Each package changes
+ *     priority at most once, so this cannot loop.
  *   - merging: the incompatibility "x==1.1 depends on y<3" joins an existing "x==1.0 depends
  *     on y<3" into "x>=1.0, <1.2 depends on y<3" when the versions are neighbours (the same
  *     for "is unavailable" and "requires Python" with the same reason), which propagates
@@ -75,6 +78,8 @@ export class Solver {
   /** Conflicts per "affected\0culprit" pair of base names. */
   readonly #conflicts = new Map<string, number>();
   readonly #tiers = new Map<string, Tier>();
+  /** Set when #choose backtracked for a change of priorities (see #noteRejection). */
+  #restarted = false;
 
   readonly #threshold: number;
 
@@ -91,7 +96,13 @@ export class Solver {
     );
     let next: string | undefined = ROOT;
     while (next !== undefined) {
-      this.#propagate(next);
+      if (this.#restarted) {
+        // A change of priorities undid decisions: propagate anew from what is still assigned.
+        this.#restarted = false;
+        this.#propagate(...this.#solution.assigned());
+      } else {
+        this.#propagate(next);
+      }
       next = await this.#choose();
     }
     return this.#solution.decisions;
@@ -146,8 +157,8 @@ export class Solver {
     for (const inc of pending.splice(0, pending.length)) this.#add(inc);
   }
 
-  #propagate(start: string): void {
-    const changed = new Set<string>([start]);
+  #propagate(...start: string[]): void {
+    const changed = new Set<string>(start);
     while (changed.size > 0) {
       const pkg = changed.values().next().value as string;
       changed.delete(pkg);
@@ -275,6 +286,24 @@ export class Solver {
     return true;
   }
 
+  /**
+   * A version of `pkg` was just rejected, before being decided, because earlier assignments
+   * contradict some of its dependencies: counts a conflict between `pkg` (affected) and the
+   * package decided at the level of each contradicting assignment (culprit), as a backjump
+   * does (uv counts these rejections too). Without it, a package decided early that every
+   * newer version of a later package rejects (wrong-backtracking-basic: a==2.0.0 against
+   * b>=2.0.0) is never reconsidered: the solver walks down the later package to a release
+   * old enough not to care. True when the priorities changed and the solver backtracked.
+   */
+  #noteRejection(pkg: string, rejecting: readonly Term[]): boolean {
+    for (const term of rejecting) {
+      const level = this.#solution.satisfier(term).level;
+      const culprit = this.#solution.decisionAt(level);
+      if (this.#noteConflict(pkg, culprit, level)) return true;
+    }
+    return false;
+  }
+
   /** Picks the next package and version; undefined when every required package is decided. */
   async #choose(): Promise<string | undefined> {
     const undecided = this.#solution.undecided();
@@ -320,6 +349,8 @@ export class Solver {
       return pkg;
     }
     let conflict = false;
+    /** Dependencies the partial solution already contradicts: they reject this version. */
+    const rejecting: Term[] = [];
     for (const target of deps.targets) {
       const dependency: Term = { pkg: target.id, positive: false, set: target.set };
       const inc =
@@ -335,8 +366,12 @@ export class Solver {
               `depends\0${target.id}\0${target.set.bits}\0${target.set.label ?? ""}`,
             );
       if (pkg === ROOT) this.#add(inc);
-      conflict ||= inc.terms.every((t) => t.pkg === pkg || this.#solution.satisfies(t));
+      if (inc.terms.every((t) => t.pkg === pkg || this.#solution.satisfies(t))) {
+        conflict = true;
+        rejecting.push(dependency);
+      }
     }
+    if (conflict && pkg !== ROOT) this.#restarted = this.#noteRejection(pkg, rejecting);
     if (!conflict) {
       this.#solution.decide(pkg, index);
       if (pkg !== ROOT) {

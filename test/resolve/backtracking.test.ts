@@ -50,7 +50,7 @@ describe("conflict tracking", () => {
     );
     expect(new Set(provider.calls).size).toBe(provider.calls.length);
     expect(reporter.messages("debug")).toContain(
-      `resolver: python-dateutil conflicted with boto3 ${CONFLICT_THRESHOLD} times; deciding boto3 before python-dateutil`,
+      `resolver: python-dateutil conflicted with botocore ${CONFLICT_THRESHOLD} times; deciding botocore before python-dateutil`,
     );
   });
 
@@ -87,6 +87,49 @@ describe("conflict tracking", () => {
         "So, because you require both boto3 and python-dateutil>=4, no solution exists.",
       ].join("\n"),
     );
+  });
+});
+
+/**
+ * packse's wrong-backtracking scenarios: `a` is decided first (2.0.0), and every newer `b`
+ * (or `b-inner`, behind `b`) wants a==1.0.0, so each is rejected as soon as its dependencies
+ * are read, without a backjump. Counting those rejections too, the solver decides the
+ * rejected package before `a` after CONFLICT_THRESHOLD of them, as pip and uv lock it,
+ * instead of walking down to a `b` old enough not to depend on `a`.
+ */
+function wrongBacktracking(newer: number, indirect: boolean): Registry {
+  const b: Record<string, string[]> = { "1.0.0": ["too-old"] };
+  for (let i = 0; i < newer; i++) b[`2.0.${i}`] = ["a==1.0.0"];
+  return {
+    a: { "1.0.0": [], "2.0.0": [] },
+    "too-old": { "1.0.0": [] },
+    ...(indirect ? { b: { "1.0.0": ["b-inner"] }, "b-inner": b } : { b }),
+  };
+}
+
+describe("versions rejected by their dependencies count as conflicts", () => {
+  test("a is reconsidered instead of walking down to a too old b", async () => {
+    const registry = wrongBacktracking(10, false);
+    const provider = new TableProvider(registry);
+    const reporter = new RecordingReporter();
+    const resolution = await resolveTable(registry, ["a", "b"], { provider, reporter });
+    expect(summary(resolution)).toBe("a==1.0.0 b==2.0.9");
+    expect(dependencyCalls(provider).filter((c) => c.startsWith("dependencies b "))).toHaveLength(
+      CONFLICT_THRESHOLD,
+    );
+    expect(reporter.messages("debug")).toContain(
+      `resolver: a conflicted with b ${CONFLICT_THRESHOLD} times; deciding b before a`,
+    );
+  });
+
+  test("also when the rejected package sits behind another", async () => {
+    const registry = wrongBacktracking(10, true);
+    expect(await outcome(registry, ["a", "b"])).toBe("a==1.0.0 b==1.0.0 b-inner==2.0.9");
+  });
+
+  test("below the threshold the usual order stands", async () => {
+    const registry = wrongBacktracking(CONFLICT_THRESHOLD - 1, false);
+    expect(await outcome(registry, ["a", "b"])).toBe("a==2.0.0 b==1.0.0 too-old==1.0.0");
   });
 });
 
