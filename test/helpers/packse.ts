@@ -10,7 +10,10 @@
  * wheel per tag (keeping it only when `py3-none-any` is listed); Requires-Python defaults to
  * packse's `>=3.8`; extras become `Provides-Extra` and `Requires-Dist: x ; extra == "e"`;
  * `yanked` marks every file of the version yanked ("Yanked for testing"). Like packse's
- * index, the pages carry no data-requires-python: Requires-Python comes from the metadata.
+ * index, the pages carry no data-requires-python and offer no PEP 658 metadata files:
+ * Requires-Python and dependencies come from the wheels' METADATA (read by HTTP range
+ * requests) or, for sdist-only versions, the sdist's PKG-INFO (Metadata-Version 2.4, as
+ * hatchling writes it, so it is static and readable without a build).
  * Package names are not prefixed with the scenario name (each scenario has its own index).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -235,7 +238,7 @@ export function packseProjects(scenario: PackseScenario): IndexProjects {
       const more: Partial<IndexEntry> =
         meta.yanked === true ? { yanked: "Yanked for testing" } : {};
       const add = (file: { filename: string; bytes: Uint8Array; metadata: string }) =>
-        entries.push({ file: { ...file }, ...more });
+        entries.push({ file: { ...file }, serveMetadata: false, ...more });
       if (meta.wheel !== false) {
         const tags = meta.wheel_tags ?? [];
         for (const tag of tags.length === 0 ? ["py3-none-any"] : tags) {
