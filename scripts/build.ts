@@ -17,7 +17,7 @@ const result = await build({
   bundle: true,
   platform: "node",
   format: "esm",
-  target: "node22.12",
+  target: "node22.13",
   minify: true,
   sourcemap: "linked",
   legalComments: "external",
