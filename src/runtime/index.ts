@@ -22,6 +22,7 @@ export type { StdlibMode, StdlibModeInfo } from "./modes.ts";
 export { DEFAULT_STDLIB_MODE, parseStdlibMode, STDLIB_MODES, stdlibModeInfo } from "./modes.ts";
 export type { NativeResult, StripMode as RuntimeStripMode } from "./native.ts";
 export {
+  DEFAULT_RUNTIME_STRIP,
   findRuntimeStripTool,
   parseStripMode as parseRuntimeStripMode,
   STRIP_MODES as RUNTIME_STRIP_MODES,
