@@ -220,6 +220,7 @@ describe("slimenv zip (CLI, after install --target)", () => {
   let root: string;
   let env: NodeJS.ProcessEnv;
   let target: string;
+  let files: string[];
   beforeAll(async () => {
     root = tempDir("zip-cli");
     env = cliEnv(path.join(root, "home"));
@@ -235,7 +236,7 @@ describe("slimenv zip (CLI, after install --target)", () => {
       }),
       buildWheel({ name: "tiny", version: "0.1" }),
     ];
-    const files = wheels.map((w) => {
+    files = wheels.map((w) => {
       const file = path.join(root, w.filename);
       writeFileSync(file, w.bytes);
       return file;
@@ -307,6 +308,57 @@ describe("slimenv zip (CLI, after install --target)", () => {
     expect(res.stderr).toMatch(/tiny 0\.1 +\d+ B\n/);
     expect(res.stderr).toContain("hint: ");
     expect(existsSync(out)).toBe(false);
+  });
+
+  it("install --target DIR --zip FILE installs, then zips as slimenv zip does", async () => {
+    const out = path.join(root, "installed.zip");
+    const spec = ["--python-version", "3.12", "--platform", "manylinux_2_28_x86_64", "--no-deps"];
+    const res = await slimenv(
+      root,
+      env,
+      "install",
+      ...files,
+      "--target",
+      path.join(root, "t2"),
+      ...spec,
+      "--zip",
+      out,
+      "--max-size",
+      "250M",
+    );
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(
+      /^Installed 2 packages into t2 .*\n(.*\n)*wrote .*installed\.zip: \d+ files/,
+    );
+    expect(pyZipList(out).some((e) => e.name === "greet/words.py")).toBe(true);
+    // --zip only with --target, --max-size only with --zip: refused before anything is made.
+    const prefix = await slimenv(
+      root,
+      env,
+      "install",
+      ...files,
+      "--prefix",
+      path.join(root, "p"),
+      ...spec,
+      "--zip",
+      out,
+    );
+    expect(prefix.status).toBe(1);
+    expect(prefix.stderr).toContain("[INVALID_OPTION] --zip needs --target DIR");
+    const noZip = await slimenv(
+      root,
+      env,
+      "install",
+      ...files,
+      "--target",
+      path.join(root, "t3"),
+      ...spec,
+      "--max-size",
+      "1M",
+    );
+    expect(noZip.status).toBe(1);
+    expect(noZip.stderr).toContain("[INVALID_OPTION] --max-size needs --zip FILE");
+    expect(existsSync(path.join(root, "p")) || existsSync(path.join(root, "t3"))).toBe(false);
   });
 
   it("bad input: no -o, a bad size", async () => {

@@ -1,11 +1,15 @@
 import { Command } from "commander";
 import { formatBytes, SlimenvError } from "../../base/index.ts";
-import { zipTarget } from "../../report/zip.ts";
+import { type ZipTargetResult, zipTarget } from "../../report/zip.ts";
 import { action } from "../action.ts";
+import type { Output } from "../output.ts";
 import { parseSize } from "./store.ts";
 
 /** How many packages the summary lists. */
 const SHOWN = 10;
+
+export const MAX_SIZE_HELP =
+  "fail, writing no zip, when the unzipped size is over SIZE (AWS Lambda: 250M, its limit for function and layers unzipped)";
 
 /** `slimenv zip DIR -o FILE [--max-size SIZE]`: a deterministic deployment zip of a flat folder. */
 export function zipCommand(): Command {
@@ -15,10 +19,7 @@ export function zipCommand(): Command {
     )
     .argument("<dir>", "the folder to zip: its contents become the zip's root")
     .option("-o, --output <file>", "the zip to write (replaced atomically)")
-    .option(
-      "--max-size <size>",
-      "fail, writing nothing, when the unzipped size is over SIZE (AWS Lambda: 250M, its limit for function and layers unzipped)",
-    )
+    .option("--max-size <size>", MAX_SIZE_HELP)
     .exitOverride()
     .action(
       action<{ output?: string; maxSize?: string }>((opts, args, out) => {
@@ -34,33 +35,35 @@ export function zipCommand(): Command {
           ...(maxSize !== undefined ? { maxSize } : {}),
           reporter: out.reporter(),
         });
-        if (out.json) {
-          out.data(result);
-          return 0;
-        }
-        const budget =
-          result.maxSize === undefined
-            ? ""
-            : `, ${formatBytes(result.maxSize - result.unzipped)} under the ${formatBytes(result.maxSize)} budget`;
-        out.line(
-          `wrote ${result.out}: ${result.files} files, ${formatBytes(result.zipped)} zipped, ${formatBytes(result.unzipped)} unzipped${budget}`,
-        );
-        if (result.excluded.length > 0) out.info(`left out: ${result.excluded.join(", ")}`);
-        const rows = result.parts
-          .slice(0, SHOWN)
-          .map((p) => [p.name, p.version ?? "", String(p.files), formatBytes(p.unzipped)]);
-        if (result.parts.length > SHOWN) {
-          const rest = result.parts.slice(SHOWN);
-          rows.push([
-            `… ${rest.length} more`,
-            "",
-            String(rest.reduce((n, p) => n + p.files, 0)),
-            formatBytes(rest.reduce((n, p) => n + p.unzipped, 0)),
-          ]);
-        }
-        out.table(["package", "version", "files", "unzipped"], rows);
-        for (const note of result.notes) out.warn(note);
+        if (out.json) out.data(result);
+        else renderZip(out, result);
         return 0;
       }),
     );
+}
+
+/** The summary: what was written, sizes against the budget, the biggest packages, notes. */
+export function renderZip(out: Output, result: ZipTargetResult): void {
+  const budget =
+    result.maxSize === undefined
+      ? ""
+      : `, ${formatBytes(result.maxSize - result.unzipped)} under the ${formatBytes(result.maxSize)} budget`;
+  out.line(
+    `wrote ${result.out}: ${result.files} files, ${formatBytes(result.zipped)} zipped, ${formatBytes(result.unzipped)} unzipped${budget}`,
+  );
+  if (result.excluded.length > 0) out.info(`left out: ${result.excluded.join(", ")}`);
+  const rows = result.parts
+    .slice(0, SHOWN)
+    .map((p) => [p.name, p.version ?? "", String(p.files), formatBytes(p.unzipped)]);
+  if (result.parts.length > SHOWN) {
+    const rest = result.parts.slice(SHOWN);
+    rows.push([
+      `… ${rest.length} more`,
+      "",
+      String(rest.reduce((n, p) => n + p.files, 0)),
+      formatBytes(rest.reduce((n, p) => n + p.unzipped, 0)),
+    ]);
+  }
+  out.table(["package", "version", "files", "unzipped"], rows);
+  for (const note of result.notes) out.warn(note);
 }
