@@ -8,3 +8,4 @@ export declare function nodeProblem(input: {
   fromSource: boolean;
   root: string;
 }): string | undefined;
+export declare function silenceSqliteWarning(): void;

@@ -34,3 +34,16 @@ export function nodeProblem({ node, typescript, fromSource, root }) {
   }
   return undefined;
 }
+
+/**
+ * node:sqlite (the store index) is still marked experimental before Node 24: a warning on
+ * every run that tells a user nothing they can act on. Drop that one warning, keep the rest.
+ */
+export function silenceSqliteWarning() {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = (warning, ...rest) => {
+    const message = typeof warning === "string" ? warning : warning?.message;
+    if (String(message).startsWith("SQLite is an experimental feature")) return;
+    emitWarning.call(process, warning, ...rest);
+  };
+}

@@ -8,7 +8,7 @@
 // line on stderr and exit status 1, before anything that needs a newer Node is imported.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { nodeIsSupported, nodeProblem } from "./node-check.js";
+import { nodeIsSupported, nodeProblem, silenceSqliteWarning } from "./node-check.js";
 
 const bundled = new URL("../dist/slimenv.js", import.meta.url);
 const sources = fileURLToPath(new URL("../src", import.meta.url));
@@ -39,14 +39,7 @@ if (problem) {
   process.exit(1);
 }
 
-// node:sqlite (the store index) is still marked experimental before Node 24: one warning on
-// every run that tells a user nothing they can act on.
-const emitWarning = process.emitWarning;
-process.emitWarning = (warning, ...rest) => {
-  const message = typeof warning === "string" ? warning : warning?.message;
-  if (String(message).startsWith("SQLite is an experimental feature")) return;
-  emitWarning.call(process, warning, ...rest);
-};
+silenceSqliteWarning();
 
 const { main } = fresh ? await import(bundled.href) : await import("../src/cli/main.ts");
 await main(process.argv.slice(2));

@@ -15,6 +15,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { nodeIsSupported, nodeProblem } from "../../bin/node-check.js";
 
@@ -75,6 +76,21 @@ describe("nodeProblem", () => {
     expect(line).toContain("`npm run build` in /x/slimenv");
     expect(line).not.toContain("\n");
     expect(nodeProblem({ ...base, node: "22.18.0", fromSource: true })).toBeUndefined();
+  });
+});
+
+describe("silenceSqliteWarning", () => {
+  it("drops node:sqlite's ExperimentalWarning and no other warning", () => {
+    const code = `import { silenceSqliteWarning } from ${JSON.stringify(pathToFileURL(path.join(ROOT, "bin/node-check.js")).href)};
+silenceSqliteWarning();
+process.emitWarning("SQLite is an experimental feature and might change at any time", "ExperimentalWarning");
+process.emitWarning("something else", "ExperimentalWarning");`;
+    const res = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
+      encoding: "utf8",
+    });
+    expect(res.status).toBe(0);
+    expect(res.stderr).not.toContain("SQLite");
+    expect(res.stderr).toContain("ExperimentalWarning: something else");
   });
 });
 
@@ -154,13 +170,39 @@ describe("npm pack", () => {
     expect(existsSync(path.join(installed, "dist/slimenv.js"))).toBe(true);
     expect(existsSync(path.join(installed, "node_modules"))).toBe(false);
 
+    const env = { ...process.env, SLIMENV_FROM_SOURCE: "" };
     const res = spawnSync(process.execPath, [path.join(installed, "bin/slimenv.js"), "--version"], {
       encoding: "utf8",
       cwd: tmpdir(),
-      env: { ...process.env, SLIMENV_FROM_SOURCE: "" },
+      env,
     });
     expect(res.stderr).toBe("");
     expect(res.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(res.status).toBe(0);
+
+    // The bundle runs by itself too, and checks the Node before node:sqlite is loaded.
+    const bundle = path.join(installed, "dist/slimenv.js");
+    const direct = spawnSync(process.execPath, [bundle, "--version"], {
+      encoding: "utf8",
+      cwd: tmpdir(),
+      env,
+    });
+    expect(direct.stderr).toBe("");
+    expect(direct.stdout).toBe(res.stdout);
+    expect(direct.status).toBe(0);
+    const old = spawnSync(
+      process.execPath,
+      ["--import", fakeVersion("22.12.0"), bundle, "--version"],
+      {
+        encoding: "utf8",
+        cwd: tmpdir(),
+        env,
+      },
+    );
+    expect(old.stdout).toBe("");
+    expect(old.stderr).toMatch(
+      /^slimenv needs Node\.js 22\.13 or newer .*this is Node\.js 22\.12\.0\. [^\n]*\n$/,
+    );
+    expect(old.status).toBe(1);
   });
 });
