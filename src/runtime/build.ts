@@ -27,7 +27,7 @@ import {
   runtimeEnv,
 } from "./check.ts";
 import type { DropGroup } from "./drop-groups.ts";
-import { parseDropGroups } from "./drop-groups.ts";
+import { DEFAULT_RUNTIME_DROPS, parseDropGroups } from "./drop-groups.ts";
 import type { SourceLayout } from "./layout.ts";
 import { sourceLayout } from "./layout.ts";
 import type { StdlibMode } from "./modes.ts";
@@ -52,9 +52,11 @@ export interface RuntimeBuildOptions {
   /** --python: a request (version, path, command) or an interpreter already found. */
   python?: string | FoundInterpreter;
   out: string;
+  /** Default DEFAULT_STDLIB_MODE (pyc-only). */
   mode?: StdlibMode | string;
-  /** Group names (or groups). */
+  /** Group names (or groups). Default DEFAULT_RUNTIME_DROPS (devel). */
   drops?: readonly (string | DropGroup)[];
+  /** Default DEFAULT_RUNTIME_STRIP (debug; none, with a note, without a strip tool). */
   strip?: StripMode | string;
   env?: NodeJS.ProcessEnv;
   reporter?: Reporter;
@@ -180,7 +182,7 @@ export async function buildRuntime(options: RuntimeBuildOptions): Promise<Runtim
   const mode = parseStdlibMode(options.mode ?? DEFAULT_STDLIB_MODE);
   const info = stdlibModeInfo(mode);
   const drops = parseDropGroups(
-    (options.drops ?? []).map((d) => (typeof d === "string" ? d : d.name)),
+    (options.drops ?? DEFAULT_RUNTIME_DROPS).map((d) => (typeof d === "string" ? d : d.name)),
   );
   let strip = parseStripMode(options.strip ?? DEFAULT_RUNTIME_STRIP);
   const out = path.resolve(options.out);

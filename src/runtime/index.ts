@@ -12,6 +12,7 @@ export { checkRuntime, extensionModuleName, MODULE_SET, runtimeEnv } from "./che
 export type { DropGroup as StdlibDropGroup } from "./drop-groups.ts";
 export {
   compileDropPattern as compileStdlibDropPattern,
+  DEFAULT_RUNTIME_DROPS,
   DROP_GROUPS as STDLIB_DROP_GROUPS,
   DropMatcher as StdlibDropMatcher,
   parseDropGroups as parseStdlibDropGroups,

@@ -20,6 +20,7 @@ describe("slimenv runtime", () => {
     expect(res.status).toBe(0);
     expect(res.stdout.replace(/\s+/g, " ")).toContain("(default pyc-only; status-quo ships it");
     expect(res.stdout.replace(/\s+/g, " ")).toContain("(default debug, none for --table)");
+    expect(res.stdout.replace(/\s+/g, " ")).toContain("(default devel; --drop none keeps all)");
   });
 
   it.skipIf(PY === undefined)(

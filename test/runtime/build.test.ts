@@ -1,8 +1,8 @@
 /**
  * slimenv runtime on a real pyenv CPython, in the cheap `py` mode (no compiling): bad input
  * creates nothing; drop groups remove exactly their paths; the copy works after its folder
- * moves; the defaults (pyc-only, strip debug, none without a strip tool); a rebuild replaces
- * a previous runtime; --strip keeps every lib-dynload module importable.
+ * moves; the defaults (pyc-only, drop devel, strip debug, none without a strip tool); a
+ * rebuild replaces a previous runtime; --strip keeps every lib-dynload module importable.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -42,7 +42,7 @@ describe.skipIf(PY === undefined)("slimenv runtime build", () => {
     full = path.join(root, "full");
     dropped = path.join(root, "dropped");
     await Promise.all([
-      buildRuntime({ python, out: full, mode: "py", strip: "none" }),
+      buildRuntime({ python, out: full, mode: "py", drops: [], strip: "none" }),
       buildRuntime({ python, out: dropped, mode: "py", drops: ALL_DROPS, strip: "none" }),
     ]);
   });
@@ -156,10 +156,13 @@ describe.skipIf(PY === undefined)("slimenv runtime build", () => {
     }
   });
 
-  it("the default --strip gives way to none, with a note, when PATH has no strip tool", async () => {
+  it("drops devel by default; the default --strip gives way to none, with a note, when PATH has no strip tool", async () => {
     const out = path.join(root, "no-strip-tool");
     const env = { ...process.env, PATH: path.join(root, "empty-path") };
-    const res = await buildRuntime({ python, out, mode: "py", drops: ALL_DROPS, env });
+    const res = await buildRuntime({ python, out, mode: "py", env });
+    expect(res.drops).toEqual(["devel"]);
+    expect(readdirSync(path.join(out, stdlibRel)).some((n) => n.startsWith("config-"))).toBe(false);
+    expect(existsSync(path.join(out, stdlibRel, "test"))).toBe(true);
     expect(res.strip).toBe("none");
     expect(res.native.stripped).toEqual([]);
     expect(res.check.ok).toBe(true);

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { formatBytes, SlimenvError } from "../../base/index.ts";
 import { buildRuntime } from "../../runtime/build.ts";
-import { DROP_GROUPS, parseDropGroups } from "../../runtime/drop-groups.ts";
+import { DEFAULT_RUNTIME_DROPS, DROP_GROUPS, parseDropGroups } from "../../runtime/drop-groups.ts";
 import { DEFAULT_STDLIB_MODE, parseStdlibMode, STDLIB_MODES } from "../../runtime/modes.ts";
 import { DEFAULT_RUNTIME_STRIP, parseStripMode } from "../../runtime/native.ts";
 import { runtimeTable, tableCells } from "../../runtime/table.ts";
@@ -36,7 +36,7 @@ export function runtimeCommand(): Command {
     )
     .option(
       "--drop <groups>",
-      `leave out groups, comma-separated: ${DROP_GROUPS.map((g) => g.name).join(", ")}`,
+      `leave out groups, comma-separated: ${DROP_GROUPS.map((g) => g.name).join(", ")} (default ${DEFAULT_RUNTIME_DROPS.join(",")}; --drop none keeps all)`,
       collect,
     )
     .option(
@@ -117,7 +117,7 @@ export function runtimeCommand(): Command {
           python: opts.python,
           out: opts.out,
           ...(mode !== undefined ? { mode } : {}),
-          drops,
+          ...(opts.drop !== undefined ? { drops } : {}),
           ...(strip !== undefined ? { strip } : {}),
           reporter,
         });
