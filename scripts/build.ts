@@ -1,10 +1,31 @@
 /**
  * Bundle the CLI into one ESM file (dist/slimenv.js) for fast start-up. bin/slimenv.js
- * prefers it when present; the sources still run without it.
+ * prefers it when present; the sources still run without it. `node dist/slimenv.js ARGS`
+ * runs the CLI too, and on a Node too old for slimenv prints one line (scripts/bundle-guard.ts):
+ * for that, node:sqlite — the one built-in module an old Node lacks — is loaded with
+ * require() when the store's module first runs, not by a static import every Node must link
+ * before running any code.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
+
+const LAZY_BUILTINS = /^node:sqlite$/;
+
+const lazyBuiltins: Plugin = {
+  name: "lazy-builtins",
+  setup(b) {
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.namespace === "lazy-builtin"
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: "lazy-builtin" },
+    );
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
 
 const root = path.resolve(import.meta.dirname, "..");
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
@@ -12,12 +33,12 @@ const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as
 };
 
 const result = await build({
-  entryPoints: [path.join(root, "src/cli/main.ts")],
+  entryPoints: [path.join(root, "scripts/bundle-entry.ts")],
   outfile: path.join(root, "dist/slimenv.js"),
   bundle: true,
   platform: "node",
   format: "esm",
-  target: "node22.12",
+  target: "node22.13",
   minify: true,
   sourcemap: "linked",
   legalComments: "external",
@@ -26,6 +47,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __slimenvCreateRequire } from 'node:module'; const require = __slimenvCreateRequire(import.meta.url);",
   },
+  plugins: [lazyBuiltins],
   metafile: true,
   logLevel: "warning",
 });

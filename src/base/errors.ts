@@ -44,6 +44,7 @@ export type ErrorCode =
   | "SLIM_CHECK_FAILED"
   | "RUNTIME_UNSUPPORTED"
   | "RUNTIME_CHECK_FAILED"
+  | "SIZE_BUDGET_EXCEEDED"
   | "IO_ERROR"
   | "INTERNAL";
 

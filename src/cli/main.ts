@@ -13,6 +13,7 @@ import { runtimeCommand } from "./commands/runtime.ts";
 import { sizeCommand } from "./commands/size.ts";
 import { storeCommand } from "./commands/store.ts";
 import { syncCommand } from "./commands/sync.ts";
+import { zipCommand } from "./commands/zip.ts";
 import { Output } from "./output.ts";
 import { slimenvVersion } from "./version.ts";
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   program.addCommand(runtimeCommand());
   program.addCommand(sizeCommand());
   program.addCommand(checkCommand());
+  program.addCommand(zipCommand());
   exitOverrideEverywhere(program);
   return program;
 }

@@ -20,3 +20,5 @@ export type {
 export { SIZE_KINDS, zeroByKind, zeroFigures } from "./types.ts";
 export type { EntryType, TreeEntry, WalkResult } from "./walk.ts";
 export { walkTree } from "./walk.ts";
+export type { ZipPart, ZipTargetOptions, ZipTargetResult } from "./zip.ts";
+export { zipTarget } from "./zip.ts";

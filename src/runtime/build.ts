@@ -17,6 +17,7 @@ import { assembleRuntime, posixJoin, RUNTIME_MARKER } from "./assemble.ts";
 
 export { RUNTIME_MARKER } from "./assemble.ts";
 
+import type { StripTool } from "../slim/strip-tool.ts";
 import type { RuntimeCheck } from "./check.ts";
 import {
   checkRuntime,
@@ -26,13 +27,13 @@ import {
   runtimeEnv,
 } from "./check.ts";
 import type { DropGroup } from "./drop-groups.ts";
-import { parseDropGroups } from "./drop-groups.ts";
+import { DEFAULT_RUNTIME_DROPS, parseDropGroups } from "./drop-groups.ts";
 import type { SourceLayout } from "./layout.ts";
 import { sourceLayout } from "./layout.ts";
 import type { StdlibMode } from "./modes.ts";
 import { DEFAULT_STDLIB_MODE, parseStdlibMode, stdlibModeInfo } from "./modes.ts";
 import type { StripMode } from "./native.ts";
-import { findRuntimeStripTool, parseStripMode } from "./native.ts";
+import { DEFAULT_RUNTIME_STRIP, findRuntimeStripTool, parseStripMode } from "./native.ts";
 import { planStdlib } from "./plan.ts";
 import type { RuntimeSize } from "./size.ts";
 import { measureRuntime } from "./size.ts";
@@ -51,9 +52,11 @@ export interface RuntimeBuildOptions {
   /** --python: a request (version, path, command) or an interpreter already found. */
   python?: string | FoundInterpreter;
   out: string;
+  /** Default DEFAULT_STDLIB_MODE (pyc-only). */
   mode?: StdlibMode | string;
-  /** Group names (or groups). */
+  /** Group names (or groups). Default DEFAULT_RUNTIME_DROPS (devel). */
   drops?: readonly (string | DropGroup)[];
+  /** Default DEFAULT_RUNTIME_STRIP (debug; none, with a note, without a strip tool). */
   strip?: StripMode | string;
   env?: NodeJS.ProcessEnv;
   reporter?: Reporter;
@@ -179,10 +182,11 @@ export async function buildRuntime(options: RuntimeBuildOptions): Promise<Runtim
   const mode = parseStdlibMode(options.mode ?? DEFAULT_STDLIB_MODE);
   const info = stdlibModeInfo(mode);
   const drops = parseDropGroups(
-    (options.drops ?? []).map((d) => (typeof d === "string" ? d : d.name)),
+    (options.drops ?? DEFAULT_RUNTIME_DROPS).map((d) => (typeof d === "string" ? d : d.name)),
   );
-  const strip = parseStripMode(options.strip ?? "none");
+  let strip = parseStripMode(options.strip ?? DEFAULT_RUNTIME_STRIP);
   const out = path.resolve(options.out);
+  const notes: string[] = [];
   const found = await resolveInterpreter(options.python, env, reporter);
   const layout = await sourceLayout(found.probe);
   if (
@@ -199,7 +203,19 @@ export async function buildRuntime(options: RuntimeBuildOptions): Promise<Runtim
     );
   }
   const outState = await checkOutDir(out);
-  const stripTool = strip === "none" ? undefined : findRuntimeStripTool(env, layout.executable);
+  let stripTool: StripTool | undefined;
+  if (strip !== "none") {
+    try {
+      stripTool = findRuntimeStripTool(env, layout.executable);
+    } catch (err) {
+      // Only the default gives way; an explicit --strip without a tool is an error.
+      if (options.strip !== undefined || !isSlimenvError(err)) throw err;
+      strip = "none";
+      notes.push(
+        `native code left unstripped: ${err.message} (install binutils for the default --strip ${DEFAULT_RUNTIME_STRIP}, or pass --strip none)`,
+      );
+    }
+  }
   if (mode === "pyc-zip" && layout.zipRel === undefined) {
     throw new SlimenvError(
       "RUNTIME_UNSUPPORTED",
@@ -222,7 +238,6 @@ export async function buildRuntime(options: RuntimeBuildOptions): Promise<Runtim
     path.dirname(out),
     `.${path.basename(out)}.slimenv-tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
   );
-  const notes: string[] = [];
   reporter.log(
     "info",
     `building a ${mode} runtime of Python ${found.probe.version.join(".")} in ${out}`,

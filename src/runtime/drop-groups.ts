@@ -76,6 +76,13 @@ export const DROP_GROUPS: readonly DropGroup[] = [
   },
 ];
 
+/**
+ * Dropped when no --drop is given: `devel` only — nothing there is read at run time, and the
+ * copy has no include/ to build extensions with (pyenv's static libpython alone is ~60 MiB).
+ * A given --drop replaces this list (`--drop none` keeps everything).
+ */
+export const DEFAULT_RUNTIME_DROPS: readonly string[] = ["devel"];
+
 export type DropGroupName = string;
 
 /** Parse `--drop a,b,c` (also repeated flags, already split); unknown names are INVALID_OPTION. */

@@ -12,6 +12,7 @@ export { checkRuntime, extensionModuleName, MODULE_SET, runtimeEnv } from "./che
 export type { DropGroup as StdlibDropGroup } from "./drop-groups.ts";
 export {
   compileDropPattern as compileStdlibDropPattern,
+  DEFAULT_RUNTIME_DROPS,
   DROP_GROUPS as STDLIB_DROP_GROUPS,
   DropMatcher as StdlibDropMatcher,
   parseDropGroups as parseStdlibDropGroups,
@@ -22,6 +23,7 @@ export type { StdlibMode, StdlibModeInfo } from "./modes.ts";
 export { DEFAULT_STDLIB_MODE, parseStdlibMode, STDLIB_MODES, stdlibModeInfo } from "./modes.ts";
 export type { NativeResult, StripMode as RuntimeStripMode } from "./native.ts";
 export {
+  DEFAULT_RUNTIME_STRIP,
   findRuntimeStripTool,
   parseStripMode as parseRuntimeStripMode,
   STRIP_MODES as RUNTIME_STRIP_MODES,

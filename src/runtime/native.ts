@@ -18,6 +18,13 @@ import { findStripTool, hostArch, type StripTool } from "../slim/strip-tool.ts";
 /** `--strip`: none, debug (`--strip-debug`) or unneeded (`--strip-unneeded`), as for slim. */
 export { STRIP_MODES, type StripMode };
 
+/**
+ * The default: debug info only (`--strip-debug`: pyenv's libpython goes from 23–30 MiB to
+ * ~4 MiB), as the `edge` slim preset does; the copy's check proves every extension still
+ * loads. Without a strip tool on PATH the default falls back to none, with a note.
+ */
+export const DEFAULT_RUNTIME_STRIP: StripMode = "debug";
+
 export function parseStripMode(text: string): StripMode {
   const wanted = text.trim().toLowerCase();
   const found = STRIP_MODES.find((m) => m === wanted);

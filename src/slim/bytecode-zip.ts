@@ -12,6 +12,8 @@ export interface ZipInput {
   /** `/`-separated path inside the archive. */
   name: string;
   data: Uint8Array;
+  /** Unix permission bits recorded for the entry (default 0o644; 0o755 keeps it executable). */
+  mode?: number;
 }
 
 const DOS_DATE = (0 << 9) | (1 << 5) | 1; // 1980-01-01
@@ -65,7 +67,10 @@ export function writeZip(inputs: readonly ZipInput[]): Uint8Array {
     central.writeUInt32LE(body.length, 20);
     central.writeUInt32LE(entry.data.length, 24);
     central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(((0o100644 << 16) >>> 0) as number, 38);
+    central.writeUInt32LE(
+      (((0o100000 | ((entry.mode ?? 0o644) & 0o777)) << 16) >>> 0) as number,
+      38,
+    );
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, body);
     centrals.push(central, name);

@@ -1,8 +1,8 @@
 /**
  * slimenv runtime on a real pyenv CPython, in the cheap `py` mode (no compiling): bad input
  * creates nothing; drop groups remove exactly their paths; the copy works after its folder
- * moves; a rebuild replaces a previous runtime; --strip keeps every lib-dynload module
- * importable.
+ * moves; the defaults (pyc-only, drop devel, strip debug, none without a strip tool); a
+ * rebuild replaces a previous runtime; --strip keeps every lib-dynload module importable.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -42,8 +42,8 @@ describe.skipIf(PY === undefined)("slimenv runtime build", () => {
     full = path.join(root, "full");
     dropped = path.join(root, "dropped");
     await Promise.all([
-      buildRuntime({ python, out: full, mode: "py" }),
-      buildRuntime({ python, out: dropped, mode: "py", drops: ALL_DROPS }),
+      buildRuntime({ python, out: full, mode: "py", drops: [], strip: "none" }),
+      buildRuntime({ python, out: dropped, mode: "py", drops: ALL_DROPS, strip: "none" }),
     ]);
   });
 
@@ -88,6 +88,12 @@ describe.skipIf(PY === undefined)("slimenv runtime build", () => {
     const file = path.join(root, "a-file");
     writeFileSync(file, "x");
     cases.push([() => buildRuntime({ python, out: file }), "INVALID_OPTION", /is not a folder/]);
+    const noStripTool = { ...process.env, PATH: path.join(root, "empty-path") };
+    cases.push([
+      () => buildRuntime({ python, out: target, strip: "debug", env: noStripTool }),
+      "RUNTIME_UNSUPPORTED",
+      /no strip tool for .* on PATH/,
+    ]);
     for (const [p, code, message] of cases) {
       const err = await rejected(p());
       expect(err.code).toBe(code);
@@ -150,9 +156,32 @@ describe.skipIf(PY === undefined)("slimenv runtime build", () => {
     }
   });
 
+  it("drops devel by default; the default --strip gives way to none, with a note, when PATH has no strip tool", async () => {
+    const out = path.join(root, "no-strip-tool");
+    const env = { ...process.env, PATH: path.join(root, "empty-path") };
+    const res = await buildRuntime({ python, out, mode: "py", env });
+    expect(res.drops).toEqual(["devel"]);
+    expect(readdirSync(path.join(out, stdlibRel)).some((n) => n.startsWith("config-"))).toBe(false);
+    expect(existsSync(path.join(out, stdlibRel, "test"))).toBe(true);
+    expect(res.strip).toBe("none");
+    expect(res.native.stripped).toEqual([]);
+    expect(res.check.ok).toBe(true);
+    expect(res.notes.join("\n")).toMatch(
+      /native code left unstripped: no strip tool .* \(install binutils for the default --strip debug, or pass --strip none\)/,
+    );
+  });
+
   it("a rebuild replaces a previous runtime; --strip keeps every lib-dynload module importable", async () => {
     const out = path.join(root, "strip");
-    await buildRuntime({ python, out, mode: "py", drops: ["tests", "devel"] });
+    // The defaults: sourceless .pyc, debug info stripped (binutils is on PATH here).
+    const first = await buildRuntime({ python, out, drops: ALL_DROPS });
+    expect(first.mode).toBe("pyc-only");
+    expect(first.strip).toBe("debug");
+    expect(first.check.ok).toBe(true);
+    expect(first.native.stripped.length).toBeGreaterThan(30);
+    expect(first.notes.join("\n")).not.toContain("unstripped");
+    expect(existsSync(path.join(out, stdlibRel, "json", "__init__.pyc"))).toBe(true);
+    expect(existsSync(path.join(out, stdlibRel, "json", "__init__.py"))).toBe(false);
     writeFileSync(path.join(out, "stale.txt"), "old\n");
     const res = await buildRuntime({
       python,

@@ -86,6 +86,7 @@ export async function buildModes(
       out: path.join(root, mode.replace("+", "-")),
       mode,
       drops: ALL_DROPS,
+      strip: "none",
     });
   }
   return { root, built };

@@ -5,6 +5,7 @@ import { install } from "../../env/install.ts";
 import { classifyInstallArgs } from "../../env/install-inputs.ts";
 import { describeTarget } from "../../env/lock-plan.ts";
 import { type Layout, LINK_MODES, type LinkMode } from "../../env/types.ts";
+import { zipTarget } from "../../report/zip.ts";
 import { BYTECODE_MODES, describePolicy, STRIP_MODES, slimPolicy } from "../../slim/policy.ts";
 import { PRESET_NAMES } from "../../slim/presets.ts";
 import { DROP_GROUPS } from "../../slim/rules/drop-rules.ts";
@@ -19,6 +20,8 @@ import {
 import { changesJson, renderChanges } from "../render-changes.ts";
 import { addTargetOptions, type TargetOptionValues, targetSelection } from "../target-options.ts";
 import { slimenvVersion } from "../version.ts";
+import { parseSize } from "./store.ts";
+import { MAX_SIZE_HELP, renderZip } from "./zip.ts";
 
 interface InstallOptions extends TargetOptionValues, IndexOptionValues {
   requirements?: string[];
@@ -40,6 +43,8 @@ interface InstallOptions extends TargetOptionValues, IndexOptionValues {
   drop?: string;
   keepUsedBy?: string;
   recheck?: boolean;
+  zip?: string;
+  maxSize?: string;
 }
 
 function layoutOf(opts: InstallOptions): Layout {
@@ -120,7 +125,12 @@ export function installCommand(): Command {
     .option(
       "--keep-used-by <cmd>",
       "with --slim: run CMD traced, drop every file it never touches, keep that only if CMD gives the same output",
-    );
+    )
+    .option(
+      "--zip <file>",
+      "with --target: then write the folder's deployment zip (as slimenv zip)",
+    )
+    .option("--max-size <size>", `with --zip: ${MAX_SIZE_HELP}`);
   addIndexOptions(command, true);
   return addTargetOptions(command).action(
     action<InstallOptions>(async (opts, args, out) => {
@@ -140,6 +150,17 @@ export function installCommand(): Command {
           hint: `--slim: one of ${PRESET_NAMES.join(", ")}`,
         });
       }
+      if (opts.zip !== undefined && layout.kind !== "target") {
+        throw new SlimenvError("INVALID_OPTION", "--zip needs --target DIR", {
+          hint: "a zip's root goes on sys.path: install flat with --target, or zip later with slimenv zip",
+        });
+      }
+      if (opts.maxSize !== undefined && opts.zip === undefined) {
+        throw new SlimenvError("INVALID_OPTION", "--max-size needs --zip FILE", {
+          hint: "the budget is the zip's unzipped size: add --zip lambda.zip",
+        });
+      }
+      const maxSize = opts.maxSize === undefined ? undefined : parseSize(opts.maxSize);
       const v = settings.values;
       const policy =
         opts.slim === undefined
@@ -181,7 +202,18 @@ export function installCommand(): Command {
               ...(opts.keepUsedBy === undefined ? {} : { keepUsedBy: opts.keepUsedBy }),
             });
       const result = slimmed ?? (await install(request));
+      // The env is installed either way (and said so first); over the budget, no zip (exit 1).
+      const zip = () =>
+        opts.zip === undefined
+          ? undefined
+          : zipTarget({
+              dir: result.dir,
+              out: opts.zip,
+              ...(maxSize !== undefined ? { maxSize } : {}),
+              reporter: out.reporter(),
+            });
       if (out.json) {
+        const zipped = zip();
         out.data({
           dir: result.dir,
           target: describeTarget(result.target),
@@ -201,6 +233,7 @@ export function installCommand(): Command {
                   ...(slimmed.usage === undefined ? {} : { usage: slimmed.usage }),
                 },
               }),
+          ...(zipped === undefined ? {} : { zip: zipped }),
         });
         return 0;
       }
@@ -243,6 +276,8 @@ export function installCommand(): Command {
       if (result.lockWritten !== undefined) {
         out.line(`wrote ${path.relative(cwd, result.lockWritten)}`);
       }
+      const zipped = zip();
+      if (zipped !== undefined) renderZip(out, zipped);
       return 0;
     }),
   );

@@ -1,9 +1,9 @@
 import { Command } from "commander";
 import { formatBytes, SlimenvError } from "../../base/index.ts";
 import { buildRuntime } from "../../runtime/build.ts";
-import { DROP_GROUPS, parseDropGroups } from "../../runtime/drop-groups.ts";
-import { parseStdlibMode, STDLIB_MODES } from "../../runtime/modes.ts";
-import { parseStripMode } from "../../runtime/native.ts";
+import { DEFAULT_RUNTIME_DROPS, DROP_GROUPS, parseDropGroups } from "../../runtime/drop-groups.ts";
+import { DEFAULT_STDLIB_MODE, parseStdlibMode, STDLIB_MODES } from "../../runtime/modes.ts";
+import { DEFAULT_RUNTIME_STRIP, parseStripMode } from "../../runtime/native.ts";
 import { runtimeTable, tableCells } from "../../runtime/table.ts";
 import { action } from "../action.ts";
 
@@ -32,14 +32,17 @@ export function runtimeCommand(): Command {
     .option("--out <dir>", "the folder to build the copy in (new, empty, or a previous runtime)")
     .option(
       "--stdlib <mode>",
-      `how the stdlib ships: ${STDLIB_MODES.map((m) => m.mode).join(", ")} (default status-quo)`,
+      `how the stdlib ships: ${STDLIB_MODES.map((m) => m.mode).join(", ")} (default ${DEFAULT_STDLIB_MODE}; status-quo ships it as distributors do)`,
     )
     .option(
       "--drop <groups>",
-      `leave out groups, comma-separated: ${DROP_GROUPS.map((g) => g.name).join(", ")}`,
+      `leave out groups, comma-separated: ${DROP_GROUPS.map((g) => g.name).join(", ")} (default ${DEFAULT_RUNTIME_DROPS.join(",")}; --drop none keeps all)`,
       collect,
     )
-    .option("--strip <mode>", "strip native code: debug, unneeded or none (default none)")
+    .option(
+      "--strip <mode>",
+      `strip native code: debug, unneeded or none (default ${DEFAULT_RUNTIME_STRIP}, none for --table)`,
+    )
     .option(
       "--table",
       "build every stdlib mode in temp folders and compare size, checks and timings",
@@ -64,7 +67,7 @@ export function runtimeCommand(): Command {
         // Validate every option before doing anything.
         const mode = opts.stdlib === undefined ? undefined : parseStdlibMode(opts.stdlib);
         const drops = parseDropGroups(opts.drop ?? []).map((g) => g.name);
-        const strip = opts.strip === undefined ? "none" : parseStripMode(opts.strip);
+        const strip = opts.strip === undefined ? undefined : parseStripMode(opts.strip);
         const reporter = out.reporter();
         if (opts.table) {
           if (opts.out !== undefined) {
@@ -91,7 +94,7 @@ export function runtimeCommand(): Command {
             ...(mode !== undefined
               ? { modes: ["status-quo", ...(mode === "status-quo" ? [] : [mode])] }
               : {}),
-            strip,
+            strip: strip ?? "none",
             ...(rounds !== undefined ? { rounds } : {}),
             reporter,
           });
@@ -107,15 +110,15 @@ export function runtimeCommand(): Command {
         }
         if (opts.out === undefined) {
           throw new SlimenvError("INVALID_OPTION", "slimenv runtime needs --out DIR (or --table)", {
-            hint: "e.g. slimenv runtime --python 3.12 --out ./py312-slim --stdlib pyc-only --drop tests",
+            hint: "e.g. slimenv runtime --python 3.12 --out ./py312-slim --drop tests",
           });
         }
         const result = await buildRuntime({
           python: opts.python,
           out: opts.out,
           ...(mode !== undefined ? { mode } : {}),
-          drops,
-          strip,
+          ...(opts.drop !== undefined ? { drops } : {}),
+          ...(strip !== undefined ? { strip } : {}),
           reporter,
         });
         if (out.json) {
