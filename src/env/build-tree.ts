@@ -3,8 +3,9 @@
  * every wheel's files linked from the store, launchers, dist-info bookkeeping, and the
  * manifest's content.
  */
-import { mkdir, open, symlink } from "node:fs/promises";
+import { mkdir, symlink } from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic } from "../base/atomic-write.ts";
 import { type Reporter, SlimenvError } from "../base/index.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import { canonicalizeName } from "../standards/names.ts";
@@ -78,14 +79,12 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
   await Promise.all(runners);
 }
 
+/**
+ * A generated file (launcher, RECORD, INSTALLER, .pth…): a new file renamed into place, so a
+ * path that is already a hard link to a store object is replaced, never written through.
+ */
 async function writeBytes(file: string, bytes: Uint8Array, exec: boolean): Promise<void> {
-  const fh = await open(file, "wx", exec ? 0o755 : 0o644);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeFileAtomic(file, bytes, { mode: exec ? 0o755 : 0o644 });
 }
 
 /** Build the tree at `root` (which must exist and be empty). */

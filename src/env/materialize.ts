@@ -3,8 +3,9 @@
  * a new generation switched in atomically (prefix, venv) or a rename swap (target).
  */
 import { existsSync, lstatSync, readdirSync } from "node:fs";
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic } from "../base/atomic-write.ts";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { type BuildContext, buildTree } from "./build-tree.ts";
 import {
@@ -238,7 +239,7 @@ export async function materialize(
   }
 }
 
-async function writeManifest(file: string, manifest: EnvManifest): Promise<void> {
-  await writeFile(file, `${JSON.stringify(manifest, null, 2)}\n`);
-  await fsyncPath(file);
+/** The manifest: a new file renamed into place (never written through a link). */
+export async function writeManifest(file: string, manifest: EnvManifest): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(manifest, null, 2)}\n`);
 }
