@@ -9,6 +9,9 @@ import { writeFileAtomic } from "../base/atomic-write.ts";
 import { type Reporter, SlimenvError } from "../base/index.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import { canonicalizeName } from "../standards/names.ts";
+import { HostileWheelError } from "../store/hostile.ts";
+import { foldKey } from "../store/wheel-check.ts";
+import { MANIFEST_NAME, META_DIR } from "./generations.ts";
 import {
   fileDigest,
   installedRecord,
@@ -87,33 +90,121 @@ async function writeBytes(file: string, bytes: Uint8Array, exec: boolean): Promi
   await writeFileAtomic(file, bytes, { mode: exec ? 0o755 : 0o644 });
 }
 
-/** Build the tree at `root` (which must exist and be empty). */
-export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltManifest> {
-  const { store, plan, kind, scheme, reporter } = ctx;
+/** Plan every wheel of the plan (step 1); `trees`: make the store trees of link mode pth. */
+async function planWheels(ctx: BuildContext, trees: boolean) {
+  const { store, plan, reporter } = ctx;
   const requested = new Set(plan.requested.map((n) => canonicalizeName(n)));
   const pth = plan.linkMode === "pth";
-
-  // 1. Plan every wheel.
   const installs: WheelInstall[] = [];
-  const trees = new Map<WheelInstall, string>();
+  const treeOf = new Map<WheelInstall, string>();
   for (const wheel of plan.wheels) {
-    const install = await planWheel(store, wheel, scheme, {
+    const install = await planWheel(store, wheel, ctx.scheme, {
       requested: requested.has(canonicalizeName(wheel.name)),
       pth,
     });
-    if (pth && !install.usesTree) {
+    if (trees && pth && !install.usesTree) {
       reporter.log(
         "debug",
         `${wheel.filename} has its own .pth file: linked in full instead of through a store tree`,
       );
     }
-    if (install.usesTree) {
-      const tree = await store.wheelTree(wheel);
-      trees.set(install, tree);
-      install.files.push(treePthFile(install, tree));
-    }
+    if (trees && install.usesTree) treeOf.set(install, await store.wheelTree(wheel));
     installs.push(install);
   }
+  return { installs, trees: treeOf, requested };
+}
+
+/** The environment's own files (launchers, pyvenv.cfg, isolation) and interpreter symlinks. */
+function envFilesOf(ctx: BuildContext) {
+  const { plan, kind, scheme } = ctx;
+  const envFiles: PlannedFile[] = [];
+  const symlinks: { dest: string; target: string }[] = [];
+  const version = pythonDirVersion(plan.target);
+  const pythonNames = ["python", "python3", `python${version}`];
+  if (kind === "prefix") {
+    const launcher = prefixPythonLauncher(ctx.interpreterCommand);
+    for (const name of pythonNames) {
+      envFiles.push(bytesFile(path.posix.join(scheme.scripts, name), launcher, true));
+    }
+    if (plan.isolated === true) {
+      envFiles.push(
+        bytesFile(path.posix.join(scheme.purelib, ISOLATE_PTH_NAME), ISOLATE_PTH_TEXT, false),
+      );
+    }
+  } else if (kind === "target") {
+    // python3 and python3.X too: under `slimenv run DIR`, DIR/bin is first on PATH, and no
+    // wheel's script may answer to an interpreter's name there.
+    const launcher = targetPythonLauncher(ctx.interpreterCommand);
+    for (const name of pythonNames) {
+      envFiles.push(bytesFile(path.posix.join(scheme.scripts, name), launcher, true));
+    }
+  } else if (plan.probe !== undefined) {
+    envFiles.push(bytesFile("pyvenv.cfg", pyvenvCfg(plan.probe), false));
+    for (const name of pythonNames) {
+      symlinks.push({
+        dest: path.posix.join(scheme.scripts, name),
+        target: plan.probe.realExecutable,
+      });
+    }
+  }
+  return { envFiles, symlinks };
+}
+
+/**
+ * Refuse a wheel that claims a path the environment owns: its launchers and own files, the
+ * manifest (`manifest.json` at a generation's root, `.slimenv/` of a target dir), anything
+ * named `.slimenv` at the top, and `_slimenv*` files in a site dir (rule `slimenv-path`).
+ */
+function checkClaims(
+  ctx: BuildContext,
+  installs: readonly WheelInstall[],
+  owned: ReadonlySet<string>,
+): void {
+  const reserved = new Set([...owned].map(foldKey));
+  if (ctx.kind !== "target") reserved.add(MANIFEST_NAME);
+  const sites = new Set([ctx.scheme.purelib, ctx.scheme.platlib].map(foldKey));
+  for (const install of installs) {
+    for (const file of install.files) {
+      const key = foldKey(file.dest);
+      const top = key.split("/")[0];
+      const dir = path.posix.dirname(key);
+      const base = path.posix.basename(key);
+      if (
+        reserved.has(key) ||
+        top === META_DIR ||
+        ((sites.has(dir) || (dir === "." && sites.has(""))) && base.startsWith("_slimenv"))
+      ) {
+        throw new HostileWheelError(
+          install.wheel.filename,
+          "slimenv-path",
+          `it would put a file at ${file.dest}, which the environment itself owns`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Everything about the plan that can be refused, checked before anything is written: every
+ * wheel planned (entry points parsed, script names checked) and no wheel claiming a path
+ * the environment owns.
+ */
+export async function preflight(ctx: BuildContext): Promise<void> {
+  const { installs } = await planWheels(ctx, false);
+  const { envFiles, symlinks } = envFilesOf(ctx);
+  checkClaims(ctx, installs, new Set([...envFiles, ...symlinks].map((f) => f.dest)));
+}
+
+/** Build the tree at `root` (which must exist and be empty). */
+export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltManifest> {
+  const { store, plan, kind, scheme, reporter } = ctx;
+  const pth = plan.linkMode === "pth";
+
+  // 1. Plan every wheel; no wheel may claim a file of the environment's own (step 2).
+  const { installs, trees, requested } = await planWheels(ctx, true);
+  const { envFiles, symlinks } = envFilesOf(ctx);
+  checkClaims(ctx, installs, new Set([...envFiles, ...symlinks].map((f) => f.dest)));
+  for (const [install, tree] of trees) install.files.push(treePthFile(install, tree));
 
   // 1b. Slimming: each package's files kept, dropped or replaced; generated files added.
   let slimRecord: SlimRecord | undefined;
@@ -137,41 +228,8 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
     slimRecord = result.record;
   }
 
-  // 2. Environment files (launchers, pyvenv.cfg, isolation).
-  const envFiles: PlannedFile[] = [];
-  const symlinks: { dest: string; target: string }[] = [];
-  const version = pythonDirVersion(plan.target);
-  const pythonNames = ["python", "python3", `python${version}`];
-  if (kind === "prefix") {
-    const launcher = prefixPythonLauncher(ctx.interpreterCommand);
-    for (const name of pythonNames) {
-      envFiles.push(bytesFile(path.posix.join(scheme.scripts, name), launcher, true));
-    }
-    if (plan.isolated === true) {
-      envFiles.push(
-        bytesFile(path.posix.join(scheme.purelib, ISOLATE_PTH_NAME), ISOLATE_PTH_TEXT, false),
-      );
-    }
-  } else if (kind === "target") {
-    envFiles.push(
-      bytesFile(
-        path.posix.join(scheme.scripts, "python"),
-        targetPythonLauncher(ctx.interpreterCommand),
-        true,
-      ),
-    );
-  } else if (plan.probe !== undefined) {
-    envFiles.push(bytesFile("pyvenv.cfg", pyvenvCfg(plan.probe), false));
-    for (const name of pythonNames) {
-      symlinks.push({
-        dest: path.posix.join(scheme.scripts, name),
-        target: plan.probe.realExecutable,
-      });
-    }
-  }
-
-  // 3. Who owns each path: later wheels win (with a warning when the bytes differ);
-  //    the environment's own files win over every wheel.
+  // 3. Who owns each path: later wheels win (with a warning when the bytes differ); the
+  //    environment's own files (2: launchers, pyvenv.cfg, isolation, slimming's) are its own.
   const owner = new Map<string, { install: WheelInstall | undefined; file: PlannedFile }>();
   for (const install of installs) {
     for (const file of install.files) {
@@ -184,17 +242,6 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
       }
       owner.set(file.dest, { install, file });
     }
-  }
-  const reserved = new Set([...envFiles.map((f) => f.dest), ...symlinks.map((s) => s.dest)]);
-  for (const dest of reserved) {
-    const taken = owner.get(dest);
-    if (taken?.install !== undefined) {
-      reporter.log(
-        "warn",
-        `${taken.install.wheel.filename} ships ${dest}, which the environment's own launcher replaces`,
-      );
-    }
-    owner.delete(dest);
   }
   envFiles.push(...slimFiles);
   for (const file of envFiles) owner.set(file.dest, { install: undefined, file });

@@ -31,7 +31,7 @@ import type { StoredWheel } from "../store/types.ts";
 import { type EnvChanges, envChanges } from "./changes.ts";
 import { fetchWheels } from "./fetch-wheels.ts";
 import type { InstallInputs } from "./install-inputs.ts";
-import { checkWheelFits, planFromLock, type WheelChoice } from "./lock-plan.ts";
+import { checkWheelFileFits, checkWheelFits, planFromLock, type WheelChoice } from "./lock-plan.ts";
 import { readEnvManifest } from "./manifest.ts";
 import { type MaterializeOptions, materialize } from "./materialize.ts";
 import {
@@ -138,6 +138,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     const fetched = await fetchWheels(store, req.client, req.choices, {
       reporter: req.reporter,
       withCredentials: req.withCredentials,
+      accept: (facts) => checkWheelFileFits(facts, req.target),
     });
     // One wheel per name: a later choice (a local wheel) replaces an earlier one.
     const byName = new Map<string, StoredWheel>();
