@@ -70,16 +70,28 @@ export function pyvenvCfg(probe: InterpreterProbe): string {
   ].join("\n");
 }
 
-/** Run `work` over `items` with at most `limit` at a time. */
+/**
+ * Run `work` over `items` with at most `limit` at a time. On the first failure no new item
+ * starts, and the failure is thrown only once every running item has settled — so a caller
+ * that then removes the half-built tree does not race a worker still writing into it.
+ */
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
+  let failed = false;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const item = items[next++] as T;
-      await work(item);
+      try {
+        await work(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   });
-  await Promise.all(runners);
+  const results = await Promise.allSettled(runners);
+  const rejected = results.find((r) => r.status === "rejected");
+  if (rejected !== undefined) throw (rejected as PromiseRejectedResult).reason;
 }
 
 /**
