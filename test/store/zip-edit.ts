@@ -186,3 +186,30 @@ export function setPlainCount(bytes: Uint8Array, count: number): Uint8Array {
   v.setUint16(eocd + 10, count, true);
   return out;
 }
+
+/**
+ * Drop an entry from the central directory (counts and size fixed): its local header and data
+ * stay where they were — an entry only a reader that walks local headers would see.
+ */
+export function dropCentralEntry(bytes: Uint8Array, name: string): Uint8Array {
+  const { entries, cdOffset } = centralEntries(bytes);
+  const decoder = new TextDecoder();
+  const kept = entries.filter(
+    (e) => decoder.decode(e.subarray(46, 46 + dv(e).getUint16(28, true))) !== name,
+  );
+  if (kept.length === entries.length) throw new Error(`no entry ${name}`);
+  const cdSize = kept.reduce((sum, e) => sum + e.length, 0);
+  const out = new Uint8Array(cdOffset + cdSize + 22);
+  out.set(bytes.subarray(0, cdOffset));
+  let p = cdOffset;
+  for (const e of kept) {
+    out.set(e, p);
+    p += e.length;
+  }
+  out.set(bytes.subarray(bytes.length - 22), p);
+  const v = dv(out);
+  v.setUint16(p + 8, kept.length, true);
+  v.setUint16(p + 10, kept.length, true);
+  v.setUint32(p + 12, cdSize, true);
+  return out;
+}
