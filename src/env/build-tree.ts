@@ -102,17 +102,22 @@ async function writeBytes(file: string, bytes: Uint8Array, exec: boolean): Promi
   await writeFileAtomic(file, bytes, { mode: exec ? 0o755 : 0o644 });
 }
 
+function copyPackagesOf(plan: EnvPlan): Set<string> {
+  return new Set((plan.copyPackages ?? []).map((n) => canonicalizeName(n)));
+}
+
 /** Plan every wheel of the plan (step 1); `trees`: make the store trees of link mode pth. */
 async function planWheels(ctx: BuildContext, trees: boolean) {
   const { store, plan, reporter } = ctx;
   const requested = new Set(plan.requested.map((n) => canonicalizeName(n)));
+  const copies = copyPackagesOf(plan);
   const pth = plan.linkMode === "pth";
   const installs: WheelInstall[] = [];
   const treeOf = new Map<WheelInstall, string>();
   for (const wheel of plan.wheels) {
     const install = await planWheel(store, wheel, ctx.scheme, {
       requested: requested.has(canonicalizeName(wheel.name)),
-      pth,
+      pth: pth && !copies.has(canonicalizeName(wheel.name)),
     });
     if (trees && pth && !install.usesTree) {
       reporter.log(
@@ -276,6 +281,13 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
 
   // 5. Place everything.
   const linker = new Linker(plan.linkMode === "pth" ? "auto" : plan.linkMode, reporter);
+  const copies = copyPackagesOf(plan);
+  const copied = new Set<PlannedFile>();
+  for (const { install, file } of owner.values()) {
+    if (install !== undefined && copies.has(canonicalizeName(install.wheel.name))) {
+      copied.add(file);
+    }
+  }
   const all = [...owner.values()].map((o) => o.file);
   const dirs = new Set<string>();
   for (const file of all) dirs.add(path.posix.dirname(file.dest));
@@ -288,7 +300,8 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
       await writeBytes(dest, file.bytes, file.exec);
     } else {
       const source = store.objectPath(file.hash, file.objectExec);
-      if (file.exec && !file.objectExec) await linker.placeExecutableCopy(source, dest);
+      if (copied.has(file)) await linker.placeWritableCopy(source, dest, file.exec);
+      else if (file.exec && !file.objectExec) await linker.placeExecutableCopy(source, dest);
       else await linker.place(source, dest);
     }
     task.advance(1);
@@ -341,5 +354,6 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
     createdAt: new Date().toISOString(),
     ...(plan.lock === undefined ? {} : { lock: plan.lock }),
     ...(slimRecord === undefined ? {} : { slim: slimRecord }),
+    ...(copies.size === 0 ? {} : { copyPackages: [...copies].sort() }),
   };
 }

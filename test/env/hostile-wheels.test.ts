@@ -321,6 +321,39 @@ describe.skipIf(PY === undefined)("hostile wheels (issue #11)", () => {
     sharedImports();
   });
 
+  it("--copy-package: a package a user edits in place is a writable copy; the store and other envs stay as they were", async () => {
+    const cwd = path.join(root, `case${n++}`);
+    mkdirSync(cwd);
+    const notes = buildWheel({
+      name: "notes",
+      version: "1.0",
+      files: { "notes/__init__.py": "", "notes/cacert.pem": "CA 1\n" },
+    });
+    const file = writeWheel(cwd, notes);
+    await install({
+      ...request(cwd, file, "prefix", { linkMode: "hardlink" }),
+      copyPackages: ["Notes"],
+    });
+    const other = await installWheel(notes, "prefix");
+    const site = path.join("lib", "python3.11", "site-packages", "notes");
+    const edited = path.join(cwd, "env", site, "cacert.pem");
+    const st = statSync(edited);
+    expect(st.nlink).toBe(1);
+    expect(st.mode & 0o777).toBe(0o644);
+    expect(statSync(path.join(other.dir, site, "cacert.pem")).nlink).toBeGreaterThan(1);
+    expect(readEnvManifestCopies(path.join(cwd, "env"))).toEqual(["notes"]);
+    writeFileSync(edited, "CA 2\n", { flag: "a" }); // what a start-up hook does
+    expect(readFileSync(path.join(other.dir, site, "cacert.pem"), "utf8")).toBe("CA 1\n");
+    await verifyClean();
+    // an unknown name is refused before anything is touched
+    const again = path.join(root, `case${n++}`);
+    mkdirSync(again);
+    await expect(
+      install({ ...request(again, writeWheel(again, notes), "prefix"), copyPackages: ["nope"] }),
+    ).rejects.toMatchObject({ code: "INVALID_OPTION" });
+    expect(existsSync(path.join(again, "env"))).toBe(false);
+  });
+
   it("verify --repair mends the store and every env that links an edited inode", async () => {
     const data = buildWheel({
       name: "data",
@@ -358,6 +391,14 @@ describe.skipIf(PY === undefined)("hostile wheels (issue #11)", () => {
     sharedImports();
   });
 });
+
+function readEnvManifestCopies(dir: string): string[] | undefined {
+  return (
+    JSON.parse(readFileSync(path.join(dir, ".slimenv", "manifest.json"), "utf8")) as {
+      copyPackages?: string[];
+    }
+  ).copyPackages;
+}
 
 /** Every regular file's bytes under `dir` (following the env's own symlinks). */
 function contents(dir: string): Record<string, string> {
