@@ -309,7 +309,20 @@ describe.skipIf(PY === undefined)("hostile wheels (issue #11)", () => {
       });
     const e = await expectRefused(lying("cp311-cp311-win_amd64"), "prefix", "wheel-tags");
     expect(e.message).toContain("win_amd64");
-    // A wheel the store already holds is judged the same way.
+    // A wheel the store already holds (imported by another road) is judged the same way.
+    const held = lying("cp311-cp311-macosx_11_0_arm64");
+    const store = Store.open({ root: storeRoot });
+    try {
+      await store.importWheel({ bytes: held.bytes }, { filename: held.filename });
+    } finally {
+      store.close();
+    }
+    const heldCwd = path.join(root, `case${n++}`);
+    mkdirSync(heldCwd);
+    await expect(
+      install(request(heldCwd, writeWheel(heldCwd, held), "prefix")),
+    ).rejects.toMatchObject({ rule: "wheel-tags" });
+    expect(existsSync(path.join(heldCwd, "env"))).toBe(false);
     const fits = lying("cp311-cp311-manylinux_2_17_x86_64");
     const reporter = new RecordingReporter();
     const cwd = path.join(root, `case${n++}`);

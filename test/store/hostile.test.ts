@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isSlimenvError, RecordingReporter } from "../../src/base/index.ts";
@@ -354,6 +355,34 @@ describe("hostile wheels are refused and leave nothing behind", () => {
     // an honest ZIP64 end is accepted
     const ok = toZip64(wheel().bytes);
     await expect(tempStore().importWheel({ bytes: ok }, { filename: FN })).resolves.toMatchObject({
+      name: "demo",
+    });
+  });
+
+  it("accepts entries with data descriptors (a zip streamed by Python's zipfile)", async () => {
+    const w = wheel();
+    // zipfile writing to a pipe cannot seek back: every entry gets a data descriptor.
+    const res = spawnSync(
+      "python3",
+      [
+        "-c",
+        [
+          "import io, sys, zipfile",
+          "src = zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read()))",
+          "with zipfile.ZipFile(sys.stdout.buffer, 'w', zipfile.ZIP_DEFLATED) as out:",
+          "    for info in src.infolist():",
+          "        with src.open(info) as f, out.open(info, 'w') as g:",
+          "            g.write(f.read())",
+        ].join("\n"),
+      ],
+      { input: w.bytes, maxBuffer: 1 << 24 },
+    );
+    expect(res.status, String(res.stderr)).toBe(0);
+    const streamed = new Uint8Array(res.stdout);
+    expect(centralFields(streamed, "demo/a.py").flags & 0x8).toBe(0x8);
+    await expect(
+      tempStore().importWheel({ bytes: streamed }, { filename: FN }),
+    ).resolves.toMatchObject({
       name: "demo",
     });
   });
