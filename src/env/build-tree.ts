@@ -3,11 +3,15 @@
  * every wheel's files linked from the store, launchers, dist-info bookkeeping, and the
  * manifest's content.
  */
-import { mkdir, open, symlink } from "node:fs/promises";
+import { mkdir, symlink } from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic } from "../base/atomic-write.ts";
 import { type Reporter, SlimenvError } from "../base/index.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import { canonicalizeName } from "../standards/names.ts";
+import { HostileWheelError } from "../store/hostile.ts";
+import { foldKey } from "../store/wheel-check.ts";
+import { MANIFEST_NAME, META_DIR } from "./generations.ts";
 import {
   fileDigest,
   installedRecord,
@@ -66,55 +70,158 @@ export function pyvenvCfg(probe: InterpreterProbe): string {
   ].join("\n");
 }
 
-/** Run `work` over `items` with at most `limit` at a time. */
+/**
+ * Run `work` over `items` with at most `limit` at a time. On the first failure no new item
+ * starts, and the failure is thrown only once every running item has settled — so a caller
+ * that then removes the half-built tree does not race a worker still writing into it.
+ */
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
+  let failed = false;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const item = items[next++] as T;
-      await work(item);
+      try {
+        await work(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   });
-  await Promise.all(runners);
+  const results = await Promise.allSettled(runners);
+  const rejected = results.find((r) => r.status === "rejected");
+  if (rejected !== undefined) throw (rejected as PromiseRejectedResult).reason;
 }
 
+/**
+ * A generated file (launcher, RECORD, INSTALLER, .pth…): a new file renamed into place, so a
+ * path that is already a hard link to a store object is replaced, never written through.
+ */
 async function writeBytes(file: string, bytes: Uint8Array, exec: boolean): Promise<void> {
-  const fh = await open(file, "wx", exec ? 0o755 : 0o644);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeFileAtomic(file, bytes, { mode: exec ? 0o755 : 0o644 });
 }
 
-/** Build the tree at `root` (which must exist and be empty). */
-export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltManifest> {
-  const { store, plan, kind, scheme, reporter } = ctx;
-  const requested = new Set(plan.requested.map((n) => canonicalizeName(n)));
-  const pth = plan.linkMode === "pth";
+function copyPackagesOf(plan: EnvPlan): Set<string> {
+  return new Set((plan.copyPackages ?? []).map((n) => canonicalizeName(n)));
+}
 
-  // 1. Plan every wheel.
+/** Plan every wheel of the plan (step 1); `trees`: make the store trees of link mode pth. */
+async function planWheels(ctx: BuildContext, trees: boolean) {
+  const { store, plan, reporter } = ctx;
+  const requested = new Set(plan.requested.map((n) => canonicalizeName(n)));
+  const copies = copyPackagesOf(plan);
+  const pth = plan.linkMode === "pth";
   const installs: WheelInstall[] = [];
-  const trees = new Map<WheelInstall, string>();
+  const treeOf = new Map<WheelInstall, string>();
   for (const wheel of plan.wheels) {
-    const install = await planWheel(store, wheel, scheme, {
+    const install = await planWheel(store, wheel, ctx.scheme, {
       requested: requested.has(canonicalizeName(wheel.name)),
-      pth,
+      pth: pth && !copies.has(canonicalizeName(wheel.name)),
     });
-    if (pth && !install.usesTree) {
+    if (trees && pth && !install.usesTree) {
       reporter.log(
         "debug",
         `${wheel.filename} has its own .pth file: linked in full instead of through a store tree`,
       );
     }
-    if (install.usesTree) {
-      const tree = await store.wheelTree(wheel);
-      trees.set(install, tree);
-      install.files.push(treePthFile(install, tree));
-    }
+    if (trees && install.usesTree) treeOf.set(install, await store.wheelTree(wheel));
     installs.push(install);
   }
+  return { installs, trees: treeOf, requested };
+}
+
+/** The environment's own files (launchers, pyvenv.cfg, isolation) and interpreter symlinks. */
+function envFilesOf(ctx: BuildContext) {
+  const { plan, kind, scheme } = ctx;
+  const envFiles: PlannedFile[] = [];
+  const symlinks: { dest: string; target: string }[] = [];
+  const version = pythonDirVersion(plan.target);
+  const pythonNames = ["python", "python3", `python${version}`];
+  if (kind === "prefix") {
+    const launcher = prefixPythonLauncher(ctx.interpreterCommand);
+    for (const name of pythonNames) {
+      envFiles.push(bytesFile(path.posix.join(scheme.scripts, name), launcher, true));
+    }
+    if (plan.isolated === true) {
+      envFiles.push(
+        bytesFile(path.posix.join(scheme.purelib, ISOLATE_PTH_NAME), ISOLATE_PTH_TEXT, false),
+      );
+    }
+  } else if (kind === "target") {
+    // python3 and python3.X too: under `slimenv run DIR`, DIR/bin is first on PATH, and no
+    // wheel's script may answer to an interpreter's name there.
+    const launcher = targetPythonLauncher(ctx.interpreterCommand);
+    for (const name of pythonNames) {
+      envFiles.push(bytesFile(path.posix.join(scheme.scripts, name), launcher, true));
+    }
+  } else if (plan.probe !== undefined) {
+    envFiles.push(bytesFile("pyvenv.cfg", pyvenvCfg(plan.probe), false));
+    for (const name of pythonNames) {
+      symlinks.push({
+        dest: path.posix.join(scheme.scripts, name),
+        target: plan.probe.realExecutable,
+      });
+    }
+  }
+  return { envFiles, symlinks };
+}
+
+/**
+ * Refuse a wheel that claims a path the environment owns: its launchers and own files, the
+ * manifest (`manifest.json` at a generation's root, `.slimenv/` of a target dir), anything
+ * named `.slimenv` at the top, and `_slimenv*` files in a site dir (rule `slimenv-path`).
+ */
+function checkClaims(
+  ctx: BuildContext,
+  installs: readonly WheelInstall[],
+  owned: ReadonlySet<string>,
+): void {
+  const reserved = new Set([...owned].map(foldKey));
+  if (ctx.kind !== "target") reserved.add(MANIFEST_NAME);
+  const sites = new Set([ctx.scheme.purelib, ctx.scheme.platlib].map(foldKey));
+  for (const install of installs) {
+    for (const file of install.files) {
+      const key = foldKey(file.dest);
+      const top = key.split("/")[0];
+      const dir = path.posix.dirname(key);
+      const base = path.posix.basename(key);
+      if (
+        reserved.has(key) ||
+        top === META_DIR ||
+        ((sites.has(dir) || (dir === "." && sites.has(""))) && base.startsWith("_slimenv"))
+      ) {
+        throw new HostileWheelError(
+          install.wheel.filename,
+          "slimenv-path",
+          `it would put a file at ${file.dest}, which the environment itself owns`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Everything about the plan that can be refused, checked before anything is written: every
+ * wheel planned (entry points parsed, script names checked) and no wheel claiming a path
+ * the environment owns.
+ */
+export async function preflight(ctx: BuildContext): Promise<void> {
+  const { installs } = await planWheels(ctx, false);
+  const { envFiles, symlinks } = envFilesOf(ctx);
+  checkClaims(ctx, installs, new Set([...envFiles, ...symlinks].map((f) => f.dest)));
+}
+
+/** Build the tree at `root` (which must exist and be empty). */
+export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltManifest> {
+  const { store, plan, kind, scheme, reporter } = ctx;
+  const pth = plan.linkMode === "pth";
+
+  // 1. Plan every wheel; no wheel may claim a file of the environment's own (step 2).
+  const { installs, trees, requested } = await planWheels(ctx, true);
+  const { envFiles, symlinks } = envFilesOf(ctx);
+  checkClaims(ctx, installs, new Set([...envFiles, ...symlinks].map((f) => f.dest)));
+  for (const [install, tree] of trees) install.files.push(treePthFile(install, tree));
 
   // 1b. Slimming: each package's files kept, dropped or replaced; generated files added.
   let slimRecord: SlimRecord | undefined;
@@ -138,41 +245,8 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
     slimRecord = result.record;
   }
 
-  // 2. Environment files (launchers, pyvenv.cfg, isolation).
-  const envFiles: PlannedFile[] = [];
-  const symlinks: { dest: string; target: string }[] = [];
-  const version = pythonDirVersion(plan.target);
-  const pythonNames = ["python", "python3", `python${version}`];
-  if (kind === "prefix") {
-    const launcher = prefixPythonLauncher(ctx.interpreterCommand);
-    for (const name of pythonNames) {
-      envFiles.push(bytesFile(path.posix.join(scheme.scripts, name), launcher, true));
-    }
-    if (plan.isolated === true) {
-      envFiles.push(
-        bytesFile(path.posix.join(scheme.purelib, ISOLATE_PTH_NAME), ISOLATE_PTH_TEXT, false),
-      );
-    }
-  } else if (kind === "target") {
-    envFiles.push(
-      bytesFile(
-        path.posix.join(scheme.scripts, "python"),
-        targetPythonLauncher(ctx.interpreterCommand),
-        true,
-      ),
-    );
-  } else if (plan.probe !== undefined) {
-    envFiles.push(bytesFile("pyvenv.cfg", pyvenvCfg(plan.probe), false));
-    for (const name of pythonNames) {
-      symlinks.push({
-        dest: path.posix.join(scheme.scripts, name),
-        target: plan.probe.realExecutable,
-      });
-    }
-  }
-
-  // 3. Who owns each path: later wheels win (with a warning when the bytes differ);
-  //    the environment's own files win over every wheel.
+  // 3. Who owns each path: later wheels win (with a warning when the bytes differ); the
+  //    environment's own files (2: launchers, pyvenv.cfg, isolation, slimming's) are its own.
   const owner = new Map<string, { install: WheelInstall | undefined; file: PlannedFile }>();
   for (const install of installs) {
     for (const file of install.files) {
@@ -185,17 +259,6 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
       }
       owner.set(file.dest, { install, file });
     }
-  }
-  const reserved = new Set([...envFiles.map((f) => f.dest), ...symlinks.map((s) => s.dest)]);
-  for (const dest of reserved) {
-    const taken = owner.get(dest);
-    if (taken?.install !== undefined) {
-      reporter.log(
-        "warn",
-        `${taken.install.wheel.filename} ships ${dest}, which the environment's own launcher replaces`,
-      );
-    }
-    owner.delete(dest);
   }
   envFiles.push(...slimFiles);
   for (const file of envFiles) owner.set(file.dest, { install: undefined, file });
@@ -218,6 +281,13 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
 
   // 5. Place everything.
   const linker = new Linker(plan.linkMode === "pth" ? "auto" : plan.linkMode, reporter);
+  const copies = copyPackagesOf(plan);
+  const copied = new Set<PlannedFile>();
+  for (const { install, file } of owner.values()) {
+    if (install !== undefined && copies.has(canonicalizeName(install.wheel.name))) {
+      copied.add(file);
+    }
+  }
   const all = [...owner.values()].map((o) => o.file);
   const dirs = new Set<string>();
   for (const file of all) dirs.add(path.posix.dirname(file.dest));
@@ -230,7 +300,8 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
       await writeBytes(dest, file.bytes, file.exec);
     } else {
       const source = store.objectPath(file.hash, file.objectExec);
-      if (file.exec && !file.objectExec) await linker.placeExecutableCopy(source, dest);
+      if (copied.has(file)) await linker.placeWritableCopy(source, dest, file.exec);
+      else if (file.exec && !file.objectExec) await linker.placeExecutableCopy(source, dest);
       else await linker.place(source, dest);
     }
     task.advance(1);
@@ -283,5 +354,6 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
     createdAt: new Date().toISOString(),
     ...(plan.lock === undefined ? {} : { lock: plan.lock }),
     ...(slimRecord === undefined ? {} : { slim: slimRecord }),
+    ...(copies.size === 0 ? {} : { copyPackages: [...copies].sort() }),
   };
 }

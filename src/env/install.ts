@@ -31,7 +31,7 @@ import type { StoredWheel } from "../store/types.ts";
 import { type EnvChanges, envChanges } from "./changes.ts";
 import { fetchWheels } from "./fetch-wheels.ts";
 import type { InstallInputs } from "./install-inputs.ts";
-import { checkWheelFits, planFromLock, type WheelChoice } from "./lock-plan.ts";
+import { checkWheelFileFits, checkWheelFits, planFromLock, type WheelChoice } from "./lock-plan.ts";
 import { readEnvManifest } from "./manifest.ts";
 import { type MaterializeOptions, materialize } from "./materialize.ts";
 import {
@@ -57,6 +57,8 @@ export interface InstallRequest {
   lockOut?: string;
   linkMode?: LinkMode;
   isolated?: boolean;
+  /** Distributions placed as writable copies in any link mode (`--copy-package`). */
+  copyPackages?: string[];
   interpreterCommand?: string;
   userAgent: string;
   reporter?: Reporter;
@@ -91,6 +93,7 @@ export interface ApplyRequest {
   requested: string[];
   linkMode: LinkMode;
   isolated: boolean;
+  copyPackages?: string[];
   interpreterCommand?: string;
   lock?: { path?: string; sha256: string };
   before: EnvManifest | undefined;
@@ -116,6 +119,9 @@ function sameEnv(before: EnvManifest | undefined, wheels: StoredWheel[], req: Ap
   if (before === undefined || before.layout !== req.layout.kind) return false;
   if (before.linkMode !== req.linkMode || before.isolated !== req.isolated) return false;
   if (before.slim?.id !== req.slim?.id) return false;
+  const copies = (names: readonly string[] | undefined) =>
+    [...new Set((names ?? []).map((n) => canonicalizeName(n)))].sort().join(",");
+  if (copies(before.copyPackages) !== copies(req.copyPackages)) return false;
   if (req.interpreterCommand !== undefined && before.interpreterCommand !== req.interpreterCommand)
     return false;
   if (before.packages.length !== wheels.length) return false;
@@ -138,6 +144,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     const fetched = await fetchWheels(store, req.client, req.choices, {
       reporter: req.reporter,
       withCredentials: req.withCredentials,
+      accept: (facts) => checkWheelFileFits(facts, req.target),
     });
     // One wheel per name: a later choice (a local wheel) replaces an earlier one.
     const byName = new Map<string, StoredWheel>();
@@ -158,6 +165,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
         requested: req.requested.filter((n) => byName.has(n)),
         linkMode: req.linkMode,
         isolated: req.isolated,
+        ...(req.copyPackages === undefined ? {} : { copyPackages: req.copyPackages }),
         ...(req.interpreterCommand === undefined
           ? {}
           : { interpreterCommand: req.interpreterCommand }),
@@ -371,6 +379,15 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
   });
   try {
     const planned = await planInstall(request, target, client, reporter);
+    const names = new Set(planned.choices.map((c) => canonicalizeName(c.name)));
+    const stranger = (request.copyPackages ?? []).find((n) => !names.has(canonicalizeName(n)));
+    if (stranger !== undefined) {
+      throw new SlimenvError(
+        "INVALID_OPTION",
+        `--copy-package ${stranger}: no such distribution in what is being installed`,
+        { hint: `name one of ${[...names].sort().join(", ")}` },
+      );
+    }
     const credentials = credentialsOf(request.settings, request.cwd);
     let lockWritten: string | undefined;
     const applied = await applyPlan({
@@ -381,6 +398,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       requested: planned.requested,
       linkMode,
       isolated: request.isolated ?? false,
+      ...(request.copyPackages === undefined ? {} : { copyPackages: request.copyPackages }),
       ...(request.interpreterCommand === undefined
         ? {}
         : { interpreterCommand: request.interpreterCommand }),

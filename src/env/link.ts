@@ -129,6 +129,15 @@ export class Linker {
     await copyFile(source, dest);
     await chmod(dest, 0o755);
   }
+
+  /**
+   * Put a writable copy of `source` at `dest` (0644, 0755 when `exec`): a file of a package
+   * the user asked to be able to edit in place (`--copy-package`), in any link mode.
+   */
+  async placeWritableCopy(source: string, dest: string, exec: boolean): Promise<void> {
+    await copyFile(source, dest);
+    await chmod(dest, exec ? 0o755 : 0o644);
+  }
 }
 
 function linkError(mode: string, source: string, dest: string, cause: unknown): SlimenvError {

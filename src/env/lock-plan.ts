@@ -16,6 +16,8 @@ import { SpecifierSet } from "../standards/specifiers.ts";
 import { createTagRanker } from "../standards/tags.ts";
 import { Version } from "../standards/version.ts";
 import { parseWheelFilename } from "../standards/wheel-filename.ts";
+import { HostileWheelError } from "../store/hostile.ts";
+import type { WheelFacts } from "../store/wheel-import.ts";
 
 /** One wheel to put into the environment, and where to get it. */
 export interface WheelChoice {
@@ -252,6 +254,22 @@ export function checkWheelFits(filename: string, target: Target): void {
       "INVALID_TARGET",
       `${filename} does not fit the target ${describeTarget(target)}`,
       { hint: "choose the wheel built for this target, or another target with --python" },
+    );
+  }
+}
+
+/**
+ * A wheel's WHEEL file must fit the target too: a filename that says `py3-none-any` over a
+ * WHEEL file that says `cp311-cp311-manylinux…` is refused (rule `wheel-tags`) when the WHEEL
+ * file's tags do not fit; that they merely differ is the store's warning.
+ */
+export function checkWheelFileFits(facts: WheelFacts, target: Target): void {
+  if (facts.wheelTags.length === 0) return;
+  if (createTagRanker(target.tags)(facts.wheelTags) === undefined) {
+    throw new HostileWheelError(
+      facts.filename,
+      "wheel-tags",
+      `its WHEEL file's tags (${facts.wheelTags.join(", ")}) do not fit the target ${describeTarget(target)}, though its filename's do`,
     );
   }
 }

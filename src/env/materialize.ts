@@ -3,10 +3,11 @@
  * a new generation switched in atomically (prefix, venv) or a rename swap (target).
  */
 import { existsSync, lstatSync, readdirSync } from "node:fs";
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic } from "../base/atomic-write.ts";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
-import { type BuildContext, buildTree } from "./build-tree.ts";
+import { type BuildContext, buildTree, preflight } from "./build-tree.ts";
 import {
   acquireLock,
   currentGeneration,
@@ -68,10 +69,17 @@ async function buildReviewed(
   let plan = ctx.plan;
   for (let attempt = 0; ; attempt++) {
     await rm(into, { recursive: true, force: true });
-    await mkdir(path.dirname(manifestFile(into)), { recursive: true });
-    const built = await buildTree(into, { ...ctx, plan });
-    const manifest: EnvManifest = { ...built, generation };
-    await writeManifest(manifestFile(into), manifest);
+    let manifest: EnvManifest;
+    try {
+      await mkdir(path.dirname(manifestFile(into)), { recursive: true });
+      const built = await buildTree(into, { ...ctx, plan });
+      manifest = { ...built, generation };
+      await writeManifest(manifestFile(into), manifest);
+    } catch (err) {
+      // Nothing half-made stays: a partly built tree goes with the error.
+      await rm(into, { recursive: true, force: true });
+      throw err;
+    }
     if (review === undefined) return manifest;
     let next: SlimTransform | undefined;
     try {
@@ -173,9 +181,14 @@ export async function materialize(
     interpreterCommand: plan.interpreterCommand ?? defaultInterpreterCommand(plan),
     reporter,
   };
+  // Everything that can be refused is refused before the first mkdir.
+  await preflight(ctx);
   if (kind === "target") {
-    await mkdir(path.dirname(dir), { recursive: true });
+    const parent = path.dirname(dir);
+    const madeParent = !existsSync(parent);
+    await mkdir(parent, { recursive: true });
     const release = await acquireLock(targetSiblings(dir).lock);
+    let building = true;
     try {
       recoverTarget(dir);
       checkExisting(dir, kind);
@@ -187,6 +200,7 @@ export async function materialize(
         0,
         options.review,
       );
+      building = false;
       await options.beforeSwitch?.();
       if (existsSync(dir)) {
         await rename(dir, old);
@@ -202,13 +216,18 @@ export async function materialize(
       return manifest;
     } finally {
       release();
+      if (building && madeParent) await rmdir(parent).catch(() => undefined);
     }
   }
 
   checkExisting(dir, kind);
   const meta = path.join(dir, META_DIR);
+  const madeDir = !existsSync(dir);
+  const madeMeta = !existsSync(meta);
+  const before = madeDir ? [] : readdirSync(dir);
   await mkdir(meta, { recursive: true });
   const release = await acquireLock(path.join(meta, "lock"));
+  let building = true;
   try {
     recoverGenerations(dir);
     const generation = (currentGeneration(dir) ?? 0) + 1;
@@ -221,8 +240,14 @@ export async function materialize(
       options.review,
     );
     const names = (await readdir(genDir)).filter((n) => n !== MANIFEST_NAME);
-    await ensureTopLinks(dir, names);
-    await ensureManifestLink(dir);
+    try {
+      await ensureTopLinks(dir, names);
+      await ensureManifestLink(dir);
+    } catch (err) {
+      await rm(genDir, { recursive: true, force: true });
+      throw err;
+    }
+    building = false;
     await options.beforeSwitch?.();
     await switchCurrent(dir, generation);
     await pruneTopLinks(dir, new Set(names));
@@ -235,10 +260,31 @@ export async function materialize(
     return manifest;
   } finally {
     release();
+    if (building) await undoStart(dir, { madeDir, madeMeta, before });
   }
 }
 
-async function writeManifest(file: string, manifest: EnvManifest): Promise<void> {
-  await writeFile(file, `${JSON.stringify(manifest, null, 2)}\n`);
-  await fsyncPath(file);
+/**
+ * A build that failed before its switch leaves the directory as it found it: a directory or
+ * `.slimenv` made for it is removed, and so is any top-level link it added.
+ */
+async function undoStart(
+  dir: string,
+  made: { madeDir: boolean; madeMeta: boolean; before: readonly string[] },
+): Promise<void> {
+  if (made.madeDir) {
+    await rm(dir, { recursive: true, force: true });
+    return;
+  }
+  if (made.madeMeta) await rm(path.join(dir, META_DIR), { recursive: true, force: true });
+  const keep = new Set(made.before);
+  for (const name of readdirSync(dir)) {
+    if (keep.has(name) || name === META_DIR) continue;
+    if (lstatSync(path.join(dir, name)).isSymbolicLink()) await rm(path.join(dir, name));
+  }
+}
+
+/** The manifest: a new file renamed into place (never written through a link). */
+export async function writeManifest(file: string, manifest: EnvManifest): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(manifest, null, 2)}\n`);
 }

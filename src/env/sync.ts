@@ -130,6 +130,7 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
       requested,
       linkMode: before.linkMode,
       isolated: before.isolated,
+      ...(before.copyPackages === undefined ? {} : { copyPackages: before.copyPackages }),
       interpreterCommand: before.interpreterCommand,
       lock: { path: lockFile, sha256: createHash("sha256").update(text).digest("hex") },
       before,

@@ -114,6 +114,11 @@ export interface EnvPlan {
   lock?: { path?: string; sha256: string };
   /** Slimming applied while the tree is built (link mode pth is refused with it). */
   slim?: SlimTransform;
+  /**
+   * Canonical names of distributions whose files are writable copies (0644/0755) whatever
+   * the link mode: files a user may edit in place without touching the store.
+   */
+  copyPackages?: string[];
 }
 
 /** Paths of an install scheme, relative to the environment's root ("" is the root itself). */
@@ -179,4 +184,6 @@ export interface EnvManifest {
   lock?: { path?: string; sha256: string };
   /** The slim policy applied, when one was. */
   slim?: SlimRecord;
+  /** Distributions placed as writable copies ({@link EnvPlan.copyPackages}), when any. */
+  copyPackages?: string[];
 }

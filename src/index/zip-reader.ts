@@ -53,6 +53,19 @@ function bad(what: string, why: string): SlimenvError {
   );
 }
 
+/**
+ * The end record, the ZIP64 end record and the central directory disagree (an entry count or
+ * size that leaves entries out, bytes left over in the central directory): two readers would
+ * see two different archives — zipfile walks the central directory by its size, others by the
+ * count — so the archive is refused outright.
+ */
+export class ZipDisagreementError extends SlimenvError {
+  constructor(what: string, why: string) {
+    super("INDEX_ERROR", `unreadable zip archive ${stripCredentials(what)}: ${why}`);
+    this.name = "ZipDisagreementError";
+  }
+}
+
 function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -133,10 +146,36 @@ export async function readZipDirectory(source: ByteSource, what: string): Promis
       if (rdv.getUint32(16, true) !== 0 || rdv.getUint32(20, true) !== 0) {
         throw bad(what, "multi-disk archives are not supported");
       }
-      diskEntries = u64(rdv, 24, what);
-      count = u64(rdv, 32, what);
-      cdSize = u64(rdv, 40, what);
-      cdOffset = u64(rdv, 48, what);
+      const recordEnd = recAt + 12 + u64(rdv, 4, what);
+      if (recordEnd !== eocdAt - 20) {
+        throw new ZipDisagreementError(
+          what,
+          "the ZIP64 end record does not end where its locator begins",
+        );
+      }
+      const z64 = {
+        diskEntries: u64(rdv, 24, what),
+        count: u64(rdv, 32, what),
+        cdSize: u64(rdv, 40, what),
+        cdOffset: u64(rdv, 48, what),
+      };
+      // A 16/32-bit field of the end record holds its ZIP64 value or the "see ZIP64" mark.
+      const agree = (plain: number, wide: number, mark: number) => plain === mark || plain === wide;
+      if (
+        !agree(diskEntries, z64.diskEntries, 0xffff) ||
+        !agree(count, z64.count, 0xffff) ||
+        !agree(cdSize, z64.cdSize, 0xffffffff) ||
+        !agree(cdOffset, z64.cdOffset, 0xffffffff)
+      ) {
+        throw new ZipDisagreementError(
+          what,
+          `the end record (${count} entries, ${cdSize} bytes at ${cdOffset}) and the ZIP64 end record (${z64.count} entries, ${z64.cdSize} bytes at ${z64.cdOffset}) disagree`,
+        );
+      }
+      diskEntries = z64.diskEntries;
+      count = z64.count;
+      cdSize = z64.cdSize;
+      cdOffset = z64.cdOffset;
       cdEnd = recAt;
     }
   }
@@ -144,7 +183,7 @@ export async function readZipDirectory(source: ByteSource, what: string): Promis
     throw bad(what, "multi-disk archives are not supported");
   }
   if (cdOffset + cdSize !== cdEnd) {
-    throw bad(what, "the central directory is not where the end record says");
+    throw new ZipDisagreementError(what, "the central directory is not where the end record says");
   }
   const cd =
     cdOffset >= tailStart
@@ -218,6 +257,12 @@ function parseCentralDirectory(cd: Uint8Array, count: number, cdOffset: number, 
       externalAttributes,
     });
     p = next;
+  }
+  if (p !== cd.length) {
+    throw new ZipDisagreementError(
+      what,
+      `the end record counts ${count} entries, but the central directory holds more bytes than those entries (${cd.length - p} left over)`,
+    );
   }
   return entries;
 }

@@ -12,9 +12,10 @@
  * per process goes to the directory named by `SLIMENV_TRACE_DIR`; the union is the usage.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, realpath, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { writeFileAtomic } from "../base/atomic-write.ts";
 import { SlimenvError } from "../base/index.ts";
 import { envActivation } from "../env/run.ts";
 import type { EnvManifest } from "../env/types.ts";
@@ -154,8 +155,9 @@ export async function traceCommand(
   const pthFile = path.join(site, TRACE_PTH_NAME);
   const traceDir = await mkdtemp(path.join(tmpdir(), "slimenv-trace-"));
   try {
-    await writeFile(moduleFile, TRACE_MODULE_TEXT);
-    await writeFile(pthFile, "import _slimenv_trace\n");
+    // New files renamed into place: a path that is a hard link into the store is replaced.
+    await writeFileAtomic(moduleFile, TRACE_MODULE_TEXT, { fsync: false });
+    await writeFileAtomic(pthFile, "import _slimenv_trace\n", { fsync: false });
     const outcome = await runCommandIn(dir, manifest, command, {
       ...options,
       extraEnv: {

@@ -17,6 +17,7 @@ import { stripCredentials } from "../index/source-url.ts";
 import { type StorePaths, storePaths, tempName } from "./layout.ts";
 import type { Store } from "./store.ts";
 import type { StoredWheel } from "./types.ts";
+import type { ImportOptions } from "./wheel-import.ts";
 
 export interface WheelFileRef {
   url: string;
@@ -140,6 +141,7 @@ export async function fetchWheel(
   client: HttpClient,
   file: WheelFileRef,
   reporter: Reporter = silentReporter,
+  accept?: ImportOptions["accept"],
 ): Promise<StoredWheel> {
   const url = stripCredentials(file.url);
   const known = store.findWheel(file.sha256);
@@ -148,6 +150,14 @@ export async function fetchWheel(
     return known;
   }
   return withDownloadedWheel(storePaths(store.root), client, file, reporter, (wheel) =>
-    store.importWheel({ path: wheel.path }, { filename: file.filename, sha256: file.sha256, url }),
+    store.importWheel(
+      { path: wheel.path },
+      {
+        filename: file.filename,
+        sha256: file.sha256,
+        url,
+        ...(accept === undefined ? {} : { accept }),
+      },
+    ),
   );
 }

@@ -34,7 +34,12 @@ export type HostileRule =
   | "local-header-mismatch"
   | "overlapping-entries"
   | "data-outside-archive"
-  | "zip-structure";
+  | "zip-structure"
+  | "end-record-mismatch"
+  | "unlisted-data"
+  | "slimenv-path"
+  | "script-name"
+  | "wheel-tags";
 
 export class HostileWheelError extends SlimenvError {
   readonly rule: HostileRule;

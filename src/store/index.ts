@@ -24,4 +24,4 @@ export {
   type VerifyReport,
   type WheelLimits,
 } from "./types.ts";
-export type { ImportOptions, WheelSource } from "./wheel-import.ts";
+export type { ImportOptions, WheelFacts, WheelSource } from "./wheel-import.ts";

@@ -104,6 +104,11 @@ export interface VerifyProblem {
   repairedBy?: string;
   /** Why it could not be repaired (with repair asked for). */
   unrepairedReason?: string;
+  /**
+   * A repaired `modified` object: the env files (and pth-mode store trees) that were hard
+   * links to the edited inode, now linked to the restored object.
+   */
+  relinked?: string[];
 }
 
 export interface VerifyReport {

@@ -3,12 +3,14 @@
  * the index (missing objects, orphans, stray files, rows without objects). Repair restores a
  * damaged or missing object from its executable/plain twin (same bytes), from a copy in a
  * registered env, or by downloading the wheel again from the URL it was fetched from; a
- * wrong mode is reset. Objects are replaced by rename, so a file an env hard-linked keeps
- * the changed bytes: the report says so, and the env needs a re-install (sync).
+ * wrong mode is reset. Objects are replaced by rename; every env file (and pth-mode tree file)
+ * that was a hard link to the edited inode is then re-linked to the restored object, so an
+ * edit made through one env's link is undone in every env that shared it.
  */
 import { lstatSync, readFileSync, rmSync } from "node:fs";
-import { chmod, copyFile } from "node:fs/promises";
+import { chmod, copyFile, link, rename } from "node:fs/promises";
 import path from "node:path";
+import { atomicTempName } from "../base/atomic-write.ts";
 import { isSlimenvError, silentReporter } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import { readZipLocalHeader, zipEntryChunks } from "../index/zip-local.ts";
@@ -197,6 +199,17 @@ async function repairAll(
   client: HttpClient | undefined,
 ): Promise<void> {
   const needContent: VerifyProblem[] = [];
+  // The inode of each modified object: env files that link it share the edit.
+  const edited = new Map<VerifyProblem, { dev: number; ino: number }>();
+  for (const p of problems) {
+    if (p.kind !== "modified") continue;
+    try {
+      const st = lstatSync(p.path);
+      if (st.isFile()) edited.set(p, { dev: st.dev, ino: st.ino });
+    } catch {
+      // gone meanwhile: nothing links it any more
+    }
+  }
   for (const p of problems) {
     try {
       if (p.kind === "stray") {
@@ -222,6 +235,17 @@ async function repairAll(
     }
   }
   if (needContent.length > 0) await fromDownload(core, needContent, client);
+  for (const [p, inode] of edited) {
+    if (!p.repaired) continue;
+    try {
+      p.relinked = await relinkEditedCopies(core, p, inode);
+      if (p.relinked.length > 0) {
+        p.detail += `; ${p.relinked.length} env file(s) that linked the edited object now link the restored one`;
+      }
+    } catch (err) {
+      p.detail += `; env files that linked the edited object may still hold the edit (${isSlimenvError(err) ? err.message : String(err)})`;
+    }
+  }
   for (const p of problems) {
     if (!p.repaired && p.unrepairedReason === undefined) {
       p.unrepairedReason =
@@ -235,10 +259,49 @@ async function repairAll(
 function done(p: VerifyProblem, by: string): void {
   p.repaired = true;
   p.repairedBy = by;
-  if (p.kind === "modified") {
-    p.detail +=
-      "; env files hard-linked to the old object keep the changed bytes (re-install them)";
+}
+
+/**
+ * Every file of a registered env (by its manifest) and of a pth-mode store tree that is still
+ * a hard link to the edited inode is replaced by a link to the restored object (a link made
+ * next to it and renamed over it): the edit stays nowhere. Files that are copies are left.
+ */
+async function relinkEditedCopies(
+  core: StoreCore,
+  p: VerifyProblem,
+  inode: { dev: number; ino: number },
+): Promise<string[]> {
+  if (p.hash === undefined || p.exec === undefined) return [];
+  const object = objectFile(core.paths, p.hash, p.exec);
+  const candidates = new Set(envCopies(core, p.hash));
+  const rows = core.db
+    .prepare(
+      `SELECT w.sha256, f.path FROM wheel_files f JOIN wheels w ON w.id = f.wheel_id
+       WHERE f.hash = ? AND f.exec = ?`,
+    )
+    .all(p.hash, p.exec ? 1 : 0) as unknown as { sha256: string; path: string }[];
+  for (const row of rows) {
+    candidates.add(path.join(core.paths.trees, row.sha256, ...row.path.split("/")));
   }
+  const relinked: string[] = [];
+  for (const file of candidates) {
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(file);
+    } catch {
+      continue;
+    }
+    if (!st.isFile() || st.ino !== inode.ino || st.dev !== inode.dev) continue;
+    const temp = atomicTempName(file);
+    try {
+      await link(object, temp);
+      await rename(temp, file);
+      relinked.push(file);
+    } finally {
+      rmSync(temp, { force: true });
+    }
+  }
+  return relinked.sort();
 }
 
 /** A damaged or missing derived object is a cache entry: drop it, it is made again on demand. */

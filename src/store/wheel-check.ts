@@ -59,8 +59,13 @@ function checkPath(wheel: string, name: string): void {
   }
 }
 
-function foldKey(name: string): string {
-  return name.normalize("NFC").toLowerCase();
+/**
+ * The key under which two names collide on a case-insensitive file system: NFC, then full
+ * case folding. JavaScript has no casefold(); upper- then lower-casing folds at least as much
+ * (ß → ss, ﬁ → fi, K (Kelvin) → k), and final sigma ς, which lower-casing keeps, becomes σ.
+ */
+export function foldKey(name: string): string {
+  return name.normalize("NFC").toUpperCase().toLowerCase().replace(/ς/g, "σ").normalize("NFC");
 }
 
 /** `<stem>.dist-info` → [name, version] split at the last '-' of the stem. */
@@ -211,7 +216,7 @@ export function checkLocalHeaders(
   locals: readonly ZipLocalHeader[],
   centralDirectoryOffset: number,
 ): void {
-  const spans: [number, number, string][] = [];
+  const spans: [number, number, string, boolean][] = [];
   entries.forEach((entry, i) => {
     const local = locals[i];
     if (local === undefined) throw new Error("internal: a local header is missing");
@@ -239,7 +244,7 @@ export function checkLocalHeaders(
         `the data of entry ${JSON.stringify(entry.name)} runs past the end of the archive's entries`,
       );
     }
-    spans.push([entry.localHeaderOffset, end, entry.name]);
+    spans.push([entry.localHeaderOffset, end, entry.name, (local.flags & 0x8) !== 0]);
   });
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
@@ -253,7 +258,28 @@ export function checkLocalHeaders(
       );
     }
   }
+  // Every byte before the central directory belongs to a listed entry (a data descriptor
+  // may follow an entry that has one): a hidden local entry is what another reader — one
+  // that walks local headers — would install.
+  const unlisted = (from: number, to: number) => {
+    throw new HostileWheelError(
+      wheel,
+      "unlisted-data",
+      `bytes ${from}–${to} of the archive belong to no entry of the central directory`,
+    );
+  };
+  let at = 0;
+  spans.forEach(([start, end, , descriptor], i) => {
+    if (start !== at) unlisted(at, start);
+    at = end;
+    const next = spans[i + 1]?.[0] ?? centralDirectoryOffset;
+    if (descriptor && DESCRIPTOR_SIZES.has(next - end)) at = next;
+  });
+  if (at !== centralDirectoryOffset) unlisted(at, centralDirectoryOffset);
 }
+
+/** A data descriptor: CRC and 32- or 64-bit sizes, with or without its signature. */
+const DESCRIPTOR_SIZES: ReadonlySet<number> = new Set([12, 16, 20, 24]);
 
 /**
  * Where files may be: top-level packages and modules, one `<name>-<version>.dist-info/`,
@@ -321,4 +347,96 @@ export function checkPlaces(
 /** The executable bit of a zip entry (any x bit in its Unix mode). */
 export function entryIsExecutable(entry: ZipEntry): boolean {
   return (unixMode(entry) & 0o111) !== 0;
+}
+
+/** `python`, `python3`, `python3.X` (`python3.Xt`): the names of an env's own launchers. */
+export function isLauncherName(name: string): boolean {
+  return /^python(3(\.\d+t?)?)?$/.test(foldKey(name));
+}
+
+/**
+ * Paths slimenv owns in some layout, which no wheel may claim (in any layout, so a wheel is
+ * stored or refused once, whatever env it later goes to): any `.slimenv` folder or `_slimenv*`
+ * name; the launchers `bin/python*` (scripts, data `bin/`, and a top-level `bin/` — the target
+ * layout's scripts dir); the env manifest `manifest.json` and `pyvenv.cfg` at the data root
+ * (the root of a prefix or venv generation).
+ */
+export function checkSlimenvPaths(wheel: string, entries: readonly ZipEntry[], distInfo: string) {
+  const dataDir = `${distInfo.slice(0, -".dist-info".length)}.data`;
+  for (const entry of entries) {
+    if (entry.name.endsWith("/")) continue;
+    const parts = entry.name.split("/");
+    const folded = parts.map(foldKey);
+    const claim = (what: string): never => {
+      throw new HostileWheelError(
+        wheel,
+        "slimenv-path",
+        `entry ${JSON.stringify(entry.name)} claims ${what}, which slimenv owns in an environment`,
+      );
+    };
+    if (folded.some((p) => p === ".slimenv" || p.startsWith("_slimenv"))) {
+      claim("a .slimenv/_slimenv name");
+    }
+    const launcherIn = (rest: readonly string[]) =>
+      rest.length === 2 && rest[0] === "bin" && isLauncherName(rest[1] ?? "");
+    if (parts[0] === dataDir) {
+      const scheme = parts[1];
+      const rest = folded.slice(2);
+      if (scheme === "scripts" && rest.length === 1 && isLauncherName(rest[0] ?? "")) {
+        claim("an environment launcher");
+      }
+      if (scheme === "data") {
+        if (rest.length === 1 && (rest[0] === "manifest.json" || rest[0] === "pyvenv.cfg")) {
+          claim("the environment's own metadata");
+        }
+        if (launcherIn(rest)) claim("an environment launcher");
+      }
+      if ((scheme === "purelib" || scheme === "platlib") && launcherIn(rest)) {
+        claim("an environment launcher");
+      }
+      continue;
+    }
+    if (launcherIn(folded)) claim("an environment launcher");
+  }
+}
+
+/**
+ * console_scripts and gui_scripts names, read leniently line by line (a stricter reader runs
+ * at install): a name that is a path, or an env launcher's name, refuses the wheel.
+ */
+export function checkScriptNames(wheel: string, entryPoints: string): void {
+  let group = "";
+  for (const raw of entryPoints.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+    if (line.startsWith("[")) {
+      group = line.endsWith("]") ? line.slice(1, -1).trim() : "";
+      continue;
+    }
+    if (group !== "console_scripts" && group !== "gui_scripts") continue;
+    const eq = line.indexOf("=");
+    if (eq === -1) continue;
+    const name = line.slice(0, eq).trim();
+    if (
+      name === "" ||
+      name === "." ||
+      name === ".." ||
+      /[/\\]/.test(name) ||
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+      /[\u0000-\u001f\u007f]/.test(name)
+    ) {
+      throw new HostileWheelError(
+        wheel,
+        "script-name",
+        `${group} entry ${JSON.stringify(name)} is not a usable script name (it would be a path)`,
+      );
+    }
+    if (isLauncherName(name)) {
+      throw new HostileWheelError(
+        wheel,
+        "slimenv-path",
+        `${group} entry ${JSON.stringify(name)} would replace an environment launcher`,
+      );
+    }
+  }
 }

@@ -28,6 +28,22 @@ export interface ImportOptions {
   sha256?: string;
   /** Where the wheel came from; kept so `verify --repair` can download it again. */
   url?: string;
+  /**
+   * Called with what the wheel says of itself once it passed inspection, before any of its
+   * bytes are written: throw to refuse it (the caller's own rules, e.g. the WHEEL file's tags
+   * against a target). Not called for a wheel the store already holds.
+   */
+  accept?: (facts: WheelFacts) => void;
+}
+
+/** What a wheel says of itself: the filename's tags and its WHEEL file's. */
+export interface WheelFacts {
+  filename: string;
+  /** The filename's tags, expanded. */
+  tags: string[];
+  /** The WHEEL file's Tag lines. */
+  wheelTags: string[];
+  rootIsPurelib: boolean;
 }
 
 interface Unpacked extends StoredFile {
@@ -72,6 +88,12 @@ export async function importWheel(
       throw new SlimenvError("IO_ERROR", `${options.filename} changed while it was read`);
     }
     const inspected = await inspectWheel(zip, parsed, options.filename, core.limits, core.reporter);
+    options.accept?.({
+      filename: inspected.filename,
+      tags: inspected.tags,
+      wheelTags: inspected.wheelTags,
+      rootIsPurelib: inspected.rootIsPurelib,
+    });
     for (let attempt = 1; ; attempt++) {
       const result = await unpackAndRegister(core, inspected, sha256, size, options.url);
       if (result !== undefined) return result;

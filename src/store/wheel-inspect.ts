@@ -11,6 +11,7 @@ import {
   readZipDirectory,
   readZipEntry,
   type ZipDirectory,
+  ZipDisagreementError,
   type ZipEntry,
 } from "../index/zip-reader.ts";
 import { parseEmailHeaders, unfoldValue } from "../standards/email-headers.ts";
@@ -26,6 +27,8 @@ import {
   checkDirectory,
   checkLocalHeaders,
   checkPlaces,
+  checkScriptNames,
+  checkSlimenvPaths,
   entryIsExecutable,
 } from "./wheel-check.ts";
 
@@ -42,6 +45,8 @@ export interface InspectedWheel {
   tags: string[];
   distInfo: string;
   rootIsPurelib: boolean;
+  /** The Tag lines of the WHEEL file (the filename's tags are `tags`). */
+  wheelTags: string[];
   recordText: string;
   /** Files to store, archive order: every file but RECORD signatures. */
   files: PlannedFile[];
@@ -49,6 +54,9 @@ export interface InspectedWheel {
 
 function wrap(wheel: string, rule: HostileRule, err: unknown): HostileWheelError {
   if (err instanceof HostileWheelError) return err;
+  if (err instanceof ZipDisagreementError) {
+    return new HostileWheelError(wheel, "end-record-mismatch", err.message, err);
+  }
   const why = isSlimenvError(err) ? err.message : String(err);
   return new HostileWheelError(wheel, rule, why, err);
 }
@@ -59,6 +67,7 @@ async function readSmall(
   directory: ZipDirectory,
   entry: ZipEntry,
   limits: WheelLimits,
+  undecodable?: HostileRule,
 ): Promise<string> {
   if (entry.size > limits.maxMetadataSize) {
     throw new HostileWheelError(
@@ -76,9 +85,30 @@ async function readSmall(
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (cause) {
-    const rule = entry.name.endsWith("/RECORD") ? "invalid-record" : "invalid-metadata";
+    const rule =
+      undecodable ?? (entry.name.endsWith("/RECORD") ? "invalid-record" : "invalid-metadata");
     throw new HostileWheelError(wheel, rule, `${entry.name} is not valid UTF-8`, cause);
   }
+}
+
+/**
+ * How the WHEEL file's tags disagree with the filename's (a different set, or
+ * Root-Is-Purelib false for a wheel whose tags are all pure), or undefined.
+ */
+export function wheelTagsDisagree(
+  fileTags: readonly string[],
+  wheelTags: readonly string[],
+  rootIsPurelib: boolean,
+): string | undefined {
+  const a = new Set(fileTags);
+  const b = new Set(wheelTags);
+  if (b.size > 0 && (a.size !== b.size || [...a].some((t) => !b.has(t)))) {
+    return `its WHEEL file's tags (${[...b].join(", ")}) are not its filename's (${[...a].join(", ")})`;
+  }
+  if (!rootIsPurelib && fileTags.every((t) => t.endsWith("-none-any"))) {
+    return "its WHEEL file says Root-Is-Purelib: false, its filename that it is pure (none-any)";
+  }
+  return undefined;
 }
 
 function header(text: string, field: string, what: string): string | undefined {
@@ -118,6 +148,7 @@ export async function inspectWheel(
   checkLocalHeaders(wheel, entries, locals, directory.centralDirectoryOffset);
   const version = parsed.version;
   const distInfo = checkPlaces(wheel, entries, parsed.name, version);
+  checkSlimenvPaths(wheel, entries, distInfo);
   const byName = new Map(entries.map((e) => [e.name, e]));
   const need = (file: string, rule: HostileRule): ZipEntry => {
     const entry = byName.get(`${distInfo}/${file}`);
@@ -132,9 +163,11 @@ export async function inspectWheel(
 
   const wheelText = await readSmall(wheel, source, directory, wheelEntry, limits);
   let rootIsPurelib: boolean;
+  let wheelTags: string[];
   try {
     const wheelFile = parseWheelFile(wheelText);
     rootIsPurelib = wheelFile.rootIsPurelib;
+    wheelTags = wheelFile.tags;
     try {
       const check = checkWheelVersion(wheelFile.wheelVersion);
       if (check.newer) {
@@ -148,6 +181,18 @@ export async function inspectWheel(
     }
   } catch (err) {
     throw wrap(wheel, "invalid-wheel-file", err);
+  }
+
+  const fileTags = parsed.tags.map((t) => t.toString());
+  const disagreement = wheelTagsDisagree(fileTags, wheelTags, rootIsPurelib);
+  if (disagreement !== undefined) reporter.log("warn", `${wheel}: ${disagreement}`);
+
+  const entryPointsEntry = byName.get(`${distInfo}/entry_points.txt`);
+  if (entryPointsEntry !== undefined) {
+    checkScriptNames(
+      wheel,
+      await readSmall(wheel, source, directory, entryPointsEntry, limits, "invalid-metadata"),
+    );
   }
 
   const metadataText = await readSmall(wheel, source, directory, metadataEntry, limits);
@@ -239,9 +284,10 @@ export async function inspectWheel(
     filename,
     name: parsed.name,
     version: version.toString(),
-    tags: parsed.tags.map((t) => t.toString()),
+    tags: fileTags,
     distInfo,
     rootIsPurelib,
+    wheelTags,
     recordText,
     files,
   };

@@ -131,6 +131,24 @@ describe.skipIf(PY === undefined)("sync", () => {
     expect(recorded.rebuilt).toBe(false);
   });
 
+  it("keeps --copy-package: the package stays a writable copy across a sync", async () => {
+    const env = path.join(root, "env-copies");
+    await install({
+      ...common(),
+      selection: { kind: "interpreter", request: PY as string },
+      layout: { kind: "prefix", dir: env },
+      inputs: { requirementFiles: [], requirements: [], wheels: [], lockFile: "pylock.a.toml" },
+      linkMode: "hardlink",
+      copyPackages: ["alpha"],
+    });
+    const b = await sync({ ...common(), dir: env, lockFile: "pylock.b.toml" });
+    expect(b.manifest.copyPackages).toEqual(["alpha"]);
+    const site = path.join(env, b.manifest.scheme.purelib);
+    const alpha = statSync(path.join(site, "alpha", "__init__.py"));
+    expect([alpha.nlink, alpha.mode & 0o777]).toEqual([1, 0o644]);
+    expect(statSync(path.join(site, "beta", "__init__.py")).nlink).toBeGreaterThan(1);
+  });
+
   it("refuses a directory slimenv did not make, and a lock for another target", async () => {
     const mine = path.join(root, "mine");
     mkdirSync(path.join(mine, "lib"), { recursive: true });

@@ -1,13 +1,23 @@
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isSlimenvError } from "../../src/base/index.ts";
+import { isSlimenvError, RecordingReporter } from "../../src/base/index.ts";
 import { formatRecordHash, recordHash } from "../../src/standards/record.ts";
 import { type HostileRule, HostileWheelError } from "../../src/store/hostile.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { WheelLimits } from "../../src/store/types.ts";
 import { buildWheel, type WheelSpec } from "../helpers/wheels.ts";
 import { filesUnder, tableCounts, tempStore } from "./fixtures.ts";
-import { centralFields, editEntry, findHeaders, renameEntry } from "./zip-edit.ts";
+import {
+  centralFields,
+  dropCentralEntry,
+  editEntry,
+  findHeaders,
+  moveCentralLast,
+  renameEntry,
+  setPlainCount,
+  toZip64,
+} from "./zip-edit.ts";
 
 const base = (spec: Partial<WheelSpec> = {}): WheelSpec => ({
   name: "demo",
@@ -318,5 +328,148 @@ describe("hostile wheels are refused and leave nothing behind", () => {
     const broken = w.bytes.slice();
     broken[h.local] = 0; // local header signature
     await refused(broken, FN, "zip-structure");
+  });
+
+  it("full case folding and NFC: σ/ς, ß/SS, K (Kelvin)/k collide", async () => {
+    for (const [a, b] of [
+      ["demo/σ.py", "demo/ς.py"],
+      ["demo/straße.py", "demo/STRASSE.py"],
+      ["demo/\u212a.py", "demo/k.py"],
+    ]) {
+      const w = wheel({
+        files: { "demo/__init__.py": "", [a as string]: "1", [b as string]: "2" },
+      });
+      await refused(w.bytes, FN, "case-duplicate");
+    }
+    const dir = wheel({ files: { "demo/__init__.py": "", "demo/σ": "1", "demo/ς/x.py": "2" } });
+    await refused(dir.bytes, FN, "file-directory-conflict");
+  });
+
+  it("end records that disagree with the central directory or each other", async () => {
+    const w = wheel({ tamper: { extraEntries: [{ path: "hidden.pth", data: "import os\n" }] } });
+    const last = moveCentralLast(w.bytes, "hidden.pth");
+    const entries = 5;
+    await refused(toZip64(last, { zip64Count: entries - 1 }), FN, "end-record-mismatch");
+    await refused(setPlainCount(last, entries - 1), FN, "end-record-mismatch");
+    await refused(toZip64(last, { plainCount: entries - 1 }), FN, "end-record-mismatch");
+    // an honest ZIP64 end is accepted
+    const ok = toZip64(wheel().bytes);
+    await expect(tempStore().importWheel({ bytes: ok }, { filename: FN })).resolves.toMatchObject({
+      name: "demo",
+    });
+  });
+
+  it("accepts entries with data descriptors (a zip streamed by Python's zipfile)", async () => {
+    const w = wheel();
+    // zipfile writing to a pipe cannot seek back: every entry gets a data descriptor.
+    const res = spawnSync(
+      "python3",
+      [
+        "-c",
+        [
+          "import io, sys, zipfile",
+          "src = zipfile.ZipFile(io.BytesIO(sys.stdin.buffer.read()))",
+          "with zipfile.ZipFile(sys.stdout.buffer, 'w', zipfile.ZIP_DEFLATED) as out:",
+          "    for info in src.infolist():",
+          "        with src.open(info) as f, out.open(info, 'w') as g:",
+          "            g.write(f.read())",
+        ].join("\n"),
+      ],
+      { input: w.bytes, maxBuffer: 1 << 24 },
+    );
+    expect(res.status, String(res.stderr)).toBe(0);
+    const streamed = new Uint8Array(res.stdout);
+    expect(centralFields(streamed, "demo/a.py").flags & 0x8).toBe(0x8);
+    await expect(
+      tempStore().importWheel({ bytes: streamed }, { filename: FN }),
+    ).resolves.toMatchObject({
+      name: "demo",
+    });
+  });
+
+  it("a local entry the central directory does not list", async () => {
+    const w = wheel({ tamper: { extraEntries: [{ path: "hidden.pth", data: "import os\n" }] } });
+    const e = await refused(dropCentralEntry(w.bytes, "hidden.pth"), FN, "unlisted-data");
+    expect(e.message).toContain("no entry");
+  });
+
+  const claims = [
+    "demo-1.0.data/data/manifest.json",
+    "demo-1.0.data/data/pyvenv.cfg",
+    "demo-1.0.data/data/.slimenv/manifest.json",
+    ".slimenv/manifest.json",
+    "demo-1.0.data/purelib/.slimenv/x",
+    "demo-1.0.data/scripts/python",
+    "demo-1.0.data/scripts/Python3.11",
+    "demo-1.0.data/data/bin/python3",
+    "bin/python3.13t",
+    "_slimenv_isolated.pth",
+    "demo/_slimenv_trace.py",
+  ];
+  for (const p of claims) {
+    it(`slimenv-path: ${p}`, async () => {
+      const w = wheel({ tamper: { extraEntries: [{ path: p, data: "", inRecord: true }] } });
+      await refused(w.bytes, FN, "slimenv-path");
+    });
+  }
+
+  it("accepts near misses of the paths slimenv owns", async () => {
+    const w = wheel({
+      files: {
+        "demo/__init__.py": "",
+        "demo/bin/python3": "",
+        "demo-1.0.data/scripts/python-config-demo": "",
+        "demo-1.0.data/data/share/manifest.json": "",
+        "demo/manifest.json": "",
+        "manifest.json": "",
+      },
+    });
+    await expect(
+      tempStore().importWheel({ bytes: w.bytes }, { filename: FN }),
+    ).resolves.toMatchObject({
+      name: "demo",
+    });
+  });
+
+  it("console and GUI script names: paths (script-name) and launcher names (slimenv-path)", async () => {
+    for (const [entryPoints, rule] of [
+      ["[console_scripts]\n../../evil = demo:main\n", "script-name"],
+      ["[gui_scripts]\nsub/evil = demo:main\n", "script-name"],
+      ["[console_scripts]\n.. = demo:main\n", "script-name"],
+      ["[console_scripts]\npython3 = demo:main\n", "slimenv-path"],
+      ["[gui_scripts]\npython3.11 = demo:main\n", "slimenv-path"],
+    ] as const) {
+      await refused(wheel({ entryPoints }).bytes, FN, rule);
+    }
+    // other groups may name what they like
+    const ok = wheel({ entryPoints: "[demo.plugins]\npython3 = demo:main\n" });
+    await expect(
+      tempStore().importWheel({ bytes: ok.bytes }, { filename: FN }),
+    ).resolves.toBeDefined();
+  });
+
+  it("warns when the WHEEL file's tags are not the filename's", async () => {
+    const reporter = new RecordingReporter();
+    const w = wheel({
+      tamper: {
+        wheelFileOverride: (t) => t.replace("Tag: py3-none-any", "Tag: cp311-cp311-linux_x86_64"),
+      },
+    });
+    const store = tempStore({ reporter });
+    let facts: unknown;
+    await store.importWheel(
+      { bytes: w.bytes },
+      {
+        filename: FN,
+        accept: (f) => {
+          facts = f;
+        },
+      },
+    );
+    expect(reporter.events.map((e) => e.label).join("\n")).toContain("cp311-cp311-linux_x86_64");
+    expect(facts).toMatchObject({
+      tags: ["py3-none-any"],
+      wheelTags: ["cp311-cp311-linux_x86_64"],
+    });
   });
 });

@@ -33,6 +33,7 @@ interface InstallOptions extends TargetOptionValues, IndexOptionValues {
   venv?: string;
   linkMode: string;
   isolated?: boolean;
+  copyPackage?: string[];
   interpreterCommand?: string;
   deps: boolean;
   lockOut?: string;
@@ -92,6 +93,11 @@ export function installCommand(): Command {
         .default("auto"),
     )
     .option("--isolated", "hide the system site-packages from a prefix env")
+    .option(
+      "--copy-package <name>",
+      "place this distribution's files as writable copies, whatever the link mode, so they can be edited in place without touching the store (repeatable)",
+      collect,
+    )
     .option(
       "--interpreter-command <cmd>",
       "the command launchers run (default python3.X of the target)",
@@ -185,6 +191,7 @@ export function installCommand(): Command {
         ...(opts.lockOut === undefined ? {} : { lockOut: opts.lockOut }),
         linkMode: opts.linkMode as LinkMode,
         isolated: opts.isolated === true,
+        ...(opts.copyPackage === undefined ? {} : { copyPackages: opts.copyPackage }),
         ...(opts.interpreterCommand === undefined
           ? {}
           : { interpreterCommand: opts.interpreterCommand }),
