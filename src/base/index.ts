@@ -2,6 +2,6 @@ export { cacheDir, slimenvHome } from "./dirs.ts";
 export type { ErrorCode, SlimenvErrorOptions } from "./errors.ts";
 export { isSlimenvError, pointAt, SlimenvError } from "./errors.ts";
 export { formatBytes } from "./format.ts";
-export { redact } from "./redact.ts";
+export { redact, stripCredentials } from "./redact.ts";
 export type { LogLevel, ProgressTask, RecordedEvent, Reporter } from "./reporter.ts";
 export { RecordingReporter, silentReporter } from "./reporter.ts";
