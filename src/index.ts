@@ -1,5 +1,6 @@
 // The slimenv library: everything a program can use without the command line.
 
+export * from "./archive/index.ts";
 export * from "./base/index.ts";
 export * from "./elf/index.ts";
 export * from "./env/index.ts";

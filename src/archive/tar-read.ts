@@ -2,8 +2,7 @@
  * Just enough of tar (ustar, pax `path`/`size` records, GNU long names) to pull a few small
  * files, such as an sdist's PKG-INFO, out of an uncompressed archive in memory.
  */
-import { SlimenvError } from "../base/index.ts";
-import { stripCredentials } from "./source-url.ts";
+import { SlimenvError, stripCredentials } from "../base/index.ts";
 
 function bad(what: string, why: string): SlimenvError {
   return new SlimenvError(

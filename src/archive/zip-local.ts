@@ -6,9 +6,8 @@
  */
 import { Readable } from "node:stream";
 import { crc32, createInflateRaw, inflateRawSync } from "node:zlib";
-import { SlimenvError } from "../base/index.ts";
-import { stripCredentials } from "./source-url.ts";
-import type { ByteSource, ZipEntry } from "./zip-reader.ts";
+import { SlimenvError, stripCredentials } from "../base/index.ts";
+import type { ByteSource, ZipEntry } from "./zip-read.ts";
 
 const LOCAL_SIG = 0x04034b50;
 

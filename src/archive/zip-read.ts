@@ -6,8 +6,7 @@
  */
 import { open } from "node:fs/promises";
 import { crc32, inflateRawSync } from "node:zlib";
-import { SlimenvError } from "../base/index.ts";
-import { stripCredentials } from "./source-url.ts";
+import { SlimenvError, stripCredentials } from "../base/index.ts";
 
 /** Random access to a file's bytes. */
 export interface ByteSource {

@@ -4,7 +4,6 @@
 export type { CompileJob, FindCompilerOptions, PycCompiler } from "./bytecode-compile.ts";
 export { findPycCompiler, pycCompiler } from "./bytecode-compile.ts";
 export { PYC_FORMAT, pycTransformId } from "./bytecode-derive.ts";
-export { writeZip, type ZipInput } from "./bytecode-zip.ts";
 export type { CheckOptions } from "./check.ts";
 export { benignReason, checkEnv } from "./check.ts";
 export type { KnownFailure } from "./check-known.ts";

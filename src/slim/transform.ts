@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { writeZip, type ZipInput } from "../archive/zip-write.ts";
 import { SlimenvError } from "../base/index.ts";
 import type { PlannedFile } from "../env/install-wheel.ts";
 import type { SlimContext, SlimPackageInput, SlimResult, SlimTransform } from "../env/types.ts";
@@ -28,7 +29,6 @@ import {
   SOURCES_PTH_TEXT,
   SOURCES_ZIP_NAME,
 } from "./bytecode-hooks.ts";
-import { writeZip, type ZipInput } from "./bytecode-zip.ts";
 import { dropClassifier } from "./drop.ts";
 import { keptByImports, moduleOfPath, type ScanCandidate, type ScanFile } from "./drop-imports.ts";
 import {

@@ -9,10 +9,10 @@
 import { lstatSync, readFileSync, rmSync } from "node:fs";
 import { chmod, copyFile } from "node:fs/promises";
 import path from "node:path";
+import { readZipLocalHeader, zipEntryChunks } from "../archive/zip-local.ts";
+import { openFileSource, readZipDirectory } from "../archive/zip-read.ts";
 import { isSlimenvError, silentReporter } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
-import { readZipLocalHeader, zipEntryChunks } from "../index/zip-local.ts";
-import { openFileSource, readZipDirectory } from "../index/zip-reader.ts";
 import type { StoreCore } from "./core.ts";
 import { listEnvs } from "./envs.ts";
 import { withDownloadedWheel } from "./fetch.ts";

@@ -4,15 +4,16 @@
  * and RECORD against the archive's files. Unpacking (wheel-import.ts) then checks each
  * file's hash and size as it is written.
  */
-import { isSlimenvError, type Reporter } from "../base/index.ts";
-import { readZipLocalHeader, type ZipLocalHeader } from "../index/zip-local.ts";
+
+import { readZipLocalHeader, type ZipLocalHeader } from "../archive/zip-local.ts";
 import {
   type ByteSource,
   readZipDirectory,
   readZipEntry,
   type ZipDirectory,
   type ZipEntry,
-} from "../index/zip-reader.ts";
+} from "../archive/zip-read.ts";
+import { isSlimenvError, type Reporter } from "../base/index.ts";
 import { parseEmailHeaders, unfoldValue } from "../standards/email-headers.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { parseRecord, type RecordEntry } from "../standards/record.ts";

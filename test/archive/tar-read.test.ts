@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findTarFiles } from "../../src/index/tar-reader.ts";
+import { findTarFiles } from "../../src/archive/tar-read.ts";
 import { thrown } from "../helpers/errors.ts";
 
 const enc = new TextEncoder();

@@ -3,9 +3,9 @@
  * static import scan, presets and flags, the zip writer. Pure: no interpreter.
  */
 import { describe, expect, it } from "vitest";
+import { bufferSource, readZipDirectory, readZipEntry } from "../../src/archive/zip-read.ts";
+import { writeZip } from "../../src/archive/zip-write.ts";
 import type { ErrorCode } from "../../src/base/index.ts";
-import { bufferSource, readZipDirectory, readZipEntry } from "../../src/index/zip-reader.ts";
-import { writeZip } from "../../src/slim/bytecode-zip.ts";
 import { dropClassifier, isProtectedPath, rulePathOf, ruleReason } from "../../src/slim/drop.ts";
 import { compileGlob } from "../../src/slim/drop-glob.ts";
 import {
