@@ -1,3 +1,10 @@
+export type { AtomicWriteOptions } from "./atomic-write.ts";
+export {
+  replaceFileSync,
+  siblingTempPath,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from "./atomic-write.ts";
 export { cacheDir, slimenvHome } from "./dirs.ts";
 export type { ErrorCode, SlimenvErrorOptions } from "./errors.ts";
 export { isSlimenvError, pointAt, SlimenvError } from "./errors.ts";

@@ -9,7 +9,13 @@ import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import {
+  isSlimenvError,
+  type Reporter,
+  SlimenvError,
+  silentReporter,
+  writeFileAtomicSync,
+} from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import { clientFromSettings } from "../index/http-from-settings.ts";
 import { CredentialStore } from "../index/source-url.ts";
@@ -18,7 +24,6 @@ import { resolveTarget, type TargetSelection } from "../python/resolve-target.ts
 import type { Target } from "../python/target.ts";
 import { lock } from "../resolve/lock.ts";
 import { readLockInputs } from "../resolve/lock-inputs.ts";
-import { writeFileAtomic } from "../resolve/lock-run.ts";
 import { lockSettings } from "../resolve/lock-settings.ts";
 import type { LockTargetInfo } from "../resolve/lock-target.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
@@ -396,7 +401,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       afterSwitch: () => {
         if (request.lockOut !== undefined && planned.lockText !== undefined) {
           lockWritten = path.resolve(request.cwd, request.lockOut);
-          writeFileAtomic(lockWritten, planned.lockText);
+          writeFileAtomicSync(lockWritten, planned.lockText);
         }
       },
     });

@@ -21,9 +21,10 @@
  * there is no heuristic freshness, so an answer without any of these is revalidated (ETag /
  * Last-Modified) or fetched again every time — it is still kept for `--offline`.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic } from "../base/index.ts";
 
 const MAGIC = "slimenv-http-cache 1\n";
 
@@ -196,15 +197,7 @@ export class HttpCache {
   /** Store an entry atomically (temp file + rename). */
   async write(key: string, meta: CacheMeta, body: Uint8Array): Promise<void> {
     const file = this.entryPath(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const temp = `${file}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
-    try {
-      await fs.writeFile(temp, encodeEntry(meta, body));
-      await fs.rename(temp, file);
-    } catch (err) {
-      await fs.rm(temp, { force: true }).catch(() => {});
-      throw err;
-    }
+    await writeFileAtomic(file, encodeEntry(meta, body));
   }
 
   async delete(key: string): Promise<void> {

@@ -337,7 +337,8 @@ export class HttpClient {
     try {
       await cache.write(key, meta, body);
     } catch (err) {
-      const reason = (err as { code?: string }).code ?? "error";
+      const fsError = err instanceof Error && err.cause !== undefined ? err.cause : err;
+      const reason = (fsError as { code?: string }).code ?? "error";
       this.#reporter.log("warn", `cannot write the HTTP cache under ${cache.dir} (${reason})`);
     }
   }

@@ -15,7 +15,7 @@ export { compareLocks } from "./lock-check.ts";
 export type { LockInputs, ReadLockInputsOptions, RequirementsFileOptions } from "./lock-inputs.ts";
 export { readLockInputs } from "./lock-inputs.ts";
 export type { ExportRequest, LockRunRequest, LockRunResult } from "./lock-run.ts";
-export { exportLockFile, runLock, writeFileAtomic } from "./lock-run.ts";
+export { exportLockFile, runLock } from "./lock-run.ts";
 export type { LockSettings } from "./lock-settings.ts";
 export { lockSettings } from "./lock-settings.ts";
 export type { LockTargetInfo } from "./lock-target.ts";

@@ -3,10 +3,15 @@
  * find the target, resolve, and either write the lock (atomically, only after success) or,
  * with `check`, compare it with the existing one. Also `exportLockFile` for `slimenv export`.
  */
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import {
+  isSlimenvError,
+  type Reporter,
+  SlimenvError,
+  silentReporter,
+  writeFileAtomicSync,
+} from "../base/index.ts";
 import { clientFromSettings } from "../index/http-from-settings.ts";
 import { resolveTarget, type TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
@@ -47,23 +52,6 @@ export interface LockRunResult {
   written: boolean;
   /** Check mode: the comparison. */
   check?: { upToDate: boolean; reasons: string[] };
-}
-
-/** Write a file through a temporary file in the same folder and a rename. */
-export function writeFileAtomic(file: string, text: string): void {
-  const temp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
-  );
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(temp, text);
-    renameSync(temp, file);
-  } catch (cause) {
-    rmSync(temp, { force: true });
-    const why = cause instanceof Error ? cause.message : String(cause);
-    throw new SlimenvError("IO_ERROR", `cannot write ${file}: ${why}`, { cause });
-  }
 }
 
 function readExisting(file: string): string | undefined {
@@ -228,7 +216,7 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
     return { target, ...probed, output, result, written: false, check };
   }
   const written = existingText !== result.text;
-  if (written) writeFileAtomic(output, result.text);
+  if (written) writeFileAtomicSync(output, result.text);
   return { target, ...probed, output, result, written };
 }
 
@@ -266,6 +254,7 @@ export function exportLockFile(request: ExportRequest): string {
     lockName: path.basename(file),
     emitIndexUrls: request.emitIndexUrls ?? false,
   });
-  if (request.output !== undefined) writeFileAtomic(path.resolve(request.cwd, request.output), out);
+  if (request.output !== undefined)
+    writeFileAtomicSync(path.resolve(request.cwd, request.output), out);
   return out;
 }

@@ -14,9 +14,10 @@
  * refreshes it); outcomes with a time-out or a crash are never written (check-review.ts).
  */
 import { spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { writeFileAtomicSync } from "../base/index.ts";
 import type { EnvManifest } from "../env/types.ts";
 import type { SlimCheckFailure } from "./transform-check.ts";
 
@@ -133,16 +134,9 @@ export function readCheckCache(dir: string, key: string): CachedCheck | undefine
 /** Write the entry for `key` atomically; a cache that cannot be written is no error. */
 export function writeCheckCache(dir: string, key: string, entry: Omit<CachedCheck, "version">) {
   const file = path.join(dir, `${key}.json`);
-  const tmp = `${file}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
   try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(tmp, `${JSON.stringify({ version: CHECK_CACHE_VERSION, ...entry })}\n`);
-    renameSync(tmp, file);
+    writeFileAtomicSync(file, `${JSON.stringify({ version: CHECK_CACHE_VERSION, ...entry })}\n`);
   } catch {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // the folder itself is unusable: nothing was written
-    }
+    // the folder itself is unusable: nothing was written
   }
 }

@@ -4,9 +4,8 @@
  * are read-only: the caller strips a writable copy).
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, renameSync, rmSync, statSync } from "node:fs";
-import path from "node:path";
-import { SlimenvError } from "../base/index.ts";
+import { rmSync, statSync } from "node:fs";
+import { replaceFileSync, SlimenvError, siblingTempPath } from "../base/index.ts";
 import { readElfInfo, readElfRunpath } from "../elf/index.ts";
 import { isAuditwheelPatched, toolRefusal } from "./never-strip.ts";
 import { type FindStripToolOptions, type StripTool, stripToolCandidates } from "./strip-tool.ts";
@@ -86,10 +85,7 @@ export function stripFile(
   const info = readElfInfo(file);
   if (info === undefined) throw new SlimenvError("INVALID_ELF", `${file} is not an ELF file`);
   const tool = chooseStripTool(file, info.arch, options);
-  const temp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.strip-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-  );
+  const temp = siblingTempPath(file, "strip");
   try {
     const res = spawnSync(tool.command, [FLAGS[mode], "-o", temp, file], {
       encoding: "utf8",
@@ -106,8 +102,7 @@ export function stripFile(
     if (after >= st.size) {
       return { before: st.size, after: st.size, changed: false, tool };
     }
-    chmodSync(temp, st.mode & 0o7777);
-    renameSync(temp, file);
+    replaceFileSync(temp, file, st.mode & 0o7777);
     return { before: st.size, after, changed: true, tool };
   } finally {
     rmSync(temp, { force: true });
