@@ -5,7 +5,7 @@
  */
 import { mkdir, open, symlink } from "node:fs/promises";
 import path from "node:path";
-import { type Reporter, SlimenvError } from "../base/index.ts";
+import { mapLimit, type Reporter, SlimenvError } from "../base/index.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import {
@@ -64,18 +64,6 @@ export function pyvenvCfg(probe: InterpreterProbe): string {
     "slimenv = 1",
     "",
   ].join("\n");
-}
-
-/** Run `work` over `items` with at most `limit` at a time. */
-async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(runners);
 }
 
 async function writeBytes(file: string, bytes: Uint8Array, exec: boolean): Promise<void> {
@@ -224,7 +212,7 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
   for (const s of symlinks) dirs.add(path.posix.dirname(s.dest));
   for (const d of [...dirs].sort()) await mkdir(path.join(root, d), { recursive: true });
   const task = reporter.task("linking files", all.length, "files");
-  await pool(all, 32, async (file) => {
+  await mapLimit(all, 32, async (file) => {
     const dest = path.join(root, file.dest);
     if (file.kind === "bytes") {
       await writeBytes(dest, file.bytes, file.exec);

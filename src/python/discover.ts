@@ -15,11 +15,10 @@ import { access, readdir, realpath, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Reporter } from "../base/index.ts";
-import { isSlimenvError, SlimenvError, silentReporter } from "../base/index.ts";
+import { isSlimenvError, mapLimit, SlimenvError, silentReporter } from "../base/index.ts";
 import { probeInterpreter } from "./probe.ts";
 import type { InterpreterProbe } from "./probe-types.ts";
 import { isSupportedProbe, MIN_PYTHON } from "./probe-types.ts";
-import { mapLimit } from "./process.ts";
 import type { PythonRequest } from "./request.ts";
 import { describeRequest, parsePythonRequest, requestMatches } from "./request.ts";
 

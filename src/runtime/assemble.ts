@@ -7,8 +7,8 @@
 import { chmod, copyFile, mkdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Reporter } from "../base/index.ts";
-import { SlimenvError } from "../base/index.ts";
-import { mapLimit, runProcess } from "../python/process.ts";
+import { mapLimit, SlimenvError } from "../base/index.ts";
+import { runProcess } from "../python/process.ts";
 import type { StripTool } from "../slim/strip-tool.ts";
 import type { RuntimeBuildResult } from "./build.ts";
 import { runtimeEnv } from "./check.ts";

@@ -5,7 +5,7 @@
  */
 import { rmSync } from "node:fs";
 import os from "node:os";
-import { type Reporter, silentReporter } from "../base/index.ts";
+import { mapLimit, type Reporter, silentReporter } from "../base/index.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { type DiscoveredDist, discover, isInside, locateEnv } from "./check-env.ts";
 import { KNOWN_FAILURES, type KnownFailure, knownFailure, missingModule } from "./check-known.ts";
@@ -56,17 +56,6 @@ export const BATCH_SIZE = 1000;
 interface Job {
   dist: number;
   modules: string[];
-}
-
-async function pool<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await run(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
 /** The distributions that belong to the env (first on sys.path wins for a name). */
@@ -128,7 +117,7 @@ export async function checkEnv(dir: string, options: CheckOptions = {}): Promise
     reporter.log("info", `importing ${total} modules of ${dists.length} distributions`);
     const task = reporter.task("importing modules", total, "modules");
     const outcomes: ImportOutcome[][] = dists.map(() => []);
-    await pool(jobs, concurrency, async (job) => {
+    await mapLimit(jobs, concurrency, async (job) => {
       const got = await importModules(located.interp, job.modules, timeoutMs);
       outcomes[job.dist]?.push(...got);
       task.advance(job.modules.length);
