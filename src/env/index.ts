@@ -22,7 +22,7 @@ export {
   targetPythonLauncher,
 } from "./launchers.ts";
 export { Linker } from "./link.ts";
-export { manifestPath, readEnvManifest } from "./manifest.ts";
+export { existingEnv, manifestPath, readEnvManifest } from "./manifest.ts";
 export type { MaterializeOptions } from "./materialize.ts";
 export { defaultInterpreterCommand, materialize } from "./materialize.ts";
 export type { RunOptions } from "./run.ts";

@@ -6,7 +6,7 @@
  * store and the environment is materialized (a new generation switched in atomically).
  */
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import {
@@ -37,7 +37,7 @@ import { type EnvChanges, envChanges } from "./changes.ts";
 import { fetchWheels } from "./fetch-wheels.ts";
 import type { InstallInputs } from "./install-inputs.ts";
 import { checkWheelFits, planFromLock, type WheelChoice } from "./lock-plan.ts";
-import { readEnvManifest } from "./manifest.ts";
+import { existingEnv } from "./manifest.ts";
 import { type MaterializeOptions, materialize } from "./materialize.ts";
 import {
   type EnvManifest,
@@ -176,38 +176,6 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
   } finally {
     store.close();
   }
-}
-
-/**
- * The manifest of the environment at `layout.dir` (undefined: new or empty directory).
- * INVALID_ENV for a directory that holds something else, or an env of another layout.
- */
-export function existingEnv(layout: Layout): EnvManifest | undefined {
-  const dir = layout.dir;
-  const manifest = readEnvManifest(dir);
-  if (manifest !== undefined) {
-    if (manifest.layout !== layout.kind) {
-      throw new SlimenvError(
-        "INVALID_ENV",
-        `${dir} is a ${manifest.layout} environment, not a ${layout.kind} one`,
-        { hint: `use --${manifest.layout} ${dir}, or another directory` },
-      );
-    }
-    return manifest;
-  }
-  if (!existsSync(dir)) return undefined;
-  if (!lstatSync(dir).isDirectory()) {
-    throw new SlimenvError("INVALID_ENV", `${dir} exists and is not a directory`);
-  }
-  const names = readdirSync(dir).filter((n) => n !== ".slimenv");
-  if (names.length > 0 && !existsSync(path.join(dir, ".slimenv"))) {
-    throw new SlimenvError(
-      "INVALID_ENV",
-      `${dir} is not empty and is not a slimenv environment; refusing to install into it`,
-      { hint: "pick a new or empty directory" },
-    );
-  }
-  return undefined;
 }
 
 /** Credentials of the configured indexes, to put back into the lock's (clean) URLs. */
@@ -362,7 +330,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       },
     );
   }
-  const before = existingEnv(layout);
+  const before = existingEnv(layout.dir, layout.kind);
   const { target, interpreter } = await resolveTarget(request.selection, {
     env: request.env,
     reporter,
