@@ -5,9 +5,9 @@ export {
   type DownloadedWheel,
   downloadWheel,
   downloadWheelFile,
-  fetchWheel,
   type WheelFileRef,
-} from "./fetch.ts";
+} from "./download.ts";
+export { fetchWheel } from "./fetch.ts";
 export { type HostileRule, HostileWheelError } from "./hostile.ts";
 export { LAYOUT_VERSION } from "./layout.ts";
 export type { PruneOptions } from "./prune.ts";
