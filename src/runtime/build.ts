@@ -31,7 +31,7 @@ import type { SourceLayout } from "./layout.ts";
 import { sourceLayout } from "./layout.ts";
 import type { StdlibMode } from "./modes.ts";
 import { DEFAULT_STDLIB_MODE, parseStdlibMode, stdlibModeInfo } from "./modes.ts";
-import type { StripMode } from "./native.ts";
+import type { RuntimeNativeChanges, StripMode } from "./native.ts";
 import { findRuntimeStripTool, parseStripMode } from "./native.ts";
 import { planStdlib } from "./plan.ts";
 import type { RuntimeSize } from "./size.ts";
@@ -78,11 +78,7 @@ export interface RuntimeBuildResult {
     compileFailed: string[];
     dropped: Record<string, number>;
   };
-  native: {
-    libraries: string[];
-    searchPathChanges: { file: string; from: string; to: string }[];
-    stripped: string[];
-  };
+  native: RuntimeNativeChanges;
   check: RuntimeCheck;
   /** Size of the copy as du counts it. */
   size: RuntimeSize;

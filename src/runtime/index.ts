@@ -20,7 +20,11 @@ export type { SourceLayout } from "./layout.ts";
 export { sourceLayout } from "./layout.ts";
 export type { StdlibMode, StdlibModeInfo } from "./modes.ts";
 export { DEFAULT_STDLIB_MODE, parseStdlibMode, STDLIB_MODES, stdlibModeInfo } from "./modes.ts";
-export type { NativeResult, StripMode as RuntimeStripMode } from "./native.ts";
+export type {
+  NativeResult,
+  RuntimeNativeChanges,
+  StripMode as RuntimeStripMode,
+} from "./native.ts";
 export {
   findRuntimeStripTool,
   parseStripMode as parseRuntimeStripMode,

@@ -46,6 +46,13 @@ export function findRuntimeStripTool(env: NodeJS.ProcessEnv, executable?: string
   );
 }
 
+/** What a runtime build did to native files: part of its result. */
+export interface RuntimeNativeChanges {
+  libraries: string[];
+  searchPathChanges: { file: string; from: string; to: string }[];
+  stripped: string[];
+}
+
 export interface NativeResult {
   /** Every ELF file of the copy, relative to its root. */
   elfFiles: string[];
