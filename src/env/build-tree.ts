@@ -11,7 +11,6 @@ import { canonicalizeName } from "../standards/names.ts";
 import {
   fileDigest,
   installedRecord,
-  type PlannedFile,
   planWheel,
   treePthFile,
   type WheelInstall,
@@ -31,6 +30,7 @@ import type {
   LayoutKind,
   ManifestFile,
   ManifestPackage,
+  PlannedFile,
   SchemePaths,
   SlimRecord,
 } from "./types.ts";

@@ -10,7 +10,7 @@ export {
   recoverTarget,
   targetSiblings,
 } from "./generations.ts";
-export type { PlannedFile, WheelInstall } from "./install-wheel.ts";
+export type { WheelInstall } from "./install-wheel.ts";
 export { distInfoDir, planWheel } from "./install-wheel.ts";
 export {
   entryPointBody,
@@ -38,6 +38,7 @@ export type {
   LinkMode,
   ManifestFile,
   ManifestPackage,
+  PlannedFile,
   SchemePaths,
 } from "./types.ts";
 export { LINK_MODES } from "./types.ts";

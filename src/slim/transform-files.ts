@@ -5,8 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { PlannedFile } from "../env/install-wheel.ts";
-import type { EnvStore } from "../env/types.ts";
+import type { EnvStore, PlannedFile } from "../env/types.ts";
 import { rulePathOf } from "./drop.ts";
 
 export type ObjectFile = Extract<PlannedFile, { kind: "object" }>;

@@ -11,9 +11,18 @@ import { readElfInfo } from "../elf/index.ts";
 import { neverStripReason } from "./never-strip.ts";
 import type { StripMode } from "./policy.ts";
 import { stripFile } from "./strip.ts";
-import type { NativeStripper } from "./transform.ts";
 
 const SHARED_OBJECT = /\.so(\.\d+)*$/;
+
+/** Native stripping, plugged in by the strip module (src/slim/strip*.ts). */
+export interface NativeStripper {
+  /** Names the tool and its rules: part of the derived objects' transform id. */
+  id: string;
+  /** Whether this file should be stripped (an ELF file not on the never-strip list). */
+  wants(rulePath: string, inputPath: string): Promise<boolean>;
+  /** Write a stripped copy of `inputPath` to `outputPath` (verified); throw when it cannot. */
+  strip(inputPath: string, outputPath: string, mode: Exclude<StripMode, "none">): Promise<void>;
+}
 
 export function nativeStripper(): NativeStripper {
   return {

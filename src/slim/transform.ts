@@ -11,8 +11,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeZip, type ZipInput } from "../archive/zip-write.ts";
 import { SlimenvError } from "../base/index.ts";
-import type { PlannedFile } from "../env/install-wheel.ts";
-import type { SlimContext, SlimPackageInput, SlimResult, SlimTransform } from "../env/types.ts";
+import type {
+  PlannedFile,
+  SlimContext,
+  SlimPackageInput,
+  SlimResult,
+  SlimTransform,
+} from "../env/types.ts";
 import type { Target } from "../python/target.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { findPycCompiler, type PycCompiler } from "./bytecode-compile.ts";
@@ -31,13 +36,7 @@ import {
 } from "./bytecode-hooks.ts";
 import { dropClassifier } from "./drop.ts";
 import { keptByImports, moduleOfPath, type ScanCandidate, type ScanFile } from "./drop-imports.ts";
-import {
-  type BytecodeMode,
-  isNoopPolicy,
-  resolveBytecode,
-  type SlimPolicy,
-  type StripMode,
-} from "./policy.ts";
+import { type BytecodeMode, isNoopPolicy, resolveBytecode, type SlimPolicy } from "./policy.ts";
 import {
   bytesFile,
   cachePycPath,
@@ -50,19 +49,9 @@ import {
   sitePath,
   slimFile,
 } from "./transform-files.ts";
-import { nativeStripper } from "./transform-strip.ts";
+import { type NativeStripper, nativeStripper } from "./transform-strip.ts";
 import { zipRefusal } from "./transform-zip.ts";
 import { type UsageKeep, usageKeep } from "./usage-prune.ts";
-
-/** Native stripping, plugged in by the strip module (src/slim/strip*.ts). */
-export interface NativeStripper {
-  /** Names the tool and its rules: part of the derived objects' transform id. */
-  id: string;
-  /** Whether this file should be stripped (an ELF file not on the never-strip list). */
-  wants(rulePath: string, inputPath: string): Promise<boolean>;
-  /** Write a stripped copy of `inputPath` to `outputPath` (verified); throw when it cannot. */
-  strip(inputPath: string, outputPath: string, mode: Exclude<StripMode, "none">): Promise<void>;
-}
 
 export interface SlimTransformOptions {
   policy: SlimPolicy;
