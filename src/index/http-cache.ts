@@ -25,6 +25,8 @@ import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../base/index.ts";
+import { HttpError } from "./http-errors.ts";
+import type { HttpResponse } from "./http-types.ts";
 
 const MAGIC = "slimenv-http-cache 1\n";
 
@@ -244,4 +246,23 @@ export function decodeEntry(data: Buffer): CacheEntry | undefined {
   if (createHash("sha256").update(body).digest("hex") !== stored.sha256) return undefined;
   const { size: _size, sha256: _sha, ...meta } = stored;
   return { meta, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
+}
+
+/** The answer a cache entry holds; HttpError when its body is over `maxBytes`. */
+export function responseFromCache(entry: CacheEntry, maxBytes: number | undefined): HttpResponse {
+  const { meta, body } = entry;
+  if (maxBytes !== undefined && body.byteLength > maxBytes) {
+    throw new HttpError(
+      meta.status,
+      meta.url,
+      `${meta.url}: the response is larger than the limit of ${maxBytes} bytes`,
+    );
+  }
+  return {
+    url: meta.url,
+    status: meta.status,
+    headers: { ...meta.headers },
+    body,
+    fromCache: true,
+  };
 }
