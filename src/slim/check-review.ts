@@ -23,8 +23,8 @@ import type { EnvManifest } from "../env/types.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { readCheckCache, writeCheckCache } from "./check-cache.ts";
 import { type SlimPolicy, withSkipped } from "./policy.ts";
-import type { PackageSlimSummary, SlimSummary } from "./transform.ts";
 import type { SlimChecker, SlimCheckFailure } from "./transform-check.ts";
+import type { PackageSlimSummary, SlimSummary } from "./transform-summary.ts";
 
 export interface CheckReviewOptions {
   check: SlimChecker;

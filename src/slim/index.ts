@@ -60,13 +60,14 @@ export type { FindStripToolOptions, StripTool } from "./strip-tool.ts";
 export { findStripTool, hostArch, normalizeArch, stripToolCandidates } from "./strip-tool.ts";
 export type { LoadResult, VerifyOptions } from "./strip-verify.ts";
 export { verifyLoads } from "./strip-verify.ts";
-export type { PackageSlimSummary, SlimSummary, SlimTransformOptions } from "./transform.ts";
+export type { SlimTransformOptions } from "./transform.ts";
 export { policyId, slimTransform } from "./transform.ts";
 export type { SlimChecker, SlimCheckerOptions, SlimCheckFailure } from "./transform-check.ts";
 export { defaultSlimChecker } from "./transform-check.ts";
 export type { SlimInstallOptions, SlimInstallResult } from "./transform-install.ts";
 export { installSlim } from "./transform-install.ts";
 export { type NativeStripper, nativeStripper } from "./transform-strip.ts";
+export type { PackageSlimSummary, SlimSummary } from "./transform-summary.ts";
 export {
   outputDifference,
   type UsageOutcome,

@@ -10,7 +10,7 @@ import { type Reporter, silentReporter } from "../base/index.ts";
 import type { EnvManifest } from "../env/types.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { checkEnv } from "./check.ts";
-import type { SlimSummary } from "./transform.ts";
+import type { SlimSummary } from "./transform-summary.ts";
 
 export interface SlimCheckFailure {
   /** Canonical package name. */

@@ -34,9 +34,9 @@ import {
   SOURCES_PTH_TEXT,
   SOURCES_ZIP_NAME,
 } from "./bytecode-hooks.ts";
-import { dropClassifier } from "./drop.ts";
-import { keptByImports, moduleOfPath, type ScanCandidate, type ScanFile } from "./drop-imports.ts";
+import { moduleOfPath } from "./drop-imports.ts";
 import { type BytecodeMode, isNoopPolicy, resolveBytecode, type SlimPolicy } from "./policy.ts";
+import { applyDrops, applyUsage } from "./transform-drop.ts";
 import {
   bytesFile,
   cachePycPath,
@@ -44,14 +44,14 @@ import {
   isSiteSource,
   type ObjectFile,
   readObject,
-  readText,
   type SlimFile,
   sitePath,
   slimFile,
 } from "./transform-files.ts";
 import { type NativeStripper, nativeStripper } from "./transform-strip.ts";
+import { emptySummary, type PackageState, type SlimSummary } from "./transform-summary.ts";
 import { zipRefusal } from "./transform-zip.ts";
-import { type UsageKeep, usageKeep } from "./usage-prune.ts";
+import { usageKeep } from "./usage-prune.ts";
 
 export interface SlimTransformOptions {
   policy: SlimPolicy;
@@ -62,38 +62,6 @@ export interface SlimTransformOptions {
   /** For finding the compiler. */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-}
-
-export interface PackageSlimSummary {
-  name: string;
-  version: string;
-  /** The bytecode mode applied, or `unslimmed` (policy skip / rebuilt after a failed check). */
-  bytecode: BytecodeMode | "unslimmed";
-  droppedFiles: number;
-  droppedBytes: number;
-  /** Dropped files per rule id. */
-  byRule: Record<string, number>;
-  /** Drop scopes kept because non-test code imports them. */
-  keptByImports: string[];
-  compiled: number;
-  compileFailures: { path: string; error: string }[];
-  stripped: number;
-  /** Why the package was not zipped (bytecode mode zip). */
-  zipRefused?: string;
-  /** Modules served from the env's code zip (bytecode mode zip): the check imports them. */
-  zipModules?: string[];
-}
-
-export interface SlimSummary {
-  /** The bytecode mode the policy means for the target. */
-  bytecode: BytecodeMode;
-  /** Compiler processes started (0 when every .pyc came from the store). */
-  compilerRuns: number;
-  /** .pyc served from the store's derived objects. */
-  cachedPycs: number;
-  /** Bytes of every package file as the wheels have them (before slimming). */
-  inputBytes?: number;
-  packages: PackageSlimSummary[];
 }
 
 /** Stable fingerprint of a policy. */
@@ -108,28 +76,6 @@ export function policyId(policy: SlimPolicy): string {
     ...(policy.used === undefined ? {} : { used: policy.used }),
   });
   return `slim1-${createHash("sha256").update(text).digest("hex").slice(0, 16)}`;
-}
-
-interface PackageState {
-  input: SlimPackageInput;
-  skipped: boolean;
-  files: SlimFile[];
-  summary: PackageSlimSummary;
-}
-
-function emptySummary(input: SlimPackageInput, skipped: boolean): PackageSlimSummary {
-  return {
-    name: input.wheel.name,
-    version: input.wheel.version,
-    bytecode: skipped ? "unslimmed" : "source",
-    droppedFiles: 0,
-    droppedBytes: 0,
-    byRule: {},
-    keptByImports: [],
-    compiled: 0,
-    compileFailures: [],
-    stripped: 0,
-  };
 }
 
 /** A SlimTransform for `policy`. */
@@ -344,77 +290,6 @@ async function pycBytes(
     return readObject(ctx.store, file);
   }
   return pyc.bytes ?? new Uint8Array(0);
-}
-
-/** Drop rules and overrides, minus the scopes the import scan keeps. */
-async function applyDrops(states: PackageState[], policy: SlimPolicy, ctx: SlimContext) {
-  const classifier = dropClassifier(policy.drop, { keep: policy.keep, drop: policy.dropGlobs });
-  const candidates = new Map<SlimFile, { state: PackageState; rule: string; scope: string }>();
-  for (const state of states) {
-    if (state.skipped) continue;
-    for (const f of state.files) {
-      if (f.rulePath === undefined) continue;
-      const c = classifier.classify(f.rulePath);
-      if (c !== undefined) candidates.set(f, { state, rule: c.rule, scope: c.scope });
-    }
-  }
-  if (candidates.size === 0) return;
-  const scanFile = (f: SlimFile & { rulePath: string; file: ObjectFile }): ScanFile => ({
-    rulePath: f.rulePath,
-    read: () => readText(ctx.store, f.file),
-  });
-  const code: ScanFile[] = [];
-  for (const state of states) {
-    for (const f of state.files) {
-      if (isSiteSource(f) && !candidates.has(f)) code.push(scanFile(f));
-    }
-  }
-  const pyCandidates: ScanCandidate[] = [];
-  for (const [f, c] of candidates) {
-    if (isSiteSource(f)) pyCandidates.push({ ...scanFile(f), scope: c.scope });
-  }
-  const kept = await keptByImports(code, pyCandidates);
-  for (const state of states) {
-    if (state.skipped) continue;
-    const keep: SlimFile[] = [];
-    for (const f of state.files) {
-      const c = candidates.get(f);
-      const keepIt =
-        c !== undefined &&
-        (isSiteSource(f)
-          ? kept.files.has(f.rulePath)
-          : kept.scopes.has(c.scope) && c.scope !== f.rulePath);
-      if (c === undefined) {
-        keep.push(f);
-      } else if (keepIt) {
-        keep.push(f);
-        if (!state.summary.keptByImports.includes(c.scope))
-          state.summary.keptByImports.push(c.scope);
-      } else {
-        state.summary.droppedFiles++;
-        state.summary.droppedBytes += f.file.kind === "object" ? f.file.size : f.file.bytes.length;
-        state.summary.byRule[c.rule] = (state.summary.byRule[c.rule] ?? 0) + 1;
-      }
-    }
-    state.files = keep;
-  }
-  for (const scope of kept.scopes) {
-    ctx.reporter.log("info", `kept what code imports from ${scope}`);
-  }
-}
-
-/** Usage-based pruning: site files the traced command never touched are dropped. */
-function applyUsage(states: PackageState[], keep: UsageKeep) {
-  for (const state of states) {
-    if (state.skipped) continue;
-    state.files = state.files.filter((f) => {
-      if (!f.inSite || f.rulePath === undefined || keep.keeps(f.rulePath)) return true;
-      state.summary.droppedFiles++;
-      state.summary.droppedBytes += f.file.kind === "object" ? f.file.size : f.file.bytes.length;
-      state.summary.byRule.unused = (state.summary.byRule.unused ?? 0) + 1;
-      return false;
-    });
-  }
 }
 
 /** Native files through the plugged-in stripper, as derived objects. */

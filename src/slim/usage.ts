@@ -11,7 +11,7 @@
 import { type Reporter, SlimenvError } from "../base/index.ts";
 import type { EnvManifest } from "../env/types.ts";
 import { type SlimPolicy, withUsage } from "./policy.ts";
-import type { SlimSummary } from "./transform.ts";
+import type { SlimSummary } from "./transform-summary.ts";
 import {
   type CommandOutcome,
   runCommandIn,
