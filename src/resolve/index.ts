@@ -14,6 +14,20 @@ export type { LockComparison } from "./lock-check.ts";
 export { compareLocks } from "./lock-check.ts";
 export type { LockInputs, ReadLockInputsOptions, RequirementsFileOptions } from "./lock-inputs.ts";
 export { readLockInputs } from "./lock-inputs.ts";
+export type {
+  LockContext,
+  LockContextRequest,
+  LockPreparedOptions,
+  PreparedInputs,
+} from "./lock-pipeline.ts";
+export {
+  credentialsOf,
+  lockPrepared,
+  openLockContext,
+  prepareLockInputs,
+  readLockFile,
+  readPreviousLock,
+} from "./lock-pipeline.ts";
 export type { ExportRequest, LockRunRequest, LockRunResult } from "./lock-run.ts";
 export { exportLockFile, runLock } from "./lock-run.ts";
 export type { LockSettings } from "./lock-settings.ts";
