@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Reporter } from "../base/index.ts";
 import { mapLimit, SlimenvError } from "../base/index.ts";
 import { runProcess } from "../python/process.ts";
-import type { StripTool } from "../slim/strip-tool.ts";
+import type { StripTool } from "../slim/strip/tool.ts";
 import { runtimeEnv } from "./check.ts";
 import type { SourceLayout } from "./layout.ts";
 import type { StdlibMode } from "./modes.ts";

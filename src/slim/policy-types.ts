@@ -13,7 +13,7 @@
  *   sys.path; the others get `smallest`.
  * - `smallest` (presets): `pyc-only` for a target before 3.11, `source` from 3.11 on.
  */
-import type { DropGroup } from "./rules/drop-rules.ts";
+import type { DropGroup } from "./drop/rules.ts";
 
 export const BYTECODE_MODES = ["source", "pyc", "pyc-only", "pyc+zipped-source", "zip"] as const;
 export type BytecodeMode = (typeof BYTECODE_MODES)[number];
@@ -37,7 +37,7 @@ export interface SlimPolicy {
   skip: string[];
   /**
    * Usage-based pruning (`--keep-used-by`): the site-relative paths a traced command touched.
-   * When present, every other site file of a slimmed package is dropped (see usage-prune.ts).
+   * When present, every other site file of a slimmed package is dropped (see usage/keep.ts).
    */
   used?: string[];
   /** The command that was traced (for the record). */

@@ -15,6 +15,7 @@
  */
 import { SlimenvError } from "../base/index.ts";
 import { canonicalizeName } from "../standards/names.ts";
+import { DROP_GROUPS, type DropGroup } from "./drop/rules.ts";
 import {
   BYTECODE_MODES,
   type BytecodeChoice,
@@ -24,7 +25,6 @@ import {
   type StripMode,
 } from "./policy-types.ts";
 import { findPreset, PRESET_NAMES } from "./presets.ts";
-import { DROP_GROUPS, type DropGroup } from "./rules/drop-rules.ts";
 
 export {
   BYTECODE_MODES,
