@@ -11,7 +11,7 @@ import { mapLimit, SlimenvError } from "../base/index.ts";
 import { runProcess } from "../python/process.ts";
 import type { StripTool } from "../slim/strip/tool.ts";
 import { runtimeEnv } from "./check.ts";
-import type { SourceLayout } from "./layout.ts";
+import type { SourceLayout } from "./cpython-paths.ts";
 import type { StdlibMode } from "./modes.ts";
 import { stdlibModeInfo } from "./modes.ts";
 import type { RuntimeNativeChanges, StripMode } from "./native.ts";

@@ -25,10 +25,10 @@ import {
   runCheckScript,
   runtimeEnv,
 } from "./check.ts";
+import type { SourceLayout } from "./cpython-paths.ts";
+import { sourceLayout } from "./cpython-paths.ts";
 import type { DropGroup } from "./drop-groups.ts";
 import { parseDropGroups } from "./drop-groups.ts";
-import type { SourceLayout } from "./layout.ts";
-import { sourceLayout } from "./layout.ts";
 import type { StdlibMode } from "./modes.ts";
 import { DEFAULT_STDLIB_MODE, parseStdlibMode, stdlibModeInfo } from "./modes.ts";
 import type { RuntimeNativeChanges, StripMode } from "./native.ts";

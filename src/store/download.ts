@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import type { HttpClient, HttpDownload } from "../index/http.ts";
-import { type StorePaths, tempName } from "./layout.ts";
+import { type StorePaths, tempName } from "./paths.ts";
 
 export interface WheelFileRef {
   url: string;

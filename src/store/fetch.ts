@@ -6,7 +6,7 @@
 import { type Reporter, silentReporter, stripCredentials } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import { type WheelFileRef, withDownloadedWheel } from "./download.ts";
-import { storePaths } from "./layout.ts";
+import { storePaths } from "./paths.ts";
 import type { Store } from "./store.ts";
 import type { StoredWheel } from "./types.ts";
 

@@ -9,7 +9,7 @@ export {
 } from "./download.ts";
 export { fetchWheel } from "./fetch.ts";
 export { type HostileRule, HostileWheelError } from "./hostile.ts";
-export { LAYOUT_VERSION } from "./layout.ts";
+export { LAYOUT_VERSION } from "./paths.ts";
 export type { PruneOptions } from "./prune.ts";
 export { ORPHAN_GRACE_MS, Store, type StoreOpenOptions } from "./store.ts";
 export {

@@ -16,8 +16,8 @@ import type { StoreCore } from "./core.ts";
 import { withDownloadedWheel } from "./download.ts";
 import { listEnvs } from "./envs.ts";
 import { type KnownObject, objectKey } from "./known-objects.ts";
-import { objectFile, tempName } from "./layout.ts";
 import { hashFile, objectMode, replaceObject, writeHashed } from "./objects.ts";
+import { objectFile, tempName } from "./paths.ts";
 import { writeTransaction } from "./schema.ts";
 import type { VerifyProblem } from "./types.ts";
 
