@@ -66,16 +66,6 @@ import {
   retryDelay,
 } from "./retry.ts";
 
-export { HttpError } from "./http-errors.ts";
-export type {
-  HttpClientOptions,
-  HttpDownload,
-  HttpDownloadOptions,
-  HttpGetOptions,
-  HttpRange,
-  HttpResponse,
-} from "./http-types.ts";
-
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
 

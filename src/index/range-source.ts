@@ -7,7 +7,9 @@
 
 import type { ByteSource } from "../archive/zip-read.ts";
 import { SlimenvError } from "../base/index.ts";
-import { type HttpClient, HttpError, type HttpResponse } from "./http.ts";
+import type { HttpClient } from "./http.ts";
+import { HttpError } from "./http-errors.ts";
+import type { HttpResponse } from "./http-types.ts";
 import { stripCredentials } from "./source-url.ts";
 
 const CONTENT_RANGE = /^bytes\s+(\d+)-(\d+)\/(\d+)$/i;

@@ -1,4 +1,4 @@
-// Layer 4: the resolver and locking. Public names of src/resolve/.
+// Layer 5: the resolver, locking and the one lock pipeline. Public names of src/resolve/.
 
 export type { DirectArchive, DirectUrlOptions } from "./direct-url.ts";
 export { readDirectUrl } from "./direct-url.ts";

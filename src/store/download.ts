@@ -11,7 +11,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
-import type { HttpClient, HttpDownload } from "../index/http.ts";
+import type { HttpClient } from "../index/http.ts";
+import type { HttpDownload } from "../index/http-types.ts";
 import { type StorePaths, tempName } from "./paths.ts";
 
 export interface WheelFileRef {
