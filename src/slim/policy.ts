@@ -22,18 +22,10 @@ import {
   type BytecodeMode,
   type SlimPolicy,
   STRIP_MODES,
-  type StripMode,
 } from "./policy-types.ts";
 import { findPreset, PRESET_NAMES } from "./presets.ts";
 
-export {
-  BYTECODE_MODES,
-  type BytecodeChoice,
-  type BytecodeMode,
-  type SlimPolicy,
-  STRIP_MODES,
-  type StripMode,
-};
+export * from "./policy-types.ts";
 
 export interface SlimOptions {
   preset: string;
