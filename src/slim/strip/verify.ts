@@ -8,6 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
+import { mapLimit } from "../../base/index.ts";
 import { readElfInfo } from "../../elf/index.ts";
 import { hostArch, normalizeArch } from "./tool.ts";
 
@@ -158,34 +159,22 @@ export async function verifyLoads(
   options: VerifyOptions = {},
 ): Promise<LoadResult[]> {
   const arch = normalizeArch(options.arch ?? hostArch());
-  const results: LoadResult[] = new Array(files.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const i = next++;
-      const file = files[i] as string;
-      let info: ReturnType<typeof readElfInfo>;
-      try {
-        info = readElfInfo(file);
-      } catch (err) {
-        results[i] = { file, status: "failed", error: (err as Error).message };
-        continue;
-      }
-      if (info === undefined) {
-        results[i] = { file, status: "skipped", error: "not an ELF file" };
-      } else if (info.arch !== arch) {
-        results[i] = {
-          file,
-          status: "skipped",
-          error: `built for ${info.arch}: cannot be loaded on ${arch}`,
-        };
-      } else {
-        const siblings = (options.siblings ?? files).filter((f) => f !== file);
-        results[i] = await verifyOne(interpreter, file, options, siblings);
-      }
+  return mapLimit(files, options.concurrency ?? 4, async (file): Promise<LoadResult> => {
+    let info: ReturnType<typeof readElfInfo>;
+    try {
+      info = readElfInfo(file);
+    } catch (err) {
+      return { file, status: "failed", error: (err as Error).message };
     }
-  };
-  const n = Math.max(1, Math.min(options.concurrency ?? 4, files.length));
-  await Promise.all(Array.from({ length: n }, worker));
-  return results;
+    if (info === undefined) return { file, status: "skipped", error: "not an ELF file" };
+    if (info.arch !== arch) {
+      return {
+        file,
+        status: "skipped",
+        error: `built for ${info.arch}: cannot be loaded on ${arch}`,
+      };
+    }
+    const siblings = (options.siblings ?? files).filter((f) => f !== file);
+    return verifyOne(interpreter, file, options, siblings);
+  });
 }
