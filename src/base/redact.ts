@@ -16,3 +16,17 @@ export function redact(text: string): string {
     .replace(AUTH_HEADER, (_m, name: string, sep: string) => `${name}${sep}***`)
     .replace(TOKEN_PARAM, (_m, key: string) => `${key}***`);
 }
+
+/** The URL without `user:password@` (and unchanged when it has none or does not parse). */
+export function stripCredentials(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return text;
+  }
+  if (url.username === "" && url.password === "") return text;
+  url.username = "";
+  url.password = "";
+  return url.href;
+}

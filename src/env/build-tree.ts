@@ -6,7 +6,7 @@
 import { mkdir, symlink } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../base/atomic-write.ts";
-import { type Reporter, SlimenvError } from "../base/index.ts";
+import { mapLimit, type Reporter, SlimenvError } from "../base/index.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { HostileWheelError } from "../store/hostile.ts";
@@ -15,7 +15,6 @@ import { MANIFEST_NAME, META_DIR } from "./generations.ts";
 import {
   fileDigest,
   installedRecord,
-  type PlannedFile,
   planWheel,
   treePthFile,
   type WheelInstall,
@@ -35,6 +34,7 @@ import type {
   LayoutKind,
   ManifestFile,
   ManifestPackage,
+  PlannedFile,
   SchemePaths,
   SlimRecord,
 } from "./types.ts";
@@ -68,30 +68,6 @@ export function pyvenvCfg(probe: InterpreterProbe): string {
     "slimenv = 1",
     "",
   ].join("\n");
-}
-
-/**
- * Run `work` over `items` with at most `limit` at a time. On the first failure no new item
- * starts, and the failure is thrown only once every running item has settled — so a caller
- * that then removes the half-built tree does not race a worker still writing into it.
- */
-async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  let failed = false;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  });
-  const results = await Promise.allSettled(runners);
-  const rejected = results.find((r) => r.status === "rejected");
-  if (rejected !== undefined) throw (rejected as PromiseRejectedResult).reason;
 }
 
 /**
@@ -294,7 +270,7 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
   for (const s of symlinks) dirs.add(path.posix.dirname(s.dest));
   for (const d of [...dirs].sort()) await mkdir(path.join(root, d), { recursive: true });
   const task = reporter.task("linking files", all.length, "files");
-  await pool(all, 32, async (file) => {
+  await mapLimit(all, 32, async (file) => {
     const dest = path.join(root, file.dest);
     if (file.kind === "bytes") {
       await writeBytes(dest, file.bytes, file.exec);

@@ -4,7 +4,7 @@
  * nothing at all for wheels the store already holds. Progress goes to the reporter in bytes.
  */
 import { readFile } from "node:fs/promises";
-import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import { mapLimit, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import { stripCredentials } from "../index/source-url.ts";
 import { parseWheelFile } from "../standards/wheel-file.ts";
@@ -115,29 +115,13 @@ export async function fetchWheels(
   const task = known
     ? reporter.task(`fetch ${choices.length} wheels`, total, "B")
     : reporter.task(`fetch ${choices.length} wheels`, choices.length, "wheels");
-  const out: StoredWheel[] = new Array(choices.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < choices.length) {
-      const i = next++;
-      const choice = choices[i] as WheelChoice;
-      try {
-        out[i] = await fetchOne(store, client, choice, options, reporter);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-      task.advance(known ? (choice.size ?? 0) : 1);
-    }
-  };
-  const width = Math.max(1, Math.min(options.concurrency ?? 8, choices.length));
   try {
-    const results = await Promise.allSettled(Array.from({ length: width }, worker));
-    const rejected = results.find((r) => r.status === "rejected");
-    if (rejected !== undefined) throw (rejected as PromiseRejectedResult).reason;
+    return await mapLimit(choices, options.concurrency ?? 8, async (choice) => {
+      const stored = await fetchOne(store, client, choice, options, reporter);
+      task.advance(known ? (choice.size ?? 0) : 1);
+      return stored;
+    });
   } finally {
     task.done();
   }
-  return out;
 }

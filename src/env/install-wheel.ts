@@ -23,21 +23,7 @@ import { consoleScripts, guiScripts, parseEntryPoints } from "../standards/entry
 import { formatRecord, type RecordEntry } from "../standards/record.ts";
 import type { StoredFile, StoredWheel } from "../store/types.ts";
 import { entryPointBody, pythonScript, rewritePythonShebang } from "./launchers.ts";
-import type { EnvStore, SchemePaths } from "./types.ts";
-
-/** One file to create in the environment. */
-export type PlannedFile =
-  | {
-      dest: string;
-      kind: "object";
-      hash: string;
-      objectExec: boolean;
-      exec: boolean;
-      size: number;
-      /** The file's path in the wheel (slim transforms match rules on it). */
-      from?: string;
-    }
-  | { dest: string; kind: "bytes"; bytes: Uint8Array; exec: boolean };
+import type { EnvStore, PlannedFile, SchemePaths } from "./types.ts";
 
 export interface WheelInstall {
   wheel: StoredWheel;

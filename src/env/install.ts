@@ -5,35 +5,19 @@
  * inputs, the lock's target, a wheel for every package. Then every wheel is fetched into the
  * store and the environment is materialized (a new generation switched in atomically).
  */
-import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
-import type { HttpClient } from "../index/http.ts";
-import { clientFromSettings } from "../index/http-from-settings.ts";
-import { CredentialStore } from "../index/source-url.ts";
-import type { InterpreterProbe } from "../python/probe-types.ts";
-import { resolveTarget, type TargetSelection } from "../python/resolve-target.ts";
+import { type Reporter, SlimenvError, silentReporter, writeFileAtomicSync } from "../base/index.ts";
+import type { TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
-import { lock } from "../resolve/lock.ts";
-import { readLockInputs } from "../resolve/lock-inputs.ts";
-import { writeFileAtomic } from "../resolve/lock-run.ts";
-import { lockSettings } from "../resolve/lock-settings.ts";
-import type { LockTargetInfo } from "../resolve/lock-target.ts";
+import { credentialsOf, openLockContext } from "../resolve/lock-pipeline.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import { canonicalizeName } from "../standards/names.ts";
-import { readPylock } from "../standards/pylock-read.ts";
-import type { Pylock } from "../standards/pylock-types.ts";
-import { parseWheelFilename } from "../standards/wheel-filename.ts";
-import { Store } from "../store/store.ts";
-import type { StoredWheel } from "../store/types.ts";
-import { type EnvChanges, envChanges } from "./changes.ts";
-import { fetchWheels } from "./fetch-wheels.ts";
+import { applyPlan } from "./apply.ts";
+import type { EnvChanges } from "./changes.ts";
 import type { InstallInputs } from "./install-inputs.ts";
-import { checkWheelFileFits, checkWheelFits, planFromLock, type WheelChoice } from "./lock-plan.ts";
-import { readEnvManifest } from "./manifest.ts";
-import { type MaterializeOptions, materialize } from "./materialize.ts";
+import { planInstall } from "./install-plan.ts";
+import { existingEnv } from "./manifest.ts";
+import type { MaterializeOptions } from "./materialize.ts";
 import {
   type EnvManifest,
   type Layout,
@@ -84,267 +68,6 @@ export interface InstallResult {
   lockWritten?: string;
 }
 
-/** What the last stage (fetch, materialize) needs; shared by install and sync. */
-export interface ApplyRequest {
-  layout: Layout;
-  target: Target;
-  probe?: InterpreterProbe;
-  choices: WheelChoice[];
-  requested: string[];
-  linkMode: LinkMode;
-  isolated: boolean;
-  copyPackages?: string[];
-  interpreterCommand?: string;
-  lock?: { path?: string; sha256: string };
-  before: EnvManifest | undefined;
-  client: HttpClient;
-  withCredentials: (url: string) => string;
-  env: NodeJS.ProcessEnv;
-  reporter: Reporter;
-  storeRoot?: string;
-  /** Called once the environment is switched (install writes --lock-out here). */
-  afterSwitch?: () => void;
-  slim?: SlimTransform;
-  review?: MaterializeOptions["review"];
-}
-
-export interface ApplyResult {
-  manifest: EnvManifest;
-  changes: EnvChanges;
-  rebuilt: boolean;
-}
-
-/** An env with exactly these wheels and settings needs no rebuild. */
-function sameEnv(before: EnvManifest | undefined, wheels: StoredWheel[], req: ApplyRequest) {
-  if (before === undefined || before.layout !== req.layout.kind) return false;
-  if (before.linkMode !== req.linkMode || before.isolated !== req.isolated) return false;
-  if (before.slim?.id !== req.slim?.id) return false;
-  const copies = (names: readonly string[] | undefined) =>
-    [...new Set((names ?? []).map((n) => canonicalizeName(n)))].sort().join(",");
-  if (copies(before.copyPackages) !== copies(req.copyPackages)) return false;
-  if (req.interpreterCommand !== undefined && before.interpreterCommand !== req.interpreterCommand)
-    return false;
-  if (before.packages.length !== wheels.length) return false;
-  const requested = new Set(req.requested);
-  const byName = new Map(before.packages.map((p) => [p.name, p]));
-  return wheels.every((w) => {
-    const p = byName.get(w.name);
-    return p !== undefined && p.wheel === w.sha256 && p.requested === requested.has(w.name);
-  });
-}
-
-/** Fetch every chosen wheel into the store, then materialize (unless nothing changed). */
-export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
-  const store = Store.open({
-    ...(req.storeRoot === undefined ? {} : { root: req.storeRoot }),
-    env: req.env,
-    reporter: req.reporter,
-  });
-  try {
-    const fetched = await fetchWheels(store, req.client, req.choices, {
-      reporter: req.reporter,
-      withCredentials: req.withCredentials,
-      accept: (facts) => checkWheelFileFits(facts, req.target),
-    });
-    // One wheel per name: a later choice (a local wheel) replaces an earlier one.
-    const byName = new Map<string, StoredWheel>();
-    for (const w of fetched) byName.set(w.name, w);
-    const wheels = [...byName.values()];
-    if (sameEnv(req.before, wheels, req) && req.before !== undefined) {
-      req.reporter.log("info", `${req.layout.dir} already holds exactly these packages`);
-      req.afterSwitch?.();
-      return { manifest: req.before, changes: envChanges(req.before, req.before), rebuilt: false };
-    }
-    const manifest = await materialize(
-      store,
-      {
-        layout: req.layout,
-        target: req.target,
-        ...(req.probe === undefined ? {} : { probe: req.probe }),
-        wheels,
-        requested: req.requested.filter((n) => byName.has(n)),
-        linkMode: req.linkMode,
-        isolated: req.isolated,
-        ...(req.copyPackages === undefined ? {} : { copyPackages: req.copyPackages }),
-        ...(req.interpreterCommand === undefined
-          ? {}
-          : { interpreterCommand: req.interpreterCommand }),
-        ...(req.lock === undefined ? {} : { lock: req.lock }),
-        ...(req.slim === undefined ? {} : { slim: req.slim }),
-      },
-      { reporter: req.reporter, ...(req.review === undefined ? {} : { review: req.review }) },
-    );
-    req.afterSwitch?.();
-    return { manifest, changes: envChanges(req.before, manifest), rebuilt: true };
-  } finally {
-    store.close();
-  }
-}
-
-/**
- * The manifest of the environment at `layout.dir` (undefined: new or empty directory).
- * INVALID_ENV for a directory that holds something else, or an env of another layout.
- */
-export function existingEnv(layout: Layout): EnvManifest | undefined {
-  const dir = layout.dir;
-  const manifest = readEnvManifest(dir);
-  if (manifest !== undefined) {
-    if (manifest.layout !== layout.kind) {
-      throw new SlimenvError(
-        "INVALID_ENV",
-        `${dir} is a ${manifest.layout} environment, not a ${layout.kind} one`,
-        { hint: `use --${manifest.layout} ${dir}, or another directory` },
-      );
-    }
-    return manifest;
-  }
-  if (!existsSync(dir)) return undefined;
-  if (!lstatSync(dir).isDirectory()) {
-    throw new SlimenvError("INVALID_ENV", `${dir} exists and is not a directory`);
-  }
-  const names = readdirSync(dir).filter((n) => n !== ".slimenv");
-  if (names.length > 0 && !existsSync(path.join(dir, ".slimenv"))) {
-    throw new SlimenvError(
-      "INVALID_ENV",
-      `${dir} is not empty and is not a slimenv environment; refusing to install into it`,
-      { hint: "pick a new or empty directory" },
-    );
-  }
-  return undefined;
-}
-
-/** Credentials of the configured indexes, to put back into the lock's (clean) URLs. */
-export function credentialsOf(settings: ResolvedSettings, cwd: string): CredentialStore {
-  const credentials = new CredentialStore();
-  const merged = lockSettings(
-    settings,
-    { extraIndexUrls: [], findLinks: [], noIndex: false, onlyBinary: [], noBinary: [], pre: false },
-    cwd,
-  );
-  for (const url of merged.indexUrls) credentials.add(url);
-  return credentials;
-}
-
-function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
-/** Read a pylock.toml; IO_ERROR when missing. */
-export function readLockFile(file: string, shown: string): { lock: Pylock; text: string } {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (cause) {
-    throw new SlimenvError("IO_ERROR", `cannot read ${shown}: ${(cause as Error).message}`, {
-      cause,
-      hint: "create it with slimenv lock",
-    });
-  }
-  return { lock: readPylock(text, { file: shown }), text };
-}
-
-interface Planned {
-  choices: WheelChoice[];
-  requested: string[];
-  lock?: { path?: string; sha256: string };
-  /** The lock text to write to lockOut after success. */
-  lockText?: string;
-}
-
-function localWheelChoice(file: string, target: Target): WheelChoice {
-  const filename = path.basename(file);
-  const parsed = parseWheelFilename(filename);
-  checkWheelFits(filename, target);
-  return { name: parsed.name, version: parsed.version.toString(), filename, path: file };
-}
-
-async function planInstall(
-  request: InstallRequest,
-  target: Target,
-  client: HttpClient,
-  reporter: Reporter,
-): Promise<Planned> {
-  const { inputs, cwd } = request;
-  if (inputs.lockFile !== undefined) {
-    const file = path.resolve(cwd, inputs.lockFile);
-    const { lock: pylock, text } = readLockFile(file, inputs.lockFile);
-    if (request.noDeps === true) reporter.log("warn", "--no-deps does not apply to a lock file");
-    const plan = planFromLock(pylock, target, file);
-    if (plan.skipped.length > 0) {
-      reporter.log("info", `not for this target (marker): ${plan.skipped.join(", ")}`);
-    }
-    return {
-      choices: plan.wheels,
-      requested: plan.roots,
-      lock: { path: file, sha256: sha256(text) },
-    };
-  }
-  const noDeps = request.noDeps === true;
-  const local = inputs.wheels.map((w) => localWheelChoice(w, target));
-  const lockedRequirements = [
-    ...inputs.requirements,
-    ...(noDeps ? [] : local.map((w) => `${w.name} @ ${pathToFileURL(w.path as string).href}`)),
-  ];
-  if (lockedRequirements.length === 0 && inputs.requirementFiles.length === 0) {
-    return { choices: local, requested: local.map((w) => w.name) };
-  }
-  const lockInputs = readLockInputs({
-    requirementFiles: inputs.requirementFiles,
-    requirements: lockedRequirements,
-    constraintFiles: inputs.constraintFiles ?? [],
-    extras: inputs.extras ?? [],
-    groups: inputs.groups ?? [],
-    cwd,
-  });
-  for (const w of lockInputs.warnings) reporter.log("warn", w);
-  const settings = lockSettings(request.settings, lockInputs.fileOptions, cwd);
-  const lockPath = path.resolve(cwd, request.lockOut ?? "pylock.toml");
-  let previous: Pylock | undefined;
-  if (request.lockOut !== undefined && existsSync(lockPath)) {
-    try {
-      previous = readLockFile(lockPath, request.lockOut).lock;
-    } catch (err) {
-      if (!isSlimenvError(err)) throw err;
-      reporter.log("warn", `ignoring the existing ${request.lockOut}: ${err.message}`);
-    }
-  }
-  const targetInfo: LockTargetInfo =
-    request.selection.kind === "spec"
-      ? { kind: "spec", spec: request.selection.spec }
-      : { kind: "interpreter" };
-  const values = request.settings.values;
-  const result = await lock(lockInputs, {
-    target,
-    targetInfo,
-    settings,
-    client,
-    lockDir: path.dirname(lockPath),
-    ...(previous === undefined ? {} : { previous }),
-    reporter,
-    ...(values.concurrency === undefined ? {} : { concurrency: values.concurrency }),
-  });
-  const plan = planFromLock(result.pylock, target, lockPath);
-  const requested = [
-    ...new Set([
-      ...lockInputs.requirements.map((r) => canonicalizeName(r.name)),
-      ...local.map((w) => w.name),
-    ]),
-  ];
-  const wanted = new Set(requested);
-  const choices = noDeps
-    ? [...plan.wheels.filter((w) => wanted.has(w.name)), ...local]
-    : plan.wheels;
-  return {
-    choices,
-    requested,
-    lock: {
-      ...(request.lockOut === undefined ? {} : { path: lockPath }),
-      sha256: sha256(result.text),
-    },
-    lockText: result.text,
-  };
-}
-
 /** Install into a prefix, target or venv directory. See the module comment. */
 export async function install(request: InstallRequest): Promise<InstallResult> {
   const reporter = request.reporter ?? silentReporter;
@@ -365,20 +88,11 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       },
     );
   }
-  const before = existingEnv(layout);
-  const { target, interpreter } = await resolveTarget(request.selection, {
-    env: request.env,
-    reporter,
-    cwd: request.cwd,
-  });
-  const client = clientFromSettings(request.settings, {
-    env: request.env,
-    userAgent: request.userAgent,
-    reporter,
-    httpCacheDir: request.httpCacheDir,
-  });
+  const before = existingEnv(layout.dir, layout.kind);
+  const context = await openLockContext({ ...request, reporter });
+  const { target, interpreter, client } = context;
   try {
-    const planned = await planInstall(request, target, client, reporter);
+    const planned = await planInstall(request, context, reporter);
     const names = new Set(planned.choices.map((c) => canonicalizeName(c.name)));
     const stranger = (request.copyPackages ?? []).find((n) => !names.has(canonicalizeName(n)));
     if (stranger !== undefined) {
@@ -414,7 +128,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       afterSwitch: () => {
         if (request.lockOut !== undefined && planned.lockText !== undefined) {
           lockWritten = path.resolve(request.cwd, request.lockOut);
-          writeFileAtomic(lockWritten, planned.lockText);
+          writeFileAtomicSync(lockWritten, planned.lockText);
         }
       },
     });

@@ -2,11 +2,11 @@
  * Reading an environment's manifest: `DIR/.slimenv/manifest.json` (for prefix and venv a
  * symlink into the current generation; for the target layout a file in the tree).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { SlimenvError } from "../base/index.ts";
 import { MANIFEST_NAME, META_DIR, recoverTarget } from "./generations.ts";
-import type { EnvManifest } from "./types.ts";
+import type { EnvManifest, LayoutKind } from "./types.ts";
 
 export function manifestPath(dir: string): string {
   return path.join(dir, META_DIR, MANIFEST_NAME);
@@ -62,4 +62,39 @@ export function readEnvManifest(dir: string): EnvManifest | undefined {
     );
   }
   return value;
+}
+
+/**
+ * The manifest of the environment at `dir` (undefined: a new or empty directory, or one that
+ * holds only an unfinished generation). INVALID_ENV for a path that is not a directory, an env
+ * of another layout, or a directory that holds something else.
+ */
+export function existingEnv(dir: string, kind: LayoutKind): EnvManifest | undefined {
+  if (!existsSync(dir)) return undefined;
+  if (!lstatSync(dir).isDirectory()) {
+    throw new SlimenvError("INVALID_ENV", `${dir} exists and is not a directory`);
+  }
+  const manifest = readEnvManifest(dir);
+  if (manifest !== undefined) {
+    if (manifest.layout !== kind) {
+      throw new SlimenvError(
+        "INVALID_ENV",
+        `${dir} is a ${manifest.layout} environment, not a ${kind} one`,
+        { hint: `use --${manifest.layout} ${dir}, or another directory` },
+      );
+    }
+    return manifest;
+  }
+  // What a generation left before its manifest was in place: .slimenv and links into it.
+  const names = readdirSync(dir).filter((n) => n !== META_DIR);
+  const ours = (n: string) => lstatSync(path.join(dir, n)).isSymbolicLink();
+  const hasMeta = existsSync(path.join(dir, META_DIR));
+  if (names.length > 0 && !(hasMeta && names.every(ours))) {
+    throw new SlimenvError(
+      "INVALID_ENV",
+      `${dir} is not empty and is not a slimenv environment; refusing to install into it`,
+      { hint: "pick a new or empty directory" },
+    );
+  }
+  return undefined;
 }

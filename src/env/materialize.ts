@@ -23,7 +23,7 @@ import {
   switchCurrent,
   targetSiblings,
 } from "./generations.ts";
-import { manifestPath, readEnvManifest } from "./manifest.ts";
+import { existingEnv, manifestPath } from "./manifest.ts";
 import { pythonDirVersion, schemePaths } from "./scheme.ts";
 import {
   type EnvManifest,
@@ -127,38 +127,6 @@ function checkPlan(plan: EnvPlan): void {
   }
 }
 
-/** Refuse a directory that holds something other than a slimenv env of this layout. */
-function checkExisting(dir: string, kind: EnvPlan["layout"]["kind"]): void {
-  if (!existsSync(dir)) return;
-  if (!lstatSync(dir).isDirectory()) {
-    throw new SlimenvError("INVALID_ENV", `${dir} exists and is not a directory`);
-  }
-  const manifest = readEnvManifest(dir);
-  if (manifest !== undefined) {
-    if (manifest.layout !== kind) {
-      throw new SlimenvError(
-        "INVALID_ENV",
-        `${dir} is a ${manifest.layout} environment, not a ${kind} one`,
-        { hint: `use --${manifest.layout}, or another directory` },
-      );
-    }
-    return;
-  }
-  const names = readdirSync(dir).filter((n) => n !== META_DIR);
-  const ours = (n: string) => {
-    const st = lstatSync(path.join(dir, n));
-    return st.isSymbolicLink();
-  };
-  const hasMeta = existsSync(path.join(dir, META_DIR));
-  if (names.length > 0 && !(hasMeta && names.every(ours))) {
-    throw new SlimenvError(
-      "INVALID_ENV",
-      `${dir} is not empty and is not a slimenv environment; refusing to install into it`,
-      { hint: "pick a new or empty directory" },
-    );
-  }
-}
-
 /**
  * Build the environment the plan describes at `plan.layout.dir`, replacing what a previous
  * materialize put there, and register it in the store. Returns the manifest written.
@@ -191,7 +159,7 @@ export async function materialize(
     let building = true;
     try {
       recoverTarget(dir);
-      checkExisting(dir, kind);
+      existingEnv(dir, kind);
       const { fresh, old } = targetSiblings(dir);
       const manifest = await buildReviewed(
         fresh,
@@ -220,7 +188,7 @@ export async function materialize(
     }
   }
 
-  checkExisting(dir, kind);
+  existingEnv(dir, kind);
   const meta = path.join(dir, META_DIR);
   const madeDir = !existsSync(dir);
   const madeMeta = !existsSync(meta);

@@ -7,7 +7,20 @@ import type { InterpreterProbe } from "../python/probe-types.ts";
 import type { Target } from "../python/target.ts";
 import type { DerivedObject, DerivedOutput } from "../store/derived.ts";
 import type { StoredWheel } from "../store/types.ts";
-import type { PlannedFile } from "./install-wheel.ts";
+
+/** One file to create in the environment. */
+export type PlannedFile =
+  | {
+      dest: string;
+      kind: "object";
+      hash: string;
+      objectExec: boolean;
+      exec: boolean;
+      size: number;
+      /** The file's path in the wheel (slim transforms match rules on it). */
+      from?: string;
+    }
+  | { dest: string; kind: "bytes"; bytes: Uint8Array; exec: boolean };
 
 /** Where and how an environment is laid out. */
 export type Layout =

@@ -21,9 +21,12 @@
  * there is no heuristic freshness, so an answer without any of these is revalidated (ETag /
  * Last-Modified) or fetched again every time — it is still kept for `--offline`.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic } from "../base/index.ts";
+import { HttpError } from "./http-errors.ts";
+import type { HttpResponse } from "./http-types.ts";
 
 const MAGIC = "slimenv-http-cache 1\n";
 
@@ -196,15 +199,7 @@ export class HttpCache {
   /** Store an entry atomically (temp file + rename). */
   async write(key: string, meta: CacheMeta, body: Uint8Array): Promise<void> {
     const file = this.entryPath(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const temp = `${file}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
-    try {
-      await fs.writeFile(temp, encodeEntry(meta, body));
-      await fs.rename(temp, file);
-    } catch (err) {
-      await fs.rm(temp, { force: true }).catch(() => {});
-      throw err;
-    }
+    await writeFileAtomic(file, encodeEntry(meta, body));
   }
 
   async delete(key: string): Promise<void> {
@@ -251,4 +246,23 @@ export function decodeEntry(data: Buffer): CacheEntry | undefined {
   if (createHash("sha256").update(body).digest("hex") !== stored.sha256) return undefined;
   const { size: _size, sha256: _sha, ...meta } = stored;
   return { meta, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
+}
+
+/** The answer a cache entry holds; HttpError when its body is over `maxBytes`. */
+export function responseFromCache(entry: CacheEntry, maxBytes: number | undefined): HttpResponse {
+  const { meta, body } = entry;
+  if (maxBytes !== undefined && body.byteLength > maxBytes) {
+    throw new HttpError(
+      meta.status,
+      meta.url,
+      `${meta.url}: the response is larger than the limit of ${maxBytes} bytes`,
+    );
+  }
+  return {
+    url: meta.url,
+    status: meta.status,
+    headers: { ...meta.headers },
+    body,
+    fromCache: true,
+  };
 }

@@ -1,5 +1,6 @@
-/** Request URLs: credentials split off, Range headers, Basic auth values. */
+/** Request URLs: credentials split off, Range headers, Basic auth, which credentials go where. */
 import { SlimenvError } from "../base/index.ts";
+import { lookupNetrc, type ParsedNetrc } from "./netrc.ts";
 
 export type HttpRange = { start: number; end?: number } | { suffix: number };
 
@@ -48,4 +49,32 @@ export function formatRange(range: HttpRange): string {
 
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
+}
+
+/**
+ * The Authorization header for a request to `url`, reached from `target` (maybe redirected):
+ * the URL's own credentials go only to its host (never from https down to http); after a
+ * redirect to another host only a netrc `machine` entry for that host, never the `default`.
+ */
+export function authorizationFor(
+  url: URL,
+  target: RequestTarget,
+  netrc: ParsedNetrc | undefined,
+): string | undefined {
+  const sameHost = url.hostname === target.url.hostname;
+  const downgrade = target.url.protocol === "https:" && url.protocol === "http:";
+  const entry = netrc === undefined ? undefined : lookupNetrc(netrc, url.hostname);
+  if (sameHost && !downgrade && target.username !== undefined) {
+    let password = target.password;
+    if (password === undefined && entry !== undefined && entry.login === target.username) {
+      password = entry.password;
+    }
+    return basicAuth(target.username, password ?? "");
+  }
+  if (entry === undefined || (entry.login === undefined && entry.password === undefined)) {
+    return undefined;
+  }
+  if (!sameHost && entry.machine === undefined) return undefined;
+  if (sameHost && downgrade) return undefined;
+  return basicAuth(entry.login ?? "", entry.password ?? "");
 }

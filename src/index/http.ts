@@ -19,13 +19,7 @@
  */
 import { rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  type ErrorCode,
-  type Reporter,
-  SlimenvError,
-  type SlimenvErrorOptions,
-  silentReporter,
-} from "../base/index.ts";
+import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import {
   type CacheEntry,
   type CacheMeta,
@@ -34,8 +28,16 @@ import {
   isFresh,
   isStorable,
   refreshed,
+  responseFromCache,
   validatorHeaders,
 } from "./http-cache.ts";
+import {
+  HttpError,
+  networkError,
+  offlineDownload,
+  offlineMiss,
+  statusHint,
+} from "./http-errors.ts";
 import {
   type BodySink,
   Dispatchers,
@@ -46,14 +48,15 @@ import {
   send,
   TooLargeError,
 } from "./http-transport.ts";
-import {
-  basicAuth,
-  formatRange,
-  type HttpRange,
-  parseRequestUrl,
-  type RequestTarget,
-} from "./http-url.ts";
-import { lookupNetrc, type ParsedNetrc, readNetrc } from "./netrc.ts";
+import type {
+  HttpClientOptions,
+  HttpDownload,
+  HttpDownloadOptions,
+  HttpGetOptions,
+  HttpResponse,
+} from "./http-types.ts";
+import { authorizationFor, formatRange, parseRequestUrl, type RequestTarget } from "./http-url.ts";
+import { type ParsedNetrc, readNetrc } from "./netrc.ts";
 import { proxySettingsFromEnv } from "./proxy.ts";
 import {
   backoffDelay,
@@ -63,91 +66,8 @@ import {
   retryDelay,
 } from "./retry.ts";
 
-export type { HttpRange } from "./http-url.ts";
-
-export interface HttpClientOptions {
-  /** Directory of the HTTP cache; undefined = no cache. */
-  cacheDir?: string;
-  /** Serve from the cache only (even stale entries); a miss is OFFLINE_CACHE_MISS. */
-  offline?: boolean;
-  /** Retries after the first attempt (default 3). */
-  retries?: number;
-  /** Per attempt and phase: connect, headers, gap between body chunks (default 30000). */
-  timeoutMs?: number;
-  /** Requests in flight at once (default 16); the rest wait. */
-  concurrency?: number;
-  /** Extra PEM CA files, added to Node's default roots. */
-  caFiles?: string[];
-  /** Where HTTPS_PROXY, HTTP_PROXY, NO_PROXY, NETRC, SSL_CERT_FILE, HOME are read (default process.env). */
-  env?: NodeJS.ProcessEnv;
-  /** Read ~/.netrc or $NETRC (default true). */
-  netrc?: boolean;
-  reporter?: Reporter;
-  userAgent?: string;
-  /** Backoff base: retry k waits between base·2^k/2 and base·2^k ms (default 250). */
-  retryBaseMs?: number;
-  /** Longest Retry-After honoured, in ms (default 30000). */
-  retryAfterCapMs?: number;
-}
-
-export interface HttpGetOptions {
-  accept?: string;
-  range?: HttpRange;
-  /** "no-cache": revalidate even a fresh entry; "no-store": neither read nor write the cache. */
-  cache?: "default" | "no-cache" | "no-store";
-  /** Fail with HTTP_ERROR when the (decoded) body is larger. */
-  maxBytes?: number;
-}
-
-export interface HttpDownloadOptions {
-  accept?: string;
-  /** Fail with HTTP_ERROR as soon as the (decoded) body is longer: a limit or the expected size. */
-  maxBytes?: number;
-  /** Called after each piece is written, with the bytes written so far (a retry starts at 0). */
-  onProgress?: (bytes: number) => void;
-}
-
-/** What `download` wrote: no body, it is in the file. */
-export interface HttpDownload {
-  /** Final URL after redirects, credentials stripped. */
-  url: string;
-  /** 2xx, or 404 (the file is then empty). */
-  status: number;
-  /** Lower-case names. */
-  headers: Record<string, string>;
-  /** Bytes in the file (the decoded body). */
-  size: number;
-  /** Hex sha256 of the file. */
-  sha256: string;
-}
-
-export interface HttpResponse {
-  /** Final URL after redirects, credentials stripped. */
-  url: string;
-  status: number;
-  /** Lower-case names. */
-  headers: Record<string, string>;
-  body: Uint8Array;
-  fromCache: boolean;
-}
-
-/** HTTP_ERROR: an answer with an error status (after retries, where retried), or a body too large. */
-export class HttpError extends SlimenvError {
-  readonly status: number;
-  /** The URL asked for, credentials stripped. */
-  readonly url: string;
-
-  constructor(status: number, url: string, message: string, options: SlimenvErrorOptions = {}) {
-    super("HTTP_ERROR", message, options);
-    this.status = status;
-    this.url = url;
-  }
-}
-
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
-const CREDENTIALS_HINT =
-  "give credentials in the index URL (https://user:password@host/…) or in ~/.netrc ($NETRC)";
 
 /** How an answer's body is read: its size limit, and where it goes (memory when no sink). */
 interface BodyOptions {
@@ -205,18 +125,12 @@ export class HttpClient {
     const cached = cache === undefined ? undefined : await cache.read(key);
 
     if (this.offline) {
-      if (cached !== undefined) return this.#fromCache(cached, options.maxBytes);
-      throw new SlimenvError(
-        "OFFLINE_CACHE_MISS",
-        `${display} is not in the HTTP cache (offline)`,
-        {
-          hint: "run once without --offline (and without SLIMENV_OFFLINE=1) to fill the cache",
-        },
-      );
+      if (cached !== undefined) return responseFromCache(cached, options.maxBytes);
+      throw offlineMiss(display);
     }
     if (cached !== undefined && mode === "default" && isFresh(cached.meta, Date.now())) {
       this.#reporter.log("debug", `GET ${display} (fresh in cache)`);
-      return this.#fromCache(cached, options.maxBytes);
+      return responseFromCache(cached, options.maxBytes);
     }
 
     const headers = this.#requestHeaders(accept, range, cached);
@@ -232,7 +146,7 @@ export class HttpClient {
         exchange.responseTime,
       );
       await this.#store(cache, key, meta, cached.body);
-      return this.#fromCache({ meta, body: cached.body }, options.maxBytes);
+      return responseFromCache({ meta, body: cached.body }, options.maxBytes);
     }
     const response: HttpResponse = {
       url: fetched.url,
@@ -277,13 +191,7 @@ export class HttpClient {
     const target = parseRequestUrl(url);
     const display = target.url.href;
     if (this.offline) {
-      throw new SlimenvError(
-        "OFFLINE_CACHE_MISS",
-        `cannot download ${display} offline: downloads are not kept in the HTTP cache`,
-        {
-          hint: "run once without --offline (and without SLIMENV_OFFLINE=1); the store keeps what was downloaded",
-        },
-      );
+      throw offlineDownload(display);
     }
     const headers = this.#requestHeaders(options.accept ?? "*/*", undefined, undefined);
     const sink = await FileSink.open(dest, options.onProgress);
@@ -315,29 +223,12 @@ export class HttpClient {
     await dispatchers?.close();
   }
 
-  #fromCache(entry: CacheEntry, maxBytes: number | undefined): HttpResponse {
-    const { meta, body } = entry;
-    if (maxBytes !== undefined && body.byteLength > maxBytes) {
-      throw new HttpError(
-        meta.status,
-        meta.url,
-        `${meta.url}: the response is larger than the limit of ${maxBytes} bytes`,
-      );
-    }
-    return {
-      url: meta.url,
-      status: meta.status,
-      headers: { ...meta.headers },
-      body,
-      fromCache: true,
-    };
-  }
-
   async #store(cache: HttpCache, key: string, meta: CacheMeta, body: Uint8Array): Promise<void> {
     try {
       await cache.write(key, meta, body);
     } catch (err) {
-      const reason = (err as { code?: string }).code ?? "error";
+      const fsError = err instanceof Error && err.cause !== undefined ? err.cause : err;
+      const reason = (fsError as { code?: string }).code ?? "error";
       this.#reporter.log("warn", `cannot write the HTTP cache under ${cache.dir} (${reason})`);
     }
   }
@@ -372,27 +263,6 @@ export class HttpClient {
       for (const warning of this.#netrc?.warnings ?? []) this.#reporter.log("warn", warning);
     }
     return this.#netrc;
-  }
-
-  /** The Authorization header for a request to `url`, reached from `target` (maybe redirected). */
-  #authorization(url: URL, target: RequestTarget): string | undefined {
-    const sameHost = url.hostname === target.url.hostname;
-    const downgrade = target.url.protocol === "https:" && url.protocol === "http:";
-    const netrc = this.#getNetrc();
-    const entry = netrc === undefined ? undefined : lookupNetrc(netrc, url.hostname);
-    if (sameHost && !downgrade && target.username !== undefined) {
-      let password = target.password;
-      if (password === undefined && entry !== undefined && entry.login === target.username) {
-        password = entry.password;
-      }
-      return basicAuth(target.username, password ?? "");
-    }
-    if (entry === undefined || (entry.login === undefined && entry.password === undefined)) {
-      return undefined;
-    }
-    if (!sameHost && entry.machine === undefined) return undefined;
-    if (sameHost && downgrade) return undefined;
-    return basicAuth(entry.login ?? "", entry.password ?? "");
   }
 
   async #fetchWithRetries(
@@ -457,7 +327,7 @@ export class HttpClient {
   ): Promise<Fetched> {
     let url = new URL(target.url.href);
     for (let hop = 0; ; hop++) {
-      const authorization = this.#authorization(url, target);
+      const authorization = authorizationFor(url, target, this.#getNetrc());
       const headers = authorization === undefined ? baseHeaders : { ...baseHeaders, authorization };
       const dispatcher = this.#getDispatchers().for(url);
       this.#reporter.log("debug", `GET ${url.href}`);
@@ -504,23 +374,4 @@ export class HttpClient {
       url = next;
     }
   }
-}
-
-function statusHint(status: number): string | undefined {
-  if (status === 401 || status === 403) return CREDENTIALS_HINT;
-  if (status === 407)
-    return "give the proxy's credentials in HTTPS_PROXY (http://user:pass@proxy:port)";
-  if (status === 429) return "the server is rate-limiting; try again later";
-  if (status >= 500) return "the server keeps failing; try again later";
-  return undefined;
-}
-
-function networkError(message: string, certificate: boolean, cause: unknown): SlimenvError {
-  const code: ErrorCode = "NETWORK_ERROR";
-  return new SlimenvError(code, message, {
-    cause,
-    hint: certificate
-      ? "trust the server's CA with SSL_CERT_FILE (a PEM file), or check the proxy"
-      : "check the network and the proxy settings (HTTPS_PROXY, NO_PROXY); --offline works from the cache",
-  });
 }

@@ -1,7 +1,13 @@
-// Layer 3: the index client. Public names of src/index/.
+// Layer 4: the index client. Public names of src/index/.
 
 export type { FindLinksOptions } from "./find-links.ts";
 export { isRemoteSource, listFindLinks } from "./find-links.ts";
+export { HttpClient } from "./http.ts";
+export type { CacheEntry, CacheMeta } from "./http-cache.ts";
+export { HttpCache } from "./http-cache.ts";
+export { HttpError } from "./http-errors.ts";
+export type { ClientContext } from "./http-from-settings.ts";
+export { clientFromSettings } from "./http-from-settings.ts";
 export type {
   HttpClientOptions,
   HttpDownload,
@@ -9,12 +15,7 @@ export type {
   HttpGetOptions,
   HttpRange,
   HttpResponse,
-} from "./http.ts";
-export { HttpClient, HttpError } from "./http.ts";
-export type { CacheEntry, CacheMeta } from "./http-cache.ts";
-export { HttpCache } from "./http-cache.ts";
-export type { ClientContext } from "./http-from-settings.ts";
-export { clientFromSettings } from "./http-from-settings.ts";
+} from "./http-types.ts";
 export type { IndexSetOptions, IndexStrategy } from "./indexes.ts";
 export { DEFAULT_INDEX_URL, IndexSet } from "./indexes.ts";
 export type { FetchedMetadata, MetadataFetchOptions, MetadataSource } from "./metadata-fetch.ts";

@@ -11,6 +11,15 @@
 import { open, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
+import { findTarFiles } from "../archive/tar-read.ts";
+import {
+  type ByteSource,
+  bufferSource,
+  readZipDirectory,
+  readZipEntry,
+  ZIP_TAIL_BYTES,
+  type ZipDirectory,
+} from "../archive/zip-read.ts";
 import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { type CoreMetadata, parseMetadataBytes } from "../standards/metadata.ts";
 import { canonicalizeName } from "../standards/names.ts";
@@ -20,15 +29,6 @@ import type { HttpClient } from "./http.ts";
 import type { DistributionFile } from "./project.ts";
 import { RangeSource } from "./range-source.ts";
 import { type CredentialStore, stripCredentials } from "./source-url.ts";
-import { findTarFiles } from "./tar-reader.ts";
-import {
-  type ByteSource,
-  bufferSource,
-  readZipDirectory,
-  readZipEntry,
-  ZIP_TAIL_BYTES,
-  type ZipDirectory,
-} from "./zip-reader.ts";
 
 export interface MetadataFetchOptions {
   client: HttpClient;

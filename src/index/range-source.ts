@@ -4,10 +4,13 @@
  * bytes already fetched do not cover. A server that answers with the whole file (200) is
  * served from that answer from then on.
  */
+
+import type { ByteSource } from "../archive/zip-read.ts";
 import { SlimenvError } from "../base/index.ts";
-import { type HttpClient, HttpError, type HttpResponse } from "./http.ts";
+import type { HttpClient } from "./http.ts";
+import { HttpError } from "./http-errors.ts";
+import type { HttpResponse } from "./http-types.ts";
 import { stripCredentials } from "./source-url.ts";
-import type { ByteSource } from "./zip-reader.ts";
 
 const CONTENT_RANGE = /^bytes\s+(\d+)-(\d+)\/(\d+)$/i;
 

@@ -2,8 +2,10 @@
  * URL handling for index sources: project page URLs, and credentials kept out of every URL
  * that is stored, logged or written, yet put back when a request goes to the host they are for.
  */
-import { SlimenvError } from "../base/index.ts";
+import { SlimenvError, stripCredentials } from "../base/index.ts";
 import { canonicalizeName } from "../standards/names.ts";
+
+export { stripCredentials };
 
 /** Parse an absolute http(s) or file URL; INVALID_OPTION naming `what` otherwise. */
 export function parseSourceUrl(text: string, what: string): URL {
@@ -20,20 +22,6 @@ export function parseSourceUrl(text: string, what: string): URL {
     );
   }
   return url;
-}
-
-/** The URL without `user:password@` (and unchanged when it has none or does not parse). */
-export function stripCredentials(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return text;
-  }
-  if (url.username === "" && url.password === "") return text;
-  url.username = "";
-  url.password = "";
-  return url.href;
 }
 
 /** The URL without its `#fragment`. */

@@ -1,21 +1,19 @@
 // Public names of src/python: finding interpreters, probing them, and targets.
 
+export type { InterpreterSource } from "./candidates.ts";
+export { pathCandidates, pyenvCandidates, pyenvRoot } from "./candidates.ts";
 export type {
   Discovery,
   DiscoveryFailure,
   DiscoveryOptions,
   FoundInterpreter,
   InterpreterList,
-  InterpreterSource,
 } from "./discover.ts";
 export {
   discoverInterpreters,
   findInterpreter,
   firstInterpreter,
   listInterpreters,
-  pathCandidates,
-  pyenvCandidates,
-  pyenvRoot,
   selectInterpreter,
 } from "./discover.ts";
 export { parseGlibcVersion, parseMuslVersion } from "./libc.ts";

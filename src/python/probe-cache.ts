@@ -5,12 +5,12 @@
  * or parsed, is ignored (and replaced by the next write). Writes go to a temp file that is
  * renamed into place, so readers never see half a file.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Reporter } from "../base/index.ts";
-import { cacheDir } from "../base/index.ts";
+import { cacheDir, writeFileAtomic } from "../base/index.ts";
 import { PROBE_SCRIPT_VERSION } from "./probe-script.ts";
 import type { InterpreterProbe } from "./probe-types.ts";
 import { isProbe } from "./probe-types.ts";
@@ -95,16 +95,13 @@ export async function writeProbeCache(
   reporter: Reporter,
 ): Promise<void> {
   const file = probeCacheFile(realPath, env);
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(temp, `${JSON.stringify({ key, probe })}\n`, "utf8");
-    await rename(temp, file);
+    await writeFileAtomic(file, `${JSON.stringify({ key, probe })}\n`);
   } catch (err) {
-    await rm(temp, { force: true }).catch(() => {});
+    const cause = err instanceof Error ? (err.cause ?? err) : err;
     reporter.log(
       "warn",
-      `cannot write the probe cache ${file}: ${err instanceof Error ? err.message : String(err)}`,
+      `cannot write the probe cache ${file}: ${cause instanceof Error ? cause.message : String(cause)}`,
     );
   }
 }

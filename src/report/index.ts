@@ -1,10 +1,10 @@
 export { renderSizeHtml } from "./html.ts";
 export type { PathFacts } from "./kinds.ts";
 export { classifyPath, nativeMagic } from "./kinds.ts";
-export type { DetectedLayout } from "./layout.ts";
-export { detectLayout } from "./layout.ts";
 export type { FoundDistribution, Ownership } from "./ownership.ts";
 export { assignOwners } from "./ownership.ts";
+export type { DetectedLayout } from "./path-kind.ts";
+export { detectLayout } from "./path-kind.ts";
 export type { ClassifiedEntry } from "./savings.ts";
 export { blocksFor, estimateSavings } from "./savings.ts";
 export type { SizeOptions } from "./size.ts";

@@ -9,8 +9,8 @@ import path from "node:path";
 import { isSlimenvError, type Reporter } from "../base/index.ts";
 import { elfDebugBytes, fdReader, parseElf } from "../elf/index.ts";
 import { classifyPath, nativeMagic } from "./kinds.ts";
-import { detectLayout } from "./layout.ts";
 import { assignOwners } from "./ownership.ts";
+import { detectLayout } from "./path-kind.ts";
 import { blocksFor, type ClassifiedEntry, estimateSavings } from "./savings.ts";
 import {
   type DistributionSize,

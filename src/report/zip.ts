@@ -17,10 +17,10 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { writeZip, type ZipInput } from "../archive/index.ts";
 import { formatBytes, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { META_DIR } from "../env/generations.ts";
 import { readEnvManifest } from "../env/manifest.ts";
-import { writeZip, type ZipInput } from "../slim/index.ts";
 import { assignOwners } from "./ownership.ts";
 import { walkTree } from "./walk.ts";
 

@@ -1,4 +1,4 @@
-// Layer 4: the resolver and locking. Public names of src/resolve/.
+// Layer 5: the resolver, locking and the one lock pipeline. Public names of src/resolve/.
 
 export type { DirectArchive, DirectUrlOptions } from "./direct-url.ts";
 export { readDirectUrl } from "./direct-url.ts";
@@ -14,8 +14,22 @@ export type { LockComparison } from "./lock-check.ts";
 export { compareLocks } from "./lock-check.ts";
 export type { LockInputs, ReadLockInputsOptions, RequirementsFileOptions } from "./lock-inputs.ts";
 export { readLockInputs } from "./lock-inputs.ts";
+export type {
+  LockContext,
+  LockContextRequest,
+  LockPreparedOptions,
+  PreparedInputs,
+} from "./lock-pipeline.ts";
+export {
+  credentialsOf,
+  lockPrepared,
+  openLockContext,
+  prepareLockInputs,
+  readLockFile,
+  readPreviousLock,
+} from "./lock-pipeline.ts";
 export type { ExportRequest, LockRunRequest, LockRunResult } from "./lock-run.ts";
-export { exportLockFile, runLock, writeFileAtomic } from "./lock-run.ts";
+export { exportLockFile, runLock } from "./lock-run.ts";
 export type { LockSettings } from "./lock-settings.ts";
 export { lockSettings } from "./lock-settings.ts";
 export type { LockTargetInfo } from "./lock-target.ts";

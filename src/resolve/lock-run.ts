@@ -1,25 +1,22 @@
-/**
- * One `slimenv lock` run, everything but the printing: read the inputs, merge the settings,
- * find the target, resolve, and either write the lock (atomically, only after success) or,
- * with `check`, compare it with the existing one. Also `exportLockFile` for `slimenv export`.
- */
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
-import { clientFromSettings } from "../index/http-from-settings.ts";
-import { resolveTarget, type TargetSelection } from "../python/resolve-target.ts";
+import { type Reporter, SlimenvError, silentReporter, writeFileAtomicSync } from "../base/index.ts";
+import type { TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import { readPylock } from "../standards/pylock-read.ts";
 import type { Pylock } from "../standards/pylock-types.ts";
 import { writePylock } from "../standards/pylock-write.ts";
 import { exportRequirements } from "./export.ts";
-import { type LockResult, lock } from "./lock.ts";
+import type { LockResult } from "./lock.ts";
 import { compareLocks } from "./lock-check.ts";
-import { type ReadLockInputsOptions, readLockInputs } from "./lock-inputs.ts";
-import { lockSettings } from "./lock-settings.ts";
-import type { LockTargetInfo } from "./lock-target.ts";
+import type { ReadLockInputsOptions } from "./lock-inputs.ts";
+import {
+  lockPrepared,
+  openLockContext,
+  prepareLockInputs,
+  readIfExists,
+  readPreviousLock,
+} from "./lock-pipeline.ts";
 
 export interface LockRunRequest extends ReadLockInputsOptions {
   cwd: string;
@@ -47,32 +44,6 @@ export interface LockRunResult {
   written: boolean;
   /** Check mode: the comparison. */
   check?: { upToDate: boolean; reasons: string[] };
-}
-
-/** Write a file through a temporary file in the same folder and a rename. */
-export function writeFileAtomic(file: string, text: string): void {
-  const temp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
-  );
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(temp, text);
-    renameSync(temp, file);
-  } catch (cause) {
-    rmSync(temp, { force: true });
-    const why = cause instanceof Error ? cause.message : String(cause);
-    throw new SlimenvError("IO_ERROR", `cannot write ${file}: ${why}`, { cause });
-  }
-}
-
-function readExisting(file: string): string | undefined {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new SlimenvError("IO_ERROR", `cannot read ${file}`, { cause: err });
-  }
 }
 
 /**
@@ -143,7 +114,7 @@ function defaultInputs(
     };
   }
   for (const name of ["pyproject.toml", "requirements.txt"]) {
-    if (readExisting(path.join(request.cwd, name)) !== undefined) {
+    if (readIfExists(path.join(request.cwd, name)) !== undefined) {
       return { ...request, requirementFiles: [name] };
     }
   }
@@ -154,38 +125,16 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
   const reporter = request.reporter ?? silentReporter;
   const output = path.resolve(request.cwd, request.output);
   const lockDir = path.dirname(output);
-  const existingText = readExisting(output);
-  let previous: Pylock | undefined;
-  if (existingText !== undefined) {
-    try {
-      previous = readPylock(existingText, { file: request.output });
-    } catch (err) {
-      if (request.check === true || !isSlimenvError(err)) throw err;
-      reporter.log("warn", `ignoring the existing ${request.output}: ${err.message}`);
-    }
-  }
+  const { text: existingText, previous } = readPreviousLock(
+    output,
+    request.output,
+    reporter,
+    request.check === true,
+  );
   const chosen = defaultInputs(request, previous, lockDir);
-  const inputs = readLockInputs({ ...chosen, cwd: request.cwd });
-  for (const w of inputs.warnings) reporter.log("warn", w);
-  const settings = lockSettings(request.settings, inputs.fileOptions, request.cwd);
-  const values = request.settings.values;
-
-  const { target, interpreter } = await resolveTarget(request.selection, {
-    env: request.env,
-    reporter,
-    cwd: request.cwd,
-  });
-  const targetInfo: LockTargetInfo =
-    request.selection.kind === "spec"
-      ? { kind: "spec", spec: request.selection.spec }
-      : { kind: "interpreter" };
-
-  const client = clientFromSettings(request.settings, {
-    env: request.env,
-    userAgent: request.userAgent,
-    reporter,
-    httpCacheDir: request.httpCacheDir,
-  });
+  const prepared = prepareLockInputs(chosen, { ...request, reporter });
+  const context = await openLockContext({ ...request, reporter });
+  const { target, interpreter } = context;
   let result: LockResult;
   const probed = interpreter === undefined ? {} : { interpreter: interpreter.executable };
   try {
@@ -195,19 +144,15 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
         : (request.upgradePackages?.length ?? 0) > 0
           ? new Set(request.upgradePackages)
           : false;
-    result = await lock(inputs, {
-      target,
-      targetInfo,
-      settings,
-      client,
+    result = await lockPrepared(prepared, {
+      context,
       lockDir,
-      ...(previous === undefined ? {} : { previous }),
+      previous,
       upgrade: request.check === true ? false : upgrade,
       reporter,
-      ...(values.concurrency === undefined ? {} : { concurrency: values.concurrency }),
     });
   } finally {
-    await client.close();
+    await context.client.close();
   }
   const tool = result.pylock.tool?.slimenv as Record<string, unknown>;
   tool.inputs = recordInputs(chosen, request.cwd, lockDir);
@@ -228,7 +173,7 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
     return { target, ...probed, output, result, written: false, check };
   }
   const written = existingText !== result.text;
-  if (written) writeFileAtomic(output, result.text);
+  if (written) writeFileAtomicSync(output, result.text);
   return { target, ...probed, output, result, written };
 }
 
@@ -254,7 +199,7 @@ export function exportLockFile(request: ExportRequest): string {
     );
   }
   const file = path.resolve(request.cwd, request.lockFile);
-  const text = readExisting(file);
+  const text = readIfExists(file);
   if (text === undefined) {
     throw new SlimenvError("IO_ERROR", `${request.lockFile} does not exist`, {
       hint: "create it with slimenv lock, or name the lock file to export",
@@ -266,6 +211,7 @@ export function exportLockFile(request: ExportRequest): string {
     lockName: path.basename(file),
     emitIndexUrls: request.emitIndexUrls ?? false,
   });
-  if (request.output !== undefined) writeFileAtomic(path.resolve(request.cwd, request.output), out);
+  if (request.output !== undefined)
+    writeFileAtomicSync(path.resolve(request.cwd, request.output), out);
   return out;
 }

@@ -5,29 +5,25 @@
  * dependencies of one version. Also starts the background prefetch of candidates and
  * metadata as packages are discovered.
  *
- * Policies (decided once per package, from the user's requirements and constraints only, so
- * that every incompatibility stays true for the whole resolution):
- *   - pre-releases: "allow" / "disallow"; by default a package's pre-releases are usable when
- *     a top-level requirement or constraint on it names a pre-release, or when no final
- *     release satisfies all of those (for a package only reached transitively: when it has
- *     no final release at all);
- *   - yanked: usable only when a top-level requirement or constraint pins it (== or ===);
- *   - direct URLs: only top-level requirements and constraints may name one; it replaces the
- *     index versions of that package.
+ * Direct URLs: only top-level requirements and constraints may name one; it replaces the index
+ * versions of that package. Which versions are usable (pre-releases, yanked, Requires-Python)
+ * is version-policy.ts.
  */
 import { SlimenvError } from "../base/index.ts";
 import type { MarkerEnvironment } from "../standards/markers.ts";
-import { canonicalizeName, normalizeExtra } from "../standards/names.ts";
+import { canonicalizeName } from "../standards/names.ts";
 import type { Requirement } from "../standards/requirement.ts";
 import type { Version } from "../standards/version.ts";
 import type { Fetcher } from "./fetcher.ts";
 import { type Cause, Incompatibility, ROOT } from "./incompatibility.ts";
+import { baseName, extraOf, requirementTargetIds } from "./package-ids.ts";
 import type {
   Dependencies,
   PrereleaseMode,
   ResolutionStrategy,
   UnavailableVersion,
 } from "./types.ts";
+import { allowsPrereleases, unusableReason } from "./version-policy.ts";
 import {
   bit,
   highestBit,
@@ -62,16 +58,6 @@ export type VersionDependencies =
 /** The provider's answer says the version cannot be used. */
 export function isUnavailable(deps: Dependencies): deps is UnavailableVersion {
   return "unavailable" in deps;
-}
-
-export function baseName(id: string): string {
-  const open = id.indexOf("[");
-  return open < 0 ? id : id.slice(0, open);
-}
-
-export function extraOf(id: string): string | undefined {
-  const open = id.indexOf("[");
-  return open < 0 ? undefined : id.slice(open + 1, -1);
 }
 
 interface PackageState {
@@ -185,7 +171,7 @@ export class Problem {
     );
     const state: PackageState = {
       universe,
-      allowPre: this.#allowsPrereleases(universe, userSpecs),
+      allowPre: allowsPrereleases(this.#o.prereleases, universe, userSpecs),
       userSpecs,
     };
     this.#packages.set(name, state);
@@ -205,19 +191,6 @@ export class Problem {
     return state;
   }
 
-  #allowsPrereleases(universe: Universe, userSpecs: Requirement[]): boolean {
-    const mode = this.#o.prereleases;
-    if (mode === "allow") return true;
-    if (mode === "disallow") return false;
-    if (userSpecs.some((r) => r.specifier.prereleases === true)) return true;
-    // If necessary: no final release satisfies what the user asked of this package.
-    return !universe.entries.some(
-      (e) =>
-        !e.version.isPrerelease &&
-        userSpecs.every((r) => r.specifier.contains(e.version, { prereleases: true })),
-    );
-  }
-
   /** The versions of the package (already loaded) a requirement allows, with its text. */
   setFor(req: Requirement, universe = this.universe(canonicalizeName(req.name))): VersionSet {
     const matching = universe.where(
@@ -235,9 +208,7 @@ export class Problem {
 
   /** The package ids a requirement points at: the package, or one virtual id per extra. */
   static targetIds(req: Requirement): string[] {
-    const name = canonicalizeName(req.name);
-    if (req.extras.length === 0) return [name];
-    return [...new Set(req.extras.map((e) => `${name}[${normalizeExtra(e)}]`))];
+    return requirementTargetIds(req);
   }
 
   /**
@@ -259,36 +230,8 @@ export class Problem {
   }
 
   #unusableKey(state: PackageState, index: number): { key: string; cause: Cause } | undefined {
-    const e = state.universe.entry(index);
-    if (e.url !== undefined) return undefined;
-    const c = e.candidate;
-    if (e.version.isPrerelease && !state.allowPre) {
-      const mode = this.#o.prereleases === "disallow" ? "disallow" : "default";
-      return { key: "pre", cause: { kind: "prerelease", mode } };
-    }
-    if (c.yanked && !this.#yankAllowed(state, e.version)) {
-      return { key: "yanked", cause: { kind: "yanked" } };
-    }
-    const rp = c.requiresPython;
-    if (rp !== undefined && !rp.contains(this.#o.pythonVersion, { prereleases: true })) {
-      const spec = specifierText(rp);
-      return { key: `python ${spec}`, cause: { kind: "requiresPython", spec } };
-    }
-    if (!c.installable) {
-      const reason = c.unavailableReason ?? "no file of it can be installed on the target";
-      return { key: `unavailable ${reason}`, cause: { kind: "unavailable", reason } };
-    }
-    return undefined;
-  }
-
-  /** A yanked version is usable only when the user pins it exactly (== or ===). */
-  #yankAllowed(state: PackageState, version: Version): boolean {
-    return state.userSpecs.some(
-      (r) =>
-        r.specifier.specifiers.some(
-          (s) => s.operator === "===" || (s.operator === "==" && !s.version.endsWith(".*")),
-        ) && r.specifier.contains(version, { prereleases: true }),
-    );
+    const { prereleases, pythonVersion } = this.#o;
+    return unusableReason(state.universe.entry(index), state, prereleases, pythonVersion);
   }
 
   /** The version index the strategy (and an existing lock) would pick within `bits`. */
@@ -398,7 +341,7 @@ export class Problem {
         const userSpecs: Requirement[] = [];
         this.#prefetchFrom(name, {
           universe,
-          allowPre: this.#allowsPrereleases(universe, userSpecs),
+          allowPre: allowsPrereleases(this.#o.prereleases, universe, userSpecs),
           userSpecs,
         });
       })

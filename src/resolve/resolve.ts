@@ -7,10 +7,11 @@ import { SlimenvError, silentReporter } from "../base/index.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import type { Requirement } from "../standards/requirement.ts";
 import { Version } from "../standards/version.ts";
+import { Explanation } from "./explain.ts";
 import { Fetcher } from "./fetcher.ts";
 import { ROOT } from "./incompatibility.ts";
-import { baseName, extraOf, Problem } from "./problem.ts";
-import { Explanation } from "./report.ts";
+import { baseName, extraOf } from "./package-ids.ts";
+import { Problem } from "./problem.ts";
 import { SolveFailure, Solver } from "./solver.ts";
 import type { Resolution, ResolvedPackage, ResolveOptions } from "./types.ts";
 

@@ -30,8 +30,9 @@ import {
   ROOT,
   type Term,
 } from "./incompatibility.ts";
+import { baseName, extraOf } from "./package-ids.ts";
 import { PartialSolution } from "./partial-solution.ts";
-import { baseName, extraOf, type Problem } from "./problem.ts";
+import type { Problem } from "./problem.ts";
 import { bit, countBits, lowestBit } from "./version-set.ts";
 
 /** Thrown when the root incompatibility is derived: no solution exists. */

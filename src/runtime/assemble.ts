@@ -7,15 +7,14 @@
 import { chmod, copyFile, mkdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Reporter } from "../base/index.ts";
-import { SlimenvError } from "../base/index.ts";
-import { mapLimit, runProcess } from "../python/process.ts";
-import type { StripTool } from "../slim/strip-tool.ts";
-import type { RuntimeBuildResult } from "./build.ts";
+import { mapLimit, SlimenvError } from "../base/index.ts";
+import { runProcess } from "../python/process.ts";
+import type { StripTool } from "../slim/strip/tool.ts";
 import { runtimeEnv } from "./check.ts";
-import type { SourceLayout } from "./layout.ts";
+import type { SourceLayout } from "./cpython-paths.ts";
 import type { StdlibMode } from "./modes.ts";
 import { stdlibModeInfo } from "./modes.ts";
-import type { StripMode } from "./native.ts";
+import type { RuntimeNativeChanges, StripMode } from "./native.ts";
 import { copyNativeDependencies } from "./native.ts";
 import type { PlannedFile } from "./plan.ts";
 import { goesInZip, topLevelPackages } from "./plan.ts";
@@ -55,7 +54,7 @@ export async function assembleRuntime(input: AssembleInput): Promise<{
   copied: number;
   compiled: number;
   failed: string[];
-  native: RuntimeBuildResult["native"];
+  native: RuntimeNativeChanges;
 }> {
   const { staging, out, layout, plan, mode, env } = input;
   const info = stdlibModeInfo(mode);

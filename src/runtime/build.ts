@@ -17,7 +17,7 @@ import { assembleRuntime, posixJoin, RUNTIME_MARKER } from "./assemble.ts";
 
 export { RUNTIME_MARKER } from "./assemble.ts";
 
-import type { StripTool } from "../slim/strip-tool.ts";
+import type { StripTool } from "../slim/strip/tool.ts";
 import type { RuntimeCheck } from "./check.ts";
 import {
   checkRuntime,
@@ -26,13 +26,13 @@ import {
   runCheckScript,
   runtimeEnv,
 } from "./check.ts";
+import type { SourceLayout } from "./cpython-paths.ts";
+import { sourceLayout } from "./cpython-paths.ts";
 import type { DropGroup } from "./drop-groups.ts";
 import { DEFAULT_RUNTIME_DROPS, parseDropGroups } from "./drop-groups.ts";
-import type { SourceLayout } from "./layout.ts";
-import { sourceLayout } from "./layout.ts";
 import type { StdlibMode } from "./modes.ts";
 import { DEFAULT_STDLIB_MODE, parseStdlibMode, stdlibModeInfo } from "./modes.ts";
-import type { StripMode } from "./native.ts";
+import type { RuntimeNativeChanges, StripMode } from "./native.ts";
 import { DEFAULT_RUNTIME_STRIP, findRuntimeStripTool, parseStripMode } from "./native.ts";
 import { planStdlib } from "./plan.ts";
 import type { RuntimeSize } from "./size.ts";
@@ -81,11 +81,7 @@ export interface RuntimeBuildResult {
     compileFailed: string[];
     dropped: Record<string, number>;
   };
-  native: {
-    libraries: string[];
-    searchPathChanges: { file: string; from: string; to: string }[];
-    stripped: string[];
-  };
+  native: RuntimeNativeChanges;
   check: RuntimeCheck;
   /** Size of the copy as du counts it. */
   size: RuntimeSize;

@@ -8,6 +8,8 @@ export type {
 export { buildRuntime, checkOutDir, originalFacts, RUNTIME_MARKER } from "./build.ts";
 export type { CheckExpectations, RuntimeCheck, ScriptResult } from "./check.ts";
 export { checkRuntime, extensionModuleName, MODULE_SET, runtimeEnv } from "./check.ts";
+export type { SourceLayout } from "./cpython-paths.ts";
+export { sourceLayout } from "./cpython-paths.ts";
 // Aliased where src/slim has names of its own (both are re-exported from src/index.ts).
 export type { DropGroup as StdlibDropGroup } from "./drop-groups.ts";
 export {
@@ -17,11 +19,13 @@ export {
   DropMatcher as StdlibDropMatcher,
   parseDropGroups as parseStdlibDropGroups,
 } from "./drop-groups.ts";
-export type { SourceLayout } from "./layout.ts";
-export { sourceLayout } from "./layout.ts";
 export type { StdlibMode, StdlibModeInfo } from "./modes.ts";
 export { DEFAULT_STDLIB_MODE, parseStdlibMode, STDLIB_MODES, stdlibModeInfo } from "./modes.ts";
-export type { NativeResult, StripMode as RuntimeStripMode } from "./native.ts";
+export type {
+  NativeResult,
+  RuntimeNativeChanges,
+  StripMode as RuntimeStripMode,
+} from "./native.ts";
 export {
   DEFAULT_RUNTIME_STRIP,
   findRuntimeStripTool,

@@ -12,8 +12,8 @@ import path from "node:path";
 import { isSlimenvError, SlimenvError } from "../base/index.ts";
 import { readElfDynamicFile, readElfInfo, rewriteSearchPathsFile } from "../elf/index.ts";
 import { STRIP_MODES, type StripMode } from "../slim/policy.ts";
-import { stripFile } from "../slim/strip.ts";
-import { findStripTool, hostArch, type StripTool } from "../slim/strip-tool.ts";
+import { stripFile } from "../slim/strip/strip-file.ts";
+import { findStripTool, hostArch, type StripTool } from "../slim/strip/tool.ts";
 
 /** `--strip`: none, debug (`--strip-debug`) or unneeded (`--strip-unneeded`), as for slim. */
 export { STRIP_MODES, type StripMode };
@@ -51,6 +51,13 @@ export function findRuntimeStripTool(env: NodeJS.ProcessEnv, executable?: string
     `no strip tool for ${arch} on PATH (strip or llvm-strip)`,
     { hint: "install binutils (or llvm), or use --strip none" },
   );
+}
+
+/** What a runtime build did to native files: part of its result. */
+export interface RuntimeNativeChanges {
+  libraries: string[];
+  searchPathChanges: { file: string; from: string; to: string }[];
+  stripped: string[];
 }
 
 export interface NativeResult {

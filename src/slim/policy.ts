@@ -15,37 +15,17 @@
  */
 import { SlimenvError } from "../base/index.ts";
 import { canonicalizeName } from "../standards/names.ts";
+import { DROP_GROUPS, type DropGroup } from "./drop/rules.ts";
+import {
+  BYTECODE_MODES,
+  type BytecodeChoice,
+  type BytecodeMode,
+  type SlimPolicy,
+  STRIP_MODES,
+} from "./policy-types.ts";
 import { findPreset, PRESET_NAMES } from "./presets.ts";
-import { DROP_GROUPS, type DropGroup } from "./rules/drop-rules.ts";
 
-export const BYTECODE_MODES = ["source", "pyc", "pyc-only", "pyc+zipped-source", "zip"] as const;
-export type BytecodeMode = (typeof BYTECODE_MODES)[number];
-export type BytecodeChoice = BytecodeMode | "smallest";
-
-export const STRIP_MODES = ["none", "debug", "unneeded"] as const;
-export type StripMode = (typeof STRIP_MODES)[number];
-
-export interface SlimPolicy {
-  /** The preset it started from; `custom` is not a preset (flags changed it). */
-  preset: string;
-  bytecode: BytecodeChoice;
-  strip: StripMode;
-  /** Drop-rule groups applied. */
-  drop: DropGroup[];
-  /** Globs of site-relative paths always kept (slim-keep). */
-  keep: string[];
-  /** Globs of site-relative paths dropped besides the rules (slim-drop). */
-  dropGlobs: string[];
-  /** Canonical names of packages left exactly as their wheels have them. */
-  skip: string[];
-  /**
-   * Usage-based pruning (`--keep-used-by`): the site-relative paths a traced command touched.
-   * When present, every other site file of a slimmed package is dropped (see usage-prune.ts).
-   */
-  used?: string[];
-  /** The command that was traced (for the record). */
-  usedBy?: string;
-}
+export * from "./policy-types.ts";
 
 export interface SlimOptions {
   preset: string;

@@ -4,8 +4,9 @@
  * .pyc is bigger than its .py — see docs/slim.md for the measurements); `max` adds a zip of
  * pure-Python packages and strips everything a loader does not need.
  */
-import type { SlimPolicy } from "./policy.ts";
-import { DROP_GROUPS } from "./rules/drop-rules.ts";
+
+import { DROP_GROUPS } from "./drop/rules.ts";
+import type { SlimPolicy } from "./policy-types.ts";
 
 export interface SlimPreset {
   name: string;

@@ -4,7 +4,7 @@
  */
 
 import { canonicalizeName, isValidName } from "./names.ts";
-import type { PyprojectReader } from "./pyproject.ts";
+import type { PyprojectReader } from "./pyproject-reader.ts";
 import type { Requirement } from "./requirement.ts";
 
 /** `a.b` → `dependency-groups."a.b"`; bare keys stay bare. */

@@ -2,7 +2,7 @@
 import { lstatSync } from "node:fs";
 import type { DatabaseSync } from "node:sqlite";
 import type { Reporter } from "../base/index.ts";
-import { objectFile, type StorePaths } from "./layout.ts";
+import { objectFile, type StorePaths } from "./paths.ts";
 import type { StoredFile, StoredWheel, WheelLimits } from "./types.ts";
 
 export interface StoreCore {

@@ -14,8 +14,8 @@ import { createReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { SlimenvError } from "../base/index.ts";
 import { objectExists, type StoreCore } from "./core.ts";
-import { objectFile, tempName } from "./layout.ts";
 import { promoteObject, writeHashed } from "./objects.ts";
+import { objectFile, tempName } from "./paths.ts";
 import { writeTransaction } from "./schema.ts";
 
 /** A derived object: its hash and executable bit. */

@@ -5,11 +5,11 @@ export {
   type DownloadedWheel,
   downloadWheel,
   downloadWheelFile,
-  fetchWheel,
   type WheelFileRef,
-} from "./fetch.ts";
+} from "./download.ts";
+export { fetchWheel } from "./fetch.ts";
 export { type HostileRule, HostileWheelError } from "./hostile.ts";
-export { LAYOUT_VERSION } from "./layout.ts";
+export { LAYOUT_VERSION } from "./paths.ts";
 export type { PruneOptions } from "./prune.ts";
 export { ORPHAN_GRACE_MS, Store, type StoreOpenOptions } from "./store.ts";
 export {

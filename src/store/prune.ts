@@ -12,7 +12,7 @@
 import { lstatSync, readdirSync, unlinkSync } from "node:fs";
 import type { StoreCore } from "./core.ts";
 import { deadEnvs } from "./envs.ts";
-import { isObjectHash, objectFile } from "./layout.ts";
+import { isObjectHash, objectFile } from "./paths.ts";
 import { writeTransaction } from "./schema.ts";
 import { objectFiles } from "./status.ts";
 import { removeTree } from "./trees.ts";

@@ -14,7 +14,7 @@ import {
   storeDerived,
 } from "./derived.ts";
 import { registerEnv, unregisterEnv } from "./envs.ts";
-import { cleanTemp, makeLayout, objectFile, storePaths, storeRoot } from "./layout.ts";
+import { cleanTemp, makeLayout, objectFile, storePaths, storeRoot } from "./paths.ts";
 import { type PruneOptions, prune } from "./prune.ts";
 import { openIndex, writeTransaction } from "./schema.ts";
 import { storeStatus } from "./status.ts";

@@ -8,8 +8,8 @@ import { existsSync, renameSync, rmSync } from "node:fs";
 import { chmod, copyFile, link, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { type StoreCore, touchWheels } from "./core.ts";
-import { objectFile, tempName } from "./layout.ts";
 import { objectMode } from "./objects.ts";
+import { objectFile, tempName } from "./paths.ts";
 import type { StoredWheel } from "./types.ts";
 
 export function treePath(core: StoreCore, sha256: string): string {

@@ -5,8 +5,8 @@
  * wheel specification allows, zip-bomb limits, and central directory entries that agree with
  * their local headers and do not overlap. Everything here works on the directory alone.
  */
-import type { ZipLocalHeader } from "../index/zip-local.ts";
-import type { ZipEntry } from "../index/zip-reader.ts";
+import type { ZipLocalHeader } from "../archive/zip-local.ts";
+import type { ZipEntry } from "../archive/zip-read.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { tryParseVersion, type Version } from "../standards/version.ts";
 import { type HostileRule, HostileWheelError } from "./hostile.ts";

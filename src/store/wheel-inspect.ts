@@ -4,8 +4,8 @@
  * and RECORD against the archive's files. Unpacking (wheel-import.ts) then checks each
  * file's hash and size as it is written.
  */
-import { isSlimenvError, type Reporter } from "../base/index.ts";
-import { readZipLocalHeader, type ZipLocalHeader } from "../index/zip-local.ts";
+
+import { readZipLocalHeader, type ZipLocalHeader } from "../archive/zip-local.ts";
 import {
   type ByteSource,
   readZipDirectory,
@@ -13,7 +13,8 @@ import {
   type ZipDirectory,
   ZipDisagreementError,
   type ZipEntry,
-} from "../index/zip-reader.ts";
+} from "../archive/zip-read.ts";
+import { isSlimenvError, type Reporter } from "../base/index.ts";
 import { parseEmailHeaders, unfoldValue } from "../standards/email-headers.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { parseRecord, type RecordEntry } from "../standards/record.ts";

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "nod
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { python311, SLIM_PROGRAM, SLIM_SET, walkFiles } from "../../bench/slim-sets.ts";
-import { neverStripReason } from "../../src/slim/never-strip.ts";
+import { neverStripReason } from "../../src/slim/strip/never-strip.ts";
 import { e2eWorld } from "./e2e-world.ts";
 
 const PY = python311();

@@ -7,7 +7,7 @@ import { statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { elfArch, parseElfHeader, readElfFile, readElfInfo } from "../../src/elf/index.ts";
-import { normalizeArch } from "../../src/slim/strip-tool.ts";
+import { normalizeArch } from "../../src/slim/strip/tool.ts";
 import { thrown } from "../helpers/errors.ts";
 import { buildNativeSamples, HAVE_GCC, type NativeSamples, tempDir } from "../report/fixtures.ts";
 

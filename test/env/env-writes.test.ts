@@ -26,7 +26,7 @@ import {
 } from "../../src/env/materialize.ts";
 import { schemePaths } from "../../src/env/scheme.ts";
 import type { EnvPlan, LayoutKind, LinkMode } from "../../src/env/types.ts";
-import { traceCommand } from "../../src/slim/usage-tracer.ts";
+import { traceCommand } from "../../src/slim/usage/tracer.ts";
 import { HostileWheelError } from "../../src/store/hostile.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
 import { buildWheel } from "../helpers/wheels.ts";

@@ -6,7 +6,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { RecordingReporter } from "../../src/base/index.ts";
-import { HttpClient, type HttpClientOptions } from "../../src/index/http.ts";
+import { HttpClient } from "../../src/index/http.ts";
+import type { HttpClientOptions } from "../../src/index/http-types.ts";
 import { lookupNetrc, netrcPath, parseNetrc, readNetrc } from "../../src/index/netrc.ts";
 import {
   closedPort,

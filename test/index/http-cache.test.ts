@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { HttpClient, type HttpClientOptions } from "../../src/index/http.ts";
+import { HttpClient } from "../../src/index/http.ts";
 import {
   type CacheMeta,
   cacheKey,
@@ -18,6 +18,7 @@ import {
   isStorable,
   parseCacheControl,
 } from "../../src/index/http-cache.ts";
+import type { HttpClientOptions } from "../../src/index/http-types.ts";
 import {
   type Handler,
   rejection,

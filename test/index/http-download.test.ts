@@ -9,7 +9,8 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { HttpClient, type HttpClientOptions } from "../../src/index/http.ts";
+import { HttpClient } from "../../src/index/http.ts";
+import type { HttpClientOptions } from "../../src/index/http-types.ts";
 import {
   type Handler,
   rejection,

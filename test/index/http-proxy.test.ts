@@ -6,8 +6,9 @@ import fs from "node:fs";
 import path from "node:path";
 import tls from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { HttpClient, type HttpClientOptions } from "../../src/index/http.ts";
+import { HttpClient } from "../../src/index/http.ts";
 import { loadCertificates } from "../../src/index/http-transport.ts";
+import type { HttpClientOptions } from "../../src/index/http-types.ts";
 import { bypassesProxy, proxyFor, proxySettingsFromEnv } from "../../src/index/proxy.ts";
 import {
   type Certificates,

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import zlib from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { RecordingReporter } from "../../src/base/index.ts";
-import { HttpClient, HttpError } from "../../src/index/http.ts";
+import { HttpClient } from "../../src/index/http.ts";
+import { HttpError } from "../../src/index/http-errors.ts";
 import {
   backoffDelay,
   classifyFailure,

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { bufferSource, readZipDirectory, readZipEntry } from "../../src/archive/zip-read.ts";
 import { listFindLinks } from "../../src/index/find-links.ts";
 import { fetchMetadataWithSource } from "../../src/index/metadata-fetch.ts";
 import type { DistributionFile } from "../../src/index/project.ts";
 import { fetchProjectFiles } from "../../src/index/simple.ts";
 import { CredentialStore } from "../../src/index/source-url.ts";
-import { bufferSource, readZipDirectory, readZipEntry } from "../../src/index/zip-reader.ts";
 import type { IndexEntry, IndexServer, IndexServerOptions } from "../helpers/index-server.ts";
 import { startIndexServer } from "../helpers/index-server.ts";
 import { Rng } from "../helpers/random.ts";

@@ -7,11 +7,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
+import { pyenvRoot } from "../../src/python/candidates.ts";
 import {
   discoverInterpreters,
   findInterpreter,
   listInterpreters,
-  pyenvRoot,
 } from "../../src/python/discover.ts";
 import { resolveTarget } from "../../src/python/resolve-target.ts";
 import type { TestPython } from "./pythons.ts";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { EnvManifest } from "../../src/env/types.ts";
-import { checkCacheKey, readCheckCache, writeCheckCache } from "../../src/slim/check-cache.ts";
+import { checkCacheKey, readCheckCache, writeCheckCache } from "../../src/slim/check/cache.ts";
 import { pyenvPython } from "../env/env-fixtures.ts";
 
 const PY310 = pyenvPython("3.10");

@@ -10,8 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { install } from "../../src/env/install.ts";
-import { checkEnv } from "../../src/slim/check.ts";
-import type { CheckReport, PackageCheck } from "../../src/slim/check-types.ts";
+import { checkEnv } from "../../src/slim/check/check.ts";
+import type { CheckReport, PackageCheck } from "../../src/slim/check/types.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import {
   BIN,

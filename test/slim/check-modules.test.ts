@@ -1,8 +1,8 @@
 /** The pure parts of `check`: which modules a RECORD gives, and which failures are benign. */
 import { describe, expect, it } from "vitest";
-import { benignReason } from "../../src/slim/check.ts";
-import { KNOWN_FAILURES, knownFailure, missingModule } from "../../src/slim/check-known.ts";
-import { compareModules, importableModules, isTestModule } from "../../src/slim/check-modules.ts";
+import { benignReason } from "../../src/slim/check/check.ts";
+import { KNOWN_FAILURES, knownFailure, missingModule } from "../../src/slim/check/known.ts";
+import { compareModules, importableModules, isTestModule } from "../../src/slim/check/modules.ts";
 
 const EXT = [".cpython-312-x86_64-linux-gnu.so", ".abi3.so", ".so"];
 

@@ -9,9 +9,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RecordingReporter } from "../../src/base/index.ts";
 import type { EnvManifest } from "../../src/env/types.ts";
-import { checkReview, newlyBroken } from "../../src/slim/check-review.ts";
+import { checkReview, newlyBroken } from "../../src/slim/check/review.ts";
+import type { SlimCheckFailure } from "../../src/slim/check/slim-checker.ts";
 import { slimPolicy } from "../../src/slim/policy.ts";
-import type { SlimCheckFailure } from "../../src/slim/transform-check.ts";
 
 type Only = Readonly<Record<string, readonly string[] | "all">>;
 

@@ -11,8 +11,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
 import type { InstallRequest } from "../../src/env/install.ts";
 import { resolveSettings } from "../../src/settings/load.ts";
+import { installSlim } from "../../src/slim/install-slim.ts";
 import { slimPolicy } from "../../src/slim/policy.ts";
-import { installSlim } from "../../src/slim/transform-install.ts";
 import { pyenvPython } from "../env/env-fixtures.ts";
 import { cliEnv, slimenv, snapshot } from "../install/fixtures.ts";
 import {

@@ -3,17 +3,23 @@
  * static import scan, presets and flags, the zip writer. Pure: no interpreter.
  */
 import { describe, expect, it } from "vitest";
+import { bufferSource, readZipDirectory, readZipEntry } from "../../src/archive/zip-read.ts";
+import { writeZip } from "../../src/archive/zip-write.ts";
 import type { ErrorCode } from "../../src/base/index.ts";
-import { bufferSource, readZipDirectory, readZipEntry } from "../../src/index/zip-reader.ts";
-import { writeZip } from "../../src/slim/bytecode-zip.ts";
-import { dropClassifier, isProtectedPath, rulePathOf, ruleReason } from "../../src/slim/drop.ts";
-import { compileGlob } from "../../src/slim/drop-glob.ts";
+import {
+  dropClassifier,
+  isProtectedPath,
+  rulePathOf,
+  ruleReason,
+} from "../../src/slim/drop/classify.ts";
+import { compileGlob } from "../../src/slim/drop/glob.ts";
 import {
   codeOnly,
   importedModules,
   keptByImports,
   moduleOfPath,
-} from "../../src/slim/drop-imports.ts";
+} from "../../src/slim/drop/imports.ts";
+import { DROP_GROUPS, DROP_RULES } from "../../src/slim/drop/rules.ts";
 import {
   describePolicy,
   isNoopPolicy,
@@ -23,8 +29,7 @@ import {
   withSkipped,
 } from "../../src/slim/policy.ts";
 import { PRESET_NAMES, SLIM_PRESETS } from "../../src/slim/presets.ts";
-import { DROP_GROUPS, DROP_RULES } from "../../src/slim/rules/drop-rules.ts";
-import { policyId } from "../../src/slim/transform.ts";
+import { policyId } from "../../src/slim/transform/transform.ts";
 import { thrown } from "../helpers/errors.ts";
 
 function expectError(fn: () => unknown, code: ErrorCode) {

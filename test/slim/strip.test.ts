@@ -11,16 +11,20 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSy
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readElfInfo, readElfRunpath } from "../../src/elf/index.ts";
-import { isAuditwheelPatched, NEVER_STRIP, neverStripReason } from "../../src/slim/never-strip.ts";
-import { chooseStripTool, stripFile } from "../../src/slim/strip.ts";
-import { stripAndVerify } from "../../src/slim/strip-batch.ts";
+import { stripAndVerify } from "../../src/slim/strip/batch.ts";
+import {
+  isAuditwheelPatched,
+  NEVER_STRIP,
+  neverStripReason,
+} from "../../src/slim/strip/never-strip.ts";
+import { chooseStripTool, stripFile } from "../../src/slim/strip/strip-file.ts";
 import {
   findStripTool,
   normalizeArch,
   stripToolCandidates,
   whichCommand,
-} from "../../src/slim/strip-tool.ts";
-import { verifyLoads } from "../../src/slim/strip-verify.ts";
+} from "../../src/slim/strip/tool.ts";
+import { verifyLoads } from "../../src/slim/strip/verify.ts";
 import { tempDir, testPython } from "../install/fixtures.ts";
 
 const PY = testPython();

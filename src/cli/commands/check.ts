@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
-import { checkEnv } from "../../slim/check.ts";
-import type { CheckReport } from "../../slim/check-types.ts";
+import { checkEnv } from "../../slim/check/check.ts";
+import type { CheckReport } from "../../slim/check/types.ts";
 import { action } from "../action.ts";
 import type { Output } from "../output.ts";
 

@@ -6,10 +6,10 @@ import { classifyInstallArgs } from "../../env/install-inputs.ts";
 import { describeTarget } from "../../env/lock-plan.ts";
 import { type Layout, LINK_MODES, type LinkMode } from "../../env/types.ts";
 import { zipTarget } from "../../report/zip.ts";
+import { DROP_GROUPS } from "../../slim/drop/rules.ts";
+import { installSlim, type SlimInstallResult } from "../../slim/install-slim.ts";
 import { BYTECODE_MODES, describePolicy, STRIP_MODES, slimPolicy } from "../../slim/policy.ts";
 import { PRESET_NAMES } from "../../slim/presets.ts";
-import { DROP_GROUPS } from "../../slim/rules/drop-rules.ts";
-import { installSlim, type SlimInstallResult } from "../../slim/transform-install.ts";
 import { action } from "../action.ts";
 import {
   addIndexOptions,

@@ -1,7 +1,5 @@
-import { renameSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { Command } from "commander";
-import { formatBytes, SlimenvError } from "../../base/index.ts";
+import { formatBytes, writeFileAtomicSync } from "../../base/index.ts";
 import { renderSizeHtml } from "../../report/html.ts";
 import { sizeReport } from "../../report/size.ts";
 import {
@@ -28,7 +26,10 @@ export function sizeCommand(): Command {
         action<{ html?: string }>(async (opts, args, out) => {
           const report = sizeReport(args[0] as string, { reporter: out.reporter() });
           if (opts.html !== undefined) {
-            writeAtomically(opts.html, renderSizeHtml(report));
+            writeFileAtomicSync(opts.html, renderSizeHtml(report), {
+              mkdir: false,
+              hint: "--html names the page to write; its directory must exist and be writable",
+            });
             out.info(`wrote ${opts.html}`);
           }
           if (out.json) out.data(report);
@@ -37,23 +38,6 @@ export function sizeCommand(): Command {
         }),
       )
   );
-}
-
-function writeAtomically(file: string, text: string): void {
-  const tmp = path.join(
-    path.dirname(path.resolve(file)),
-    `.${path.basename(file)}.tmp-${process.pid}`,
-  );
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (cause) {
-    rmSync(tmp, { force: true });
-    throw new SlimenvError("IO_ERROR", `cannot write ${file}: ${(cause as Error).message}`, {
-      cause,
-      hint: "--html names the page to write; its directory must exist and be writable",
-    });
-  }
 }
 
 function count(n: number): string {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { Command } from "commander";
 import { sync } from "../../env/sync.ts";
-import { syncSlimTransform } from "../../slim/record.ts";
+import { syncSlimTransform } from "../../slim/policy-record.ts";
 import { action } from "../action.ts";
 import { addIndexOptions, type IndexOptionValues, settingsFromOptions } from "../index-options.ts";
 import { changesJson, renderChanges } from "../render-changes.ts";
