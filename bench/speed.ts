@@ -209,23 +209,21 @@ const CASES = [
 ] as const;
 type CaseName = (typeof CASES)[number];
 
-/** samples[set][case][tool] = runs */
-const samples = new Map<string, Map<string, Map<string, Run[]>>>();
+/** samples.get(`${set}\0${case}\0${tool}`) = runs */
+const samples = new Map<string, Run[]>();
+const setsRun: string[] = [];
 function record(set: string, c: string, tool: string, r: Run): void {
-  let bySet = samples.get(set);
-  if (!bySet) samples.set(set, (bySet = new Map()));
-  let byCase = bySet.get(c);
-  if (!byCase) bySet.set(c, (byCase = new Map()));
-  let runs = byCase.get(tool);
-  if (!runs) byCase.set(tool, (runs = []));
-  runs.push(r);
+  const key = `${set}\0${c}\0${tool}`;
+  samples.set(key, [...(samples.get(key) ?? []), r]);
 }
+const runsOf = (set: string, c: string, tool: string) => samples.get(`${set}\0${c}\0${tool}`) ?? [];
 
 const pipRows: string[] = [];
 
 for (const setName of SET_NAMES) {
   const reqs = SETS[setName];
   if (reqs === undefined) throw new Error(`unknown set ${setName}`);
+  setsRun.push(setName);
   const setDir = path.join(WORK, setName);
   mkdirSync(setDir, { recursive: true });
   const reqFile = path.join(setDir, "requirements.txt");
@@ -311,10 +309,10 @@ const lines: string[] = [
   "| set | case | slimenv median | uv median | slimenv ÷ uv | slimenv spread | uv spread |",
   "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
 ];
-for (const [setName, bySet] of samples) {
+for (const setName of setsRun) {
   for (const c of CASES) {
-    const s = bySet.get(c)?.get("slimenv") ?? [];
-    const u = bySet.get(c)?.get("uv") ?? [];
+    const s = runsOf(setName, c, "slimenv");
+    const u = runsOf(setName, c, "uv");
     if (s.length === 0 || u.length === 0) continue;
     const ms = median(s.map((r) => r.ms));
     const mu = median(u.map((r) => r.ms));
@@ -322,8 +320,8 @@ for (const [setName, bySet] of samples) {
       `| ${setName} | ${c} | ${sec(ms)} | ${sec(mu)} | ${(ms / mu).toFixed(1)}× | ${spread(s)} | ${spread(u)} |`,
     );
   }
-  const s = bySet.get(CASES[2])?.get("slimenv") ?? [];
-  const u = bySet.get(CASES[2])?.get("uv") ?? [];
+  const s = runsOf(setName, CASES[2], "slimenv");
+  const u = runsOf(setName, CASES[2], "uv");
   const ks = median(s.map((r) => r.rssKb));
   const ku = median(u.map((r) => r.rssKb));
   lines.push(
