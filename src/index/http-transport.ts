@@ -11,9 +11,18 @@ import { type FileHandle, open } from "node:fs/promises";
 import { pipeline, Readable, type Transform } from "node:stream";
 import tls from "node:tls";
 import zlib from "node:zlib";
-import { Agent, type Dispatcher, ProxyAgent, request } from "undici";
+import type { Agent, Dispatcher, ProxyAgent } from "undici";
 import { SlimenvError } from "../base/index.ts";
 import { normalizeProxyUrl, type ProxySettings, proxyFor } from "./proxy.ts";
+
+type Undici = typeof import("undici");
+let undiciModule: Promise<Undici> | undefined;
+
+/** undici, loaded on the first request: commands that never touch the network skip its start-up. */
+function undici(): Promise<Undici> {
+  undiciModule ??= import("undici");
+  return undiciModule;
+}
 
 /** At most `limit` holders at a time; the rest wait in FIFO order. */
 export class Limiter {
@@ -64,7 +73,13 @@ export function loadCertificates(files: readonly string[]): string[] {
     typeof tls.getCACertificates === "function"
       ? tls.getCACertificates("default")
       : [...tls.rootCertificates];
-  return [...roots, ...extra];
+  // The system bundle usually repeats Node's roots: hand each certificate over once.
+  return [...new Set([...roots, ...extra.flatMap(splitPem)])];
+}
+
+function splitPem(text: string): string[] {
+  const found = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  return found === null ? [text] : found.map((c) => `${c}\n`);
 }
 
 export interface DispatcherOptions {
@@ -74,22 +89,36 @@ export interface DispatcherOptions {
   connectTimeoutMs: number;
 }
 
-/** Pooled keep-alive connections: one Agent for direct traffic, one ProxyAgent per proxy. */
+/**
+ * Pooled keep-alive connections: one Agent for direct traffic, one ProxyAgent per proxy. A CA
+ * list becomes one TLS secure context, built once and shared by every connection (handing the
+ * list itself to each connection re-parses every certificate per connection).
+ */
 export class Dispatchers {
   readonly #options: DispatcherOptions;
   #direct: Agent | undefined;
   readonly #proxies = new Map<string, ProxyAgent>();
+  #connect: { timeout: number; secureContext?: tls.SecureContext } | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
   }
 
-  for(url: URL): Dispatcher {
+  #connectOptions(): { timeout: number; secureContext?: tls.SecureContext } {
+    if (this.#connect === undefined) {
+      const { ca, connectTimeoutMs } = this.#options;
+      this.#connect = {
+        timeout: connectTimeoutMs,
+        ...(ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) }),
+      };
+    }
+    return this.#connect;
+  }
+
+  async for(url: URL): Promise<Dispatcher> {
+    const { Agent, ProxyAgent } = await undici();
     const proxy = proxyFor(url, this.#options.proxy);
-    const connect = {
-      timeout: this.#options.connectTimeoutMs,
-      ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
-    };
+    const connect = this.#connectOptions();
     if (proxy === undefined) {
       this.#direct ??= new Agent({ connect });
       return this.#direct;
@@ -272,6 +301,7 @@ export interface SendOptions {
 
 /** One GET: status, headers and the complete (decoded) body, in memory or in `sink`. */
 export async function send(url: URL, options: SendOptions): Promise<Exchange> {
+  const { request } = await undici();
   const requestTime = Date.now();
   const res = await request(url, {
     method: "GET",

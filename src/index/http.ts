@@ -329,7 +329,7 @@ export class HttpClient {
     for (let hop = 0; ; hop++) {
       const authorization = authorizationFor(url, target, this.#getNetrc());
       const headers = authorization === undefined ? baseHeaders : { ...baseHeaders, authorization };
-      const dispatcher = this.#getDispatchers().for(url);
+      const dispatcher = await this.#getDispatchers().for(url);
       this.#reporter.log("debug", `GET ${url.href}`);
       await this.#limiter.acquire();
       let exchange: Exchange;
