@@ -6,7 +6,7 @@
  * require() when the store's module first runs, not by a static import every Node must link
  * before running any code.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { build, type Plugin } from "esbuild";
 
@@ -32,9 +32,13 @@ const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as
   version: string;
 };
 
+rmSync(path.join(root, "dist"), { recursive: true, force: true });
 const result = await build({
-  entryPoints: [path.join(root, "scripts/bundle-entry.ts")],
-  outfile: path.join(root, "dist/slimenv.js"),
+  entryPoints: { slimenv: path.join(root, "scripts/bundle-entry.ts") },
+  outdir: path.join(root, "dist"),
+  // The entry stays small; the CLI and what only some commands need are chunks loaded on use.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   platform: "node",
   format: "esm",
@@ -53,4 +57,4 @@ const result = await build({
 });
 
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-console.log(`built dist/slimenv.js (${(bytes / 1024).toFixed(0)} KiB with map)`);
+console.log(`built dist/slimenv.js and its chunks (${(bytes / 1024).toFixed(0)} KiB with maps)`);

@@ -1,13 +1,32 @@
 /**
  * The bundle's entry: the Node check, then the CLI. bin/slimenv.js imports `main` from the
  * bundle; run directly (`node dist/slimenv.js ARGS`), the bundle runs the CLI itself.
+ *
+ * Start-up: this file is small. It turns on Node's compile cache (V8 code for the bundle's
+ * chunks is kept between runs, in Node's default cache folder or $NODE_COMPILE_CACHE), answers
+ * `--version` without loading the CLI, and loads the CLI (a separate chunk) only then.
  */
 import "./bundle-guard.ts";
 import { realpathSync } from "node:fs";
+import module from "node:module";
 import { fileURLToPath } from "node:url";
-import { main } from "../src/cli/main.ts";
 
-export { main };
+declare const SLIMENV_VERSION: string;
+
+try {
+  module.enableCompileCache?.();
+} catch {
+  // No cache folder we may write: run without one.
+}
+
+export async function main(argv: string[]): Promise<void> {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    process.stdout.write(`${SLIMENV_VERSION}\n`);
+    return;
+  }
+  const cli = await import("../src/cli/main.ts");
+  await cli.main(argv);
+}
 
 function runDirectly(): boolean {
   const script = process.argv[1];
