@@ -4,12 +4,14 @@
  *
  * Start-up: this file is small. It turns on Node's compile cache (V8 code for the bundle's
  * chunks is kept between runs, in Node's default cache folder or $NODE_COMPILE_CACHE), answers
- * `--version` without loading the CLI, and loads the CLI (a separate chunk) only then.
+ * `--version` and a no-op install or sync (src/cli/fast-path.ts) without loading the CLI, and
+ * loads the CLI (a separate chunk) only then.
  */
 import "./bundle-guard.ts";
 import { realpathSync } from "node:fs";
 import module from "node:module";
 import { fileURLToPath } from "node:url";
+import { fastPathAnswer, fastPathStart } from "../src/cli/fast-path.ts";
 
 declare const SLIMENV_VERSION: string;
 
@@ -24,8 +26,11 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${SLIMENV_VERSION}\n`);
     return;
   }
+  // A repeated install / sync that would change nothing is answered before the CLI loads.
+  const pending = fastPathStart(argv);
+  if (fastPathAnswer(pending)) return;
   const cli = await import("../src/cli/main.ts");
-  await cli.main(argv);
+  await cli.main(argv, { pending });
 }
 
 function runDirectly(): boolean {

@@ -14,6 +14,12 @@ import { sizeCommand } from "./commands/size.ts";
 import { storeCommand } from "./commands/store.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { zipCommand } from "./commands/zip.ts";
+import {
+  type FastPathPending,
+  fastPathAnswer,
+  fastPathRecord,
+  fastPathStart,
+} from "./fast-path.ts";
 import { Output } from "./output.ts";
 import { slimenvVersion } from "./version.ts";
 
@@ -55,12 +61,25 @@ function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
-export async function main(argv: string[]): Promise<void> {
+/**
+ * Run the CLI. `fast` is the no-op fast path's fingerprint when the caller (the bundle's entry)
+ * already computed it and found no answer; otherwise main computes it and tries it first.
+ */
+export async function main(
+  argv: string[],
+  fast?: { pending: FastPathPending | undefined },
+): Promise<void> {
   exitQuietlyOnClosedPipe(process.stdout);
   exitQuietlyOnClosedPipe(process.stderr);
+  let pending = fast?.pending;
+  if (fast === undefined) {
+    pending = fastPathStart(argv);
+    if (fastPathAnswer(pending)) return;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: "user" });
+    if (!process.exitCode) fastPathRecord(pending);
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed help or the usage error.

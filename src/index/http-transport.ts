@@ -20,7 +20,10 @@ let undiciModule: Promise<Undici> | undefined;
 
 /** undici, loaded on the first request: commands that never touch the network skip its start-up. */
 function undici(): Promise<Undici> {
-  undiciModule ??= import("undici");
+  // Bundled, undici (CommonJS) may come back as the namespace's default export.
+  undiciModule ??= import("undici").then((m) =>
+    typeof m.Agent === "function" ? m : (m as unknown as { default: Undici }).default,
+  );
   return undiciModule;
 }
 

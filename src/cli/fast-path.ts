@@ -1,0 +1,287 @@
+/**
+ * The no-op fast path of `install` and `sync`: a run whose inputs are exactly those of the
+ * last successful run into the same environment, on an environment nobody changed since,
+ * is answered from a fingerprint without loading the rest of slimenv, opening the store,
+ * probing an interpreter or asking an index (uv and pip answer "already satisfied" the same
+ * way). Small on purpose: the bundle's entry loads it before the CLI.
+ *
+ * The fingerprint (docs/environments.md, "The no-op fast path") covers:
+ * - the command line as given (every argument, in order) and the working directory;
+ * - slimenv's version;
+ * - every `SLIMENV_*` variable and those that steer interpreter discovery and config files
+ *   (PATH, HOME, XDG_*, PYENV_*, VIRTUAL_ENV, CONDA_PREFIX);
+ * - the content of every file the command line names (requirements, constraints, pyproject,
+ *   lock; a large file, a local wheel: its size, mtime and inode), and the mtime of every
+ *   folder it names;
+ * - the config files that could apply (slimenv.toml and pyproject.toml in the working
+ *   directory and every parent, the user's slimenv.toml), present or not;
+ * - for `sync`, the lock the env would be synced to (given, or the one its manifest names,
+ *   or ./pylock.toml);
+ * - the mtime of every PATH folder, pyenv's version files and versions folder (an interpreter
+ *   that appears or goes changes what `--python 3.12` or the default finds);
+ * and, recorded after the run: the sha256 of the environment's manifest (any rebuild, by
+ * anyone, changes it) and the size, mtime, ctime and inode of the interpreter it was built
+ * with (an interpreter upgraded in place changes them).
+ *
+ * It does not cover the index: a repeat `install` of unpinned requirements does not look for
+ * newer releases (as pip and uv, it finds them already satisfied); `slimenv lock` does, and
+ * `SLIMENV_NO_FAST_PATH=1` turns the fast path off. Runs that do more than install — `--json`,
+ * `--slim`, `--keep-used-by`, `--recheck`, `--lock-out`, `--zip` — and inputs that name other
+ * files from inside (`-r`, `-c`, `-e`, `-f`, `file:` and local paths in a requirements file;
+ * `find-links` in a config file) never take it.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import path from "node:path";
+import { writeFileAtomicSync } from "../base/atomic-write.ts";
+import { cacheDir } from "../base/dirs.ts";
+
+declare const SLIMENV_VERSION: string | undefined;
+
+/** What a run computed before it started, to record once it has succeeded. */
+export interface FastPathPending {
+  command: "install" | "sync";
+  dir: string;
+  cwd: string;
+  key: string;
+  /** sync: the lock it syncs to. */
+  lock?: string;
+}
+
+interface FastPathRecord {
+  key: string;
+  manifest: string;
+  interpreter: string;
+  message: string;
+}
+
+const NEVER = new Set([
+  "--json",
+  "--slim",
+  "--keep-used-by",
+  "--recheck",
+  "--lock-out",
+  "--zip",
+  "--max-size",
+  "-h",
+  "--help",
+  "--strict",
+]);
+const GLOBAL_FLAGS = new Set(["-q", "--quiet", "-v", "--verbose"]);
+const DIR_OPTIONS = new Set(["--prefix", "--target", "--venv"]);
+const ENV_NAMES = /^(SLIMENV_|PYENV|XDG_)|^(PATH|HOME|VIRTUAL_ENV|CONDA_PREFIX)$/;
+/** Lines of a requirements file that bring in other files, which the fingerprint would miss. */
+const REFERS_ELSEWHERE =
+  /^\s*(-r|-c|-e|-f|--requirement|--constraint|--editable|--find-links|\.|\/|~)|file:|find-links/m;
+const HASH_LIMIT = 4 << 20;
+
+function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function statSig(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+  } catch {
+    return "-";
+  }
+}
+
+/** The env folder and command of an eligible run, or undefined. */
+function parseArgv(
+  argv: string[],
+): { command: "install" | "sync"; dir: string; lock?: string } | undefined {
+  let i = 0;
+  while (i < argv.length && GLOBAL_FLAGS.has(argv[i] as string)) i++;
+  const command = argv[i];
+  if (command !== "install" && command !== "sync") return undefined;
+  if (argv.some((a) => NEVER.has(a.split("=")[0] as string))) return undefined;
+  const rest = argv.slice(i + 1);
+  if (command === "sync") {
+    const [dir, lock, ...more] = rest.filter((a) => !a.startsWith("-"));
+    if (dir === undefined || more.length > 0 || rest.some((a) => a.startsWith("-"))) {
+      return undefined; // index options and the like: the full path reads them
+    }
+    return lock === undefined ? { command, dir } : { command, dir, lock };
+  }
+  const dirs: string[] = [];
+  rest.forEach((a, j) => {
+    const [name, value] = a.split("=", 2) as [string, string | undefined];
+    if (!DIR_OPTIONS.has(name)) return;
+    const v = value ?? rest[j + 1];
+    if (v !== undefined) dirs.push(v);
+  });
+  return dirs.length === 1 ? { command, dir: dirs[0] as string } : undefined;
+}
+
+/** Adds `file` (content, or a signature when large or not a regular file) to the hash. */
+function addFile(parts: string[], file: string, mustBeSelfContained: boolean): boolean {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(file);
+  } catch {
+    parts.push(`${file}:-`);
+    return true;
+  }
+  if (st.isDirectory()) {
+    parts.push(`${file}:dir:${st.mtimeMs}:${st.ino}`);
+    return true;
+  }
+  if (!st.isFile() || st.size > HASH_LIMIT || file.endsWith(".whl")) {
+    parts.push(`${file}:${statSig(file)}`);
+    return true;
+  }
+  const data = readFileSync(file);
+  const text = data.includes(0) ? undefined : data.toString("utf8"); // a binary refers nowhere
+  if (mustBeSelfContained && text !== undefined && REFERS_ELSEWHERE.test(text)) return false;
+  parts.push(`${file}:${sha256(data)}`);
+  return true;
+}
+
+function manifestFile(dir: string): string {
+  return path.join(dir, ".slimenv", "manifest.json");
+}
+
+function recordFile(dir: string, env: NodeJS.ProcessEnv): string {
+  return path.join(cacheDir("fast-path", env), `${sha256(dir)}.json`);
+}
+
+function version(): string {
+  return typeof SLIMENV_VERSION === "string" ? SLIMENV_VERSION : "source";
+}
+
+/** The fingerprint of this run's inputs, or undefined when the run is not eligible. */
+export function fastPathStart(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): FastPathPending | undefined {
+  if (env.SLIMENV_NO_FAST_PATH) return undefined;
+  const parsed = parseArgv(argv);
+  if (parsed === undefined) return undefined;
+  const dir = path.resolve(cwd, parsed.dir);
+  try {
+    const parts: string[] = [version(), cwd, JSON.stringify(argv)];
+    for (const name of Object.keys(env).sort()) {
+      if (ENV_NAMES.test(name)) parts.push(`${name}=${env[name]}`);
+    }
+    for (const a of argv) {
+      const value = a.startsWith("-") ? a.split("=", 2)[1] : a;
+      if (value === undefined || value === "") continue;
+      const file = path.resolve(cwd, value);
+      if (file === dir) continue;
+      if (!addFile(parts, file, true)) return undefined;
+    }
+    for (let d = cwd; ; d = path.dirname(d)) {
+      for (const name of ["slimenv.toml", "pyproject.toml"]) {
+        if (!addFile(parts, path.join(d, name), true)) return undefined;
+      }
+      if (path.dirname(d) === d) break;
+    }
+    const xdg = env.XDG_CONFIG_HOME;
+    const home = env.HOME ?? "";
+    const userConfig = path.join(
+      xdg && path.isAbsolute(xdg) ? xdg : path.join(home, ".config"),
+      "slimenv",
+      "slimenv.toml",
+    );
+    if (!addFile(parts, userConfig, true)) return undefined;
+    let lock: string | undefined;
+    if (parsed.command === "sync") {
+      // The lock sync() would read: the one given, else the manifest's when it exists, else ./pylock.toml.
+      let manifest: { lock?: { path?: string } } | undefined;
+      try {
+        manifest = JSON.parse(readFileSync(manifestFile(dir), "utf8"));
+      } catch {
+        return undefined;
+      }
+      const recorded = manifest?.lock?.path;
+      lock =
+        parsed.lock !== undefined
+          ? path.resolve(cwd, parsed.lock)
+          : recorded !== undefined && existsSync(recorded)
+            ? recorded
+            : path.join(cwd, "pylock.toml");
+      parts.push(`lock:${lock}`);
+      addFile(parts, lock, false);
+    }
+    for (const p of (env.PATH ?? "").split(path.delimiter)) {
+      if (p !== "") parts.push(`path:${p}:${statSig(p)}`);
+    }
+    const pyenv = env.PYENV_ROOT ?? path.join(home, ".pyenv");
+    for (const p of [path.join(pyenv, "version"), path.join(pyenv, "versions")]) {
+      parts.push(`pyenv:${p}:${statSig(p)}`);
+    }
+    for (let d = cwd; ; d = path.dirname(d)) {
+      parts.push(`pv:${d}:${statSig(path.join(d, ".python-version"))}`);
+      if (path.dirname(d) === d) break;
+    }
+    const key = sha256(parts.join("\n"));
+    return { command: parsed.command, dir, cwd, key, ...(lock === undefined ? {} : { lock }) };
+  } catch {
+    return undefined;
+  }
+}
+
+function interpreterSig(manifest: { interpreter?: string }): string {
+  if (manifest.interpreter === undefined) return "none";
+  try {
+    return statSig(realpathSync(manifest.interpreter));
+  } catch {
+    return "-";
+  }
+}
+
+/**
+ * Answer the run from its fingerprint when the last successful run had the same one and
+ * the environment is as it left it: prints what the full run prints for a no-op, returns true.
+ */
+export function fastPathAnswer(
+  pending: FastPathPending | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (pending === undefined) return false;
+  try {
+    const record = JSON.parse(readFileSync(recordFile(pending.dir, env), "utf8")) as FastPathRecord;
+    if (record.key !== pending.key) return false;
+    const text = readFileSync(manifestFile(pending.dir));
+    if (sha256(text) !== record.manifest) return false;
+    const manifest = JSON.parse(text.toString("utf8")) as { interpreter?: string };
+    if (interpreterSig(manifest) !== record.interpreter) return false;
+    process.stdout.write(`${record.message}\n`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** After a successful run: remember its fingerprint and the environment it left. */
+export function fastPathRecord(
+  pending: FastPathPending | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  if (pending === undefined) return;
+  try {
+    const text = readFileSync(manifestFile(pending.dir));
+    const manifest = JSON.parse(text.toString("utf8")) as {
+      interpreter?: string;
+      packages?: unknown[];
+    };
+    const shown = path.relative(pending.cwd, pending.dir) || ".";
+    const lock = pending.lock ?? "";
+    const message =
+      pending.command === "install"
+        ? `${shown} already holds these ${manifest.packages?.length ?? 0} packages; nothing changed`
+        : `${shown} already matches ${path.relative(pending.cwd, lock) || lock}; nothing changed`;
+    const record: FastPathRecord = {
+      key: pending.key,
+      manifest: sha256(text),
+      interpreter: interpreterSig(manifest),
+      message,
+    };
+    writeFileAtomicSync(recordFile(pending.dir, env), JSON.stringify(record));
+  } catch {
+    // No record: the next run takes the full path.
+  }
+}

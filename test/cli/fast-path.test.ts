@@ -1,0 +1,100 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { fastPathAnswer, fastPathRecord, fastPathStart } from "../../src/cli/fast-path.ts";
+
+let root: string;
+let env: NodeJS.ProcessEnv;
+let cwd: string;
+let dir: string;
+
+function manifest(extra: Record<string, unknown> = {}): void {
+  mkdirSync(path.join(dir, ".slimenv"), { recursive: true });
+  writeFileSync(
+    path.join(dir, ".slimenv", "manifest.json"),
+    JSON.stringify({ version: 1, packages: [{ name: "a" }, { name: "b" }], ...extra }),
+  );
+}
+
+const argv = () => ["-q", "install", "-r", "req.txt", "--prefix", "env", "--link-mode", "hardlink"];
+
+/** Record a run, then ask again: answered or not. */
+function again(args = argv()): boolean {
+  return fastPathAnswer(fastPathStart(args, env, cwd), env);
+}
+
+beforeEach(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), "slimenv-fast-"));
+  cwd = path.join(root, "project");
+  dir = path.join(cwd, "env");
+  mkdirSync(cwd, { recursive: true });
+  env = { SLIMENV_HOME: path.join(root, "home"), HOME: root, PATH: "/usr/bin" };
+  writeFileSync(path.join(cwd, "req.txt"), "requests\nrich\n");
+  manifest();
+  vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe("the no-op fast path", () => {
+  it("answers a repeated install with the no-op line, and nothing before a run was recorded", () => {
+    expect(again()).toBe(false);
+    fastPathRecord(fastPathStart(argv(), env, cwd), env);
+    expect(again()).toBe(true);
+    expect(process.stdout.write).toHaveBeenCalledWith(
+      "env already holds these 2 packages; nothing changed\n",
+    );
+  });
+
+  it("notices a changed requirements file, argument, variable, config file or manifest", () => {
+    const record = () => fastPathRecord(fastPathStart(argv(), env, cwd), env);
+    record();
+    writeFileSync(path.join(cwd, "req.txt"), "requests\nrich<99\n");
+    expect(again()).toBe(false);
+    record();
+    expect(again([...argv(), "--isolated"])).toBe(false);
+    env.SLIMENV_INDEX_URL = "https://example.org/simple/";
+    expect(again()).toBe(false);
+    record();
+    writeFileSync(path.join(cwd, "slimenv.toml"), 'index-url = "https://x.org/simple/"\n');
+    expect(again()).toBe(false);
+    record();
+    manifest({ generation: 2 });
+    expect(again()).toBe(false);
+    record();
+    expect(again()).toBe(true);
+  });
+
+  it("notices an interpreter changed in place", () => {
+    const python = path.join(root, "python3");
+    writeFileSync(python, "#!/bin/sh\n");
+    manifest({ interpreter: python });
+    fastPathRecord(fastPathStart(argv(), env, cwd), env);
+    expect(again()).toBe(true);
+    writeFileSync(python, "#!/bin/sh\n# upgraded\n");
+    expect(again()).toBe(false);
+  });
+
+  it("is never taken for --json, --slim, a nested requirements file or SLIMENV_NO_FAST_PATH", () => {
+    expect(fastPathStart([...argv(), "--json"], env, cwd)).toBeUndefined();
+    expect(fastPathStart(["--json", ...argv()], env, cwd)).toBeUndefined();
+    expect(fastPathStart([...argv(), "--slim", "edge"], env, cwd)).toBeUndefined();
+    expect(fastPathStart(["lock", "-r", "req.txt"], env, cwd)).toBeUndefined();
+    writeFileSync(path.join(cwd, "req.txt"), "-r other.txt\n");
+    expect(fastPathStart(argv(), env, cwd)).toBeUndefined();
+    writeFileSync(path.join(cwd, "req.txt"), "requests\n");
+    expect(fastPathStart(argv(), { ...env, SLIMENV_NO_FAST_PATH: "1" }, cwd)).toBeUndefined();
+  });
+
+  it("answers a repeated sync while the lock is the same", () => {
+    writeFileSync(path.join(cwd, "pylock.toml"), 'lock-version = "1.0"\n');
+    const args = ["sync", "env", "pylock.toml"];
+    fastPathRecord(fastPathStart(args, env, cwd), env);
+    expect(again(args)).toBe(true);
+    expect(process.stdout.write).toHaveBeenCalledWith(
+      "env already matches pylock.toml; nothing changed\n",
+    );
+    writeFileSync(path.join(cwd, "pylock.toml"), 'lock-version = "1.0"\n# changed\n');
+    expect(again(args)).toBe(false);
+  });
+});
