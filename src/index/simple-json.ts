@@ -53,6 +53,12 @@ function coreMetadata(
   return normalizeHashes(map);
 }
 
+/**
+ * An absolute http(s) URL that new URL() returns unchanged: a lower-case host, no userinfo,
+ * port, query, fragment, percent-escape or dot segment.
+ */
+const PLAIN_URL = /^https?:\/\/[a-z0-9-]+(?:\.[a-z0-9-]+)*\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
+
 /** Parse a PEP 691 JSON page (text already decoded). `pageUrl` is the final URL. */
 export function parseJsonPage(text: string, pageUrl: string): JsonPage {
   let doc: unknown;
@@ -83,11 +89,16 @@ export function parseJsonPage(text: string, pageUrl: string): JsonPage {
     if (typeof url !== "string" || url === "") {
       throw malformed(pageUrl, `${where}.url must be a string`);
     }
-    let resolved: URL;
-    try {
-      resolved = new URL(url, pageUrl);
-    } catch (cause) {
-      throw malformed(pageUrl, `${where}.url is not a URL`, cause);
+    // The common case, a plain absolute URL with no credentials, fragment or characters a
+    // URL parser would rewrite, is kept as it is: parsing 50k of them is the page's main cost.
+    const plain = PLAIN_URL.test(url) && !url.includes("/.");
+    let resolved: URL | undefined;
+    if (!plain) {
+      try {
+        resolved = new URL(url, pageUrl);
+      } catch (cause) {
+        throw malformed(pageUrl, `${where}.url is not a URL`, cause);
+      }
     }
     let hashes: Record<string, string> = {};
     if (entry.hashes !== undefined) {
@@ -95,12 +106,12 @@ export function parseJsonPage(text: string, pageUrl: string): JsonPage {
       if (map === undefined) throw malformed(pageUrl, `${where}.hashes must be a dictionary`);
       hashes = normalizeHashes(map);
     }
-    if (Object.keys(hashes).length === 0 && resolved.hash.length > 1) {
+    if (resolved !== undefined && Object.keys(hashes).length === 0 && resolved.hash.length > 1) {
       hashes = parseHashPair(resolved.hash.slice(1)) ?? {};
     }
     const link: RawLink = {
       filename,
-      url: stripCredentials(stripFragment(resolved).href),
+      url: resolved === undefined ? url : stripCredentials(stripFragment(resolved).href),
       hashes,
     };
 

@@ -42,6 +42,17 @@ export function appliesTo(list: readonly string[] | undefined, name: string): bo
  * zero release segments dropped.
  */
 export function versionKey(version: Version): string {
+  let key = versionKeys.get(version);
+  if (key === undefined) {
+    key = computeVersionKey(version);
+    versionKeys.set(version, key);
+  }
+  return key;
+}
+
+const versionKeys = new WeakMap<Version, string>();
+
+function computeVersionKey(version: Version): string {
   const release = [...version.release];
   while (release.length > 1 && release[release.length - 1] === 0) release.pop();
   const pre = version.pre === undefined ? "" : `${version.pre[0]}${version.pre[1]}`;

@@ -26,6 +26,24 @@ export interface ParseWheelFilenameOptions {
 /** An escaped project name: Unicode letters, digits, '_' and '.' (as Python's `[\w.]+`). */
 const WHEEL_NAME = /^[\p{L}\p{N}_.]+$/u;
 
+/**
+ * Index pages list tens of thousands of wheels whose versions and tag triples repeat (one
+ * version per ~50 wheels, one tag triple per release): each distinct text is parsed once.
+ * Versions are immutable and shared; a tag list is copied out (callers own their array).
+ */
+const MEMO_LIMIT = 100_000;
+const versionMemo = new Map<string, Version>();
+const tagMemo = new Map<string, Tag[]>();
+
+function memoized<T>(memo: Map<string, T>, key: string, make: () => T): T {
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const value = make();
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, value);
+  return value;
+}
+
 const HINT = "a wheel is named {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl";
 
 function fail(filename: string, why: string, column?: number, cause?: unknown): SlimenvError {
@@ -78,7 +96,7 @@ export function parseWheelFilename(
 
   let version: Version;
   try {
-    version = new Version(versionPart);
+    version = memoized(versionMemo, versionPart, () => new Version(versionPart));
   } catch (err) {
     throw fail(filename, `invalid version ${JSON.stringify(versionPart)}`, versionAt, err);
   }
@@ -103,7 +121,12 @@ export function parseWheelFilename(
 
   let tags: Tag[];
   try {
-    tags = parseTag(tagPart, { validateOrder: options.validateOrder ?? false });
+    const validateOrder = options.validateOrder ?? false;
+    tags = [
+      ...memoized(tagMemo, `${validateOrder ? 1 : 0}${tagPart}`, () =>
+        parseTag(tagPart, { validateOrder }),
+      ),
+    ];
   } catch (err) {
     const why = err instanceof Error ? err.message.replace(/ at column \d+$/, "") : String(err);
     throw fail(filename, `invalid tags (${why})`, tagAt, err);
