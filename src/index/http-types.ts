@@ -32,8 +32,12 @@ export interface HttpClientOptions {
 export interface HttpGetOptions {
   accept?: string;
   range?: HttpRange;
-  /** "no-cache": revalidate even a fresh entry; "no-store": neither read nor write the cache. */
-  cache?: "default" | "no-cache" | "no-store";
+  /**
+   * "no-cache": revalidate even a fresh entry; "no-store": neither read nor write the cache;
+   * "immutable": use a cached answer, fresh or not, without asking the server — for content
+   * the caller checks against a hash it already has (a wrong one is fetched again, no-cache).
+   */
+  cache?: "default" | "no-cache" | "no-store" | "immutable";
   /** Fail with HTTP_ERROR when the (decoded) body is larger. */
   maxBytes?: number;
 }

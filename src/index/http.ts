@@ -128,6 +128,10 @@ export class HttpClient {
       if (cached !== undefined) return responseFromCache(cached, options.maxBytes);
       throw offlineMiss(display);
     }
+    if (cached !== undefined && mode === "immutable" && cached.meta.status === 200) {
+      this.#reporter.log("debug", `GET ${display} (immutable, from cache)`);
+      return responseFromCache(cached, options.maxBytes);
+    }
     if (cached !== undefined && mode === "default" && isFresh(cached.meta, Date.now())) {
       this.#reporter.log("debug", `GET ${display} (fresh in cache)`);
       return responseFromCache(cached, options.maxBytes);

@@ -24,7 +24,7 @@ import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../
 import { type CoreMetadata, parseMetadataBytes } from "../standards/metadata.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { tryParseVersion } from "../standards/version.ts";
-import { verifyHashes } from "./hashes.ts";
+import { chooseHash, verifyHashes } from "./hashes.ts";
 import type { HttpClient } from "./http.ts";
 import type { DistributionFile } from "./project.ts";
 import { RangeSource } from "./range-source.ts";
@@ -94,13 +94,23 @@ async function metadataBytes(
 
   if (file.coreMetadata !== undefined && file.coreMetadata !== false) {
     const url = `${file.url}.metadata`;
-    const response = await options.client.get(withAuth(url));
-    if (response.status === 200) {
-      if (typeof file.coreMetadata === "object") {
-        verifyHashes(response.body, file.coreMetadata, url);
+    const hashes = typeof file.coreMetadata === "object" ? file.coreMetadata : undefined;
+    // With a declared hash the file can never change: a cached copy is used without asking
+    // the index again (indexes such as PyPI send no caching headers), and checked.
+    const hashed = hashes !== undefined && chooseHash(hashes) !== undefined;
+    let response = await options.client.get(withAuth(url), {
+      cache: hashed ? "immutable" : "default",
+    });
+    if (response.status === 200 && hashes !== undefined) {
+      try {
+        verifyHashes(response.body, hashes, url);
+      } catch (err) {
+        if (!response.fromCache) throw err;
+        response = await options.client.get(withAuth(url), { cache: "no-cache" });
+        if (response.status === 200) verifyHashes(response.body, hashes, url);
       }
-      return { data: response.body, source: "metadata-file" };
     }
+    if (response.status === 200) return { data: response.body, source: "metadata-file" };
     reporter.log(
       "debug",
       `${file.filename}: the index offers a .metadata file but answered ${response.status}; reading the distribution`,

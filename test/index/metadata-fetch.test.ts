@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { bufferSource, readZipDirectory, readZipEntry } from "../../src/archive/zip-read.ts";
 import { listFindLinks } from "../../src/index/find-links.ts";
+import { HttpClient } from "../../src/index/http.ts";
 import { fetchMetadataWithSource } from "../../src/index/metadata-fetch.ts";
 import type { DistributionFile } from "../../src/index/project.ts";
 import { fetchProjectFiles } from "../../src/index/simple.ts";
@@ -68,6 +72,29 @@ describe("PEP 658 metadata files", () => {
     expect(got.metadata.name).toBe("meta-pkg");
     expect(got.metadata.requiresDist).toEqual(["dep>=1"]);
     expect(server.requests.map((r) => r.path)).toEqual([`/files/${wheel.filename}.metadata`]);
+  });
+
+  it("a hashed .metadata file in the HTTP cache is used without asking the index again", async () => {
+    const wheel = buildWheel({ name: "meta-pkg", version: "1.2", requiresDist: ["dep>=1"] });
+    const { server, files } = await serve("meta-pkg", [{ file: wheel }]);
+    const file = files[0] as DistributionFile;
+    const cacheDir = mkdtempSync(path.join(os.tmpdir(), "slimenv-meta-cache-"));
+    const cached = new HttpClient({ netrc: false, env: {}, retries: 0, cacheDir });
+    try {
+      await fetchMetadataWithSource(file, { client: cached });
+      server.requests.length = 0;
+      const again = await fetchMetadataWithSource(file, { client: cached });
+      expect(again.metadata.requiresDist).toEqual(["dep>=1"]);
+      expect(server.requests).toEqual([]);
+      // A cached copy that no longer matches its hash is fetched again.
+      const other = { ...file, coreMetadata: { sha256: "0".repeat(64) } };
+      const err = await rejection(fetchMetadataWithSource(other, { client: cached }));
+      expect(err.code).toBe("HASH_MISMATCH");
+      expect(server.requests.map((r) => r.path)).toEqual([`/files/${wheel.filename}.metadata`]);
+    } finally {
+      await cached.close();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
   });
 
   it("HASH_MISMATCH when the metadata file does not match its declared hash", async () => {
