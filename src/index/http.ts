@@ -160,7 +160,14 @@ export class HttpClient {
       fromCache: false,
     };
     if (cache !== undefined) {
-      if (isStorable(exchange.status, exchange.headers, range !== undefined, fetched.authorized)) {
+      if (unchangedAndTimeless(cached, exchange, fetched.url)) {
+        // Same bytes, and nothing in the answer that a new entry would date or validate with:
+        // the entry on disk already says all this one would (indexes without caching headers
+        // send tens of MB of project pages on every run).
+        this.#reporter.log("debug", `GET ${display} (same as the cached copy; not rewritten)`);
+      } else if (
+        isStorable(exchange.status, exchange.headers, range !== undefined, fetched.authorized)
+      ) {
         const meta: CacheMeta = {
           requestUrl: display,
           accept,
@@ -378,4 +385,26 @@ export class HttpClient {
       url = next;
     }
   }
+}
+
+const DATING_HEADERS = ["cache-control", "expires", "etag", "last-modified", "age", "vary"];
+
+/** The answer repeats the cached entry byte for byte and carries no freshness or validator. */
+function unchangedAndTimeless(
+  cached:
+    | { meta: { status: number; url: string; headers: Record<string, string> }; body: Uint8Array }
+    | undefined,
+  exchange: { status: number; headers: Record<string, string>; body: Uint8Array },
+  url: string,
+): boolean {
+  return (
+    cached !== undefined &&
+    cached.meta.status === exchange.status &&
+    cached.meta.url === url &&
+    cached.meta.headers["content-type"] === exchange.headers["content-type"] &&
+    DATING_HEADERS.every((h) => exchange.headers[h] === undefined) &&
+    Buffer.from(cached.body.buffer, cached.body.byteOffset, cached.body.byteLength).equals(
+      exchange.body,
+    )
+  );
 }
