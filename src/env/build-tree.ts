@@ -268,7 +268,7 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
   const dirs = new Set<string>();
   for (const file of all) dirs.add(path.posix.dirname(file.dest));
   for (const s of symlinks) dirs.add(path.posix.dirname(s.dest));
-  for (const d of [...dirs].sort()) await mkdir(path.join(root, d), { recursive: true });
+  await makeDirs(root, dirs);
   const task = reporter.task("linking files", all.length, "files");
   await mapLimit(all, 32, async (file) => {
     const dest = path.join(root, file.dest);
@@ -332,4 +332,36 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
     ...(slimRecord === undefined ? {} : { slim: slimRecord }),
     ...(copies.size === 0 ? {} : { copyPackages: [...copies].sort() }),
   };
+}
+
+/**
+ * Create `dirs` (relative, "/"-separated) and their parents under `root`: one level at a time,
+ * each level's folders at once, every folder with one mkdir (not one awaited recursive mkdir
+ * per folder, which probes every parent again).
+ */
+async function makeDirs(root: string, dirs: Iterable<string>): Promise<void> {
+  const all = new Set<string>();
+  for (let d of dirs) {
+    while (d !== "." && d !== "" && !all.has(d)) {
+      all.add(d);
+      d = path.posix.dirname(d);
+    }
+  }
+  const levels: string[][] = [];
+  for (const d of all) {
+    const depth = d.split("/").length - 1;
+    const level = levels[depth] ?? [];
+    level.push(d);
+    levels[depth] = level;
+  }
+  for (const level of levels) {
+    if (level === undefined) continue;
+    await mapLimit(level, 32, async (d) => {
+      try {
+        await mkdir(path.join(root, d));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+    });
+  }
 }
