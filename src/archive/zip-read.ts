@@ -331,19 +331,34 @@ export interface FileByteSource extends ByteSource {
 /** Open `file` for random access reads. */
 export async function openFileSource(file: string): Promise<FileByteSource> {
   const handle = await open(file, "r");
+  const readAt = async (start: number, end: number): Promise<Uint8Array> => {
+    const out = new Uint8Array(Math.max(0, end - start));
+    let done = 0;
+    while (done < out.length) {
+      const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return out.subarray(0, done);
+  };
   try {
     const { size } = await handle.stat();
+    // Entries are read front to back, each as a local header, its name and its data: one
+    // read of READ_AHEAD bytes serves many small entries (a window is never changed, only
+    // replaced, so slices handed out stay valid).
+    let windowStart = 0;
+    let windowBytes: Uint8Array = new Uint8Array(0);
     return {
       size,
       read: async (start, end) => {
-        const out = new Uint8Array(Math.max(0, end - start));
-        let done = 0;
-        while (done < out.length) {
-          const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
-          if (bytesRead === 0) break;
-          done += bytesRead;
+        if (start >= windowStart && end <= windowStart + windowBytes.length) {
+          return windowBytes.subarray(start - windowStart, end - windowStart);
         }
-        return out.subarray(0, done);
+        if (end - start >= READ_AHEAD) return readAt(start, end);
+        const bytes = await readAt(start, Math.min(size, start + READ_AHEAD));
+        windowStart = start;
+        windowBytes = bytes;
+        return bytes.subarray(0, Math.max(0, Math.min(end, start + bytes.length) - start));
       },
       close: () => handle.close(),
     };
@@ -352,3 +367,5 @@ export async function openFileSource(file: string): Promise<FileByteSource> {
     throw err;
   }
 }
+
+const READ_AHEAD = 1 << 20;

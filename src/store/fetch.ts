@@ -30,7 +30,8 @@ export async function fetchWheel(
   }
   return withDownloadedWheel(storePaths(store.root), client, file, reporter, (wheel) =>
     store.importWheel(
-      { path: wheel.path },
+      // hashed while it was downloaded (and checked against the lock): not hashed again
+      { path: wheel.path, digest: { sha256: wheel.sha256, size: wheel.size } },
       {
         filename: file.filename,
         sha256: file.sha256,

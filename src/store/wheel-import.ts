@@ -20,7 +20,14 @@ import { writeTransaction } from "./schema.ts";
 import type { StoredFile, StoredWheel } from "./types.ts";
 import { type InspectedWheel, inspectWheel } from "./wheel-inspect.ts";
 
-export type WheelSource = { path: string } | { bytes: Uint8Array };
+/**
+ * The wheel's bytes: in memory, or a file. `digest` is the file's sha256 and size when the
+ * caller computed them while writing it, in a folder only this process writes (a download
+ * into the store's tmp/): the file is then not read a second time just to hash it.
+ */
+export type WheelSource =
+  | { path: string; digest?: { sha256: string; size: number } }
+  | { bytes: Uint8Array };
 
 export interface ImportOptions {
   filename: string;
@@ -52,7 +59,7 @@ interface Unpacked extends StoredFile {
 }
 
 async function wheelSha256(source: WheelSource): Promise<{ sha256: string; size: number }> {
-  if ("path" in source) return hashFile(source.path);
+  if ("path" in source) return source.digest ?? hashFile(source.path);
   return {
     sha256: createHash("sha256").update(source.bytes).digest("hex"),
     size: source.bytes.length,
