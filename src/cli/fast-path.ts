@@ -242,6 +242,7 @@ export function fastPathAnswer(
   env: NodeJS.ProcessEnv = process.env,
 ): boolean {
   if (pending === undefined) return false;
+  if (pending.command === "sync" && syncIsNoOp(pending)) return true;
   try {
     const record = JSON.parse(readFileSync(recordFile(pending.dir, env), "utf8")) as FastPathRecord;
     if (record.key !== pending.key) return false;
@@ -250,6 +251,37 @@ export function fastPathAnswer(
     const manifest = JSON.parse(text.toString("utf8")) as { interpreter?: string };
     if (interpreterSig(manifest) !== record.interpreter) return false;
     process.stdout.write(`${record.message}\n`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `sync DIR LOCK` on an env its manifest says was built from exactly this lock (same sha256),
+ * for an interpreter not changed since (its ctime older than the manifest; or a spec target):
+ * sync would plan the same packages with the env's own settings and change nothing. The same
+ * answer as a recorded fingerprint, for the first sync after an install from the lock.
+ */
+function syncIsNoOp(pending: FastPathPending): boolean {
+  if (pending.lock === undefined) return false;
+  try {
+    const file = manifestFile(pending.dir);
+    const text = readFileSync(file);
+    const manifest = JSON.parse(text.toString("utf8")) as {
+      interpreter?: string;
+      lock?: { sha256?: string };
+    };
+    const lockSha = manifest.lock?.sha256;
+    if (lockSha === undefined || lockSha !== sha256(readFileSync(pending.lock))) return false;
+    if (manifest.interpreter !== undefined) {
+      const built = statSync(file).mtimeMs;
+      const python = statSync(realpathSync(manifest.interpreter));
+      if (python.ctimeMs >= built || python.mtimeMs >= built) return false;
+    }
+    const shown = path.relative(pending.cwd, pending.dir) || ".";
+    const lock = path.relative(pending.cwd, pending.lock) || pending.lock;
+    process.stdout.write(`${shown} already matches ${lock}; nothing changed\n`);
     return true;
   } catch {
     return false;

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -95,6 +96,30 @@ describe("the no-op fast path", () => {
       "env already matches pylock.toml; nothing changed\n",
     );
     writeFileSync(path.join(cwd, "pylock.toml"), 'lock-version = "1.0"\n# changed\n');
+    expect(again(args)).toBe(false);
+  });
+
+  it("answers the first sync after an install from the same lock, from the manifest", () => {
+    const lock = 'lock-version = "1.0"\n';
+    writeFileSync(path.join(cwd, "pylock.toml"), lock);
+    const python = path.join(root, "python3");
+    writeFileSync(python, "#!/bin/sh\n");
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(python, past, past);
+    const until = Date.now() + 20;
+    while (Date.now() < until) {
+      // the env is built after the interpreter last changed (its ctime)
+    }
+    const sha = createHash("sha256").update(lock).digest("hex");
+    manifest({ interpreter: python, lock: { sha256: sha } });
+    const args = ["sync", "env", "pylock.toml"];
+    expect(again(args)).toBe(true);
+    writeFileSync(path.join(cwd, "pylock.toml"), `${lock}# changed\n`);
+    expect(again(args)).toBe(false);
+    writeFileSync(path.join(cwd, "pylock.toml"), lock);
+    expect(again(args)).toBe(true);
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(python, later, later); // the interpreter changed after the env was built
     expect(again(args)).toBe(false);
   });
 });
