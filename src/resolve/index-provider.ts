@@ -63,10 +63,18 @@ export interface IndexProviderOptions {
   reporter?: Reporter;
 }
 
+/** Every file of a release repeats its requires-python: each distinct text is parsed once. */
+const requiresPythonMemo = new Map<string, SpecifierSet>();
+
 function parseRequiresPython(text: string | undefined, reporter: Reporter, where: string) {
   if (text === undefined || text.trim() === "") return undefined;
+  const hit = requiresPythonMemo.get(text);
+  if (hit !== undefined) return hit;
   try {
-    return new SpecifierSet(text);
+    const parsed = new SpecifierSet(text);
+    if (requiresPythonMemo.size >= 10_000) requiresPythonMemo.clear();
+    requiresPythonMemo.set(text, parsed);
+    return parsed;
   } catch {
     reporter.log("debug", `${where}: ignoring invalid requires-python ${JSON.stringify(text)}`);
     return undefined;

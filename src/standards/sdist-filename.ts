@@ -58,6 +58,10 @@ export function parseSdistFilename(filename: string): SdistFilename {
 
 /** Like parseSdistFilename, but undefined instead of an error. */
 export function tryParseSdistFilename(filename: string): SdistFilename | undefined {
+  // Index pages list many files of other kinds (.exe, .egg, .tar.bz2): no error built for them.
+  if (typeof filename === "string" && !SDIST_EXTENSIONS.some((ext) => filename.endsWith(ext))) {
+    return undefined;
+  }
   try {
     return parseSdistFilename(filename);
   } catch (err) {
