@@ -218,11 +218,18 @@ export function fileDigest(file: PlannedFile): { hash: string; size: number } {
 export function installedRecord(install: WheelInstall, owned: readonly PlannedFile[]): PlannedFile {
   const recordPath = join(install.siteDir, install.distInfo, "RECORD");
   const from = install.siteDir === "" ? "." : install.siteDir;
+  // Most files lie under the site folder: their RECORD path is the rest of their path (one
+  // path.relative per file was most of the cost of this function).
+  const prefix = from === "." ? "" : `${from.replace(/\/+$/, "")}/`;
+  const relative = (dest: string) =>
+    prefix !== "" && dest.startsWith(prefix) && !dest.includes("/../") && !dest.includes("/./")
+      ? dest.slice(prefix.length)
+      : path.posix.relative(from, dest);
   const entries: RecordEntry[] = owned.map((f) => {
     const { hash, size } = fileDigest(f);
-    return { path: path.posix.relative(from, f.dest), hash: recordHashOfHex(hash), size };
+    return { path: relative(f.dest), hash: recordHashOfHex(hash), size };
   });
-  entries.push({ path: path.posix.relative(from, recordPath) });
+  entries.push({ path: relative(recordPath) });
   return {
     dest: recordPath,
     kind: "bytes",
