@@ -102,14 +102,15 @@ export class IndexSet {
   }
 
   async #loadFiles(name: string): Promise<DistributionFile[]> {
-    const found: DistributionFile[] = [];
+    let found: DistributionFile[] = [];
     for (const index of this.#indexes) {
       const files = await fetchProjectFiles(this.#client, index, name, this.#reporter);
       if (files === undefined) continue;
-      found.push(...files);
+      found = found.length === 0 ? files : found.concat(files);
       if (this.strategy === "first-index") break;
     }
     const links = (await this.#allFindLinks()).filter((f) => f.name === name);
+    if (links.length === 0) return found; // (a page lists tens of thousands of files)
     const seen = new Set(found.map((f) => f.url));
     for (const file of links) {
       if (!seen.has(file.url)) {
