@@ -34,6 +34,8 @@ const WHEEL_NAME = /^[\p{L}\p{N}_.]+$/u;
 const MEMO_LIMIT = 100_000;
 const versionMemo = new Map<string, Version>();
 const tagMemo = new Map<string, Tag[]>();
+/** Valid escaped name parts and their canonical names. */
+const nameMemo = new Map<string, string>();
 
 function memoized<T>(memo: Map<string, T>, key: string, make: () => T): T {
   const hit = memo.get(key);
@@ -83,7 +85,8 @@ export function parseWheelFilename(
   const buildAt = versionAt + versionPart.length + 1;
   const tagAt = stem.length - tagPart.length;
 
-  if (namePart.includes("__") || !WHEEL_NAME.test(namePart)) {
+  const knownName = nameMemo.get(namePart);
+  if (knownName === undefined && (namePart.includes("__") || !WHEEL_NAME.test(namePart))) {
     const why =
       namePart === ""
         ? "the project name is empty"
@@ -92,7 +95,7 @@ export function parseWheelFilename(
           : `invalid project name ${JSON.stringify(namePart)}`;
     throw fail(filename, why, 0);
   }
-  const name = canonicalizeName(namePart);
+  const name = knownName ?? memoized(nameMemo, namePart, () => canonicalizeName(namePart));
 
   let version: Version;
   try {
