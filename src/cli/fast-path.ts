@@ -52,6 +52,8 @@ interface FastPathRecord {
   key: string;
   manifest: string;
   interpreter: string;
+  /** The manifest's interpreter (so that the answer need not parse the manifest). */
+  interpreterPath?: string;
   message: string;
 }
 
@@ -248,8 +250,10 @@ export function fastPathAnswer(
     if (record.key !== pending.key) return false;
     const text = readFileSync(manifestFile(pending.dir));
     if (sha256(text) !== record.manifest) return false;
-    const manifest = JSON.parse(text.toString("utf8")) as { interpreter?: string };
-    if (interpreterSig(manifest) !== record.interpreter) return false;
+    // Same manifest bytes as recorded: the same interpreter path.
+    const python =
+      record.interpreterPath === undefined ? {} : { interpreter: record.interpreterPath };
+    if (interpreterSig(python) !== record.interpreter) return false;
     process.stdout.write(`${record.message}\n`);
     return true;
   } catch {
@@ -310,6 +314,7 @@ export function fastPathRecord(
       key: pending.key,
       manifest: sha256(text),
       interpreter: interpreterSig(manifest),
+      ...(manifest.interpreter === undefined ? {} : { interpreterPath: manifest.interpreter }),
       message,
     };
     writeFileAtomicSync(recordFile(pending.dir, env), JSON.stringify(record));
