@@ -80,6 +80,21 @@ export function loadCertificates(files: readonly string[]): string[] {
   return [...new Set([...roots, ...extra.flatMap(splitPem)])];
 }
 
+/**
+ * The CA list for `files`, or undefined when Node's default roots already hold every one of
+ * their certificates (NODE_EXTRA_CA_CERTS naming the same bundle as SSL_CERT_FILE, as is
+ * common): the default secure context is then used, which costs nothing to set up.
+ */
+export function certificatesBeyondDefaults(files: readonly string[]): string[] | undefined {
+  const all = loadCertificates(files);
+  const defaults = new Set(
+    typeof tls.getCACertificates === "function"
+      ? tls.getCACertificates("default")
+      : tls.rootCertificates,
+  );
+  return all.length === defaults.size ? undefined : all;
+}
+
 function splitPem(text: string): string[] {
   const found = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
   return found === null ? [text] : found.map((c) => `${c}\n`);

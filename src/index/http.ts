@@ -40,11 +40,11 @@ import {
 } from "./http-errors.ts";
 import {
   type BodySink,
+  certificatesBeyondDefaults,
   Dispatchers,
   type Exchange,
   FileSink,
   Limiter,
-  loadCertificates,
   send,
   TooLargeError,
 } from "./http-transport.ts";
@@ -261,7 +261,7 @@ export class HttpClient {
   #getDispatchers(): Dispatchers {
     this.#dispatchers ??= new Dispatchers({
       proxy: proxySettingsFromEnv(this.#env),
-      ca: this.#caFiles.length === 0 ? undefined : loadCertificates(this.#caFiles),
+      ca: this.#caFiles.length === 0 ? undefined : certificatesBeyondDefaults(this.#caFiles),
       connectTimeoutMs: this.#timeoutMs,
     });
     return this.#dispatchers;
@@ -387,7 +387,7 @@ export class HttpClient {
   }
 }
 
-const DATING_HEADERS = ["cache-control", "expires", "etag", "last-modified", "age", "vary"];
+const DATING_HEADERS = ["cache-control", "expires", "etag", "last-modified", "age"];
 
 /** The answer repeats the cached entry byte for byte and carries no freshness or validator. */
 function unchangedAndTimeless(
