@@ -192,19 +192,19 @@ export function fastPathStart(
     let lock: string | undefined;
     if (parsed.command === "sync") {
       // The lock sync() would read: the one given, else the manifest's when it exists, else ./pylock.toml.
-      let manifest: { lock?: { path?: string } } | undefined;
-      try {
-        manifest = JSON.parse(readFileSync(manifestFile(dir), "utf8"));
-      } catch {
-        return undefined;
+      if (parsed.lock !== undefined) {
+        lock = path.resolve(cwd, parsed.lock);
+      } else {
+        let manifest: { lock?: { path?: string } } | undefined;
+        try {
+          manifest = JSON.parse(readFileSync(manifestFile(dir), "utf8"));
+        } catch {
+          return undefined;
+        }
+        const recorded = manifest?.lock?.path;
+        lock =
+          recorded !== undefined && existsSync(recorded) ? recorded : path.join(cwd, "pylock.toml");
       }
-      const recorded = manifest?.lock?.path;
-      lock =
-        parsed.lock !== undefined
-          ? path.resolve(cwd, parsed.lock)
-          : recorded !== undefined && existsSync(recorded)
-            ? recorded
-            : path.join(cwd, "pylock.toml");
       parts.push(`lock:${lock}`);
       addFile(parts, lock, false);
     }
