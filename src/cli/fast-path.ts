@@ -19,8 +19,8 @@
  *   or ./pylock.toml);
  * - the mtime of every PATH folder, pyenv's version files and versions folder (an interpreter
  *   that appears or goes changes what `--python 3.12` or the default finds);
- * and, recorded after the run: the sha256 of the environment's manifest (any rebuild, by
- * anyone, changes it) and the size, mtime, ctime and inode of the interpreter it was built
+ * and, recorded after the run: the environment's manifest file (its path through the current
+ * generation, inode, size, mtime and ctime: any rebuild, by anyone, writes a new one) and the size, mtime, ctime and inode of the interpreter it was built
  * with (an interpreter upgraded in place changes them).
  *
  * It does not cover the index: a repeat `install` of unpinned requirements does not look for
@@ -30,7 +30,6 @@
  * files from inside (`-r`, `-c`, `-e`, `-f`, `file:` and local paths in a requirements file;
  * `find-links` in a config file) never take it.
  */
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomicSync } from "../base/atomic-write.ts";
@@ -49,6 +48,7 @@ export interface FastPathPending {
 }
 
 interface FastPathRecord {
+  dir: string;
   key: string;
   manifest: string;
   interpreter: string;
@@ -75,10 +75,28 @@ const ENV_NAMES = /^(SLIMENV_|PYENV|XDG_)|^(PATH|HOME|VIRTUAL_ENV|CONDA_PREFIX)$
 /** Lines of a requirements file that bring in other files, which the fingerprint would miss. */
 const REFERS_ELSEWHERE =
   /^\s*(-r|-c|-e|-f|--requirement|--constraint|--editable|--find-links|\.|\/|~)|file:|find-links/m;
-const HASH_LIMIT = 4 << 20;
+/** Files up to this size are compared by content (the record keeps it); larger ones by stat. */
+const HASH_LIMIT = 256 << 10;
 
+/**
+ * sha256, loading node:crypto only when needed: the answer itself compares what it read with
+ * what was recorded, byte for byte, and never loads it (a few milliseconds of start-up).
+ */
 function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  const crypto = process.getBuiltinModule("node:crypto") as typeof import("node:crypto");
+  return crypto.createHash("sha256").update(data).digest("hex");
+}
+
+/** FNV-1a (32-bit, twice with two seeds): a file name for the record of an env folder. */
+function nameOf(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193) >>> 0;
+  }
+  return `${a.toString(16).padStart(8, "0")}${b.toString(16).padStart(8, "0")}`;
 }
 
 function statSig(file: string): string {
@@ -137,7 +155,7 @@ function addFile(parts: string[], file: string, mustBeSelfContained: boolean): b
   const data = readFileSync(file);
   const text = data.includes(0) ? undefined : data.toString("utf8"); // a binary refers nowhere
   if (mustBeSelfContained && text !== undefined && REFERS_ELSEWHERE.test(text)) return false;
-  parts.push(`${file}:${sha256(data)}`);
+  parts.push(`${file}:${text === undefined ? data.toString("base64") : JSON.stringify(text)}`);
   return true;
 }
 
@@ -145,8 +163,18 @@ function manifestFile(dir: string): string {
   return path.join(dir, ".slimenv", "manifest.json");
 }
 
+/**
+ * The manifest file as it is on disk: its real path (through the current generation), inode,
+ * size, mtime and ctime. slimenv writes a manifest only as a new file (never in place), so any
+ * rebuild — by any process — changes this.
+ */
+function manifestSig(dir: string): string {
+  const real = realpathSync(manifestFile(dir));
+  return `${real}:${statSig(real)}`;
+}
+
 function recordFile(dir: string, env: NodeJS.ProcessEnv): string {
-  return path.join(cacheDir("fast-path", env), `${sha256(dir)}.json`);
+  return path.join(cacheDir("fast-path", env), `${nameOf(dir)}.json`);
 }
 
 function version(): string {
@@ -219,7 +247,7 @@ export function fastPathStart(
       parts.push(`pv:${d}:${statSig(path.join(d, ".python-version"))}`);
       if (path.dirname(d) === d) break;
     }
-    const key = sha256(parts.join("\n"));
+    const key = parts.join("\n");
     return { command: parsed.command, dir, cwd, key, ...(lock === undefined ? {} : { lock }) };
   } catch {
     return undefined;
@@ -247,10 +275,9 @@ export function fastPathAnswer(
   if (pending.command === "sync" && syncIsNoOp(pending)) return true;
   try {
     const record = JSON.parse(readFileSync(recordFile(pending.dir, env), "utf8")) as FastPathRecord;
-    if (record.key !== pending.key) return false;
-    const text = readFileSync(manifestFile(pending.dir));
-    if (sha256(text) !== record.manifest) return false;
-    // Same manifest bytes as recorded: the same interpreter path.
+    if (record.dir !== pending.dir || record.key !== pending.key) return false;
+    if (manifestSig(pending.dir) !== record.manifest) return false;
+    // The same manifest file as recorded: the same interpreter path.
     const python =
       record.interpreterPath === undefined ? {} : { interpreter: record.interpreterPath };
     if (interpreterSig(python) !== record.interpreter) return false;
@@ -299,6 +326,7 @@ export function fastPathRecord(
 ): void {
   if (pending === undefined) return;
   try {
+    const sig = manifestSig(pending.dir);
     const text = readFileSync(manifestFile(pending.dir));
     const manifest = JSON.parse(text.toString("utf8")) as {
       interpreter?: string;
@@ -311,8 +339,9 @@ export function fastPathRecord(
         ? `${shown} already holds these ${manifest.packages?.length ?? 0} packages; nothing changed`
         : `${shown} already matches ${path.relative(pending.cwd, lock) || lock}; nothing changed`;
     const record: FastPathRecord = {
+      dir: pending.dir,
       key: pending.key,
-      manifest: sha256(text),
+      manifest: sig,
       interpreter: interpreterSig(manifest),
       ...(manifest.interpreter === undefined ? {} : { interpreterPath: manifest.interpreter }),
       message,
