@@ -6,13 +6,15 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
+import { describeWith } from "../helpers/prereq.ts";
 import {
   cliEnv,
   lockText,
   run,
   slimenv,
+  TEST_PYTHON,
   tempDir,
   testPython,
   VERSIONS_SCRIPT,
@@ -22,7 +24,7 @@ import {
 
 const PY = testPython();
 
-describe.skipIf(PY === undefined)("slimenv install / sync / run / store", () => {
+describeWith(TEST_PYTHON)("slimenv install / sync / run / store", () => {
   let server: IndexServer;
   let w: World;
   let root: string;

@@ -5,14 +5,7 @@
  * distributions), and a helper to run commands.
  */
 import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { probeInterpreter } from "../../src/python/probe.ts";
@@ -22,19 +15,7 @@ import type { StoredWheel } from "../../src/store/types.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import type { FakeStore } from "./fake-store.ts";
 
-const PYENV = path.join(process.env.HOME ?? "/root", ".pyenv", "versions");
-
-/** The newest pyenv CPython of a minor version (e.g. "3.12"), or undefined. */
-export function pyenvPython(minor: string): string | undefined {
-  if (!existsSync(PYENV)) return undefined;
-  const found = readdirSync(PYENV)
-    .filter((v) => v.startsWith(`${minor}.`) && /^\d+\.\d+\.\d+$/.test(v))
-    .sort((a, b) => Number(a.split(".")[2]) - Number(b.split(".")[2]))
-    .pop();
-  if (found === undefined) return undefined;
-  const exe = path.join(PYENV, found, "bin", `python${minor}`);
-  return existsSync(exe) ? exe : undefined;
-}
+export { pyenvPython } from "../helpers/prereq.ts";
 
 export interface Interp {
   exe: string;

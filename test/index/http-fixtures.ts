@@ -2,7 +2,7 @@
  * Small node:http(s) servers on 127.0.0.1 for the HTTP client tests: each records what it was
  * asked, how many connections it saw and the most requests it had in flight at once.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -160,8 +160,6 @@ export async function closedPort(): Promise<number> {
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `slimenv-${prefix}-`));
 }
-
-export const HAS_OPENSSL = spawnSync("openssl", ["version"]).status === 0;
 
 export interface Certificates {
   caFile: string;

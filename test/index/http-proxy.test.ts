@@ -9,9 +9,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HttpClient, type HttpClientOptions } from "../../src/index/http.ts";
 import { loadCertificates } from "../../src/index/http-transport.ts";
 import { bypassesProxy, proxyFor, proxySettingsFromEnv } from "../../src/index/proxy.ts";
+import { describeWith, OPENSSL } from "../helpers/prereq.ts";
 import {
   type Certificates,
-  HAS_OPENSSL,
   makeCertificates,
   rejection,
   startProxy,
@@ -145,7 +145,7 @@ describe("through a local proxy", () => {
   });
 });
 
-describe.skipIf(!HAS_OPENSSL)("extra CA certificates (openssl CLI)", () => {
+describeWith(OPENSSL)("extra CA certificates (openssl CLI)", () => {
   let dir: string;
   let certs: Certificates;
   beforeAll(() => {

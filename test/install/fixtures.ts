@@ -12,25 +12,17 @@ import { type ErrorCode, isSlimenvError, type SlimenvError } from "../../src/bas
 import { resolveSettings } from "../../src/settings/load.ts";
 import { writePylock } from "../../src/standards/pylock-write.ts";
 import type { IndexEntry, IndexProjects } from "../helpers/index-server.ts";
+import { pyenv } from "../helpers/prereq.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 
 export const BIN = path.resolve(import.meta.dirname, "..", "..", "bin", "slimenv.js");
 
-const PYENV = path.join(process.env.HOME ?? "/root", ".pyenv", "versions");
+/** The newest pyenv CPython 3.12 (else 3.11): the interpreter most install tests use. */
+export const TEST_PYTHON = pyenv("3.12", "3.11");
 
-/** The newest pyenv CPython 3.12 (else 3.11), or undefined. */
+/** TEST_PYTHON's executable, or undefined. */
 export function testPython(): string | undefined {
-  for (const minor of ["3.12", "3.11"]) {
-    if (!existsSync(PYENV)) return undefined;
-    const found = readdirSync(PYENV)
-      .filter((v) => v.startsWith(`${minor}.`) && /^\d+\.\d+\.\d+$/.test(v))
-      .sort((a, b) => Number(a.split(".")[2]) - Number(b.split(".")[2]))
-      .pop();
-    if (found === undefined) continue;
-    const exe = path.join(PYENV, found, "bin", `python${minor}`);
-    if (existsSync(exe)) return exe;
-  }
-  return undefined;
+  return TEST_PYTHON.exe;
 }
 
 export function tempDir(prefix: string): string {

@@ -1,11 +1,12 @@
 /** `runtime --table` on a real CPython, two cheap modes and one variant: rows, ratios, Markdown. */
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { runtimeTable, tableCells, tableMarkdown } from "../../src/runtime/table.ts";
-import { ALL_DROPS, runtimePython } from "./fixtures.ts";
+import { describeWith } from "../helpers/prereq.ts";
+import { ALL_DROPS, RUNTIME_PYTHON } from "./fixtures.ts";
 
-const PY = runtimePython();
+const PY = RUNTIME_PYTHON.exe;
 
-describe.skipIf(PY === undefined)("runtime table", () => {
+describeWith(RUNTIME_PYTHON)("runtime table", () => {
   it("builds, checks, measures and times each mode against the first", async () => {
     const table = await runtimeTable({
       python: PY as string,

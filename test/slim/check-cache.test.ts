@@ -8,10 +8,12 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { EnvManifest } from "../../src/env/types.ts";
 import { checkCacheKey, readCheckCache, writeCheckCache } from "../../src/slim/check-cache.ts";
-import { pyenvPython } from "../env/env-fixtures.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
 
-const PY310 = pyenvPython("3.10");
-const PY312 = pyenvPython("3.12");
+const PYTHON310 = pyenv("3.10");
+const PY310 = PYTHON310.exe;
+const PYTHON312 = pyenv("3.12");
+const PY312 = PYTHON312.exe;
 const ENV = { PATH: "/usr/bin:/bin" };
 
 function manifest(changes: Partial<Record<string, unknown>> = {}): EnvManifest {
@@ -28,7 +30,7 @@ function manifest(changes: Partial<Record<string, unknown>> = {}): EnvManifest {
   } as unknown as EnvManifest;
 }
 
-describe.skipIf(PY310 === undefined || PY312 === undefined)("checkCacheKey", () => {
+describeWith(PYTHON310, PYTHON312)("checkCacheKey", () => {
   it("is stable, and changes with the policy, a wheel, a file, the interpreter or isolation", async () => {
     const key = (m: EnvManifest, py = PY310 as string) => checkCacheKey(m, py, ENV);
     const k = await key(manifest());

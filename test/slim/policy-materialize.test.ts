@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
 import { materialize } from "../../src/env/materialize.ts";
 import { pycCompiler } from "../../src/slim/bytecode-compile.ts";
@@ -15,7 +15,8 @@ import { slimPolicy } from "../../src/slim/policy.ts";
 import { type SlimSummary, slimTransform } from "../../src/slim/transform.ts";
 import { Store } from "../../src/store/store.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
-import { type Interp, interpreter, pyenvPython } from "../env/env-fixtures.ts";
+import { type Interp, interpreter } from "../env/env-fixtures.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import {
   countingCompiler,
@@ -30,8 +31,10 @@ import {
   slimEnv,
 } from "./policy-fixtures.ts";
 
-const PY312 = pyenvPython("3.12");
-const PY310 = pyenvPython("3.10");
+const PYTHON312 = pyenv("3.12");
+const PY312 = PYTHON312.exe;
+const PYTHON310 = pyenv("3.10");
+const PY310 = PYTHON310.exe;
 
 async function rejects(promise: Promise<unknown>, code: string): Promise<Error> {
   try {
@@ -46,7 +49,7 @@ async function rejects(promise: Promise<unknown>, code: string): Promise<Error> 
   throw new Error(`expected ${code}, got success`);
 }
 
-describe.skipIf(PY312 === undefined || PY310 === undefined)("slim policies at materialize", () => {
+describeWith(PYTHON312, PYTHON310)("slim policies at materialize", () => {
   let root: string;
   let store: Store;
   let py312: Interp;

@@ -12,13 +12,14 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { EnvManifest } from "../../src/env/types.ts";
 import { importModules } from "../../src/slim/check-runner.ts";
 import { type SlimPolicy, slimPolicy } from "../../src/slim/policy.ts";
 import { defaultSlimChecker, type SlimCheckFailure } from "../../src/slim/transform-check.ts";
 import { Store } from "../../src/store/index.ts";
-import { type Interp, interpreter, pyenvPython } from "../env/env-fixtures.ts";
+import { type Interp, interpreter } from "../env/env-fixtures.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import {
   countingCompiler,
@@ -29,7 +30,8 @@ import {
   slimEnv,
 } from "./policy-fixtures.ts";
 
-const PY310 = pyenvPython("3.10");
+const PYTHON310 = pyenv("3.10");
+const PY310 = PYTHON310.exe;
 
 /** Build an env from `wheels` with `policy`, running the default checker on its candidate. */
 async function checkedCandidate(
@@ -64,7 +66,7 @@ async function checkedCandidate(
   }
 }
 
-describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
+describeWith(PYTHON310)("the zipped-module check", () => {
   it("imports the env's zipped package, not a copy later on sys.path", async () => {
     const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
     const py = await interpreter(PY310 as string);

@@ -17,12 +17,14 @@ import { installSlim } from "../../src/slim/transform-install.ts";
 import { outputDifference } from "../../src/slim/usage.ts";
 import { usageKeep } from "../../src/slim/usage-prune.ts";
 import { runCommandIn, usedRulePaths } from "../../src/slim/usage-tracer.ts";
-import { cextWheel, interpreter, pyenvPython } from "../env/env-fixtures.ts";
+import { cextWheel, interpreter } from "../env/env-fixtures.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import { cliEnv, slimenv } from "../install/fixtures.ts";
 import { filesUnder } from "./policy-fixtures.ts";
 
-const PY = pyenvPython("3.11") ?? pyenvPython("3.12");
+const PYTHON = pyenv("3.11", "3.12");
+const PY = PYTHON.exe;
 
 function usepkgWheel() {
   return buildWheel({
@@ -131,7 +133,7 @@ describe("usage pruning: pure parts", () => {
   });
 });
 
-describe.skipIf(PY === undefined)("install --slim --keep-used-by", () => {
+describeWith(PYTHON)("install --slim --keep-used-by", () => {
   let root: string;
   let wheelFiles: string[];
   let n = 0;
