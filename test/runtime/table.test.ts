@@ -24,8 +24,13 @@ describeWith(RUNTIME_PYTHON)("runtime table", () => {
     // No status-quo row: the first row is the baseline.
     expect(py?.startupRatio).toBeCloseTo(1, 5);
     expect(py?.vsStatusQuo.total).toBe(0);
-    expect(pyc?.importRatio).toBeGreaterThan(0);
-    expect(pyc?.importRatio).toBeLessThan(1); // compiled bytecode imports faster than sources
+    // Timed ratios are measured, not asserted here (a loaded machine makes any bound flaky):
+    // bench/runtime.ts (npm run bench:runtime) reports them. Here: they are real ratios.
+    for (const row of [py, pyc]) {
+      expect(row?.startupRatio).toBeGreaterThan(0);
+      expect(Number.isFinite(row?.importRatio)).toBe(true);
+      expect(row?.importRatio).toBeGreaterThan(0);
+    }
     expect(pyc?.size.native.onDisk).toBe(py?.size.native.onDisk);
     const md = tableMarkdown(table);
     expect(md.split("\n")).toHaveLength(4);
