@@ -5,13 +5,13 @@
  * distributions), and a helper to run commands.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { probeInterpreter } from "../../src/python/probe.ts";
 import type { InterpreterProbe } from "../../src/python/probe-types.ts";
 import { type Target, targetFromProbe } from "../../src/python/target.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import type { FakeStore } from "./fake-store.ts";
 
@@ -59,7 +59,7 @@ export function run(
 }
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(tmpdir(), `slimenv-env-${prefix}-`));
+  return cleanedTempDir(`slimenv-env-${prefix}-`);
 }
 
 const C_SOURCE = `#define PY_SSIZE_T_CLEAN

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import type { LinkMode } from "../../src/env/types.ts";
 import { Store } from "../../src/store/store.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
 import { condition, describeWith, itWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 import type { BuiltWheel } from "../helpers/wheels.ts";
 import {
   CHECK_EXPECTED_VERSIONS,
@@ -155,7 +156,7 @@ describeWith(PYTHON312)("link modes (real store)", () => {
   });
 
   itWith(XDEV)("across filesystems: hardlink falls back to copies with ONE warning", async () => {
-    const shmStore = Store.open({ root: path.join(mkdtempSync(`${SHM}/slimenv-store-`), "s") });
+    const shmStore = Store.open({ root: path.join(cleanedTempDir("slimenv-store-", SHM), "s") });
     try {
       const shmWheels = await importInto(shmStore, built);
       for (const mode of ["hardlink", "auto"] as const) {

@@ -7,10 +7,10 @@ import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import type { SlimenvError } from "../../src/base/index.ts";
 import { isSlimenvError } from "../../src/base/index.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 
 export interface Recorded {
   method: string;
@@ -158,7 +158,7 @@ export async function closedPort(): Promise<number> {
 }
 
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `slimenv-${prefix}-`));
+  return cleanedTempDir(`slimenv-${prefix}-`);
 }
 
 export interface Certificates {

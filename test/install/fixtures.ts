@@ -4,8 +4,7 @@
  * command changed nothing), and the CLI run by this Node from the sources.
  */
 import { execFile } from "node:child_process";
-import { existsSync, lstatSync, mkdtempSync, readdirSync } from "node:fs";
-import os from "node:os";
+import { existsSync, lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import { type ErrorCode, isSlimenvError, type SlimenvError } from "../../src/base/index.ts";
@@ -13,6 +12,7 @@ import { resolveSettings } from "../../src/settings/load.ts";
 import { writePylock } from "../../src/standards/pylock-write.ts";
 import type { IndexEntry, IndexProjects } from "../helpers/index-server.ts";
 import { pyenv } from "../helpers/prereq.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 
 export const BIN = path.resolve(import.meta.dirname, "..", "..", "bin", "slimenv.js");
@@ -26,7 +26,7 @@ export function testPython(): string | undefined {
 }
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `slimenv-install-${prefix}-`));
+  return cleanedTempDir(`slimenv-install-${prefix}-`);
 }
 
 function pkgFiles(name: string, version: string, extra: Record<string, string> = {}) {

@@ -4,8 +4,7 @@
  * targets.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { TestContext } from "vitest";
 import {
@@ -17,9 +16,10 @@ import {
   type Prereq,
   requireOrSkip,
 } from "../helpers/prereq.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `slimenv-report-${prefix}-`));
+  return cleanedTempDir(`slimenv-report-${prefix}-`);
 }
 
 /** `du -s -B1` and `du -s --apparent-size -B1` of `p`. */

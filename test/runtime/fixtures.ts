@@ -1,12 +1,13 @@
 /** Shared bits for the runtime tests: a real pyenv CPython, temp folders, running copies. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
 import { buildRuntime, type RuntimeBuildResult } from "../../src/runtime/build.ts";
 import { runtimeEnv } from "../../src/runtime/check.ts";
 import { pyenv } from "../helpers/prereq.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 
 /** Every group: the smallest stdlib a test can build (each build then compiles ~560 modules). */
 export const ALL_DROPS = [
@@ -25,7 +26,7 @@ export const ALL_DROPS = [
 export const RUNTIME_PYTHON = pyenv("3.12", "3.11");
 
 export function tempDir(label: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `slimenv-runtime-${label}-`));
+  return cleanedTempDir(`slimenv-runtime-${label}-`);
 }
 
 /** Run a copy's interpreter with the clean environment runtime checks use. */

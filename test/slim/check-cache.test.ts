@@ -2,13 +2,13 @@
  * The check cache's key: the same set, policy and interpreter give the same key; any of them
  * changed gives another; what cannot be known gives none. Entries: atomic, damaged ones miss.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { EnvManifest } from "../../src/env/types.ts";
 import { checkCacheKey, readCheckCache, writeCheckCache } from "../../src/slim/check-cache.ts";
 import { describeWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const PYTHON310 = pyenv("3.10");
 const PY310 = PYTHON310.exe;
@@ -76,7 +76,7 @@ describeWith(PYTHON310, PYTHON312)("checkCacheKey", () => {
 
 describe("check cache entries", () => {
   it("round-trip, leave no temp file, and a damaged entry is a miss", () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), "slimenv-cc-")), "checks");
+    const dir = path.join(tempDir("slimenv-cc-"), "checks");
     const entry = {
       unslimmed: [{ name: "a", reason: "a.x: boom", modules: ["a.x"] }],
       preexisting: [{ name: "b", reason: "b.y: gone" }],

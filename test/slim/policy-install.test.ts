@@ -4,8 +4,7 @@
  * the result says so) — or, with strict, the install fails and the env stays as it was.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
@@ -14,6 +13,7 @@ import { resolveSettings } from "../../src/settings/load.ts";
 import { slimPolicy } from "../../src/slim/policy.ts";
 import { installSlim } from "../../src/slim/transform-install.ts";
 import { describeWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { cliEnv, slimenv, snapshot } from "../install/fixtures.ts";
 import {
   crossWheels,
@@ -36,7 +36,7 @@ describeWith(PYTHON310)("install --slim", () => {
   let n = 0;
 
   beforeAll(() => {
-    root = mkdtempSync(path.join(tmpdir(), "slimenv-slim-install-"));
+    root = tempDir("slimenv-slim-install-");
     const dir = path.join(root, "wheels");
     mkdirSync(dir);
     const write = (w: { filename: string; bytes: Uint8Array }) => {

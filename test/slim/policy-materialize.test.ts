@@ -4,8 +4,7 @@
  * compiles nothing), reproducible .pyc, zip mode and its refusals, overrides, bad input.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
@@ -17,6 +16,7 @@ import { Store } from "../../src/store/store.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
 import { type Interp, interpreter } from "../env/env-fixtures.ts";
 import { describeWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import {
   countingCompiler,
@@ -62,7 +62,7 @@ describeWith(PYTHON312, PYTHON310)("slim policies at materialize", () => {
     summaryOf(m).packages.find((p) => p.name === name);
 
   beforeAll(async () => {
-    root = mkdtempSync(path.join(tmpdir(), "slimenv-slim-"));
+    root = tempDir("slimenv-slim-");
     store = Store.open({ root: path.join(root, "store") });
     py312 = await interpreter(PY312 as string);
     py310 = await interpreter(PY310 as string);
@@ -191,7 +191,7 @@ describeWith(PYTHON312, PYTHON310)("slim policies at materialize", () => {
     const hashes: string[] = [];
     for (const compiler of compilers) {
       // A fresh store each time: nothing cached, both compile.
-      const s = Store.open({ root: mkdtempSync(path.join(tmpdir(), "slimenv-slim-repro-")) });
+      const s = Store.open({ root: tempDir("slimenv-slim-repro-") });
       try {
         const ws = await importWheels(s, [demoWheel()]);
         const m = await materialize(s, {
@@ -346,7 +346,7 @@ describeWith(PYTHON312, PYTHON310)("slim policies at materialize", () => {
     const include = py312.probe.schemes.prefix.paths?.include;
     const suffix = py312.probe.configVars.EXT_SUFFIX;
     if (include === undefined || suffix === null) throw new Error("probe lacks include/EXT_SUFFIX");
-    const work = mkdtempSync(path.join(tmpdir(), "slimenv-slim-cext-"));
+    const work = tempDir("slimenv-slim-cext-");
     const src = path.join(work, "m.c");
     writeFileSync(
       src,

@@ -9,8 +9,7 @@
  * checked without the interpreter's own site-packages, as the env runs.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
 import type { EnvManifest } from "../../src/env/types.ts";
@@ -20,6 +19,7 @@ import { defaultSlimChecker, type SlimCheckFailure } from "../../src/slim/transf
 import { Store } from "../../src/store/index.ts";
 import { type Interp, interpreter } from "../env/env-fixtures.ts";
 import { describeWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import {
   countingCompiler,
@@ -68,7 +68,7 @@ async function checkedCandidate(
 
 describeWith(PYTHON310)("the zipped-module check", () => {
   it("imports the env's zipped package, not a copy later on sys.path", async () => {
-    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const root = realpathSync(tempDir("slimenv-zipcheck-"));
     const py = await interpreter(PY310 as string);
     const store = Store.open({ root: path.join(root, "store") });
     const wheels = await importWheels(store, [pureWheel()]);
@@ -116,7 +116,7 @@ describeWith(PYTHON310)("the zipped-module check", () => {
   }, 60_000);
 
   it("judges zipped modules as every other: another platform's module is no failure", async () => {
-    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const root = realpathSync(tempDir("slimenv-zipcheck-"));
     const zipwin = buildWheel({
       name: "zipwin",
       version: "1.0",
@@ -149,7 +149,7 @@ describeWith(PYTHON310)("the zipped-module check", () => {
   }, 60_000);
 
   it("checks an isolated env's candidate without the interpreter's own site-packages", async () => {
-    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const root = realpathSync(tempDir("slimenv-zipcheck-"));
     // pip lives in the interpreter's own site-packages, not in the env.
     const needspip = buildWheel({
       name: "needspip",
@@ -194,7 +194,7 @@ describeWith(PYTHON310)("the zipped-module check", () => {
   }, 60_000);
 
   it("a module named like a standard-library one is the stdlib's, in the check as in the env", async () => {
-    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const root = realpathSync(tempDir("slimenv-zipcheck-"));
     const shadowsStdlib = buildWheel({
       name: "oldcolorsys",
       version: "1.0",
