@@ -10,6 +10,7 @@ import { PRESET_NAMES } from "../../slim/presets.ts";
 import { DROP_GROUPS } from "../../slim/rules/drop-rules.ts";
 import { installSlim, type SlimInstallResult } from "../../slim/transform-install.ts";
 import { action } from "../action.ts";
+import { cliIo } from "../context.ts";
 import {
   addIndexOptions,
   collect,
@@ -124,7 +125,7 @@ export function installCommand(): Command {
   addIndexOptions(command, true);
   return addTargetOptions(command).action(
     action<InstallOptions>(async (opts, args, out) => {
-      const cwd = process.cwd();
+      const cwd = cliIo().cwd;
       const layout = layoutOf(opts);
       const settings = settingsFromOptions(opts, cwd);
       const inputs = classifyInstallArgs(args, opts.requirements ?? [], cwd);
@@ -155,7 +156,7 @@ export function installCommand(): Command {
             });
       const request = {
         cwd,
-        env: process.env,
+        env: cliIo().env,
         settings,
         selection: targetSelection(opts, settings.values),
         layout,
