@@ -1,6 +1,6 @@
 /**
  * `slimenv install`, `sync`, `run` and `store` end to end: bin/slimenv.js run by this Node
- * from the sources, against the in-process index, with a temp SLIMENV_HOME. Includes the
+ * (the built bundle when fresh, else the sources), against the in-process index, with a temp SLIMENV_HOME. Includes the
  * relocation test: a prefix env moved and copied, then run with slimenv absent from PATH.
  */
 import { spawnSync } from "node:child_process";

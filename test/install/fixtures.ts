@@ -1,7 +1,7 @@
 /**
  * Fixtures for the install / sync tests: a small package world served by the in-process
  * index, hand-written PEP 751 locks over it, snapshots of directories (to prove a failed
- * command changed nothing), and the CLI run by this Node from the sources.
+ * command changed nothing), and the CLI run by this Node (the built bundle when fresh, else the sources).
  */
 import { execFile } from "node:child_process";
 import { existsSync, lstatSync, readdirSync } from "node:fs";
@@ -164,7 +164,6 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
   return {
     ...env,
     SLIMENV_HOME: home,
-    SLIMENV_FROM_SOURCE: "1",
     SLIMENV_NO_CONFIG: "1",
     SLIMENV_RETRIES: "0",
     NO_COLOR: "1",
@@ -172,7 +171,10 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
   };
 }
 
-/** Run bin/slimenv.js asynchronously (the index answers from this process). */
+/**
+ * Run bin/slimenv.js asynchronously (the index answers from this process): the built bundle
+ * when it is newer than every source (CI builds it first), else the sources.
+ */
 export function slimenv(
   cwd: string,
   env: NodeJS.ProcessEnv,

@@ -1,5 +1,5 @@
 /**
- * The python commands end to end: bin/slimenv.js run by this Node (24) from the sources,
+ * The python commands end to end: bin/slimenv.js run by this Node (24): the built bundle when fresh, else the sources,
  * with a temp SLIMENV_HOME.
  */
 import { spawnSync } from "node:child_process";
@@ -25,7 +25,7 @@ afterAll(() => {
 function slimenv(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const res = spawnSync(process.execPath, [BIN, ...args], {
     encoding: "utf8",
-    env: { ...process.env, SLIMENV_HOME: home, SLIMENV_FROM_SOURCE: "1", NO_COLOR: "1" },
+    env: { ...process.env, SLIMENV_HOME: home, NO_COLOR: "1" },
     timeout: 120_000,
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };

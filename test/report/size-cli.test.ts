@@ -1,4 +1,4 @@
-/** `slimenv size` end to end: bin/slimenv.js run from the sources by this Node. */
+/** `slimenv size` end to end: bin/slimenv.js run by this Node (the built bundle when fresh, else the sources). */
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -21,7 +21,6 @@ function slimenvWith(
 ): Promise<{ status: number; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
-    SLIMENV_FROM_SOURCE: "1",
     NO_COLOR: "1",
     SLIMENV_NO_CONFIG: "1",
     ...extra,
