@@ -4,12 +4,11 @@
  * with plain fetch — and pip itself installing from it (JSON index and flat links page).
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { readdirSync, rmSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type IndexProjects, type IndexServer, startIndexServer } from "./index-server.ts";
+import { tempDir } from "./tmp.ts";
 import { buildSdist, buildWheel, sha256Hex } from "./wheels.ts";
 
 const PYTHON = process.env.SLIMENV_TEST_PYTHON ?? "python3";
@@ -522,16 +521,17 @@ describe("pip against the index", () => {
     const s = await start({ projects: { ...projects, gamma } });
     const htmlOnly = await start({ projects: { ...projects, gamma }, formats: ["html"] });
     const exec = promisify(execFile);
+    // Only this index: no pip configuration from the machine (PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS…).
     const env = {
-      ...process.env,
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PIP_"))),
       PIP_CONFIG_FILE: "/dev/null",
       PIP_DISABLE_PIP_VERSION_CHECK: "1",
       PIP_NO_CACHE_DIR: "1",
       PIP_ROOT_USER_ACTION: "ignore",
       PYTHONDONTWRITEBYTECODE: "1",
     };
-    const t1 = mkdtempSync(path.join(tmpdir(), "slimenv-pip-index-"));
-    const t2 = mkdtempSync(path.join(tmpdir(), "slimenv-pip-links-"));
+    const t1 = tempDir("slimenv-pip-index-");
+    const t2 = tempDir("slimenv-pip-links-");
     try {
       const pip = (args: string[]) =>
         exec(
