@@ -35,7 +35,7 @@ function specifierPattern(): string {
   const preU = pre.replace("preview", "prev[i\\u0130\\u0131]ew");
   const postU = post.replace("post", "po[s\\u017f]t");
   return [
-    `===${sp}[^${PY_SPACE};)]*`,
+    `===${sp}[^${PY_SPACE};)]+`,
     `(?:==|!=)${sp}${release}(?:\\.\\*|${pre}${post}${dev}${local})?`,
     `~=${sp}${release2}${preU}${postU}${dev}`,
     `(?:<=|>=|<|>)${sp}${release}${pre}${post}${dev}`,
