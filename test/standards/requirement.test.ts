@@ -241,3 +241,18 @@ describe("Requirement: arbitrary equality (packaging 26.4, PEP 508)", () => {
     }
   });
 });
+
+describe("Requirement: a URL has no whitespace, Unicode's included (packaging 26.4)", () => {
+  it("refuses a no-break space or an ideographic space inside the URL", () => {
+    for (const space of ["\u00a0", "\u3000", "\u2009"]) {
+      const err = thrown(() => new Requirement(`a @ https://example.com/a${space}b.whl`));
+      expect(err.code).toBe("INVALID_REQUIREMENT");
+      expect(err.message).toContain(
+        "at column 26: expected ';' (then a marker) or the end after the URL",
+      );
+    }
+    expect(new Requirement("a @ https://example.com/a.whl ; os_name == 'x'").url).toBe(
+      "https://example.com/a.whl",
+    );
+  });
+});
