@@ -49,6 +49,15 @@ export function threadingDiffersFrom263(abis: readonly string[]): boolean {
   return old !== now;
 }
 
+/**
+ * Not followed (from 26.4 on): where a clause has an epoch and no release (`<1!'.0`), 26.4's
+ * faster specifier pattern no longer reads `<1` as a clause, so it reports the error at the
+ * operator; slimenv (as 26.3) reports it after `<1`. Only the column of an error differs.
+ */
+export function epochWithoutRelease(text: string): boolean {
+  return /(?:[<>=!~]=?|===?)[ \t]*v?\d+!(?!\d)/i.test(text);
+}
+
 /** A requirement or specifier set on which slimenv follows 26.4, not 26.3. */
 export function specifierDiffersFrom263(text: string): boolean {
   return hasEmptyArbitraryEquality(text) || hasCommaInArbitraryToken(text);
