@@ -1,9 +1,14 @@
-/** `slimenv size` end to end: bin/slimenv.js run by this Node (the built bundle when fresh, else the sources). */
+/**
+ * `slimenv size` end to end: in-process (runCli) for the size command itself; the env it
+ * measures is installed by bin/slimenv.js as a real process (the built bundle when fresh,
+ * else the sources).
+ */
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sizeReport } from "../../src/report/size.ts";
+import { cliInProcess } from "../helpers/cli.ts";
 import { itWith } from "../helpers/prereq.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import { cliEnv, TEST_PYTHON } from "../install/fixtures.ts";
@@ -12,7 +17,7 @@ import { du, tempDir, writeTree } from "./fixtures.ts";
 const BIN = path.resolve(import.meta.dirname, "../../bin/slimenv.js");
 
 function slimenv(...args: string[]) {
-  return slimenvWith({}, ...args);
+  return cliInProcess(args, { env: { ...process.env, NO_COLOR: "1", SLIMENV_NO_CONFIG: "1" } });
 }
 
 function slimenvWith(
