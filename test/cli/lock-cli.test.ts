@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
 import { type CliResult, cliInProcess } from "../helpers/cli.ts";
+import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
 import { cliEnv } from "../install/fixtures.ts";
 import { world } from "../resolve/lock-fixtures.ts";
 
