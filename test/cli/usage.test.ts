@@ -1,9 +1,10 @@
-import { spawnSync } from "node:child_process";
-import path from "node:path";
+/**
+ * Usage errors: every command refuses an unknown option with exit 2 (in-process, through
+ * runCli), and the real binary exits 2 too (one process).
+ */
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.ts";
-
-const BIN = path.resolve(import.meta.dirname, "..", "..", "bin", "slimenv.js");
+import { cliInProcess, cliProcess } from "../helpers/cli.ts";
 
 function commandPaths(): string[][] {
   const out: string[][] = [];
@@ -26,12 +27,42 @@ describe("usage errors", () => {
     expect(paths.length).toBeGreaterThan(8);
   });
 
-  it.each(paths.map((p) => [p.join(" "), p]))("`slimenv %s --no-such-option` exits 2", (_, p) => {
-    const res = spawnSync(process.execPath, [BIN, ...(p as string[]), "--no-such-option"], {
-      encoding: "utf8",
-      env: { ...process.env, SLIMENV_FROM_SOURCE: "1", NO_COLOR: "1" },
+  it.each(paths.map((p) => [p.join(" "), p]))(
+    "`slimenv %s --no-such-option` exits 2",
+    async (_, p) => {
+      const res = await cliInProcess([...(p as string[]), "--no-such-option"]);
+      expect(res.status).toBe(2);
+      expect(res.stderr).toContain("unknown option '--no-such-option'");
+      expect(res.stdout).toBe("");
+    },
+  );
+
+  it("leaves process.exitCode alone when run in-process", async () => {
+    const before = process.exitCode;
+    expect((await cliInProcess(["lock", "--no-such-option"])).status).toBe(2);
+    expect((await cliInProcess(["--version"])).status).toBe(0);
+    expect(process.exitCode).toBe(before);
+  });
+
+  it("--version and help print on stdout with exit 0", async () => {
+    const version = await cliInProcess(["--version"]);
+    expect(version).toEqual({
+      status: 0,
+      stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/),
+      stderr: "",
     });
-    expect(res.status).toBe(2);
-    expect(res.stderr).toContain("unknown option '--no-such-option'");
+    const help = await cliInProcess(["--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("Usage: slimenv [options] [command]");
+    expect(help.stderr).toBe("");
+  });
+
+  it("the real binary exits 2 on a usage error, and 0 for --version", async () => {
+    const bad = await cliProcess(["lock", "--no-such-option"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("unknown option '--no-such-option'");
+    const version = await cliProcess(["--version"]);
+    expect(version.status).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });
