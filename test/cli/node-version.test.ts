@@ -25,6 +25,8 @@ const BIN = path.join(ROOT, "bin/slimenv.js");
 const temps: string[] = [];
 afterAll(() => {
   for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+  // npm enables Node's compile cache in the temp folder (this file's own TMPDIR).
+  rmSync(path.join(tmpdir(), "node-compile-cache"), { recursive: true, force: true });
 });
 
 function temp(): string {
