@@ -1004,7 +1004,8 @@ def run_health(store, app, manifest):
     argv = list(h["command"])
     if "/" in argv[0] and not argv[0].startswith("/"):
         argv[0] = os.path.join(gen, argv[0])
-    env = dict(os.environ, SLIMENV_APP=app, SLIMENV_GENERATION=gen)
+    # the check must not write into the generation (e.g. __pycache__)
+    env = dict(os.environ, SLIMENV_APP=app, SLIMENV_GENERATION=gen, PYTHONDONTWRITEBYTECODE="1")
     step("health:run")
     try:
         r = subprocess.run(argv, cwd=gen, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
