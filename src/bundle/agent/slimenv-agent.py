@@ -800,16 +800,26 @@ def _next_member(tar, name, what):
     return member
 
 
+def _read_member(tar, member, what):
+    try:
+        data = tar.extractfile(member).read()
+    except (tarfile.TarError, OSError, EOFError) as e:
+        refuse("%s: unreadable tar (%s)" % (what, e))
+    if len(data) != member.size:
+        refuse("%s: %s is truncated" % (what, member.name))
+    return data
+
+
 def read_head(tar, keys, what):
     """The verified manifest (dict) and its bytes from a bundle's first two members."""
     m = _next_member(tar, "manifest.json", what)
     if m.size > MAX_MANIFEST:
         refuse("%s: manifest.json too large" % what)
-    mbytes = tar.extractfile(m).read()
+    mbytes = _read_member(tar, m, what)
     s = _next_member(tar, "manifest.sig", what)
     if s.size > MAX_SIG:
         refuse("%s: manifest.sig too large" % what)
-    sig = tar.extractfile(s).read()
+    sig = _read_member(tar, s, what)
     kid = verify_signature(mbytes, sig, keys, "%s manifest" % what)
     try:
         manifest = json.loads(mbytes.decode("utf-8"))
@@ -1422,6 +1432,10 @@ def main(argv=None):
         msg = str(e)
     except OSError as e:
         msg = "%s: %s" % (getattr(e, "filename", None) or "I/O error", e.strerror or e)
+    except (tarfile.TarError, EOFError, lzma.LZMAError, zlib.error) as e:
+        msg = "unreadable archive: %s" % e
+    except Exception as e:  # a bug: still one line, still exit status 1
+        msg = "internal error: %s: %s" % (type(e).__name__, e)
     else:
         render(opts, result)
         if not result.get("ok", True):
