@@ -332,7 +332,7 @@ export interface RepoServer {
   url: string;
   /** "GET path range" of every request. */
   log: string[];
-  /** The next `times` GETs of a blob send half the body, then reset the connection. */
+  /** The next `times` GETs of a blob send half the body, then close the connection. */
   cutBlobs(times: number): void;
   close(): Promise<void>;
 }
@@ -376,7 +376,7 @@ export async function serveRepo(repo: string): Promise<RepoServer> {
     if (url.startsWith("/blobs/") && cuts > 0) {
       cuts--;
       res.write(slice.subarray(0, Math.floor(slice.length / 2)), () => {
-        setTimeout(() => req.socket.resetAndDestroy(), 20);
+        setTimeout(() => req.socket.destroy(), 20);
       });
       return;
     }

@@ -1157,12 +1157,15 @@ def download(store, url, sha, size):
             crange = resp.headers.get("Content-Range", "")
             if have and not (resp.status == 206 and crange.startswith("bytes %d-" % have)):
                 have = 0
+            buf = bytearray(64 * 1024)
             try:
                 with open(part, "ab" if have else "wb") as f:
                     while True:
-                        chunk = resp.read(min(CHUNK, size - have + 1))
-                        if not chunk:
+                        # readinto returns what has arrived, so a cut keeps all but the last piece
+                        n = resp.readinto(buf)
+                        if not n:
                             break
+                        chunk = bytes(buf[:n])
                         if have + len(chunk) > size:
                             f.close()
                             os.unlink(part)
