@@ -38,7 +38,10 @@ function codeLike(n: number, r: () => number): Uint8Array {
 /** `base` with a few bytes flipped, a block inserted and a block removed. */
 function edited(base: Uint8Array, r: () => number): Uint8Array {
   const out = Buffer.from(base);
-  for (let i = 0; i < 20; i++) out[Math.floor(r() * out.length)] ^= 0x5a;
+  for (let i = 0; i < 20; i++) {
+    const at = Math.floor(r() * out.length);
+    out[at] = (out[at] ?? 0) ^ 0x5a;
+  }
   const cut = Math.floor(out.length / 3);
   const insert = Buffer.from("a brand new block of text that was never there before\n".repeat(4));
   return new Uint8Array(
