@@ -7,7 +7,7 @@
  *   demo 2.0   core.py changed, the library renamed to libdemo-9c0ffee1.so with a few bytes
  *              changed; data.py the same
  */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { agentSource } from "../../src/bundle/agent-source.ts";
@@ -128,6 +128,27 @@ export function runAgent(dir: string, args: readonly string[]): AgentRun {
     env: { PATH: `${path.dirname(PY as string)}:/usr/bin:/bin`, HOME: dir },
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** runAgent without blocking: for an agent talking to a server in this process. */
+export function runAgentAsync(dir: string, args: readonly string[]): Promise<AgentRun> {
+  const agent = path.join(dir, "slimenv-agent.py");
+  writeFileSync(agent, agentSource());
+  return new Promise((resolve) => {
+    execFile(
+      PY as string,
+      ["-I", agent, ...args],
+      {
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { PATH: `${path.dirname(PY as string)}:/usr/bin:/bin`, HOME: dir },
+      },
+      (error, stdout, stderr) => {
+        const status = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ status, stdout, stderr });
+      },
+    );
+  });
 }
 
 /** PATH for running the app's launchers: the test CPython first. */
