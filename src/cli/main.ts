@@ -3,10 +3,14 @@
  * This folder is the only place that prints, reads argv or sets the exit code.
  */
 import { Command, CommanderError } from "commander";
+import { agentCommand } from "./commands/agent.ts";
+import { bundleCommand } from "./commands/bundle.ts";
 import { checkCommand } from "./commands/check.ts";
 import { exportCommand } from "./commands/export.ts";
 import { installCommand } from "./commands/install.ts";
+import { keygenCommand } from "./commands/keygen.ts";
 import { lockCommand } from "./commands/lock.ts";
+import { publishCommand } from "./commands/publish.ts";
 import { pythonCommand } from "./commands/python.ts";
 import { runCommand } from "./commands/run.ts";
 import { runtimeCommand } from "./commands/runtime.ts";
@@ -35,6 +39,10 @@ export function buildProgram(): Command {
   program.addCommand(runtimeCommand());
   program.addCommand(sizeCommand());
   program.addCommand(checkCommand());
+  program.addCommand(bundleCommand());
+  program.addCommand(keygenCommand());
+  program.addCommand(publishCommand());
+  program.addCommand(agentCommand());
   exitOverrideEverywhere(program);
   return program;
 }
@@ -53,12 +61,26 @@ function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
+/**
+ * `slimenv bundle … --version V` names the app's version, but commander hands `--version`
+ * anywhere on the line to the program's own flag: after `bundle` it becomes `--app-version`.
+ */
+export function appVersionFlag(argv: readonly string[]): string[] {
+  const command = argv.findIndex((a) => !a.startsWith("-"));
+  if (argv[command] !== "bundle") return [...argv];
+  return argv.map((a, i) => {
+    if (i <= command) return a;
+    if (a === "--version") return "--app-version";
+    return a.startsWith("--version=") ? `--app-version=${a.slice(10)}` : a;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
   exitQuietlyOnClosedPipe(process.stdout);
   exitQuietlyOnClosedPipe(process.stderr);
   const program = buildProgram();
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(appVersionFlag(argv), { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed help or the usage error.
