@@ -1,6 +1,7 @@
 // The slimenv library: everything a program can use without the command line.
 
 export * from "./base/index.ts";
+export * from "./bundle/index.ts";
 export * from "./elf/index.ts";
 export * from "./env/index.ts";
 export * from "./index/index.ts";
