@@ -52,7 +52,7 @@ print(json.dumps(out))
 `;
 
 function py(req: object): Record<string, unknown> {
-  const r = spawnSync(agentPython(), ["-I", "-c", DRIVER], {
+  const r = spawnSync(agentPython(), ["-I", "-B", "-c", DRIVER], {
     input: JSON.stringify(req),
     maxBuffer: 1 << 26,
   });

@@ -615,6 +615,11 @@ class Store:
         fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         self._lock_fd = fd
 
+    def unlock(self):
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
     def recover(self):
         """Remove what a killed run left, and put every app's `current` back where state.json says."""
         if os.path.isdir(self.tmp):
@@ -1445,6 +1450,8 @@ def main(argv=None):
             sys.stderr.write("slimenv-agent: %s\n" % result.get("message"))
             return 1
         return 0
+    finally:
+        store.unlock()
     sys.stderr.write("slimenv-agent: %s\n" % msg.replace("\n", " "))
     if opts.json:
         sys.stdout.write(json.dumps({"ok": False, "error": msg}, sort_keys=True) + "\n")
