@@ -3,15 +3,15 @@
  * full then delta) and publish, with --json; and bad input: a clear error, exit 1, nothing
  * written.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePrivateKey } from "../../src/bundle/keys.ts";
 import { readBundle } from "../../src/bundle/wire.ts";
 import { install } from "../../src/env/install.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
-import { cliEnv, slimenv, snapshot, tempDir, testSettings } from "../install/fixtures.ts";
-import { demoProjects, PY } from "./bundle-fixtures.ts";
+import { cliEnv, lockText, slimenv, snapshot, tempDir, testSettings } from "../install/fixtures.ts";
+import { demoBuilt, demoProjects, PY } from "./bundle-fixtures.ts";
 
 describe.skipIf(PY === undefined)("slimenv keygen / agent / bundle / publish", () => {
   let server: IndexServer;
@@ -169,6 +169,35 @@ describe.skipIf(PY === undefined)("slimenv keygen / agent / bundle / publish", (
     expect(pub2.stdout).toMatch(/delta from 1765000000: /);
   });
 
+  it("bundles straight from a lock (--lock, --python): no env kept", async () => {
+    writeFileSync(path.join(cwd, "pylock.toml"), lockText([demoBuilt("1.0")], server.filesUrl));
+    const r = await slimenv(
+      cwd,
+      env,
+      "--json",
+      "bundle",
+      "--lock",
+      "pylock.toml",
+      "--python",
+      PY as string,
+      "-o",
+      "lock.bundle",
+      "--app",
+      "demo",
+      "--version",
+      "1.0",
+      "--key",
+      "fleet.key",
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const key = parsePrivateKey(readFileSync(path.join(cwd, "fleet.key"), "utf8"));
+    const contents = readBundle(readFileSync(path.join(cwd, "lock.bundle")), [key.publicKey]);
+    const paths = contents.manifest.files.map((f) => f.path);
+    expect(paths).toContain("bin/python");
+    expect(paths.some((p) => p.endsWith("/site-packages/demo/core.py"))).toBe(true);
+  });
+
   it("refuses bad input: exit 1, one error line and a hint, nothing written", async () => {
     const before = snapshot(cwd);
     const bad = [
@@ -222,6 +251,21 @@ describe.skipIf(PY === undefined)("slimenv keygen / agent / bundle / publish", (
         "--health",
         "'unclosed",
       ],
+      [
+        "bundle",
+        "target-1.0",
+        "--lock",
+        "pylock.toml",
+        "-o",
+        "x.bundle",
+        "--app",
+        "demo",
+        "--version",
+        "1",
+        "--key",
+        "fleet.key",
+      ],
+      ["bundle", "-o", "x.bundle", "--app", "demo", "--version", "1", "--key", "fleet.key"],
       ["publish", "v2.delta", "--repo", "repo", "--channel", "stable", "--key", "fleet.key"],
       ["publish", "v1.bundle", "--repo", "repo", "--channel", "stable", "--key", "fleet.key"],
     ];

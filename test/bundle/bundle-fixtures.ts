@@ -14,7 +14,7 @@ import { agentSource } from "../../src/bundle/agent-source.ts";
 import { formatPublicKey, type SigningKey, signingKeyFromSeed } from "../../src/bundle/keys.ts";
 import { type InstallResult, install } from "../../src/env/install.ts";
 import type { IndexEntry, IndexProjects } from "../helpers/index-server.ts";
-import { buildWheel } from "../helpers/wheels.ts";
+import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import { testPython, testSettings } from "../install/fixtures.ts";
 
 export const PY = testPython();
@@ -44,6 +44,12 @@ function dataModule(): string {
 }
 
 export function demoWheel(version: "1.0" | "2.0"): IndexEntry {
+  const w = demoBuilt(version);
+  return { file: { filename: w.filename, bytes: w.bytes, metadata: w.metadata } };
+}
+
+/** The demo wheel itself (for locks naming it). */
+export function demoBuilt(version: "1.0" | "2.0"): BuiltWheel {
   const v = version === "1.0" ? 1 : 2;
   const hash = v === 1 ? "56d6093b" : "9c0ffee1";
   const core = [
@@ -56,7 +62,7 @@ export function demoWheel(version: "1.0" | "2.0"): IndexEntry {
     `    return os.path.join(os.path.dirname(__file__), "..", "demo.libs", "libdemo-${hash}.so")`,
     "",
   ].join("\n");
-  const w = buildWheel({
+  return buildWheel({
     name: "demo",
     version,
     files: {
@@ -66,7 +72,6 @@ export function demoWheel(version: "1.0" | "2.0"): IndexEntry {
       [`demo.libs/libdemo-${hash}.so`]: library(v),
     },
   });
-  return { file: { filename: w.filename, bytes: w.bytes, metadata: w.metadata } };
 }
 
 export function demoProjects(): IndexProjects {
