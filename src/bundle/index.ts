@@ -27,6 +27,8 @@ export { envTarget, libcOfPlatform } from "./env-target.ts";
 export { loadSigningKey, parseHealth } from "./files.ts";
 export type { EnvTree, EnvTreeOptions, TreeFile } from "./from-env.ts";
 export { ENV_MANIFEST_PATH, readEnvTree } from "./from-env.ts";
+export type { LockBundleRequest } from "./from-lock.ts";
+export { packLock } from "./from-lock.ts";
 export type { PublicKey, SigningKey } from "./keys.ts";
 export {
   formatPrivateKey,

@@ -93,7 +93,8 @@ describe.skipIf(PY === undefined)("bundle: env → full → agent → delta → 
   it("a delta to v2 carries the changed .py and a patch of the renamed library; it applies", async () => {
     await buildEnv(path.join(root, "ci"), "env", "demo==2.0", server.url, store);
     const env = path.join(root, "ci", "env");
-    const base = { app: "demo", version: "2.0", key, sequence: 2, storeRoot: store };
+    const health = { command: ["bin/python", "-c", "import demo.core"], timeout: 60 };
+    const base = { app: "demo", version: "2.0", key, sequence: 2, storeRoot: store, health };
     const full = await packEnv(env, base);
     const delta = await packEnv(env, { ...base, from: [path.join(root, "demo-1.0.bundle")] });
     figures.fullV2 = full.bytes.length;
@@ -120,6 +121,14 @@ describe.skipIf(PY === undefined)("bundle: env → full → agent → delta → 
 
     const file = path.join(root, "demo-2.0.delta");
     writeFileSync(file, delta.bytes);
+    // A device that never had v1 refuses the delta before writing anything.
+    const fresh = path.join(root, "fresh-device");
+    mkdirSync(fresh);
+    const refused = runAgent(root, ["--root", fresh, "--key", keys.pub, "apply", file]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/slimenv-agent: /);
+    expect(existsSync(path.join(fresh, "apps", "demo", "current"))).toBe(false);
+
     const applied = runAgent(root, ["--root", device(), "--key", keys.pub, "apply", file]);
     expect(applied.stderr).toBe("");
     expect(applied.status).toBe(0);
