@@ -2,7 +2,7 @@
  * Bundle the CLI into one ESM file (dist/slimenv.js) for fast start-up. bin/slimenv.js
  * prefers it when present; the sources still run without it.
  */
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 
@@ -29,6 +29,12 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
 });
+
+// The device agent is a Python file the CLI reads next to itself (src/bundle/agent-source.ts).
+copyFileSync(
+  path.join(root, "src/bundle/agent/slimenv-agent.py"),
+  path.join(root, "dist/slimenv-agent.py"),
+);
 
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`built dist/slimenv.js (${(bytes / 1024).toFixed(0)} KiB with map)`);
