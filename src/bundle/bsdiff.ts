@@ -94,7 +94,28 @@ class Growable {
 }
 
 /** The bsdiff streams turning `old` into `neu`. */
-export function diffStreams(old: Uint8Array, neu: Uint8Array): PatchStreams {
+export interface DiffOptions {
+  /**
+   * Give up (undefined) once a quarter of the new file, and at least 1 MiB, is scanned and
+   * more than this share of it had to go to the extra stream: the files are not versions of
+   * each other, a patch would not beat the object, and bsdiff is slowest on such pairs.
+   */
+  giveUpAbove?: number;
+}
+
+const GIVE_UP_AFTER = 1 << 20;
+
+export function diffStreams(old: Uint8Array, neu: Uint8Array): PatchStreams;
+export function diffStreams(
+  old: Uint8Array,
+  neu: Uint8Array,
+  options: DiffOptions,
+): PatchStreams | undefined;
+export function diffStreams(
+  old: Uint8Array,
+  neu: Uint8Array,
+  options: DiffOptions = {},
+): PatchStreams | undefined {
   const newSize = neu.length;
   const oldSize = old.length;
   const diff = new Uint8Array(newSize);
@@ -192,6 +213,13 @@ export function diffStreams(old: Uint8Array, neu: Uint8Array): PatchStreams {
     lastScan = scan - lenb;
     lastPos = pos - lenb;
     lastOffset = pos - scan;
+    if (
+      options.giveUpAbove !== undefined &&
+      scan >= Math.max(GIVE_UP_AFTER, newSize / 4) &&
+      elen > options.giveUpAbove * scan
+    ) {
+      return undefined;
+    }
   }
   return {
     newSize,
@@ -243,13 +271,22 @@ export function patchCodecFor(size: number): PatchCodec {
   return size >= XZ_PATCH_FROM && xzAvailable() ? PATCH_CODEC.xz : PATCH_CODEC.zlib;
 }
 
-/** The SLDIFF01 patch turning `old` into `neu` (codec by size unless given). */
+/** The share of extra bytes above which {@link makePatch} gives up (see DiffOptions). */
+export const GIVE_UP_ABOVE = 0.4;
+
+/**
+ * The SLDIFF01 patch turning `old` into `neu` (codec by size unless given), or undefined when
+ * the files are too unlike for a patch to pay (see DiffOptions).
+ */
 export function makePatch(
   old: Uint8Array,
   neu: Uint8Array,
   codec: PatchCodec = patchCodecFor(neu.length),
-): Uint8Array {
-  return encodeStreams(diffStreams(old, neu), codec, (d) => compressStream(d, codec));
+): Uint8Array | undefined {
+  const streams = diffStreams(old, neu, { giveUpAbove: GIVE_UP_ABOVE });
+  return streams === undefined
+    ? undefined
+    : encodeStreams(streams, codec, (d) => compressStream(d, codec));
 }
 
 /** Apply a SLDIFF01 patch. Refuses bad patches (HASH_MISMATCH); `decompress` for tests. */

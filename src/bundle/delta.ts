@@ -190,7 +190,11 @@ export function planDelta(
     const src = readSource(p.source) as Uint8Array;
     const tgt = readNew(p.target);
     const patch = makePatch(src, tgt);
-    if (patch.length < compressedSize(tgt) && Buffer.from(applyPatch(src, patch)).equals(tgt)) {
+    if (
+      patch !== undefined &&
+      patch.length < compressedSize(tgt) &&
+      Buffer.from(applyPatch(src, patch)).equals(tgt)
+    ) {
       patches.push({ source: p.source, target: p.target, data: patch });
       patched.add(p.target);
       reporter.log("debug", `patch ${p.path} (${p.how} from ${p.from}): ${patch.length} bytes`);

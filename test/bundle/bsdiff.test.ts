@@ -17,6 +17,12 @@ function rng(seed: number): () => number {
   };
 }
 
+function mustPatch(...args: Parameters<typeof makePatch>): Uint8Array {
+  const patch = makePatch(...args);
+  if (patch === undefined) throw new Error("makePatch gave up");
+  return patch;
+}
+
 function naiveSuffixArray(t: Uint8Array): number[] {
   const idx = Array.from({ length: t.length }, (_, i) => i);
   return idx.sort((a, b) => Buffer.compare(t.subarray(a), t.subarray(b)));
@@ -81,7 +87,7 @@ describe("SLDIFF01 patches", () => {
     for (let trial = 0; trial < 60; trial++) {
       const old = codeLike(Math.floor(r() * 5000), r);
       const neu = old.length > 1600 ? edited(old, r) : codeLike(Math.floor(r() * 3000), r);
-      const patch = makePatch(old, neu, PATCH_CODEC.zlib);
+      const patch = mustPatch(old, neu, PATCH_CODEC.zlib);
       expect(patchCodec(patch)).toBe(PATCH_CODEC.zlib);
       expect(Buffer.from(applyPatch(old, patch)).equals(Buffer.from(neu))).toBe(true);
     }
@@ -91,7 +97,7 @@ describe("SLDIFF01 patches", () => {
     const r = rng(3);
     const old = codeLike(200_000, r);
     const neu = edited(old, r);
-    const patch = makePatch(old, neu);
+    const patch = mustPatch(old, neu);
     expect(patchCodec(patch)).toBe(PATCH_CODEC.xz);
     expect(Buffer.from(applyPatch(old, patch)).equals(Buffer.from(neu))).toBe(true);
     expect(patch.length).toBeLessThan(2000);
@@ -105,7 +111,7 @@ describe("SLDIFF01 patches", () => {
       [some, empty],
       [empty, empty],
     ] as const) {
-      expect(Buffer.from(applyPatch(a, makePatch(a, b, PATCH_CODEC.zlib)))).toEqual(Buffer.from(b));
+      expect(Buffer.from(applyPatch(a, mustPatch(a, b, PATCH_CODEC.zlib)))).toEqual(Buffer.from(b));
     }
   });
 
@@ -117,14 +123,26 @@ describe("SLDIFF01 patches", () => {
     const streams = diffStreams(old, neu);
     expect(performance.now() - start).toBeLessThan(20_000);
     expect(streams.extra.length).toBeLessThan(16);
-    const patch = makePatch(old, neu, PATCH_CODEC.zlib);
+    const patch = mustPatch(old, neu, PATCH_CODEC.zlib);
     expect(Buffer.from(applyPatch(old, patch)).equals(Buffer.from(neu))).toBe(true);
+  });
+
+  it("gives up on unrelated files (a patch would not pay), quickly", () => {
+    const r = rng(5);
+    const a = new Uint8Array(2_000_000).map(() => Math.floor(r() * 256));
+    const b = new Uint8Array(2_000_000).map(() => Math.floor(r() * 256));
+    const start = performance.now();
+    expect(makePatch(a, b, PATCH_CODEC.zlib)).toBeUndefined();
+    expect(performance.now() - start).toBeLessThan(30_000);
+    // Without the give-up rule the streams come out whole.
+    const small = a.subarray(0, 5000);
+    expect(diffStreams(small, b.subarray(0, 5000)).extra.length).toBeGreaterThan(4000);
   });
 
   it("refuses damaged patches with HASH_MISMATCH", () => {
     const old = new Uint8Array(Buffer.from("the old file, long enough to copy from"));
     const neu = new Uint8Array(Buffer.from("the new file, long enough to copy from!"));
-    const good = makePatch(old, neu, PATCH_CODEC.zlib);
+    const good = mustPatch(old, neu, PATCH_CODEC.zlib);
     const bad: Uint8Array[] = [];
     bad.push(good.subarray(0, 30)); // truncated header
     const magic = Uint8Array.from(good);
