@@ -610,10 +610,18 @@ class Store:
 
     # -- lock and recovery
     def lock(self, shared=False):
+        """Exclusive: wait for the other agent. Shared (status): never wait; False when busy."""
         os.makedirs(self.root, exist_ok=True)
         fd = os.open(os.path.join(self.root, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         self._lock_fd = fd
+        if not shared:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
 
     def unlock(self):
         if self._lock_fd is not None:
@@ -627,6 +635,8 @@ class Store:
                 if name != "downloads":
                     rmtree(os.path.join(self.tmp, name))
         os.makedirs(self.downloads, exist_ok=True)
+        for name in glob.glob(os.path.join(self.root, "agent", "*.tmp.*")):
+            rmtree(name)
         for app in self.apps():
             self.recover_app(app)
 
@@ -990,7 +1000,10 @@ def build_generation(store, app, manifest, mbytes):
         try:
             os.link(src, dest)
         except OSError:
-            shutil.copyfile(src, dest)
+            with open(src, "rb") as fi, open(dest, "wb") as fo:
+                shutil.copyfileobj(fi, fo, CHUNK)
+                fo.flush()
+                os.fsync(fo.fileno())
             os.chmod(dest, f["mode"])
         step("gen:file")
     for s in manifest["symlinks"]:
@@ -1087,6 +1100,7 @@ def apply_bundle(store, path, opts, expect=None):
     st = st or new_state(app)
     st["health"][str(seq)] = {"ok": failure is None, "reason": failure or "", "at": now_iso()}
     if failure is not None:
+        st["generations"] = [g for g in st["generations"] if g != seq]
         if previous is not None:
             store.switch(app, previous)
         else:
@@ -1297,7 +1311,8 @@ def cmd_status(store, opts):
                      "health": st["health"].get(str(st["current"])),
                      "consistent": store.current_seq(app) == st["current"]}
     objects = sorted(set(sha for sha, _ in store.stored_objects()))
-    return {"ok": True, "agent": AGENT_VERSION, "root": store.root, "apps": apps, "objects": objects}
+    return {"ok": True, "agent": AGENT_VERSION, "root": store.root, "apps": apps, "objects": objects,
+            "busy": bool(getattr(opts, "busy", False))}
 
 
 def _hash_file(path):
@@ -1430,8 +1445,7 @@ def main(argv=None):
     store = Store(opts.root)
     try:
         if opts.command == "status":
-            if os.path.isdir(store.root):
-                store.lock(shared=True)
+            opts.busy = os.path.isdir(store.root) and not store.lock(shared=True)
         else:
             store.lock()
             store.recover()
