@@ -54,7 +54,7 @@ export interface PublishResult {
   indexPath: string;
   full: { sha256: string; size: number };
   deltas: ChannelDelta[];
-  /** Older versions no delta was made from (the delta was not smaller than the full). */
+  /** Older versions no delta was made from (not smaller than the full, or blob gone). */
   skipped: number[];
 }
 
@@ -146,7 +146,18 @@ export function publishBundle(bundle: Uint8Array, options: PublishOptions): Publ
   const previous = [...history.entries].sort((a, b) => b.sequence - a.sequence).slice(0, n);
   for (const entry of previous) {
     const task = reporter.task(`delta from ${entry.version} (${entry.sequence})`);
-    const oldBytes = new Uint8Array(readFileSync(blobPath(repo, entry.full.sha256)));
+    let oldBytes: Uint8Array;
+    try {
+      oldBytes = new Uint8Array(readFileSync(blobPath(repo, entry.full.sha256)));
+    } catch {
+      reporter.log(
+        "warn",
+        `no delta from ${entry.sequence}: its full bundle is gone from the repository`,
+      );
+      task.done();
+      skipped.push(entry.sequence);
+      continue;
+    }
     const old = oldFromBundle(readBundle(oldBytes, pub, `blob ${entry.full.sha256}`), "repo");
     const bytes = deltaBundle(contents, old, options.key, reporter);
     task.done();
