@@ -14,7 +14,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { constants, deflateSync } from "node:zlib";
-import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { objectFile, storePaths } from "../store/layout.ts";
 import { applyPatch, makePatch, XZ_PATCH_FROM } from "./bsdiff.ts";
 import { xzAvailable, xzCompress } from "./compress.ts";
@@ -68,7 +68,16 @@ export function readOld(files: readonly string[], app: string, trusted: PublicKe
       throw badOld(file, `cannot read it (${(cause as Error).message})`);
     }
     if (isTar(bytes)) {
-      const contents = readBundle(bytes, trusted, file);
+      let contents: BundleContents;
+      try {
+        contents = readBundle(bytes, trusted, file);
+      } catch (err) {
+        if (!isSlimenvError(err)) throw err;
+        throw new SlimenvError(err.code, err.message, {
+          cause: err,
+          hint: "an old bundle given to --from must be signed by --key and intact",
+        });
+      }
       addManifest(old, contents.manifest);
       for (const [sha, data] of contents.objects) old.sources.set(sha, data);
       continue;
