@@ -92,6 +92,12 @@ export async function readEnvTree(dir: string, options: EnvTreeOptions = {}): Pr
     listed.set(f.path, f);
   }
   const store = options.storeRoot === undefined ? undefined : storePaths(options.storeRoot);
+  let storeObjects: string | undefined;
+  try {
+    if (store !== undefined) storeObjects = realpathSync(store.objects) + path.sep;
+  } catch {
+    // no store there: symlinked files are refused below
+  }
   const files: TreeFile[] = [];
   const symlinks: SymlinkEntry[] = [];
   const skipped: string[] = [];
@@ -137,7 +143,7 @@ export async function readEnvTree(dir: string, options: EnvTreeOptions = {}): Pr
         const target = readlinkSync(full);
         if (!path.isAbsolute(target) && insideTree(rel, target)) {
           symlinks.push({ path: rel, target });
-        } else if (store !== undefined && realpathSync(full).startsWith(store.objects + path.sep)) {
+        } else if (storeObjects !== undefined && realpathSync(full).startsWith(storeObjects)) {
           addFile(rel, full, true); // link mode symlink: the store object's bytes
         } else {
           throw envError(
