@@ -17,7 +17,8 @@ import { createHash } from "node:crypto";
 import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import { acquireLock, targetSiblings } from "../env/generations.ts";
 import { readEnvManifest } from "../env/manifest.ts";
 import type { EnvManifest, ManifestFile } from "../env/types.ts";
 import { objectFile, storePaths } from "../store/layout.ts";
@@ -54,6 +55,27 @@ export interface EnvTreeOptions {
 
 function envError(message: string, hint: string): SlimenvError {
   return new SlimenvError("INVALID_ENV", message, { hint });
+}
+
+/**
+ * Hold the env's lock (the one install and sync take) while it is read, so a concurrent
+ * install cannot switch generations under the walk. Returns the release function.
+ */
+export async function lockEnv(dir: string): Promise<() => void> {
+  const abs = path.resolve(dir);
+  const meta = path.join(abs, ".slimenv");
+  let generations = false;
+  try {
+    generations = lstatSync(path.join(meta, "current")).isSymbolicLink();
+  } catch {
+    // the target layout, or not an env (readEnvTree says which)
+  }
+  try {
+    return await acquireLock(generations ? path.join(meta, "lock") : targetSiblings(abs).lock);
+  } catch (err) {
+    if (isSlimenvError(err, "ENV_BUSY")) throw err;
+    return () => {}; // a read-only place: nothing can install there either
+  }
 }
 
 function treeRoot(dir: string, manifest: EnvManifest): string {

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { agentBytes } from "./agent-source.ts";
 import { planDelta, readOld } from "./delta.ts";
-import { readEnvTree } from "./from-env.ts";
+import { lockEnv, readEnvTree } from "./from-env.ts";
 import type { SigningKey } from "./keys.ts";
 import {
   APP_NAME_RE,
@@ -96,9 +96,21 @@ export function checkPackOptions(o: PackOptions): void {
   }
 }
 
-/** Build the bundle of the env at `envDir`. Writes nothing; returns the bytes. */
+/**
+ * Build the bundle of the env at `envDir`, holding the env's lock meanwhile. Writes nothing
+ * but the lock file; returns the bytes.
+ */
 export async function packEnv(envDir: string, options: PackOptions): Promise<PackResult> {
   checkPackOptions(options);
+  const release = await lockEnv(envDir);
+  try {
+    return await packLocked(envDir, options);
+  } finally {
+    release();
+  }
+}
+
+async function packLocked(envDir: string, options: PackOptions): Promise<PackResult> {
   const reporter = options.reporter ?? silentReporter;
   const tree = await readEnvTree(envDir, {
     ...(options.storeRoot === undefined ? {} : { storeRoot: options.storeRoot }),
