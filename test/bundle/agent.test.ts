@@ -7,9 +7,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentSource } from "../../src/bundle/agent-source.ts";
 import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
 import {
   type AppSpec,
+  agentPython,
   appEnv,
   binDir,
   checkCurrent,
@@ -165,6 +167,20 @@ describe("device agent round trip", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/timed out after 1 s/);
     expect(checkCurrent(root, "myapp")).toBe(400);
+  });
+
+  it("bootstraps a device from the agent its first bundle carries", async () => {
+    const fresh = path.join(dir, "fresh-device");
+    const file = bundleFile(
+      "boot.bundle",
+      fullBundle(key, { app: "boot", sequence: 1 }, agentSource()),
+    );
+    const r = await runAgent(["--root", fresh, "--key", pub, "apply", file], { pathDir: bin });
+    expect(r.status, r.stderr).toBe(0);
+    const carried = path.join(fresh, "agent/slimenv-agent.py");
+    const s = spawnSync(agentPython(), ["-I", carried, "--root", fresh, "--json", "status"]);
+    expect(s.status, s.stderr.toString()).toBe(0);
+    expect(JSON.parse(s.stdout.toString()).apps.boot.current).toBe(1);
   });
 
   it("answers usage errors with exit status 2", async () => {

@@ -4,11 +4,12 @@
  * payload/patch codecs.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeTar } from "../../src/archive/tar-write.ts";
+import { agentBytes, agentSource } from "../../src/bundle/agent-source.ts";
 import { canonicalJsonBytes } from "../../src/bundle/canonical-json.ts";
 import {
   compressPayload,
@@ -21,7 +22,7 @@ import { generateSigningKey, signDocument } from "../../src/bundle/keys.ts";
 import type { BundleManifest } from "../../src/bundle/types.ts";
 import { objectSetHash, readBundle, sha256Hex, writeBundle } from "../../src/bundle/wire.ts";
 import { findTarFiles } from "../../src/index/tar-reader.ts";
-import { agentPython, appEnv, handPatch } from "./agent-helpers.ts";
+import { AGENT, agentPython, appEnv, handPatch } from "./agent-helpers.ts";
 
 const key = generateSigningKey();
 const dir = mkdtempSync(path.join(tmpdir(), "slimenv-wire-"));
@@ -181,6 +182,15 @@ print(len(names), all(m[1] == 0 and m[2] == 0 and m[3] for m in names), len(inne
     expect(() => writeBundle({ manifest: abs, objects }, key)).toThrow(/absolute path/);
     const escaping = { ...draft, symlinks: [{ path: "up", target: "../.." }] };
     expect(() => writeBundle({ manifest: escaping, objects }, key)).toThrow(/escapes/);
+  });
+});
+
+describe("agentSource", () => {
+  it("is the agent file next to the module, as text and bytes", () => {
+    const text = readFileSync(AGENT, "utf8");
+    expect(agentSource()).toBe(text);
+    expect(Buffer.from(agentBytes()).equals(readFileSync(AGENT))).toBe(true);
+    expect(text.startsWith("#!/usr/bin/env python3\n")).toBe(true);
   });
 });
 
