@@ -145,6 +145,33 @@ describe("kill -9 at any moment", () => {
     }
   }, 600_000);
 
+  it("survives a kill during the recovery of a kill", async () => {
+    // the first run dies right after switching to the new generation, before its health check
+    // passed; the recovering run (gc) is killed at each of its own steps
+    const trace = path.join(dir, "trace-apply.txt");
+    rmSync(trace, { force: true });
+    await agent(freshDevice("trace2"), applyArgs(), { SLIMENV_AGENT_TEST_TRACE: trace });
+    const names = readFileSync(trace, "utf8").trim().split("\n");
+    const at = names.findIndex((l) => l.endsWith(" switch:done")) + 1;
+    const probe = freshDevice("probe");
+    await agent(probe, applyArgs(), { SLIMENV_AGENT_TEST_CRASH_AT: String(at) });
+    expect(checkCurrent(probe, "myapp")).toBe(200);
+    const gcTrace = path.join(dir, "trace-gc.txt");
+    rmSync(gcTrace, { force: true });
+    await agent(probe, ["gc"], { SLIMENV_AGENT_TEST_TRACE: gcTrace });
+    const gcSteps = readFileSync(gcTrace, "utf8").trim().split("\n").length;
+    expect(gcSteps).toBeGreaterThanOrEqual(3);
+    for (let n = 1; n <= gcSteps; n++) {
+      const root = freshDevice(`double-${n}`);
+      await agent(root, applyArgs(), { SLIMENV_AGENT_TEST_CRASH_AT: String(at) });
+      const r = await agent(root, ["gc"], { SLIMENV_AGENT_TEST_CRASH_AT: String(n) });
+      expect(r.signal, `gc step ${n}: ${r.stderr}`).toBe("SIGKILL");
+      kills += 2;
+      await afterKill(root, applyArgs());
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it("leaves current old or new after kills at seeded random moments", async () => {
     const root0 = freshDevice("timing");
     const t0 = Date.now();

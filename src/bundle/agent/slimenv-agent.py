@@ -654,11 +654,13 @@ class Store:
             else:
                 rmtree(os.path.join(adir, "current"))
                 fsync_dir(adir)
+            step("recover:switched")
         keep = set(st["generations"]) if st else set()
         gens = os.path.join(adir, "gens")
         if os.path.isdir(gens):
             for name in os.listdir(gens):
                 if not (SEQ_DIR_RE.match(name) and int(name) in keep):
+                    step("recover:gen")
                     rmtree(os.path.join(gens, name))
         mans = os.path.join(adir, "manifests")
         if os.path.isdir(mans):
