@@ -183,6 +183,31 @@ describe("device agent round trip", () => {
     expect(JSON.parse(s.stdout.toString()).apps.boot.current).toBe(1);
   });
 
+  it("lets one agent at a time change the store; status never waits", async () => {
+    const dev = path.join(dir, "locked-device");
+    const file = bundleFile("lock.bundle", fullBundle(key, { app: "locked", sequence: 1 }));
+    const run = (args: string[], env?: Record<string, string>) =>
+      runAgent(["--root", dev, "--key", pub, ...args], { pathDir: bin, ...(env ? { env } : {}) });
+    const ends: Record<string, number> = {};
+    const first = run(["apply", file], { SLIMENV_AGENT_TEST_PAUSE: "1:2" }).then((r) => {
+      ends.apply = Date.now();
+      return r;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const t = Date.now();
+    const st = await run(["status", "--json"]);
+    expect(Date.now() - t).toBeLessThan(1500);
+    expect(JSON.parse(st.stdout).busy).toBe(true);
+    const gcStart = Date.now();
+    const gc = await run(["gc"]);
+    ends.gc = Date.now();
+    expect(ends.gc - gcStart).toBeGreaterThan(500); // it waited for the lock
+    expect(gc.status, gc.stderr).toBe(0);
+    expect((await first).status).toBe(0);
+    expect(ends.gc + 50).toBeGreaterThanOrEqual(ends.apply ?? Number.POSITIVE_INFINITY);
+    expect(checkCurrent(dev, "locked")).toBe(1);
+  });
+
   it("answers usage errors with exit status 2", async () => {
     expect((await agent([])).status).toBe(2);
     expect((await agent(["frobnicate"])).status).toBe(2);

@@ -22,7 +22,6 @@ if sys.version_info < (3, 8):
 
 import argparse
 import base64
-import errno
 import fcntl
 import glob
 import hashlib
@@ -66,19 +65,24 @@ def refuse(why):
     raise Refused(why)
 
 
+# Test hooks: SLIMENV_AGENT_TEST_CRASH_AT=N kills the agent (SIGKILL) at its Nth step,
+# SLIMENV_AGENT_TEST_PAUSE=N:SECONDS sleeps there, SLIMENV_AGENT_TEST_TRACE=FILE logs the steps.
 _CRASH_AT = int(os.environ.get("SLIMENV_AGENT_TEST_CRASH_AT", "0") or "0")
+_PAUSE = (os.environ.get("SLIMENV_AGENT_TEST_PAUSE", "") + ":").split(":")[:2]
 _TRACE = os.environ.get("SLIMENV_AGENT_TEST_TRACE")
 _steps = [0]
 
 
 def step(name):
-    """A point where tests may kill the agent (SIGKILL at the Nth step) or trace steps."""
+    """A point where tests may kill or pause the agent, or trace its steps."""
     _steps[0] += 1
     if _TRACE:
         with open(_TRACE, "a") as f:
             f.write("%d %s\n" % (_steps[0], name))
     if _steps[0] == _CRASH_AT:
         os.kill(os.getpid(), signal.SIGKILL)
+    if _PAUSE[0] and _steps[0] == int(_PAUSE[0]):
+        time.sleep(float(_PAUSE[1] or "1"))
 
 
 # ---------------------------------------------------------------- 2 ed25519 (RFC 8032)
