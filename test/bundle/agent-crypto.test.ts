@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { xzCompress } from "../../src/bundle/compress.ts";
+import { makePatch } from "../../src/bundle/bsdiff.ts";
+import { PATCH_CODEC, xzCompress } from "../../src/bundle/compress.ts";
 import { generateSigningKey, signBytes } from "../../src/bundle/keys.ts";
 import { sha256Hex } from "../../src/bundle/wire.ts";
 import { AGENT, agentPython, handPatch, patchBytes } from "./agent-helpers.ts";
@@ -188,6 +189,25 @@ describe("SLDIFF01 patches in the agent", () => {
       sha256Hex(moved),
       sha256Hex(moved),
     ]);
+  });
+
+  it("applies patches made by the bsdiff encoder (bsdiff.ts), xz and zlib", () => {
+    const base = new Uint8Array(randomBytes(300_000));
+    const neu = new Uint8Array([
+      ...base.subarray(0, 100_000),
+      ...randomBytes(777),
+      ...base.subarray(100_500, 250_000).map((b, i) => (i % 1000 === 0 ? b ^ 1 : b)),
+      ...base.subarray(0, 20_000),
+    ]);
+    const o = file("bs-old", base);
+    const cases: [string, string, number][] = [];
+    for (const codec of [PATCH_CODEC.xz, PATCH_CODEC.zlib]) {
+      const patch = makePatch(base, neu, codec);
+      expect(patch).toBeDefined();
+      cases.push([o, file(`bs-${codec}`, patch as Uint8Array), neu.length]);
+    }
+    const out = py({ patches: cases }).patches as { sha256: string }[];
+    expect(out.map((r) => r.sha256)).toEqual([sha256Hex(neu), sha256Hex(neu)]);
   });
 
   const five = new Uint8Array(5);
