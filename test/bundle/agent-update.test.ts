@@ -3,7 +3,16 @@
  * a download cut half way and resumed with Range, an oversized or corrupted blob, a replayed
  * or wrongly signed channel index.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +26,7 @@ import {
   deltaBundle,
   fullBundle,
   publishToRepo,
+  pythons,
   type RepoServer,
   runAgent,
   serveRepo,
@@ -194,5 +204,49 @@ describe("update from a repository", () => {
     r = await update();
     expect(r.status, r.stderr).toBe(0);
     expect(checkCurrent(root, "myapp")).toBe(400);
+  });
+
+  it("falls back to the full bundle when the delta's blob is gone", async () => {
+    const v4: AppSpec = { sequence: 400 };
+    const v5: AppSpec = { sequence: 500, files: { "lib/myapp/five.py": "" } };
+    const idx = publishToRepo(repo, key, "stable", "myapp", {
+      sequence: 500,
+      version: "1.500",
+      full: fullBundle(key, v5),
+      deltas: [{ from: 400, bytes: deltaBundle(key, v4, v5) }],
+    });
+    const d = idx.deltas[0]?.sha256 as string;
+    rmSync(path.join(repo, "blobs/sha256", d.slice(0, 2), d.slice(2)));
+    const r = await update(["--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ sequence: 500, download: "full" });
+  });
+
+  it("updates from a file:// repository and trusts keys in ROOT/keys, under CPython 3.8", async () => {
+    const py38 = pythons().get("3.8");
+    if (py38 === undefined) return;
+    publishToRepo(repo, key, "stable", "myapp", {
+      sequence: 600,
+      version: "1.600",
+      full: fullBundle(key, { sequence: 600 }),
+    });
+    mkdirSync(path.join(root, "keys"), { recursive: true });
+    copyFileSync(pub, path.join(root, "keys/fleet.pub"));
+    const r = await runAgent(
+      [
+        "--root",
+        root,
+        "update",
+        "--repo",
+        `file://${repo}`,
+        "--app",
+        "myapp",
+        "--channel",
+        "stable",
+      ],
+      { pathDir: bin, python: py38 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(checkCurrent(root, "myapp")).toBe(600);
   });
 });

@@ -61,6 +61,10 @@ class Refused(Exception):
     """A refusal or failure: exit status 1 with this one-line reason."""
 
 
+class Unavailable(Refused):
+    """A blob the repository does not serve (HTTP 404/410): update falls back to the full bundle."""
+
+
 def refuse(why):
     raise Refused(why)
 
@@ -1177,12 +1181,15 @@ def download(store, url, sha, size):
         except urllib.error.HTTPError as e:
             if e.code == 416:
                 os.unlink(part)
+            if e.code in (404, 410):
+                raise Unavailable("download %s: HTTP %d" % (url, e.code))
             refuse("download %s: HTTP %d" % (url, e.code))
         except (urllib.error.URLError, OSError) as e:
             refuse("download %s: %s" % (url, getattr(e, "reason", e)))
         with resp:
             crange = resp.headers.get("Content-Range", "")
-            if have and not (resp.status == 206 and crange.startswith("bytes %d-" % have)):
+            status = getattr(resp, "status", None) or resp.getcode()
+            if have and not (status == 206 and crange.startswith("bytes %d-" % have)):
                 have = 0
             buf = bytearray(64 * 1024)
             try:
@@ -1258,7 +1265,12 @@ def cmd_update(store, opts):
     choices.append(dict(idx["full"], full=True))
     for i, c in enumerate(choices):
         url = "%s/blobs/sha256/%s/%s" % (base, c["sha256"][:2], c["sha256"][2:])
-        path = download(store, url, c["sha256"], c["size"])
+        try:
+            path = download(store, url, c["sha256"], c["size"])
+        except Unavailable:
+            if i + 1 < len(choices):
+                continue
+            raise
         expect = {"app": app, "sequence": seq, "manifest": idx["manifest"]["sha256"] if c.get("full") else None}
         try:
             result = apply_bundle(store, path, opts, expect)
