@@ -161,9 +161,12 @@ describe("device agent round trip", () => {
   it("times the health command out", async () => {
     const slow: AppSpec = {
       sequence: 700,
-      health: { command: ["bin/python", "-c", "import time; time.sleep(30)"], timeout: 1 },
+      // a grandchild holding the output pipe must die with it
+      health: { command: ["/bin/sh", "-c", "sleep 60 & sleep 60"], timeout: 1 },
     };
+    const t = Date.now();
     const r = await agent(["apply", bundleFile("slow.bundle", fullBundle(key, slow))]);
+    expect(Date.now() - t).toBeLessThan(20_000);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/timed out after 1 s/);
     expect(checkCurrent(root, "myapp")).toBe(400);

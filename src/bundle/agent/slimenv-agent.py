@@ -1048,15 +1048,23 @@ def run_health(store, app, manifest):
     env = dict(os.environ, SLIMENV_APP=app, SLIMENV_GENERATION=gen, PYTHONDONTWRITEBYTECODE="1")
     step("health:run")
     try:
-        r = subprocess.run(argv, cwd=gen, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=h["timeout"] or None)
-    except subprocess.TimeoutExpired:
-        return "timed out after %d s" % h["timeout"]
+        # its own session, so a time-out kills what it started too
+        p = subprocess.Popen(argv, cwd=gen, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, start_new_session=True)
     except OSError as e:
         return "cannot run %s: %s" % (h["command"][0], e.strerror)
-    if r.returncode != 0:
-        lines = r.stdout.decode("utf-8", "replace").strip().splitlines()
-        return "exit status %d%s" % (r.returncode, (": " + lines[-1][:300]) if lines else "")
+    try:
+        out = p.communicate(timeout=h["timeout"] or None)[0]
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        p.communicate()
+        return "timed out after %d s" % h["timeout"]
+    if p.returncode != 0:
+        lines = out.decode("utf-8", "replace").strip().splitlines()
+        return "exit status %d%s" % (p.returncode, (": " + lines[-1][:300]) if lines else "")
     return None
 
 
