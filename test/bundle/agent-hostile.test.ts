@@ -271,6 +271,21 @@ describe("hostile bundles", () => {
     expect(checkCurrent(root, "myapp")).toBe(100);
   });
 
+  it("refuses a bundle that does not fit on the disk, changing nothing", async () => {
+    const before = snapshot(root);
+    const file = path.join(dir, "big.bundle");
+    writeFileSync(file, good());
+    const r = await runAgent(["--root", root, "--key", pub, "apply", file], {
+      pathDir: bin,
+      env: { SLIMENV_AGENT_TEST_FREE: String(1024 * 1024) },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /not enough disk space in .*: the bundle needs 16 MiB, 1 MiB are free/,
+    );
+    expect(snapshot(root)).toEqual(before);
+  });
+
   it("still applies the good bundle afterwards", async () => {
     const file = path.join(dir, "good.bundle");
     writeFileSync(file, good());

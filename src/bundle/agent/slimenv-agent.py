@@ -939,6 +939,19 @@ def check_available(store, manifest):
     return sizes
 
 
+def check_space(store, manifest, sizes):
+    """Refuse, before staging, a bundle whose new objects do not fit on the device's disk."""
+    need = sum(o["size"] for o in manifest["objects"])
+    need += sum(p["size"] + sizes[p["target"]] for p in manifest["patches"])
+    need += 16 * 1024 * 1024  # manifests, directories, state
+    test_free = os.environ.get("SLIMENV_AGENT_TEST_FREE")
+    st = os.statvfs(store.root)
+    free = int(test_free) if test_free else st.f_bavail * st.f_frsize
+    if free < need:
+        refuse("not enough disk space in %s: the bundle needs %d MiB, %d MiB are free"
+               % (store.root, need >> 20, free >> 20))
+
+
 def stage_patches(store, manifest, work, sizes):
     for p in manifest["patches"]:
         src = os.path.join(work, "o", p["source"])
@@ -1105,6 +1118,7 @@ def apply_bundle(store, path, opts, expect=None):
                    "(--allow-downgrade to force)" % (app, seq, st["highest"]))
         check_target(manifest)
         sizes = check_available(store, manifest)
+        check_space(store, manifest, sizes)
         step("apply:verified")
         read_payload(tar, manifest, work, what)
         agent_file = read_agent(tar, manifest, work, what)
