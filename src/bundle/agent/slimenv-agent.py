@@ -939,14 +939,18 @@ def check_available(store, manifest):
     return sizes
 
 
+def free_space(path):
+    test_free = os.environ.get("SLIMENV_AGENT_TEST_FREE")
+    st = os.statvfs(path)
+    return int(test_free) if test_free else st.f_bavail * st.f_frsize
+
+
 def check_space(store, manifest, sizes):
     """Refuse, before staging, a bundle whose new objects do not fit on the device's disk."""
     need = sum(o["size"] for o in manifest["objects"])
     need += sum(p["size"] + sizes[p["target"]] for p in manifest["patches"])
     need += 16 * 1024 * 1024  # manifests, directories, state
-    test_free = os.environ.get("SLIMENV_AGENT_TEST_FREE")
-    st = os.statvfs(store.root)
-    free = int(test_free) if test_free else st.f_bavail * st.f_frsize
+    free = free_space(store.root)
     if free < need:
         refuse("not enough disk space in %s: the bundle needs %d MiB, %d MiB are free"
                % (store.root, need >> 20, free >> 20))
@@ -1194,6 +1198,8 @@ def download(store, url, sha, size):
     if have > size:
         os.unlink(part)
         have = 0
+    if have < size and free_space(store.downloads) < size - have + 16 * 1024 * 1024:
+        refuse("not enough disk space to download %d MiB into %s" % ((size - have) >> 20, store.downloads))
     if have < size:
         req = urllib.request.Request(url)
         if have:
