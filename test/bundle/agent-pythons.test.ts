@@ -8,7 +8,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
-import { AGENT, binDir, checkCurrent, fullBundle, pythons, runAgent } from "./agent-helpers.ts";
+import { writeBundle } from "../../src/bundle/wire.ts";
+import {
+  AGENT,
+  appEnv,
+  binDir,
+  checkCurrent,
+  fullBundle,
+  pythons,
+  runAgent,
+} from "./agent-helpers.ts";
 
 const key = generateSigningKey();
 let dir: string;
@@ -92,6 +101,36 @@ describe.each(supported)("CPython %s", (version, exe) => {
     expect(report.count).toBeGreaterThan(20);
     expect(checkCurrent(root, "myapp")).toBe(100);
   });
+});
+
+it("applies gzip bundles, and refuses xz ones clearly, on a CPython built without lzma", () => {
+  const py = pythons().get("3.11") as string;
+  const gz = path.join(dir, "gz.bundle");
+  const { draft, objects } = appEnv({ sequence: 100 });
+  writeFileSync(gz, writeBundle({ manifest: draft, objects, compression: "gzip" }, key).bytes);
+  const code = `
+import importlib.util, sys
+sys.modules["lzma"] = None  # as if CPython was built without _lzma
+spec = importlib.util.spec_from_file_location("slimenv_agent", sys.argv[1])
+agent = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(agent)
+assert agent.lzma is None
+base = ["--root", sys.argv[2], "--key", sys.argv[3], "apply"]
+sys.exit(agent.main(base + [sys.argv[4]]) * 10 + agent.main(base + [sys.argv[5]]))
+`;
+  const root = path.join(dir, "no-lzma");
+  const r = spawnSync(
+    py,
+    ["-I", "-B", "-c", code, AGENT, root, pub, gz, path.join(dir, "v2.bundle")],
+    {
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+    },
+  );
+  expect(r.status, r.stderr.toString()).toBe(1);
+  expect(r.stderr.toString()).toMatch(
+    /an xz payload needs the lzma module, which this python3 lacks/,
+  );
+  expect(checkCurrent(root, "myapp")).toBe(100);
 });
 
 describe.each(old)("CPython %s (unsupported)", (_version, exe) => {

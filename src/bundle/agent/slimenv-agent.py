@@ -25,8 +25,8 @@ import base64
 import fcntl
 import glob
 import hashlib
+import http.client
 import json
-import lzma
 import os
 import re
 import shutil
@@ -40,6 +40,17 @@ import unicodedata
 import urllib.error
 import urllib.request
 import zlib
+
+try:  # some small builds of CPython lack _lzma: they can still apply gzip bundles
+    import lzma
+
+    LZMAError = lzma.LZMAError
+except ImportError:
+    lzma = None
+
+    class LZMAError(Exception):
+        pass
+
 
 AGENT_VERSION = "1"
 BUNDLE_FORMAT = "slimenv-bundle/1"
@@ -263,6 +274,8 @@ def verify_signature(data, sig_bytes, keys, what):
 def _decompress_bounded(data, codec, limit, what):
     try:
         if codec == 1:
+            if lzma is None:
+                refuse("patch %s: xz streams need the lzma module, which this python3 lacks" % what)
             d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
         elif codec == 2:
             d = zlib.decompressobj()
@@ -274,7 +287,7 @@ def _decompress_bounded(data, codec, limit, what):
         if not d.eof or d.unused_data:
             refuse("patch %s: a stream is truncated or has trailing bytes" % what)
         return out
-    except (lzma.LZMAError, zlib.error, EOFError) as e:
+    except (LZMAError, zlib.error, EOFError) as e:
         refuse("patch %s: corrupt stream (%s)" % (what, e))
 
 
@@ -816,7 +829,7 @@ def _copy_hashed(src, dest_path, size, what, sync=True):
 def _next_member(tar, name, what):
     try:
         member = tar.next()
-    except (tarfile.TarError, OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+    except (tarfile.TarError, OSError, EOFError, LZMAError, zlib.error) as e:
         refuse("%s: unreadable tar (%s)" % (what, e))
     if name is None:
         if member is not None:
@@ -871,6 +884,8 @@ def read_payload(tar, manifest, work, what):
         want["patches/" + p["sha256"]] = (p["size"], os.path.join(work, "p", p["sha256"]))
     outer = HashingReader(tar.extractfile(member), pl["size"], what + " payload")
     mode = "r|xz" if pl["compression"] == "xz" else "r|gz"
+    if pl["compression"] == "xz" and lzma is None:
+        refuse("%s: an xz payload needs the lzma module, which this python3 lacks (use gzip)" % what)
     seen = set()
     try:
         with tarfile.open(fileobj=outer, mode=mode) as inner:
@@ -887,7 +902,7 @@ def read_payload(tar, manifest, work, what):
                     refuse("%s: %s does not match its hash (corrupt)" % (what, name))
                 seen.add(name)
         outer.drain()
-    except (tarfile.TarError, EOFError, lzma.LZMAError, zlib.error, OSError) as e:
+    except (tarfile.TarError, EOFError, LZMAError, zlib.error, OSError) as e:
         refuse("%s: corrupt payload (%s)" % (what, e))
     if outer.n != pl["size"] or outer.h.hexdigest() != pl["sha256"]:
         refuse("%s: payload hash differs from the manifest (corrupt)" % what)
@@ -1190,8 +1205,6 @@ def http_get_small(url, limit):
 
 def download(store, url, sha, size):
     """Fetch url into tmp/downloads/<sha>.part, resuming with Range; checks size and hash."""
-    import http.client
-
     os.makedirs(store.downloads, exist_ok=True)
     part = os.path.join(store.downloads, sha + ".part")
     have = os.path.getsize(part) if os.path.exists(part) else 0
@@ -1502,7 +1515,7 @@ def main(argv=None):
         msg = str(e)
     except OSError as e:
         msg = "%s: %s" % (getattr(e, "filename", None) or "I/O error", e.strerror or e)
-    except (tarfile.TarError, EOFError, lzma.LZMAError, zlib.error) as e:
+    except (tarfile.TarError, EOFError, LZMAError, zlib.error) as e:
         msg = "unreadable archive: %s" % e
     except Exception as e:  # a bug: still one line, still exit status 1
         msg = "internal error: %s: %s" % (type(e).__name__, e)
