@@ -3,10 +3,14 @@
  * This folder is the only place that prints, reads argv or sets the exit code.
  */
 import { Command, CommanderError } from "commander";
+import { agentCommand } from "./commands/agent.ts";
+import { bundleCommand } from "./commands/bundle.ts";
 import { checkCommand } from "./commands/check.ts";
 import { exportCommand } from "./commands/export.ts";
 import { installCommand } from "./commands/install.ts";
+import { keygenCommand } from "./commands/keygen.ts";
 import { lockCommand } from "./commands/lock.ts";
+import { publishCommand } from "./commands/publish.ts";
 import { pythonCommand } from "./commands/python.ts";
 import { runCommand } from "./commands/run.ts";
 import { runtimeCommand } from "./commands/runtime.ts";
@@ -38,6 +42,10 @@ export function buildProgram(): Command {
   program.addCommand(sizeCommand());
   program.addCommand(checkCommand());
   program.addCommand(zipCommand());
+  program.addCommand(bundleCommand());
+  program.addCommand(keygenCommand());
+  program.addCommand(publishCommand());
+  program.addCommand(agentCommand());
   exitOverrideEverywhere(program);
   return program;
 }
@@ -71,11 +79,25 @@ function routeOutput(command: Command, io: CliIo): void {
   for (const sub of command.commands) routeOutput(sub, io);
 }
 
+/**
+ * `slimenv bundle … --version V` names the app's version, but commander hands `--version`
+ * anywhere on the line to the program's own flag: after `bundle` it becomes `--app-version`.
+ */
+export function appVersionFlag(argv: readonly string[]): string[] {
+  const command = argv.findIndex((a) => !a.startsWith("-"));
+  if (argv[command] !== "bundle") return [...argv];
+  return argv.map((a, i) => {
+    if (i <= command) return a;
+    if (a === "--version") return "--app-version";
+    return a.startsWith("--version=") ? `--app-version=${a.slice(10)}` : a;
+  });
+}
+
 async function parse(argv: string[]): Promise<void> {
   const program = buildProgram();
   if (inCliRun()) routeOutput(program, cliIo());
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(appVersionFlag(argv), { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed help or the usage error.

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.ts";
 import { cliInProcess, cliProcess } from "../helpers/cli.ts";
 
+/** A command path, and whether the command has options commander requires (checked first). */
 function commandPaths(): string[][] {
   const out: string[][] = [];
   const walk = (cmd: ReturnType<typeof buildProgram>, prefix: string[]) => {
@@ -13,7 +14,7 @@ function commandPaths(): string[][] {
       if (sub.name() === "help") continue;
       const here = [...prefix, sub.name()];
       if (sub.commands.length > 0) walk(sub, here);
-      else out.push(here);
+      else out.push(sub.options.some((o) => o.mandatory) ? [...here, "!"] : here);
     }
   };
   walk(buildProgram(), []);
@@ -27,12 +28,19 @@ describe("usage errors", () => {
     expect(paths.length).toBeGreaterThan(8);
   });
 
-  it.each(paths.map((p) => [p.join(" "), p]))(
+  it.each(paths.map((p) => [p.filter((x) => x !== "!").join(" "), p]))(
     "`slimenv %s --no-such-option` exits 2",
     async (_, p) => {
-      const res = await cliInProcess([...(p as string[]), "--no-such-option"]);
+      const required = (p as string[]).includes("!");
+      const argv = (p as string[]).filter((x) => x !== "!");
+      const res = await cliInProcess([...argv, "--no-such-option"]);
       expect(res.status).toBe(2);
-      expect(res.stderr).toContain("unknown option '--no-such-option'");
+      // commander reports a missing required option before an unknown one.
+      expect(res.stderr).toMatch(
+        required
+          ? /unknown option '--no-such-option'|error: required option '.+' not specified/
+          : /unknown option '--no-such-option'/,
+      );
       expect(res.stdout).toBe("");
     },
   );
