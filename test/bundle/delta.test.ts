@@ -3,8 +3,7 @@
  * device status covering several apps), a patch where it is smaller than the object (renamed
  * library), the object where it is not (a rewritten file); and bad --from input refused.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyPatch } from "../../src/bundle/bsdiff.ts";
@@ -12,11 +11,12 @@ import { planDelta, readOld } from "../../src/bundle/delta.ts";
 import { signingKeyFromSeed } from "../../src/bundle/keys.ts";
 import type { BundleDraft, FileEntry } from "../../src/bundle/types.ts";
 import { objectSetHash, sha256Hex, writeBundle } from "../../src/bundle/wire.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { expectSlimenvError } from "../install/fixtures.ts";
 import { bytes } from "./bundle-fixtures.ts";
 
 const key = signingKeyFromSeed(new Uint8Array(32).fill(3));
-const dir = mkdtempSync(path.join(tmpdir(), "slimenv-delta-"));
+const dir = tempDir("slimenv-delta-");
 
 const text = (s: string) => new Uint8Array(Buffer.from(s));
 const lib1 = bytes(120_000, 5);
