@@ -180,6 +180,10 @@ export interface EnvManifest {
     arch: string;
     tags: string[];
     source: "probe" | "spec";
+    /** A spec target: the spec it was built from (python version, platform tag, implementation). */
+    spec?: { pythonVersion: string; platform: string; implementation?: string };
+    /** Platform tags the target accepts, most preferred first. */
+    platforms?: string[];
   };
   /** The interpreter a probe found, when one was used. */
   interpreter?: string;

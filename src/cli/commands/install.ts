@@ -18,7 +18,12 @@ import {
   settingsFromOptions,
 } from "../index-options.ts";
 import { changesJson, renderChanges } from "../render-changes.ts";
-import { addTargetOptions, type TargetOptionValues, targetSelection } from "../target-options.ts";
+import {
+  addTargetOptions,
+  type TargetOptionValues,
+  targetChosen,
+  targetSelection,
+} from "../target-options.ts";
 import { slimenvVersion } from "../version.ts";
 import { parseSize } from "./store.ts";
 import { MAX_SIZE_HELP, renderZip } from "./zip.ts";
@@ -185,6 +190,7 @@ export function installCommand(): Command {
         env: process.env,
         settings,
         selection: targetSelection(opts, settings.values),
+        lockTargetWins: !targetChosen(opts, settings.values),
         layout,
         inputs,
         noDeps: opts.deps === false,
