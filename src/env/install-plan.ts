@@ -21,7 +21,7 @@ import type { Pylock } from "../standards/pylock-types.ts";
 import { Requirement } from "../standards/requirement.ts";
 import { parseWheelFilename } from "../standards/wheel-filename.ts";
 import type { InstallInputs } from "./install-inputs.ts";
-import { checkWheelFits, planFromLock, type WheelChoice } from "./lock-plan.ts";
+import { checkWheelFits, lockSelection, planFromLock, type WheelChoice } from "./lock-plan.ts";
 import type { EnvManifest } from "./types.ts";
 
 /** What planning needs of an install request. */
@@ -101,9 +101,16 @@ export async function planInstall(
     const file = path.resolve(cwd, inputs.lockFile);
     const { lock: pylock, text } = readLockFile(file, inputs.lockFile);
     if (request.noDeps === true) reporter.log("warn", "--no-deps does not apply to a lock file");
-    const plan = planFromLock(pylock, target, file);
+    const selection = lockSelection(pylock, inputs.lockFile, {
+      extras: inputs.extras ?? [],
+      groups: inputs.groups ?? [],
+    });
+    const plan = planFromLock(pylock, target, file, selection);
     if (plan.skipped.length > 0) {
-      reporter.log("info", `not for this target (marker): ${plan.skipped.join(", ")}`);
+      reporter.log(
+        "info",
+        `not for this target or these extras/groups (marker): ${plan.skipped.join(", ")}`,
+      );
     }
     return keepOthers(
       { choices: plan.wheels, requested: plan.roots, lock: { path: file, sha256: sha256(text) } },
