@@ -74,7 +74,7 @@ describe.skipIf(PY === undefined || !GCC)("a file that cannot be stripped safely
       },
       { reporter },
     );
-    const summary = (manifest.slim?.summary as SlimSummary).packages.find(
+    const summary = (manifest.slim?.summary as SlimSummary | undefined)?.packages.find(
       (p) => p.name === "fastpkg",
     );
     expect(summary?.stripped).toBe(0);
