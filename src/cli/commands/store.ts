@@ -66,6 +66,11 @@ export function storeCommand(): Command {
               ["environments", String(st.envs), ""],
               ["unpacked size of all wheels", formatBytes(st.logicalBytes), "logical"],
               ["stored (distinct files)", formatBytes(st.uniqueBytes), ""],
+              [
+                "derived objects",
+                formatBytes(st.derivedBytes),
+                `${st.derivedObjects} slimmed files, bytecode, stripped libraries`,
+              ],
               ["on disk", formatBytes(st.diskBytes), `apparent ${formatBytes(st.apparentBytes)}`],
               ["saved by dedupe", formatBytes(st.savedByDedupe), ""],
               ["  of which across versions", formatBytes(st.savedAcrossVersions), ""],
@@ -139,7 +144,13 @@ export function storeCommand(): Command {
           }
           const verb = report.dryRun ? "would free" : "freed";
           for (const env of report.envsDropped) out.line(`dropped env (gone): ${env}`);
-          for (const w of report.wheelsEvicted) out.line(`evicted ${w.filename}`);
+          const evicted = report.dryRun ? "would evict" : "evicted";
+          for (const w of report.wheelsEvicted) out.line(`${evicted} ${w.filename}`);
+          if (report.derivedDeleted > 0) {
+            out.line(
+              `${evicted} ${report.derivedDeleted} derived objects no environment uses (${formatBytes(report.derivedBytesFreed)})`,
+            );
+          }
           out.line(
             `${report.wheelsEvicted.length} wheels, ${report.objectsDeleted} objects: ${verb} ${formatBytes(report.bytesFreed)}; store now ${formatBytes(report.sizeAfter)}`,
           );
