@@ -17,6 +17,7 @@ import { applyPlan } from "./apply.ts";
 import type { EnvChanges } from "./changes.ts";
 import type { InstallInputs } from "./install-inputs.ts";
 import { planInstall } from "./install-plan.ts";
+import { checkDestination } from "./destination.ts";
 import { existingEnv, refuseForeign } from "./manifest.ts";
 import type { MaterializeOptions } from "./materialize.ts";
 import {
@@ -105,6 +106,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       hint: `use one of ${LINK_MODES.join(", ")}`,
     });
   }
+  checkDestination(dir, request.layout.dir);
   const before = existingEnv(layout.dir, layout.kind);
   if (before !== undefined) refuseForeign(layout.dir, before, "install");
   const selection =
