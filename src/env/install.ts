@@ -15,9 +15,9 @@ import type { ResolvedSettings } from "../settings/load.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { applyPlan } from "./apply.ts";
 import type { EnvChanges } from "./changes.ts";
+import { checkDestination } from "./destination.ts";
 import type { InstallInputs } from "./install-inputs.ts";
 import { planInstall } from "./install-plan.ts";
-import { checkDestination } from "./destination.ts";
 import { existingEnv, refuseForeign } from "./manifest.ts";
 import type { MaterializeOptions } from "./materialize.ts";
 import {
