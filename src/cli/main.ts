@@ -14,6 +14,7 @@ import { sizeCommand } from "./commands/size.ts";
 import { storeCommand } from "./commands/store.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { zipCommand } from "./commands/zip.ts";
+import { repeatGlobalOptions } from "./global-options.ts";
 import { Output } from "./output.ts";
 import { slimenvVersion } from "./version.ts";
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .option("-q, --quiet", "print only results and errors")
     .option("-v, --verbose", "print debug information")
     .showHelpAfterError()
+    .enablePositionalOptions()
     .exitOverride();
   program.addCommand(pythonCommand());
   program.addCommand(lockCommand());
@@ -37,6 +39,7 @@ export function buildProgram(): Command {
   program.addCommand(sizeCommand());
   program.addCommand(checkCommand());
   program.addCommand(zipCommand());
+  repeatGlobalOptions(program);
   exitOverrideEverywhere(program);
   return program;
 }

@@ -16,6 +16,7 @@ import { type Target, targetFromProbe } from "../python/target.ts";
 import { targetFromSpec } from "../python/target-spec.ts";
 import { credentialsOf, readLockFile } from "../resolve/lock-pipeline.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
+import { isPylockFilename } from "../standards/pylock-types.ts";
 import { applyPlan } from "./apply.ts";
 import type { EnvChanges } from "./changes.ts";
 import { planFromLock } from "./lock-plan.ts";
@@ -94,6 +95,15 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
     throw new SlimenvError("INVALID_ENV", `${dir} is not an environment made by slimenv`, {
       hint: "create it with slimenv install --prefix/--target/--venv DIR",
     });
+  }
+  if (request.lockFile !== undefined && !isPylockFilename(request.lockFile)) {
+    throw new SlimenvError(
+      "INVALID_OPTION",
+      `sync takes a lock (pylock.toml or pylock.NAME.toml), not ${request.lockFile}`,
+      {
+        hint: `make one with slimenv lock -r ${request.lockFile} (then slimenv sync ${request.dir} pylock.toml), or add to the env with slimenv install -r ${request.lockFile} --${before.layout} ${request.dir}`,
+      },
+    );
   }
   refuseForeign(dir, before, "sync");
   const lockFile =

@@ -154,7 +154,7 @@ describe("slimenv python", () => {
 
   it("bad option combinations and requests exit 1 with INVALID_OPTION", () => {
     const half = slimenv("python", "probe", "--python-version", "3.11");
-    expect(half.status).toBe(1);
+    expect(half.status).toBe(2);
     expect(half.stderr).toMatch(
       /\[INVALID_OPTION\] a target without an interpreter needs --platform/,
     );
@@ -168,10 +168,10 @@ describe("slimenv python", () => {
       "--python-version",
       "3.11",
     );
-    expect(both.status).toBe(1);
+    expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/\[INVALID_OPTION\] --python cannot be combined/);
     const bad = slimenv("python", "probe", "--python", "cpython@");
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/\[INVALID_OPTION\] invalid Python request "cpython@"/);
     const missing = slimenv("python", "probe", "--python", path.join(home, "no-python"));
     expect(missing.status).toBe(1);

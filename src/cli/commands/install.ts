@@ -252,23 +252,23 @@ export function installCommand(): Command {
       }
       const shown = path.relative(cwd, result.dir) || ".";
       const n = result.manifest.packages.length;
-      out.line(
+      out.summary(
         result.rebuilt
           ? `Installed ${n} packages into ${shown} (${result.layout}, ${describeTarget(result.target)}, link mode ${result.manifest.effectiveLinkMode})`
           : `${shown} already holds these ${n} packages; nothing changed`,
       );
       renderChanges(out, result.changes);
       if (slimmed !== undefined && result.rebuilt) {
-        out.line(
+        out.summary(
           `slim: ${describePolicy(slimmed.policy)}${!slimmed.checked ? "" : slimmed.preexisting.length === 0 ? ", import check passed" : ", import check: nothing broken by slimming"}${slimmed.checkCached ? " (cached: checked before)" : ""}`,
         );
         for (const u of slimmed.unslimmed) {
-          out.line(
+          out.summary(
             `  ${u.name}: rebuilt unslimmed, the import check failed when slimmed (${u.reason})`,
           );
         }
         for (const p of slimmed.preexisting) {
-          out.line(
+          out.summary(
             `  ${p.name}: kept slimmed; ${p.modules?.length ?? 1} module(s) fail to import unslimmed too (${p.reason})`,
           );
         }
@@ -277,17 +277,17 @@ export function installCommand(): Command {
       if (usage !== undefined && result.rebuilt) {
         const kb = (n: number | undefined) =>
           n === undefined ? "?" : `${(n / 1024).toFixed(1)} KiB`;
-        out.line(
+        out.summary(
           usage.kept
             ? `keep-used-by: pruned to the ${usage.usedFiles} files ${JSON.stringify(usage.command)} touched; same output`
             : `keep-used-by: not pruned: ${usage.reason ?? "unknown"}`,
         );
-        out.line(
+        out.summary(
           `  floor ${kb(usage.floorBytes)} touched; env ${kb(usage.kept ? usage.prunedBytes : usage.policyBytes)} (policy only ${kb(usage.policyBytes)}, unslimmed packages ${kb(usage.unslimmedBytes)})`,
         );
       }
       if (result.lockWritten !== undefined) {
-        out.line(`wrote ${path.relative(cwd, result.lockWritten)}`);
+        out.summary(`wrote ${path.relative(cwd, result.lockWritten)}`);
       }
       const zipped = zip();
       if (zipped !== undefined) renderZip(out, zipped);
