@@ -57,6 +57,11 @@ export interface InstallRequest {
   storeRoot?: string;
   /** HTTP cache folder (default cacheDir("http")); null: no cache. */
   httpCacheDir?: string | null;
+  /**
+   * Rebuild the env even when it already holds exactly this: every file is placed from the
+   * store again (after `store verify --repair`, an env file edited in place is replaced).
+   */
+  reinstall?: boolean;
   /** Slimming applied at materialization (src/slim builds it). */
   slim?: SlimTransform;
   /** Reviews each candidate tree before it is switched in (src/slim: the import check). */
@@ -158,6 +163,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
       ...(request.slim === undefined ? {} : { slim: request.slim }),
       ...(request.review === undefined ? {} : { review: request.review }),
+      ...(request.reinstall === true ? { reinstall: true } : {}),
       afterSwitch: () => {
         if (request.lockOut !== undefined && planned.lockText !== undefined) {
           lockWritten = path.resolve(request.cwd, request.lockOut);

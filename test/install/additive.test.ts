@@ -3,7 +3,7 @@
  * for and what is asked now); `sync` is the exact one; neither drops a distribution another tool
  * (pip) put into the env: both refuse, name it, and change nothing.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { install } from "../../src/env/install.ts";
@@ -86,6 +86,28 @@ describe.skipIf(PY === undefined)(
       // sync stays exact.
       const synced = await sync({ ...common(), dir, lockFile: "pylock.toml" });
       expect(names(synced)).toEqual(["alpha 1.0"]);
+    });
+
+    it("install --reinstall places every file again, restoring one edited in place", async () => {
+      const dir = path.join(root, "env3");
+      const layout = { kind: "prefix" as const, dir };
+      const inputs = { requirementFiles: [], requirements: ["gamma"], wheels: [] };
+      const made = await install({ ...common(), layout, inputs, linkMode: "copy" });
+      const file = path.join(dir, made.manifest.scheme.purelib, "gamma", "__init__.py");
+      const original = readFileSync(file, "utf8");
+      writeFileSync(file, "edited = True\n");
+      const same = await install({ ...common(), layout, inputs, linkMode: "copy" });
+      expect(same.rebuilt).toBe(false);
+      expect(readFileSync(file, "utf8")).toBe("edited = True\n");
+      const again = await install({
+        ...common(),
+        layout,
+        inputs,
+        linkMode: "copy",
+        reinstall: true,
+      });
+      expect(again.rebuilt).toBe(true);
+      expect(readFileSync(file, "utf8")).toBe(original);
     });
 
     it("a package pip put into the env makes install and sync refuse, changing nothing", async () => {

@@ -41,6 +41,7 @@ interface InstallOptions extends TargetOptionValues, IndexOptionValues {
   copyPackage?: string[];
   interpreterCommand?: string;
   deps: boolean;
+  reinstall?: boolean;
   lockOut?: string;
   slim?: string;
   strict?: boolean;
@@ -108,6 +109,10 @@ export function installCommand(): Command {
       "the command launchers run (default python3.X of the target)",
     )
     .option("--no-deps", "install only what is named, not its dependencies")
+    .option(
+      "--reinstall",
+      "rebuild the environment even when it already holds exactly this (every file placed from the store again)",
+    )
     .option("--lock-out <file>", "also write the lock made from requirements to FILE")
     .addOption(
       new Option(
@@ -194,6 +199,7 @@ export function installCommand(): Command {
         layout,
         inputs,
         noDeps: opts.deps === false,
+        reinstall: opts.reinstall === true,
         ...(opts.lockOut === undefined ? {} : { lockOut: opts.lockOut }),
         linkMode: opts.linkMode as LinkMode,
         isolated: opts.isolated === true,
