@@ -105,5 +105,8 @@ describe.skipIf(PY === undefined)("CLI manners", () => {
     const dry = await slimenv(root, env, "store", "prune", "--dry-run");
     expect(dry.stdout).toContain("would evict app-1.0-py3-none-any.whl");
     expect(dry.stdout).not.toMatch(/^evicted/m);
+    const status = await slimenv(root, env, "store", "status");
+    expect(status.stdout).toMatch(/^derived objects\s+0 B\s+0 slimmed files/m);
+    expect(status.stdout).toMatch(/^check cache \(outside the store\)\s+0 B/m);
   });
 });

@@ -1,5 +1,7 @@
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
 import { Command, Option } from "commander";
-import { formatBytes, SlimenvError } from "../../base/index.ts";
+import { cacheDir, formatBytes, SlimenvError } from "../../base/index.ts";
 import { HttpClient } from "../../index/http.ts";
 import { Store } from "../../store/store.ts";
 import { action } from "../action.ts";
@@ -41,6 +43,24 @@ function withStore<T>(body: (store: Store) => Promise<T> | T): Promise<T> {
     .finally(() => store.close());
 }
 
+/** Sum of the sizes of the files directly in `dir` (0 when it does not exist). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const name of readdirSync(dir)) {
+      try {
+        const st = statSync(path.join(dir, name));
+        if (st.isFile()) total += st.size;
+      } catch {
+        // removed meanwhile
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return total;
+}
+
 /** `slimenv store status|verify|prune|path`. */
 export function storeCommand(): Command {
   const store = new Command("store").description(
@@ -71,6 +91,7 @@ export function storeCommand(): Command {
                 formatBytes(st.derivedBytes),
                 `${st.derivedObjects} slimmed files, bytecode, stripped libraries`,
               ],
+              ["check cache (outside the store)", formatBytes(folderBytes(cacheDir("checks"))), ""],
               ["on disk", formatBytes(st.diskBytes), `apparent ${formatBytes(st.apparentBytes)}`],
               ["saved by dedupe", formatBytes(st.savedByDedupe), ""],
               ["  of which across versions", formatBytes(st.savedAcrossVersions), ""],
