@@ -96,7 +96,12 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
       hint: "create it with slimenv install --prefix/--target/--venv DIR",
     });
   }
-  if (request.lockFile !== undefined && !isPylockFilename(request.lockFile)) {
+  // A requirements file or a pyproject.toml is not a lock (a lock's name may be anything.toml).
+  const notLock =
+    request.lockFile !== undefined &&
+    !isPylockFilename(request.lockFile) &&
+    (!/\.toml$/i.test(request.lockFile) || path.basename(request.lockFile) === "pyproject.toml");
+  if (request.lockFile !== undefined && notLock) {
     throw new SlimenvError(
       "INVALID_OPTION",
       `sync takes a lock (pylock.toml or pylock.NAME.toml), not ${request.lockFile}`,
