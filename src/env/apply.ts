@@ -85,7 +85,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     for (const w of fetched) byName.set(w.name, w);
     const wheels = [...byName.values()];
     if (req.reinstall !== true && sameEnv(req.before, wheels, req) && req.before !== undefined) {
-      req.reporter.log("info", `${req.layout.dir} already holds exactly these packages`);
+      req.reporter.log("debug", `${req.layout.dir} already holds exactly these packages`);
       req.afterSwitch?.();
       return { manifest: req.before, changes: envChanges(req.before, req.before), rebuilt: false };
     }

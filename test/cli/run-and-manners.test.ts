@@ -101,6 +101,9 @@ describe.skipIf(PY === undefined)("CLI manners", () => {
     expect(quiet.status).toBe(0);
     expect(quiet.stdout).toBe("");
     expect(quiet.stderr).toBe("");
+    const same = await slimenv(root, env, "install", "gamma", "--prefix", "p", "-i", server.url);
+    expect(same.stdout).toBe("p already holds these 4 packages; nothing changed\n");
+    expect(same.stderr).not.toContain("already holds");
     rmSync(path.join(root, "p"), { recursive: true, force: true });
     const dry = await slimenv(root, env, "store", "prune", "--dry-run");
     expect(dry.stdout).toContain("would evict app-1.0-py3-none-any.whl");
