@@ -114,10 +114,12 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
   checkDestination(dir, request.layout.dir);
   const before = existingEnv(layout.dir, layout.kind);
   if (before !== undefined) refuseForeign(layout.dir, before, "install");
+  const kept = request.lockTargetWins === true ? keptSelection(request, before) : undefined;
+  // A venv needs a real interpreter: a lock's spec target is checked against it instead.
   const selection =
-    request.lockTargetWins === true
-      ? (keptSelection(request, before) ?? request.selection)
-      : request.selection;
+    kept === undefined || (layout.kind === "venv" && kept.kind === "spec")
+      ? request.selection
+      : kept;
   if (layout.kind === "venv" && selection.kind === "spec") {
     throw new SlimenvError(
       "INVALID_OPTION",

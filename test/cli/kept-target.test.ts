@@ -3,6 +3,7 @@
  * pylock.toml` use the target a lock records (not the local interpreter) unless a target option
  * is given, and `sync` rebuilds an env made for another platform for exactly that platform.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,6 +75,26 @@ describe("a lock and an env keep their target", () => {
       "manylinux_2_28_x86_64",
     );
     expect(other.stdout).toContain("manylinux_2_28_x86_64");
+  });
+
+  it("a venv from a spec lock of this machine's platform uses the default interpreter", async () => {
+    const probe = spawnSync(
+      "python3",
+      ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+      {
+        encoding: "utf8",
+        env,
+      },
+    );
+    if (probe.status !== 0) return; // no default python3 here
+    const minor = probe.stdout.trim();
+    const i = ["-i", server.url];
+    const spec = ["--python-version", minor, "--platform", "manylinux_2_17_x86_64"];
+    const made = await slimenv(root, env, "lock", "app", "-o", "pylock.venv.toml", ...i, ...spec);
+    expect(made.status).toBe(0);
+    const venv = await slimenv(root, env, "install", "pylock.venv.toml", "--venv", "v", ...i);
+    expect(venv.stderr).not.toContain("error");
+    expect(venv.status).toBe(0);
   });
 
   it("sync of a Lambda --target dir made for manylinux x86_64 keeps that target", async () => {
