@@ -8,9 +8,10 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { Store } from "../../src/store/store.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
+import { describeWith } from "../helpers/prereq.ts";
 import { Rng } from "../helpers/random.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import {
@@ -20,6 +21,7 @@ import {
   lockText,
   run,
   slimenv,
+  TEST_PYTHON,
   tempDir,
   testPython,
   VERSIONS_SCRIPT,
@@ -49,7 +51,7 @@ if md.version("beta") == "2.0":
 print("ok")
 `;
 
-describe.skipIf(PY === undefined)("kill -9 during install and sync", () => {
+describeWith(TEST_PYTHON)("kill -9 during install and sync", () => {
   let server: IndexServer;
   let root: string;
   let env: NodeJS.ProcessEnv;

@@ -4,8 +4,7 @@
  * install goes on, and the file is reported by package and path — never by a work file's name.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RecordingReporter } from "../../src/base/index.ts";
@@ -16,6 +15,7 @@ import type { SlimSummary } from "../../src/slim/transform/summary.ts";
 import { slimTransform } from "../../src/slim/transform/transform.ts";
 import { Store } from "../../src/store/store.ts";
 import { interpreter, pyenvPython } from "../env/env-fixtures.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import { countingCompiler, importWheels, siteOf } from "./policy-fixtures.ts";
 
@@ -24,7 +24,7 @@ const GCC = spawnSync("gcc", ["--version"]).status === 0;
 
 describe.skipIf(PY === undefined || !GCC)("a file that cannot be stripped safely", () => {
   it("is kept as it is and reported by package and path; the install goes on", async () => {
-    const root = mkdtempSync(path.join(tmpdir(), "slimenv-strip-kept-"));
+    const root = tempDir("slimenv-strip-kept-");
     const src = path.join(root, "lib.c");
     writeFileSync(src, "int add(int a, int b) { return a + b; }\n");
     const so = path.join(root, "libadd.so");
@@ -96,6 +96,7 @@ describe.skipIf(PY === undefined || !GCC)("a file that cannot be stripped safely
     ]);
     expect(warns.join("\n")).not.toContain(root);
     // The work folder lived inside the store and is gone.
+    store.close();
     expect(readdirSync(path.join(store.root, "tmp"))).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import { installSlim, type SlimInstallResult } from "../../slim/install-slim.ts"
 import { BYTECODE_MODES, describePolicy, STRIP_MODES, slimPolicy } from "../../slim/policy.ts";
 import { PRESET_NAMES } from "../../slim/presets.ts";
 import { action } from "../action.ts";
+import { cliIo } from "../context.ts";
 import {
   addIndexOptions,
   collect,
@@ -150,7 +151,7 @@ export function installCommand(): Command {
   addIndexOptions(command, true);
   return addTargetOptions(command).action(
     action<InstallOptions>(async (opts, args, out) => {
-      const cwd = process.cwd();
+      const cwd = cliIo().cwd;
       const layout = layoutOf(opts);
       const settings = settingsFromOptions(opts, cwd);
       const inputs = classifyInstallArgs(args, opts.requirements ?? [], cwd);
@@ -192,7 +193,7 @@ export function installCommand(): Command {
             });
       const request = {
         cwd,
-        env: process.env,
+        env: cliIo().env,
         settings,
         selection: targetSelection(opts, settings.values),
         lockTargetWins: !targetChosen(opts, settings.values),

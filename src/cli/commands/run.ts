@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { readEnvManifest } from "../../env/manifest.ts";
 import { runInEnv } from "../../env/run.ts";
 import { action } from "../action.ts";
+import { cliIo } from "../context.ts";
 
 /**
  * The variables `run` starts from. The env's `bin` goes first on PATH, so its launchers look
@@ -12,7 +13,7 @@ import { action } from "../action.ts";
  */
 function baseEnv(dir: string): NodeJS.ProcessEnv {
   const manifest = readEnvManifest(dir);
-  const env = { ...process.env };
+  const env = { ...cliIo().env };
   const exe = manifest?.interpreter;
   if (env.SLIMENV_PYTHON_COMMAND === undefined && exe !== undefined && existsSync(exe)) {
     env.SLIMENV_PYTHON_COMMAND = exe;

@@ -5,6 +5,7 @@ import { cacheDir, formatBytes, SlimenvError } from "../../base/index.ts";
 import { HttpClient } from "../../index/http.ts";
 import { Store } from "../../store/store.ts";
 import { action } from "../action.ts";
+import { cliIo } from "../context.ts";
 import { slimenvVersion } from "../version.ts";
 
 const SIZE_UNITS: Record<string, number> = {
@@ -37,7 +38,7 @@ export function parseSize(text: string): number {
 }
 
 function withStore<T>(body: (store: Store) => Promise<T> | T): Promise<T> {
-  const store = Store.open({ env: process.env });
+  const store = Store.open({ env: cliIo().env });
   return Promise.resolve()
     .then(() => body(store))
     .finally(() => store.close());
@@ -110,7 +111,7 @@ export function storeCommand(): Command {
         withStore(async (s) => {
           const client =
             opts.repair === true
-              ? new HttpClient({ env: process.env, userAgent: `slimenv/${slimenvVersion()}` })
+              ? new HttpClient({ env: cliIo().env, userAgent: `slimenv/${slimenvVersion()}` })
               : undefined;
           try {
             const report = await s.verify({
