@@ -51,7 +51,10 @@ export interface SlimCheckerOptions {
 }
 
 /** The interpreter that runs a candidate tree, or undefined for a cross target. */
-export function candidatePython(manifest: EnvManifest): string | undefined {
+export function candidatePython(
+  manifest: EnvManifest,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (manifest.interpreter !== undefined) return manifest.interpreter;
   if (manifest.target.source === "spec") {
     // A spec target of this machine's OS and CPU whose interpreter command is installed here
@@ -59,7 +62,7 @@ export function candidatePython(manifest: EnvManifest): string | undefined {
     const t = manifest.target;
     const hostOs = process.platform === "darwin" ? "macos" : process.platform;
     if (t.os !== hostOs || normalizeArch(t.arch) !== hostArch()) return undefined;
-    return whichCommand(manifest.interpreterCommand);
+    return whichCommand(manifest.interpreterCommand, env.PATH);
   }
   return manifest.interpreterCommand;
 }
@@ -68,7 +71,7 @@ export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecke
   const reporter = options.reporter ?? silentReporter;
   const timeoutMs = options.timeoutMs ?? 60_000;
   return async ({ dir, manifest }, only) => {
-    const python = candidatePython(manifest);
+    const python = candidatePython(manifest, options.env ?? process.env);
     if (python === undefined) {
       reporter.log(
         "warn",
