@@ -7,6 +7,11 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentReporter } from "../../src/base/index.ts";
+import { describeTarget } from "../../src/env/lock-plan.ts";
+import { manifestTarget } from "../../src/env/sync.ts";
+import type { EnvManifest } from "../../src/env/types.ts";
+import { targetFromSpec } from "../../src/python/target-spec.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
 import { cliEnv, slimenv, tempDir, world } from "../install/fixtures.ts";
 
@@ -95,6 +100,25 @@ describe("a lock and an env keep their target", () => {
     const venv = await slimenv(root, env, "install", "pylock.venv.toml", "--venv", "v", ...i);
     expect(venv.stderr).not.toContain("error");
     expect(venv.status).toBe(0);
+  });
+
+  it("a manifest written before the spec was recorded rebuilds its manylinux target", async () => {
+    const t = targetFromSpec({ pythonVersion: "3.11", platform: "manylinux_2_28_aarch64" });
+    const target = {
+      implementation: "cp",
+      pythonVersion: t.pythonVersion,
+      os: t.os,
+      arch: t.arch,
+      tags: t.tags,
+      source: "spec" as const,
+    };
+    const rebuilt = await manifestTarget(
+      { target } as unknown as EnvManifest,
+      process.env,
+      silentReporter,
+    );
+    expect(describeTarget(rebuilt.target)).toBe("cp 3.11.0 (cp311) on manylinux_2_28_aarch64");
+    expect(rebuilt.target.tags).toEqual(t.tags);
   });
 
   it("sync of a Lambda --target dir made for manylinux x86_64 keeps that target", async () => {
