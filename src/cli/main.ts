@@ -19,6 +19,7 @@ import { storeCommand } from "./commands/store.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { zipCommand } from "./commands/zip.ts";
 import { type CliIo, type CliStream, cliIo, inCliRun, setExitCode, withCliIo } from "./context.ts";
+import { repeatGlobalOptions } from "./global-options.ts";
 import { Output } from "./output.ts";
 import { slimenvVersion } from "./version.ts";
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .option("-q, --quiet", "print only results and errors")
     .option("-v, --verbose", "print debug information")
     .showHelpAfterError()
+    .enablePositionalOptions()
     .exitOverride();
   program.addCommand(pythonCommand());
   program.addCommand(lockCommand());
@@ -46,6 +48,7 @@ export function buildProgram(): Command {
   program.addCommand(keygenCommand());
   program.addCommand(publishCommand());
   program.addCommand(agentCommand());
+  repeatGlobalOptions(program);
   exitOverrideEverywhere(program);
   return program;
 }

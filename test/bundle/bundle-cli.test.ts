@@ -50,7 +50,7 @@ describe.skipIf(PY === undefined)("slimenv keygen / agent / bundle / publish", (
     const key = parsePrivateKey(readFileSync(path.join(cwd, "fleet.key"), "utf8"));
     expect(key.publicKey.keyid).toBe(out.keyid);
     const again = await slimenv(cwd, env, "keygen", "-o", "fleet");
-    expect(again.status).toBe(1);
+    expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/\[INVALID_OPTION\] .*already exist/);
     expect(parsePrivateKey(readFileSync(path.join(cwd, "fleet.key"), "utf8")).publicKey.keyid).toBe(
       out.keyid,
@@ -198,7 +198,7 @@ describe.skipIf(PY === undefined)("slimenv keygen / agent / bundle / publish", (
     expect(paths.some((p) => p.endsWith("/site-packages/demo/core.py"))).toBe(true);
   });
 
-  it("refuses bad input: exit 1, one error line and a hint, nothing written", async () => {
+  it("refuses bad input: exit 1 (2 for a usage error), one error line and a hint, nothing written", async () => {
     const before = snapshot(cwd);
     const bad = [
       [
@@ -271,8 +271,10 @@ describe.skipIf(PY === undefined)("slimenv keygen / agent / bundle / publish", (
     ];
     for (const args of bad) {
       const r = await slimenv(cwd, env, ...args);
-      expect(r.status, args.join(" ")).toBe(1);
       expect(r.stderr).toMatch(/^error: \[[A-Z_]+\] .*\nhint: /);
+      // INVALID_OPTION is a usage error: exit 2 (README, docs/errors.md); others exit 1.
+      const usage = r.stderr.startsWith("error: [INVALID_OPTION]");
+      expect(r.status, args.join(" ")).toBe(usage ? 2 : 1);
     }
     expect(existsSync(path.join(cwd, "x.bundle"))).toBe(false);
     expect(snapshot(cwd)).toEqual(before);

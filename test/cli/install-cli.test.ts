@@ -134,7 +134,7 @@ describeWith(TEST_PYTHON)("slimenv install / sync / run / store", () => {
     expect(notEnv.status).toBe(1);
     expect(notEnv.stderr).toContain("[INVALID_ENV]");
     const usage = await slimenv(dir, env, "install", "lib", "-i", server.url);
-    expect(usage.status).toBe(1);
+    expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("give --prefix DIR, --target DIR or --venv DIR");
   });
 
@@ -183,7 +183,7 @@ describeWith(TEST_PYTHON)("slimenv install / sync / run / store", () => {
     expect(pr.bytesFreed).toBe(dr.bytesFreed);
     expect(pr.wheelsEvicted.length).toBe(dr.wheelsEvicted.length);
     const bad = await slimenv(root, env, "store", "prune", "--max-size", "lots");
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("[INVALID_OPTION] --max-size");
 
     // An object edited through a hard link: verify exits 1, --repair fixes it from the env copy? No:

@@ -203,7 +203,7 @@ describe("slimenv lock", () => {
   it("contradictory target options are a usage error", async () => {
     const dir = folder();
     const res = await slimenv(dir, "lock", "app", "--python", "3.11", "--platform", "linux_x86_64");
-    expect(res.status).toBe(1);
+    expect(res.status).toBe(2);
     expect(res.stderr).toContain("error: [INVALID_OPTION] --python cannot be combined");
   });
 

@@ -58,7 +58,7 @@ describe("slimenv runtime", () => {
   it("bad --strip is a usage error before anything is built", async () => {
     const out = path.join(root, "never");
     const res = await slimenv(root, env, "runtime", "--out", out, "--strip", "all");
-    expect(res.status).toBe(1);
+    expect(res.status).toBe(2);
     expect(res.stderr).toContain('[INVALID_OPTION] unknown strip mode "all"');
   });
 });

@@ -159,9 +159,9 @@ describe("slimenv python", () => {
     expect(JSON.parse(json.stdout).error.code).toBe("INVALID_TARGET");
   });
 
-  it("bad option combinations and requests exit 1 with INVALID_OPTION", async () => {
+  it("bad option combinations and requests exit 2 with INVALID_OPTION", async () => {
     const half = await inProcess("python", "probe", "--python-version", "3.11");
-    expect(half.status).toBe(1);
+    expect(half.status).toBe(2);
     expect(half.stderr).toMatch(
       /\[INVALID_OPTION\] a target without an interpreter needs --platform/,
     );
@@ -175,10 +175,10 @@ describe("slimenv python", () => {
       "--python-version",
       "3.11",
     );
-    expect(both.status).toBe(1);
+    expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/\[INVALID_OPTION\] --python cannot be combined/);
     const bad = await inProcess("python", "probe", "--python", "cpython@");
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/\[INVALID_OPTION\] invalid Python request "cpython@"/);
     const missing = await inProcess("python", "probe", "--python", path.join(home, "no-python"));
     expect(missing.status).toBe(1);

@@ -98,6 +98,26 @@ describeWith(PYTHON310)("install --slim", () => {
     expect(files).not.toContain("other/tests/test_other.py");
   });
 
+  it("a spec target of this machine's platform is checked with its installed interpreter", async () => {
+    const dir = path.join(root, `env${n++}`);
+    const result = await installSlim(
+      {
+        ...request(dir),
+        selection: {
+          kind: "spec",
+          spec: { pythonVersion: "3.10", platform: "manylinux_2_17_x86_64" },
+        },
+      },
+      { policy: slimPolicy({ preset: "edge" }) },
+    );
+    expect(result.manifest.target.source).toBe("spec");
+    expect(result.checked).toBe(true);
+    expect(result.unslimmed.map((u) => u.name)).toEqual(["selfread"]);
+    expect(filesUnder(path.join(dir, "lib", "python3.10", "site-packages"))).toContain(
+      "demo/core.pyc",
+    );
+  });
+
   it("a failure the package has unslimmed too is not slimming's: the package stays slimmed", async () => {
     const dir = path.join(root, `env${n++}`);
     const result = await installSlim(request(dir, fragileFiles), {

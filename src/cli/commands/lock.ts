@@ -11,7 +11,12 @@ import {
   settingsFromOptions,
 } from "../index-options.ts";
 import type { Output } from "../output.ts";
-import { addTargetOptions, type TargetOptionValues, targetSelection } from "../target-options.ts";
+import {
+  addTargetOptions,
+  type TargetOptionValues,
+  targetChosen,
+  targetSelection,
+} from "../target-options.ts";
 import { slimenvVersion } from "../version.ts";
 
 interface LockOptions extends TargetOptionValues, IndexOptionValues {
@@ -68,6 +73,7 @@ export function lockCommand(): Command {
         env: cliIo().env,
         settings,
         selection: targetSelection(opts, settings.values),
+        lockTargetWins: !targetChosen(opts, settings.values),
         requirementFiles: opts.requirements ?? [],
         requirements: args,
         constraintFiles: opts.constraint ?? [],

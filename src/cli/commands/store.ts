@@ -1,5 +1,7 @@
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
 import { Command, Option } from "commander";
-import { formatBytes, SlimenvError } from "../../base/index.ts";
+import { cacheDir, formatBytes, SlimenvError } from "../../base/index.ts";
 import { HttpClient } from "../../index/http.ts";
 import { Store } from "../../store/store.ts";
 import { action } from "../action.ts";
@@ -42,6 +44,24 @@ function withStore<T>(body: (store: Store) => Promise<T> | T): Promise<T> {
     .finally(() => store.close());
 }
 
+/** Sum of the sizes of the files directly in `dir` (0 when it does not exist). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const name of readdirSync(dir)) {
+      try {
+        const st = statSync(path.join(dir, name));
+        if (st.isFile()) total += st.size;
+      } catch {
+        // removed meanwhile
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return total;
+}
+
 /** `slimenv store status|verify|prune|path`. */
 export function storeCommand(): Command {
   const store = new Command("store").description(
@@ -67,6 +87,12 @@ export function storeCommand(): Command {
               ["environments", String(st.envs), ""],
               ["unpacked size of all wheels", formatBytes(st.logicalBytes), "logical"],
               ["stored (distinct files)", formatBytes(st.uniqueBytes), ""],
+              [
+                "derived objects",
+                formatBytes(st.derivedBytes),
+                `${st.derivedObjects} slimmed files, bytecode, stripped libraries`,
+              ],
+              ["check cache (outside the store)", formatBytes(folderBytes(cacheDir("checks"))), ""],
               ["on disk", formatBytes(st.diskBytes), `apparent ${formatBytes(st.apparentBytes)}`],
               ["saved by dedupe", formatBytes(st.savedByDedupe), ""],
               ["  of which across versions", formatBytes(st.savedAcrossVersions), ""],
@@ -140,7 +166,13 @@ export function storeCommand(): Command {
           }
           const verb = report.dryRun ? "would free" : "freed";
           for (const env of report.envsDropped) out.line(`dropped env (gone): ${env}`);
-          for (const w of report.wheelsEvicted) out.line(`evicted ${w.filename}`);
+          const evicted = report.dryRun ? "would evict" : "evicted";
+          for (const w of report.wheelsEvicted) out.line(`${evicted} ${w.filename}`);
+          if (report.derivedDeleted > 0) {
+            out.line(
+              `${evicted} ${report.derivedDeleted} derived objects no environment uses (${formatBytes(report.derivedBytesFreed)})`,
+            );
+          }
           out.line(
             `${report.wheelsEvicted.length} wheels, ${report.objectsDeleted} objects: ${verb} ${formatBytes(report.bytesFreed)}; store now ${formatBytes(report.sizeAfter)}`,
           );

@@ -41,7 +41,7 @@ export function syncCommand(): Command {
         return 0;
       }
       const shown = path.relative(cwd, result.dir) || ".";
-      out.line(
+      out.summary(
         result.rebuilt
           ? `Synced ${shown} to ${lockShown}: ${result.manifest.packages.length} packages (generation ${result.manifest.generation})`
           : `${shown} already matches ${lockShown}; nothing changed`,
