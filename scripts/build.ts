@@ -6,7 +6,7 @@
  * require() when the store's module first runs, not by a static import every Node must link
  * before running any code.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { build, type Plugin } from "esbuild";
 
@@ -55,6 +55,15 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
 });
+
+// The device agent is a Python file the CLI reads next to itself (src/bundle/agent-source.ts):
+// next to the CLI's chunk, and next to the entry as before.
+for (const dir of ["dist", "dist/chunks"]) {
+  copyFileSync(
+    path.join(root, "src/bundle/agent/slimenv-agent.py"),
+    path.join(root, dir, "slimenv-agent.py"),
+  );
+}
 
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`built dist/slimenv.js and its chunks (${(bytes / 1024).toFixed(0)} KiB with maps)`);

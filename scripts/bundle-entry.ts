@@ -3,20 +3,23 @@
  * bundle; run directly (`node dist/slimenv.js ARGS`), the bundle runs the CLI itself.
  *
  * Start-up: this file is small. It turns on Node's compile cache (V8 code for the bundle's
- * chunks is kept between runs, in Node's default cache folder or $NODE_COMPILE_CACHE), answers
+ * chunks is kept between runs, in $SLIMENV_HOME/node-compile-cache), answers
  * `--version` and a no-op install or sync (src/cli/fast-path.ts) without loading the CLI, and
  * loads the CLI (a separate chunk) only then.
  */
 import "./bundle-guard.ts";
 import { realpathSync } from "node:fs";
 import module from "node:module";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { slimenvHome } from "../src/base/dirs.ts";
 import { fastPathAnswer, fastPathStart } from "../src/cli/fast-path.ts";
 
 declare const SLIMENV_VERSION: string;
 
 try {
-  module.enableCompileCache?.();
+  // In slimenv's own folder (not the system temp folder, which is not ours to fill).
+  module.enableCompileCache?.(path.join(slimenvHome(), "node-compile-cache"));
 } catch {
   // No cache folder we may write: run without one.
 }

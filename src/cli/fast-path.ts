@@ -45,6 +45,8 @@ export interface FastPathPending {
   key: string;
   /** sync: the lock it syncs to. */
   lock?: string;
+  /** `-q`: the no-op line is a summary, which -q silences. */
+  quiet: boolean;
 }
 
 interface FastPathRecord {
@@ -68,6 +70,7 @@ const NEVER = new Set([
   "-h",
   "--help",
   "--strict",
+  "--reinstall",
 ]);
 const GLOBAL_FLAGS = new Set(["-q", "--quiet", "-v", "--verbose"]);
 const DIR_OPTIONS = new Set(["--prefix", "--target", "--venv"]);
@@ -119,8 +122,10 @@ function parseArgv(
   if (argv.some((a) => NEVER.has(a.split("=")[0] as string))) return undefined;
   const rest = argv.slice(i + 1);
   if (command === "sync") {
-    const [dir, lock, ...more] = rest.filter((a) => !a.startsWith("-"));
-    if (dir === undefined || more.length > 0 || rest.some((a) => a.startsWith("-"))) {
+    // global flags may come after the command too
+    const args = rest.filter((a) => !GLOBAL_FLAGS.has(a));
+    const [dir, lock, ...more] = args.filter((a) => !a.startsWith("-"));
+    if (dir === undefined || more.length > 0 || args.some((a) => a.startsWith("-"))) {
       return undefined; // index options and the like: the full path reads them
     }
     return lock === undefined ? { command, dir } : { command, dir, lock };
@@ -248,7 +253,15 @@ export function fastPathStart(
       if (path.dirname(d) === d) break;
     }
     const key = parts.join("\n");
-    return { command: parsed.command, dir, cwd, key, ...(lock === undefined ? {} : { lock }) };
+    const quiet = argv.some((a) => a === "-q" || a === "--quiet");
+    return {
+      command: parsed.command,
+      dir,
+      cwd,
+      key,
+      quiet,
+      ...(lock === undefined ? {} : { lock }),
+    };
   } catch {
     return undefined;
   }
@@ -281,7 +294,7 @@ export function fastPathAnswer(
     const python =
       record.interpreterPath === undefined ? {} : { interpreter: record.interpreterPath };
     if (interpreterSig(python) !== record.interpreter) return false;
-    process.stdout.write(`${record.message}\n`);
+    if (!pending.quiet) process.stdout.write(`${record.message}\n`);
     return true;
   } catch {
     return false;
@@ -312,7 +325,7 @@ function syncIsNoOp(pending: FastPathPending): boolean {
     }
     const shown = path.relative(pending.cwd, pending.dir) || ".";
     const lock = path.relative(pending.cwd, pending.lock) || pending.lock;
-    process.stdout.write(`${shown} already matches ${lock}; nothing changed\n`);
+    if (!pending.quiet) process.stdout.write(`${shown} already matches ${lock}; nothing changed\n`);
     return true;
   } catch {
     return false;

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fastPathAnswer, fastPathRecord, fastPathStart } from "../../src/cli/fast-path.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 let root: string;
 let env: NodeJS.ProcessEnv;
@@ -18,7 +18,7 @@ function manifest(extra: Record<string, unknown> = {}): void {
   );
 }
 
-const argv = () => ["-q", "install", "-r", "req.txt", "--prefix", "env", "--link-mode", "hardlink"];
+const argv = () => ["install", "-r", "req.txt", "--prefix", "env", "--link-mode", "hardlink"];
 
 /** Record a run, then ask again: answered or not. */
 function again(args = argv()): boolean {
@@ -26,7 +26,7 @@ function again(args = argv()): boolean {
 }
 
 beforeEach(() => {
-  root = mkdtempSync(path.join(os.tmpdir(), "slimenv-fast-"));
+  root = tempDir("slimenv-fast-");
   cwd = path.join(root, "project");
   dir = path.join(cwd, "env");
   mkdirSync(cwd, { recursive: true });
@@ -45,6 +45,14 @@ describe("the no-op fast path", () => {
     expect(process.stdout.write).toHaveBeenCalledWith(
       "env already holds these 2 packages; nothing changed\n",
     );
+  });
+
+  it("prints nothing under -q (the no-op line is a summary), and never answers --reinstall", () => {
+    const quiet = ["-q", ...argv()];
+    fastPathRecord(fastPathStart(quiet, env, cwd), env);
+    expect(again(quiet)).toBe(true);
+    expect(process.stdout.write).not.toHaveBeenCalled();
+    expect(fastPathStart([...argv(), "--reinstall"], env, cwd)).toBeUndefined();
   });
 
   it("notices a changed requirements file, argument, variable, config file or manifest", () => {
