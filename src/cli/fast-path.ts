@@ -26,7 +26,7 @@
  * It does not cover the index: a repeat `install` of unpinned requirements does not look for
  * newer releases (as pip and uv, it finds them already satisfied); `slimenv lock` does, and
  * `SLIMENV_NO_FAST_PATH=1` turns the fast path off. Runs that do more than install — `--json`,
- * `--slim`, `--keep-used-by`, `--recheck`, `--lock-out`, `--zip` — and inputs that name other
+ * `--slim`, `--keep-used-by`, `--recheck`, `--lock-out`, `--zip`, `--reinstall` — and inputs that name other
  * files from inside (`-r`, `-c`, `-e`, `-f`, `file:` and local paths in a requirements file;
  * `find-links` in a config file) never take it.
  */
