@@ -45,6 +45,29 @@ export interface WrittenBundle {
   manifestBytes: Uint8Array;
 }
 
+/**
+ * The order of objects inside the payload: the manifest names them by hash, so the order is
+ * free, and a solid xz stream compresses best when alike files sit together. Each object goes
+ * by the first file that uses it, keyed by (extension, file name, folder): the `.py` files of a
+ * release side by side, each `__init__.py` next to the others, the `.so` files together.
+ */
+function payloadOrder(
+  objects: [string, Uint8Array][],
+  files: readonly { path: string; sha256: string }[],
+): [string, Uint8Array][] {
+  const keyOf = new Map<string, string>();
+  for (const f of files) {
+    if (keyOf.has(f.sha256)) continue;
+    const slash = f.path.lastIndexOf("/");
+    const name = f.path.slice(slash + 1);
+    const dot = name.lastIndexOf(".");
+    const ext = dot > 0 ? name.slice(dot + 1) : "";
+    keyOf.set(f.sha256, `${ext}\u0000${name}\u0000${f.path.slice(0, Math.max(slash, 0))}`);
+  }
+  const key = (sha: string) => `${keyOf.get(sha) ?? "\uffff"}\u0000${sha}`;
+  return [...objects].sort(([a], [b]) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
 /** Build and sign a bundle. */
 export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle {
   const draft = input.manifest;
@@ -65,11 +88,11 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
     }
   }
   const members = [
-    ...objects.map(([sha, data]) => ({ path: `objects/${sha}`, data })),
+    ...payloadOrder(objects, draft.files).map(([sha, data]) => ({ path: `objects/${sha}`, data })),
     ...patches.map((p) => ({ path: `patches/${p.sha256}`, data: p.data })),
   ];
   const compression = input.compression ?? (xzAvailable() ? "xz" : "gzip");
-  const payload = compressPayload(writeTar(members), compression);
+  const payload = compressPayload(writeTar(members, { sort: false }), compression);
   const agent =
     input.agent === undefined
       ? null
