@@ -3,7 +3,8 @@
  * materialize the environment (a new generation switched in atomically), or nothing at all
  * when the environment already holds exactly these wheels with these settings.
  */
-import type { Reporter } from "../base/index.ts";
+import { type Reporter, SlimenvError } from "../base/index.ts";
+import { type BuildOptions, buildSdist } from "../build/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import type { Target } from "../python/target.ts";
@@ -38,6 +39,62 @@ export interface ApplyRequest {
   afterSwitch?: () => void;
   slim?: SlimTransform;
   review?: MaterializeOptions["review"];
+  /** How packages with only an sdist are built (src/build); none: they are refused. */
+  build?: ApplyBuildSettings;
+}
+
+/** The build options install and sync pass down (the rest comes from the request). */
+export type ApplyBuildSettings = Pick<
+  BuildOptions,
+  | "settings"
+  | "flags"
+  | "configSettings"
+  | "useSystemLibs"
+  | "isolation"
+  | "timeoutMs"
+  | "logDir"
+  | "envRoot"
+>;
+
+/** Build every sdist choice into the store; the choices come back as wheel choices. */
+async function buildChoices(store: Store, req: ApplyRequest): Promise<WheelChoice[]> {
+  const out: WheelChoice[] = [];
+  for (const choice of req.choices) {
+    if (choice.sdist === undefined) {
+      out.push(choice);
+      continue;
+    }
+    if (req.build === undefined) {
+      throw new SlimenvError(
+        "BUILD_REQUIRED",
+        `${choice.name} ${choice.version} has only an sdist (${choice.sdist.filename}); installing it needs a build`,
+        { hint: "lock a wheel of it instead" },
+      );
+    }
+    const built = await buildSdist(
+      { name: choice.name, version: choice.version, ...choice.sdist },
+      {
+        ...req.build,
+        store,
+        client: req.client,
+        python: req.probe?.executable ?? "",
+        target: req.target,
+        withCredentials: req.withCredentials,
+        reporter: req.reporter,
+        env: req.env,
+      },
+    );
+    if (built.cached) {
+      req.reporter.log("info", `${choice.name} ${choice.version}: built wheel from the store`);
+    }
+    out.push({
+      name: choice.name,
+      version: choice.version,
+      filename: built.wheel.filename,
+      sha256: built.wheel.sha256,
+    });
+  }
+  return out;
 }
 
 export interface ApplyResult {
@@ -73,7 +130,8 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     reporter: req.reporter,
   });
   try {
-    const fetched = await fetchWheels(store, req.client, req.choices, {
+    const choices = await buildChoices(store, req);
+    const fetched = await fetchWheels(store, req.client, choices, {
       reporter: req.reporter,
       withCredentials: req.withCredentials,
       accept: (facts) => checkWheelFileFits(facts, req.target),

@@ -9,10 +9,10 @@ import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter, writeFileAtomicSync } from "../base/index.ts";
 import type { TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
-import { credentialsOf, openLockContext } from "../resolve/lock-pipeline.ts";
+import { credentialsOf, indexSettingsOf, openLockContext } from "../resolve/lock-pipeline.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import { canonicalizeName } from "../standards/names.ts";
-import { applyPlan } from "./apply.ts";
+import { type ApplyBuildSettings, applyPlan } from "./apply.ts";
 import type { EnvChanges } from "./changes.ts";
 import type { InstallInputs } from "./install-inputs.ts";
 import { planInstall } from "./install-plan.ts";
@@ -48,6 +48,8 @@ export interface InstallRequest {
   reporter?: Reporter;
   /** The store directory (default `$SLIMENV_HOME/store/v1`). */
   storeRoot?: string;
+  /** How sdists are built: flags, config settings, isolation, time-out (src/build). */
+  build?: Omit<ApplyBuildSettings, "settings">;
   /** HTTP cache folder (default cacheDir("http")); null: no cache. */
   httpCacheDir?: string | null;
   /** Slimming applied at materialization (src/slim builds it). */
@@ -123,6 +125,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       env: request.env,
       reporter,
       ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
+      build: { ...request.build, settings: indexSettingsOf(request.settings, request.cwd) },
       ...(request.slim === undefined ? {} : { slim: request.slim }),
       ...(request.review === undefined ? {} : { review: request.review }),
       afterSwitch: () => {

@@ -14,9 +14,9 @@ import { findInterpreter } from "../python/discover.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import { type Target, targetFromProbe } from "../python/target.ts";
 import { targetFromSpec } from "../python/target-spec.ts";
-import { credentialsOf, readLockFile } from "../resolve/lock-pipeline.ts";
+import { credentialsOf, indexSettingsOf, readLockFile } from "../resolve/lock-pipeline.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
-import { applyPlan } from "./apply.ts";
+import { type ApplyBuildSettings, applyPlan } from "./apply.ts";
 import type { EnvChanges } from "./changes.ts";
 import { planFromLock } from "./lock-plan.ts";
 import { readEnvManifest } from "./manifest.ts";
@@ -33,6 +33,8 @@ export interface SyncRequest {
   userAgent: string;
   reporter?: Reporter;
   storeRoot?: string;
+  /** How sdists are built: flags, config settings, isolation, time-out (src/build). */
+  build?: Omit<ApplyBuildSettings, "settings">;
   httpCacheDir?: string | null;
   /**
    * Rebuilds the slim transform of a slimmed environment from its manifest record (src/slim
@@ -140,6 +142,7 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
       env: request.env,
       reporter,
       ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
+      build: { ...request.build, settings: indexSettingsOf(request.settings, request.cwd) },
       ...(slim === undefined ? {} : { slim }),
     });
     return {

@@ -157,6 +157,15 @@ export function lockPrepared(
   });
 }
 
+/** The index settings (without any requirements file's options): for locking build requirements. */
+export function indexSettingsOf(settings: ResolvedSettings, cwd: string): LockSettings {
+  return lockSettings(
+    settings,
+    { extraIndexUrls: [], findLinks: [], noIndex: false, onlyBinary: [], noBinary: [], pre: false },
+    cwd,
+  );
+}
+
 /** Credentials of the configured indexes, to put back into the lock's (clean) URLs. */
 export function credentialsOf(settings: ResolvedSettings, cwd: string): CredentialStore {
   const credentials = new CredentialStore();

@@ -10,6 +10,7 @@
  * object they reference exists — so an object is never deleted under a wheel that uses it.
  */
 import { lstatSync, readdirSync, unlinkSync } from "node:fs";
+import { forgetEvictedBuilds } from "./built.ts";
 import type { StoreCore } from "./core.ts";
 import { deadEnvs } from "./envs.ts";
 import { isObjectHash, objectFile } from "./paths.ts";
@@ -236,6 +237,7 @@ export function prune(core: StoreCore, options: PruneOptions, orphanGraceMs: num
     bytesFreed += swept.bytes;
     objectsDeleted += swept.objects;
     for (const wheel of result.evict) removeTree(core, wheel.sha256);
+    forgetEvictedBuilds(core);
     removeStrayTrees(core);
   }
   const orphans = findOrphans(core, orphanGraceMs);

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { sync } from "../../env/sync.ts";
 import { syncSlimTransform } from "../../slim/policy-record.ts";
 import { action } from "../action.ts";
+import { addBuildOptions, type BuildOptionValues, buildFromOptions } from "../build-options.ts";
 import { addIndexOptions, type IndexOptionValues, settingsFromOptions } from "../index-options.ts";
 import { changesJson, renderChanges } from "../render-changes.ts";
 import { slimenvVersion } from "../version.ts";
@@ -16,8 +17,9 @@ export function syncCommand(): Command {
     .argument("<dir>", "the environment (made by slimenv install)")
     .argument("[lock]", "the lock (default: the env's own lock, else ./pylock.toml)");
   addIndexOptions(command, false);
+  addBuildOptions(command);
   return command.action(
-    action<IndexOptionValues>(async (opts, args, out) => {
+    action<IndexOptionValues & BuildOptionValues>(async (opts, args, out) => {
       const cwd = process.cwd();
       const [dir = ".", lockFile] = args;
       const result = await sync({
@@ -28,6 +30,7 @@ export function syncCommand(): Command {
         settings: settingsFromOptions(opts, cwd),
         userAgent: `slimenv/${slimenvVersion()}`,
         reporter: out.reporter(),
+        build: buildFromOptions(opts),
         slimFor: syncSlimTransform({ env: process.env, cwd, reporter: out.reporter() }),
       });
       const lockShown = path.relative(cwd, result.lockFile) || result.lockFile;
