@@ -70,7 +70,7 @@ for _tree in ${JSON.stringify(trees)}:
 
 function scriptText(module: string, attr: string): string {
   return `#!/bin/sh
-'''exec' python3 "$0" "$@"
+'''exec' "\${SLIMENV_BUILD_PYTHON:-python3}" "$0" "$@"
 ' '''
 import sys
 from ${module} import ${attr.split(".")[0]} as _entry

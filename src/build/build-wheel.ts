@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { cacheDir, type Reporter, SlimenvError } from "../base/index.ts";
+import { cacheDir, type Reporter, SlimenvError, writeFileAtomicSync } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import type { Target } from "../python/target.ts";
 import type { LockSettings } from "../resolve/lock-settings.ts";
@@ -241,7 +241,8 @@ async function buildInFolder(
   work: string,
   logFile: string,
   sdistSha256: string | undefined,
-): Promise<{ wheelPath: string; transform: string; cached?: StoredWheel }> {
+  want: "wheel" | "metadata" = "wheel",
+): Promise<{ wheelPath: string; transform: string; cached?: StoredWheel; metadata?: string }> {
   const bs = readBuildSystem(sourceDir, label);
   const isolation = opts.isolation ?? true;
   const flags = opts.flags ?? "default";
@@ -274,7 +275,7 @@ async function buildInFolder(
     isolation,
     backend: bs.backend,
   });
-  if (sdistSha256 !== undefined) {
+  if (sdistSha256 !== undefined && want === "wheel") {
     const cached = opts.store.lookupBuiltWheel(sdistSha256, transform);
     if (cached !== undefined) return { wheelPath: "", transform, cached };
   }
@@ -304,6 +305,30 @@ async function buildInFolder(
     });
     if (missing.length > 0)
       env = await buildEnvFor([...bs.requires, ...missing], opts.python, envCtx);
+  }
+  if (want === "metadata") {
+    const metaDir = path.join(work, "metadata");
+    mkdirSync(metaDir, { recursive: true });
+    const meta = await runHook({
+      ...hookBase(),
+      hook: "prepare_metadata_for_build_wheel",
+      metadataDirectory: metaDir,
+    });
+    if (!meta.missing) {
+      const dir = meta.value;
+      const file =
+        typeof dir === "string" && !/[/\\]/.test(dir)
+          ? path.join(metaDir, dir, "METADATA")
+          : undefined;
+      if (file === undefined || !existsSync(file)) {
+        throw new SlimenvError(
+          "BUILD_FAILED",
+          `preparing the metadata of ${label} failed: the backend wrote no METADATA (the whole log: ${logFile})`,
+        );
+      }
+      return { wheelPath: "", transform, metadata: readFileSync(file, "utf8") };
+    }
+    // No prepare_metadata_for_build_wheel: the metadata comes from the wheel itself.
   }
   const outDir = path.join(work, "dist");
   mkdirSync(outDir, { recursive: true });
@@ -390,6 +415,63 @@ export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<
     const seconds = (Date.now() - started) / 1000;
     opts.reporter.log("info", `built ${filename} in ${seconds.toFixed(1)} s`);
     return { wheel, cached: false, seconds, transform: res.transform };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    if (ok) rmSync(logFile, { force: true });
+  }
+}
+
+/**
+ * The METADATA of an sdist whose PKG-INFO does not state its dependencies reliably: from the
+ * backend's prepare_metadata_for_build_wheel (or, where it has none, from a full build, whose
+ * wheel then goes into the store like any build). Cached by the sdist's sha256 in `cacheDir`.
+ */
+export async function prepareSdistMetadata(
+  src: SdistSource,
+  opts: BuildOptions & { metadataCacheDir?: string },
+): Promise<string> {
+  const label = `${canonicalizeName(src.name)} ${src.version}`;
+  const cacheFolder =
+    opts.metadataCacheDir ?? path.join(path.dirname(opts.store.root), "build-metadata");
+  const cached = path.join(cacheFolder, `${src.sha256.toLowerCase()}.METADATA`);
+  if (existsSync(cached)) return readFileSync(cached, "utf8");
+  checkCanBuild(opts.target, label);
+  const work = mkdtempSync(path.join(os.tmpdir(), "slimenv-build-"));
+  const logFile = logFileFor(opts, `${label}-metadata`);
+  let ok = false;
+  try {
+    const bytes = await sdistBytes(src, opts, work);
+    const sourceDir = unpackSdist(src.filename, bytes, path.join(work, "src"));
+    const name = canonicalizeName(src.name);
+    const res = await buildInFolder(
+      sourceDir,
+      label,
+      name,
+      opts,
+      work,
+      logFile,
+      src.sha256,
+      "metadata",
+    );
+    let text = res.metadata;
+    if (text === undefined) {
+      const filename = path.basename(res.wheelPath);
+      checkBuilt(filename, src, opts);
+      const wheel = await opts.store.importWheel({ path: res.wheelPath }, { filename });
+      opts.store.recordBuiltWheel(src.sha256, res.transform, wheel.sha256);
+      const meta = wheel.files.find((f) => /^[^/]+\.dist-info\/METADATA$/.test(f.path));
+      if (meta === undefined) {
+        throw new SlimenvError(
+          "BUILD_FAILED",
+          `the wheel built from ${src.filename} has no METADATA`,
+        );
+      }
+      text = readFileSync(opts.store.objectPath(meta.hash, meta.exec), "utf8");
+    }
+    mkdirSync(cacheFolder, { recursive: true });
+    writeFileAtomicSync(cached, text);
+    ok = true;
+    return text;
   } finally {
     rmSync(work, { recursive: true, force: true });
     if (ok) rmSync(logFile, { force: true });

@@ -10,6 +10,7 @@ export {
   buildTransform,
   checkCanBuild,
   DEFAULT_BUILD_TIMEOUT_MS,
+  prepareSdistMetadata,
   readBuildSystem,
   type SdistSource,
 } from "./build-wheel.ts";

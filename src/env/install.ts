@@ -18,6 +18,7 @@ import type { InstallInputs } from "./install-inputs.ts";
 import { planInstall } from "./install-plan.ts";
 import { existingEnv } from "./manifest.ts";
 import type { MaterializeOptions } from "./materialize.ts";
+import { sdistMetadataBuilder } from "./sdist-metadata.ts";
 import {
   type EnvManifest,
   type Layout,
@@ -94,7 +95,31 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
   const context = await openLockContext({ ...request, reporter });
   const { target, interpreter, client } = context;
   try {
-    const planned = await planInstall(request, context, reporter);
+    const credentials = credentialsOf(request.settings, request.cwd);
+    const buildSettings = {
+      ...request.build,
+      settings: indexSettingsOf(request.settings, request.cwd),
+    };
+    const metadata = sdistMetadataBuilder({
+      ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
+      env: request.env,
+      client,
+      target,
+      ...(interpreter === undefined ? {} : { python: interpreter.probe.executable }),
+      build: buildSettings,
+      withCredentials: (url) => credentials.apply(url),
+      reporter,
+    });
+    let planned: Awaited<ReturnType<typeof planInstall>>;
+    try {
+      planned = await planInstall(
+        { ...request, sdistMetadata: metadata.builder },
+        context,
+        reporter,
+      );
+    } finally {
+      metadata.close();
+    }
     const names = new Set(planned.choices.map((c) => canonicalizeName(c.name)));
     const stranger = (request.copyPackages ?? []).find((n) => !names.has(canonicalizeName(n)));
     if (stranger !== undefined) {
@@ -104,7 +129,6 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
         { hint: `name one of ${[...names].sort().join(", ")}` },
       );
     }
-    const credentials = credentialsOf(request.settings, request.cwd);
     let lockWritten: string | undefined;
     const applied = await applyPlan({
       layout,
@@ -125,7 +149,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       env: request.env,
       reporter,
       ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
-      build: { ...request.build, settings: indexSettingsOf(request.settings, request.cwd) },
+      build: buildSettings,
       ...(request.slim === undefined ? {} : { slim: request.slim }),
       ...(request.review === undefined ? {} : { review: request.review }),
       afterSwitch: () => {

@@ -16,6 +16,7 @@ import type { Target } from "../python/target.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import { readPylock } from "../standards/pylock-read.ts";
 import type { Pylock } from "../standards/pylock-types.ts";
+import type { SdistMetadataBuilder } from "./index-provider.ts";
 import { type LockResult, lock } from "./lock.ts";
 import { type LockInputs, type ReadLockInputsOptions, readLockInputs } from "./lock-inputs.ts";
 import { type LockSettings, lockSettings } from "./lock-settings.ts";
@@ -136,6 +137,8 @@ export interface LockPreparedOptions {
   previous?: Pylock | undefined;
   upgrade?: boolean | Set<string>;
   reporter: Reporter;
+  /** Builds the metadata of sdists whose PKG-INFO is not reliable (src/build supplies it). */
+  sdistMetadata?: SdistMetadataBuilder;
 }
 
 /** Resolve prepared inputs for the context's target into a lock. */
@@ -154,6 +157,7 @@ export function lockPrepared(
     ...(options.upgrade === undefined ? {} : { upgrade: options.upgrade }),
     reporter: options.reporter,
     ...(prepared.concurrency === undefined ? {} : { concurrency: prepared.concurrency }),
+    ...(options.sdistMetadata === undefined ? {} : { sdistMetadata: options.sdistMetadata }),
   });
 }
 

@@ -34,19 +34,26 @@ describe.skipIf(PY === undefined)("building sdists", () => {
   const demo = backendSdist("demo", "1.0");
   const broken = backendSdist("broken", "1.0", "fail");
   const slow = backendSdist("slow", "1.0", "sleep");
+  // PKG-INFO 2.1: its dependencies (demo) are known only from the backend.
+  const dyn = backendSdist("dyn", "1.0", "ok", { metadataVersion: "2.1", requires: ["demo"] });
 
   beforeAll(async () => {
-    const entry = (s: typeof demo) => [
+    const entry = (s: typeof demo, metadataVersion = "2.2") => [
       {
         file: {
           filename: s.filename,
           bytes: s.bytes,
-          metadata: pkgInfo(s.filename.split("-")[0] as string, "1.0"),
+          metadata: pkgInfo(s.filename.split("-")[0] as string, "1.0", [], metadataVersion),
         },
       },
     ];
     server = await startIndexServer({
-      projects: { demo: entry(demo), broken: entry(broken), slow: entry(slow) },
+      projects: {
+        demo: entry(demo),
+        broken: entry(broken),
+        slow: entry(slow),
+        dyn: entry(dyn, "2.1"),
+      },
     });
     root = tempDir("build");
     storeRoot = path.join(root, "store");
@@ -128,6 +135,22 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     expect(other.events.some((e) => e.kind === "task-start" && /build_wheel/.test(e.label))).toBe(
       true,
     );
+  });
+
+  it("prepares an sdist's metadata when its PKG-INFO is not reliable (and caches it)", async () => {
+    const cwd = folder();
+    const reporter = new RecordingReporter();
+    const res = await install(request(cwd, ["dyn"], { reporter }));
+    expect(res.manifest.packages.map((p) => p.name).sort()).toEqual(["demo", "dyn"]);
+    expect(
+      reporter.events.some(
+        (e) =>
+          e.kind === "task-start" && /dyn 1\.0: prepare_metadata_for_build_wheel/.test(e.label),
+      ),
+    ).toBe(true);
+    const again = new RecordingReporter();
+    await install(request(folder(), ["dyn"], { reporter: again }));
+    expect(again.events.some((e) => /prepare_metadata_for_build_wheel/.test(e.label))).toBe(false);
   });
 
   it("a failed build: BUILD_FAILED naming the package, the log kept, nothing in the store or env", async () => {

@@ -10,9 +10,14 @@ import { gzipSync } from "node:zlib";
 import { type BuiltSdist, buildSdist } from "../helpers/wheels.ts";
 
 /** PKG-INFO Metadata-Version 2.2, nothing dynamic: the resolver needs no build (PEP 643). */
-export function pkgInfo(name: string, version: string, requires: string[] = []): string {
+export function pkgInfo(
+  name: string,
+  version: string,
+  requires: string[] = [],
+  metadataVersion = "2.2",
+): string {
   return [
-    "Metadata-Version: 2.2",
+    `Metadata-Version: ${metadataVersion}`,
     `Name: ${name}`,
     `Version: ${version}`,
     ...requires.map((r) => `Requires-Dist: ${r}`),
@@ -33,10 +38,25 @@ def _digest(data):
 def get_requires_for_build_wheel(config_settings=None):
     return []
 
+def _requires():
+    return open("REQUIRES").read().split() if os.path.exists("REQUIRES") else []
+
+def _metadata(name, version):
+    lines = ["Metadata-Version: 2.1", "Name: " + name, "Version: " + version]
+    lines += ["Requires-Dist: " + r for r in _requires()]
+    return ("\\n".join(lines) + "\\n").encode()
+
 def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    if _mode() == "fail-metadata":
+    if _mode() == "fail":
         raise RuntimeError("metadata hook refused")
-    raise RuntimeError("this backend never prepares metadata in these tests")
+    with open("PREPARED", "w") as f:
+        f.write("yes")
+    name, version = open("NAME").read().split()
+    dist = "%s-%s.dist-info" % (name.replace("-", "_"), version)
+    os.makedirs(os.path.join(metadata_directory, dist))
+    with open(os.path.join(metadata_directory, dist, "METADATA"), "wb") as f:
+        f.write(_metadata(name, version))
+    return dist
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     mode = _mode()
@@ -52,7 +72,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     files = {
         mod + "/__init__.py": open(os.path.join(mod, "__init__.py"), "rb").read(),
         mod + "/_config.py": ("CONFIG = %r\\n" % (config_settings or {},)).encode(),
-        dist + "/METADATA": ("Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n" % (name, version)).encode(),
+        dist + "/METADATA": _metadata(name, version),
         dist + "/WHEEL": b"Wheel-Version: 1.0\\nGenerator: demo-backend\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
     }
     record = "".join("%s,%s,%d\\n" % (p, _digest(d), len(d)) for p, d in files.items())
@@ -66,13 +86,19 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 `;
 
 /** An sdist whose in-tree backend (backend-path) builds a pure wheel; MODE: ok, fail, sleep. */
-export function backendSdist(name: string, version: string, mode = "ok"): BuiltSdist {
+export function backendSdist(
+  name: string,
+  version: string,
+  mode = "ok",
+  more: { metadataVersion?: string; requires?: string[] } = {},
+): BuiltSdist {
   const mod = name.replace(/-/g, "_");
   return buildSdist({
     name,
     version,
     files: {
-      "PKG-INFO": pkgInfo(name, version),
+      "PKG-INFO": pkgInfo(name, version, [], more.metadataVersion),
+      REQUIRES: `${(more.requires ?? []).join("\n")}\n`,
       "pyproject.toml": [
         "[build-system]",
         "requires = []",
