@@ -15,7 +15,7 @@ import { type EnvChanges, envChanges } from "./changes.ts";
 import { fetchWheels } from "./fetch-wheels.ts";
 import { checkWheelFileFits, type WheelChoice } from "./lock-plan.ts";
 import { type MaterializeOptions, materialize } from "./materialize.ts";
-import type { EnvManifest, Layout, LinkMode, SlimTransform } from "./types.ts";
+import type { BuiltRecord, EnvManifest, Layout, LinkMode, SlimTransform } from "./types.ts";
 
 /** What the last stage (fetch, materialize) needs; shared by install and sync. */
 export interface ApplyRequest {
@@ -57,7 +57,11 @@ export type ApplyBuildSettings = Pick<
 >;
 
 /** Build every sdist choice into the store; the choices come back as wheel choices. */
-async function buildChoices(store: Store, req: ApplyRequest): Promise<WheelChoice[]> {
+async function buildChoices(
+  store: Store,
+  req: ApplyRequest,
+  records: BuiltRecord[],
+): Promise<WheelChoice[]> {
   const out: WheelChoice[] = [];
   for (const choice of req.choices) {
     if (choice.sdist === undefined) {
@@ -84,6 +88,20 @@ async function buildChoices(store: Store, req: ApplyRequest): Promise<WheelChoic
         env: req.env,
       },
     );
+    records.push({
+      name: choice.name,
+      version: choice.version,
+      sdist: choice.sdist.sha256,
+      wheel: built.wheel.sha256,
+      flags: req.build.flags ?? "default",
+      ...(req.build.configSettings === undefined ||
+      Object.keys(req.build.configSettings).length === 0
+        ? {}
+        : { configSettings: req.build.configSettings }),
+      ...(req.build.useSystemLibs === true ? { useSystemLibs: true } : {}),
+      compiled: !built.cached,
+      transform: built.transform,
+    });
     if (built.cached) {
       req.reporter.log("info", `${choice.name} ${choice.version}: built wheel from the store`);
     }
@@ -130,7 +148,8 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     reporter: req.reporter,
   });
   try {
-    const choices = await buildChoices(store, req);
+    const built: BuiltRecord[] = [];
+    const choices = await buildChoices(store, req, built);
     const fetched = await fetchWheels(store, req.client, choices, {
       reporter: req.reporter,
       withCredentials: req.withCredentials,
@@ -161,6 +180,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
           : { interpreterCommand: req.interpreterCommand }),
         ...(req.lock === undefined ? {} : { lock: req.lock }),
         ...(req.slim === undefined ? {} : { slim: req.slim }),
+        ...(built.length === 0 ? {} : { built }),
       },
       { reporter: req.reporter, ...(req.review === undefined ? {} : { review: req.review }) },
     );

@@ -98,6 +98,14 @@ describe.skipIf(PY === undefined)("building sdists", () => {
       }),
     );
     expect(res.manifest.packages.map((p) => p.name)).toEqual(["demo"]);
+    expect(res.manifest.built?.[0]).toMatchObject({
+      name: "demo",
+      version: "1.0",
+      sdist: demo.sha256,
+      flags: "default",
+      compiled: true,
+      configSettings: { answer: "42", flag: ["a", "b"] },
+    });
     const out = run(
       path.join(cwd, "env", "bin", "python"),
       ["-c", "import demo, demo._config as c; print(demo.VALUE); print(c.CONFIG)"],

@@ -77,6 +77,7 @@ describe.skipIf(!ready || !hasGcc)("building a C extension with setuptools", () 
   it("builds default and size variants; size has no debug sections, is smaller, same output", async () => {
     const a = await install(request("env-default", "default"));
     const b = await install(request("env-size", "size"));
+    expect(b.manifest.built?.[0]).toMatchObject({ name: "cext", flags: "size", compiled: true });
     const soA = extension(a.dir);
     const soB = extension(b.dir);
     const sizeA = statSync(soA).size;
