@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isDebugSection, readElfFile } from "../../src/elf/index.ts";
 import { type InstallRequest, install } from "../../src/env/install.ts";
+import { sizeReport } from "../../src/report/size.ts";
 import { Store } from "../../src/store/store.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
 import { run, tempDir, testPython, testSettings } from "../install/fixtures.ts";
@@ -95,6 +96,10 @@ describe.skipIf(!ready || !hasGcc)("building a C extension with setuptools", () 
     expect(outA.stderr).toBe("");
     expect(outA.stdout).toContain("hello slimenv from C");
     expect(outB.stdout).toBe(outA.stdout);
+    // slimenv size: the flags it was built with, and what it needs from the system.
+    const report = sizeReport(b.dir);
+    expect(report.built).toEqual([{ name: "cext", version: "1.0", flags: "size" }]);
+    expect(report.systemLibraries?.map((l) => l.name)).toContain("libc.so.6");
     const store = Store.open({ root: path.join(root, "store") });
     expect(store.status().builtWheels).toBe(2);
     store.close();
