@@ -13,7 +13,7 @@
  * names. Nothing enters the store before the wheel is checked.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cacheDir, type Reporter, SlimenvError, writeFileAtomicSync } from "../base/index.ts";
@@ -482,7 +482,11 @@ export async function prepareSdistMetadata(
  * Build the wheel of a local source folder (`./mypkg`) into the store. Nothing is cached by
  * input (a folder has no content hash): it builds every time, in a copy-free in-tree build.
  */
-export async function buildSourceTree(sourceDir: string, opts: BuildOptions): Promise<BuiltWheel> {
+export async function buildSourceTree(
+  sourceDir: string,
+  opts: BuildOptions,
+  keepWheelIn?: string,
+): Promise<BuiltWheel & { path?: string }> {
   const label = path.basename(path.resolve(sourceDir));
   checkCanBuild(opts.target, label);
   const started = Date.now();
@@ -503,8 +507,15 @@ export async function buildSourceTree(sourceDir: string, opts: BuildOptions): Pr
     const parsed = parseWheelFilename(filename);
     checkBuilt(filename, { name: parsed.name, version: "" }, opts);
     const wheel = await opts.store.importWheel({ path: res.wheelPath }, { filename });
+    let kept: string | undefined;
+    if (keepWheelIn !== undefined) {
+      mkdirSync(keepWheelIn, { recursive: true });
+      kept = path.join(keepWheelIn, filename);
+      copyFileSync(res.wheelPath, kept);
+    }
     ok = true;
     return {
+      ...(kept === undefined ? {} : { path: kept }),
       wheel,
       cached: false,
       seconds: (Date.now() - started) / 1000,

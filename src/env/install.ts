@@ -5,13 +5,17 @@
  * inputs, the lock's target, a wheel for every package. Then every wheel is fetched into the
  * store and the environment is materialized (a new generation switched in atomically).
  */
+import { rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter, writeFileAtomicSync } from "../base/index.ts";
+import { type BuildOptions, buildSourceTree } from "../build/index.ts";
 import type { TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
 import { credentialsOf, indexSettingsOf, openLockContext } from "../resolve/lock-pipeline.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import { canonicalizeName } from "../standards/names.ts";
+import { Store } from "../store/store.ts";
 import { type ApplyBuildSettings, applyPlan } from "./apply.ts";
 import type { EnvChanges } from "./changes.ts";
 import type { InstallInputs } from "./install-inputs.ts";
@@ -94,6 +98,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
   const before = existingEnv(layout.dir, layout.kind);
   const context = await openLockContext({ ...request, reporter });
   const { target, interpreter, client } = context;
+  const builtDir = path.join(os.tmpdir(), `slimenv-source-${process.pid}-${Date.now()}`);
   try {
     const credentials = credentialsOf(request.settings, request.cwd);
     const buildSettings = {
@@ -112,8 +117,17 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
     });
     let planned: Awaited<ReturnType<typeof planInstall>>;
     try {
+      const inputs = await buildSourceDirs(request, builtDir, {
+        ...buildSettings,
+        client,
+        target,
+        python: interpreter?.probe.executable ?? "",
+        withCredentials: (url) => credentials.apply(url),
+        reporter,
+        env: request.env,
+      });
       planned = await planInstall(
-        { ...request, sdistMetadata: metadata.builder },
+        { ...request, inputs, sdistMetadata: metadata.builder },
         context,
         reporter,
       );
@@ -170,5 +184,31 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
     };
   } finally {
     await client.close();
+    rmSync(builtDir, { recursive: true, force: true });
+  }
+}
+
+/** Build the local source folders of the inputs; their wheels join the local wheels. */
+async function buildSourceDirs(
+  request: InstallRequest,
+  keepIn: string,
+  opts: Omit<BuildOptions, "store">,
+): Promise<InstallInputs> {
+  const dirs = request.inputs.sourceDirs ?? [];
+  if (dirs.length === 0) return request.inputs;
+  const store = Store.open({
+    ...(request.storeRoot === undefined ? {} : { root: request.storeRoot }),
+    env: request.env,
+    reporter: opts.reporter,
+  });
+  try {
+    const wheels = [...request.inputs.wheels];
+    for (const dir of dirs) {
+      const built = await buildSourceTree(dir, { ...opts, store }, keepIn);
+      if (built.path !== undefined) wheels.push(built.path);
+    }
+    return { ...request.inputs, wheels };
+  } finally {
+    store.close();
   }
 }

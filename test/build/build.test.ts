@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RecordingReporter } from "../../src/base/index.ts";
 import { unpackSdist } from "../../src/build/unpack.ts";
 import { type InstallRequest, install } from "../../src/env/install.ts";
+import { classifyInstallArgs } from "../../src/env/install-inputs.ts";
 import { runLock } from "../../src/resolve/lock-run.ts";
 import { Store } from "../../src/store/store.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
@@ -159,6 +160,28 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     const again = new RecordingReporter();
     await install(request(folder(), ["dyn"], { reporter: again }));
     expect(again.events.some((e) => /prepare_metadata_for_build_wheel/.test(e.label))).toBe(false);
+  });
+
+  it("builds a local source folder (./mypkg) and installs it", async () => {
+    const cwd = folder();
+    const src = unpackSdist(
+      "local-2.0.tar.gz",
+      backendSdist("local", "2.0").bytes,
+      path.join(cwd, "x"),
+    );
+    const rel = `./${path.relative(cwd, src)}`;
+    const inputs = classifyInstallArgs([rel], [], cwd);
+    expect(inputs.sourceDirs).toEqual([src]);
+    const res = await install(request(cwd, [], { inputs }));
+    expect(res.manifest.packages.map((p) => `${p.name} ${p.version}`)).toEqual(["local 2.0"]);
+    const out = run(
+      path.join(cwd, "env", "bin", "python"),
+      ["-c", "import local; print(local.VALUE)"],
+      {
+        PATH: pyPath(),
+      },
+    );
+    expect(out.stdout).toContain("local 2.0 built");
   });
 
   it("a failed build: BUILD_FAILED naming the package, the log kept, nothing in the store or env", async () => {
