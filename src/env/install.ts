@@ -127,7 +127,11 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
         env: request.env,
       });
       planned = await planInstall(
-        { ...request, inputs, sdistMetadata: metadata.builder },
+        {
+          ...request,
+          inputs,
+          ...(interpreter === undefined ? {} : { sdistMetadata: metadata.builder }),
+        },
         context,
         reporter,
       );

@@ -16,8 +16,10 @@ import { runLock } from "../../src/resolve/lock-run.ts";
 import { Store } from "../../src/store/store.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
 import {
+  cliEnv,
   expectSlimenvError,
   run,
+  slimenv,
   snapshot,
   tempDir,
   testPython,
@@ -182,6 +184,32 @@ describe.skipIf(PY === undefined)("building sdists", () => {
       },
     );
     expect(out.stdout).toContain("local 2.0 built");
+  });
+
+  it("slimenv lock prepares the metadata too (CLI), and a spec target still needs a build", async () => {
+    const cwd = folder();
+    const env = cliEnv(path.join(cwd, "home"));
+    const res = await slimenv(cwd, env, "lock", "dyn", "--python", PY as string, "-i", server.url);
+    expect(res.stderr).not.toContain("BUILD_REQUIRED");
+    expect(res.status).toBe(0);
+    const text = readFileSync(path.join(cwd, "pylock.toml"), "utf8");
+    expect(text).toMatch(/name = ['"]demo['"]/);
+    const spec = await slimenv(
+      cwd,
+      env,
+      "lock",
+      "dyn",
+      "--python-version",
+      "3.12",
+      "--platform",
+      "manylinux_2_28_x86_64",
+      "-i",
+      server.url,
+      "-o",
+      "spec.toml",
+    );
+    expect(spec.status).toBe(1);
+    expect(spec.stderr).toContain("BUILD_REQUIRED");
   });
 
   it("a failed build: BUILD_FAILED naming the package, the log kept, nothing in the store or env", async () => {
