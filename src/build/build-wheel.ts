@@ -96,24 +96,29 @@ const NODE_ARCH: Record<string, string> = {
 export function checkCanBuild(target: Target, label: string): void {
   const hint =
     "build on a machine of the target's kind (CPU and OS), or use wheels (--only-binary :all:)";
-  if (target.source === "spec") {
-    throw new SlimenvError(
-      "BUILD_UNSUPPORTED",
-      `${label} needs a build, and the target (--python-version/--platform) has no interpreter to run it`,
-      { hint: `${hint}; or pass --python for a local interpreter` },
-    );
-  }
   const machine = NODE_ARCH[process.arch] ?? process.arch;
-  const osName = process.platform === "darwin" ? "macos" : process.platform;
-  const same =
+  const osName =
+    process.platform === "darwin"
+      ? "macos"
+      : process.platform === "win32"
+        ? "windows"
+        : process.platform;
+  const sameArch =
     target.arch === machine ||
     (machine === "x86_64" && target.arch === "amd64") ||
     (machine === "aarch64" && target.arch === "arm64");
-  if (!same || target.os !== (osName === "win32" ? "windows" : osName)) {
+  if (!sameArch || target.os !== osName) {
     throw new SlimenvError(
       "BUILD_UNSUPPORTED",
       `${label} needs a build for ${target.os} ${target.arch}, and this machine is ${osName} ${machine}: that needs a cross toolchain slimenv does not provide`,
       { hint },
+    );
+  }
+  if (target.source === "spec") {
+    throw new SlimenvError(
+      "BUILD_UNSUPPORTED",
+      `${label} needs a build, and the target (--python-version/--platform) has no interpreter to run it`,
+      { hint: "pass --python for a local interpreter of that version, or use wheels" },
     );
   }
 }

@@ -75,6 +75,14 @@ async function buildChoices(
         { hint: "lock a wheel of it instead" },
       );
     }
+    const onlyBinary = req.build.settings.onlyBinary;
+    if (onlyBinary.includes(":all:") || onlyBinary.includes(canonicalizeName(choice.name))) {
+      throw new SlimenvError(
+        "BUILD_REQUIRED",
+        `${choice.name} ${choice.version} has only an sdist (${choice.sdist.filename}), and --only-binary forbids building it`,
+        { hint: "drop it from --only-binary, or lock a wheel of it" },
+      );
+    }
     const built = await buildSdist(
       { name: choice.name, version: choice.version, ...choice.sdist },
       {

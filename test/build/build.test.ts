@@ -255,6 +255,7 @@ describe.skipIf(PY === undefined)("building sdists", () => {
       "BUILD_UNSUPPORTED",
     );
     expect(err.message).toContain("demo 1.0");
+    expect(err.message).toContain("cross toolchain");
     expect(snapshot(path.join(cwd, "env"))).toEqual(["<absent>"]);
   });
 
