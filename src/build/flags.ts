@@ -114,7 +114,8 @@ export function flagPlan(
     if (family === "meson-python") {
       addSetting(settings, "setup-args", "-Dbuildtype=minsize");
       addSetting(settings, "setup-args", "-Db_ndebug=if-release");
-      addSetting(settings, "install-args", "--strip");
+      // meson-python ignores `install-args=--strip` (with a warning): the -Wl,-s in LDFLAGS,
+      // which meson reads, strips its output.
     } else if (family === "scikit-build-core") {
       settings["cmake.build-type"] = "MinSizeRel";
       settings["install.strip"] = "true";
