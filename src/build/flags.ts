@@ -15,9 +15,13 @@ export type ConfigSettings = Record<string, string | string[]>;
 
 export function checkBuildFlags(value: string): BuildFlagProfile {
   if ((BUILD_FLAG_PROFILES as readonly string[]).includes(value)) return value as BuildFlagProfile;
-  throw new SlimenvError("INVALID_OPTION", `unknown --build-flags ${JSON.stringify(value)}`, {
-    hint: `use one of ${BUILD_FLAG_PROFILES.join(", ")}`,
-  });
+  throw new SlimenvError(
+    "INVALID_OPTION",
+    `unknown --build-flags ${JSON.stringify(value)} (${BUILD_FLAG_PROFILES.join(", ")})`,
+    {
+      hint: `use one of ${BUILD_FLAG_PROFILES.join(", ")}`,
+    },
+  );
 }
 
 /** The compiler flags of the size profile. */
@@ -59,9 +63,13 @@ export function parseConfigSettings(items: readonly string[]): ConfigSettings {
   for (const item of items) {
     const eq = item.indexOf("=");
     if (eq <= 0) {
-      throw new SlimenvError("INVALID_OPTION", `--config-settings ${JSON.stringify(item)}`, {
-        hint: "write KEY=VALUE, e.g. -C setup-args=-Dblas=openblas",
-      });
+      throw new SlimenvError(
+        "INVALID_OPTION",
+        `--config-settings ${JSON.stringify(item)} is not KEY=VALUE`,
+        {
+          hint: "write KEY=VALUE, e.g. -C setup-args=-Dblas=openblas",
+        },
+      );
     }
     addSetting(out, item.slice(0, eq), item.slice(eq + 1));
   }
