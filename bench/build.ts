@@ -75,14 +75,19 @@ function py(env: string, args: string[]): { status: number; out: string } {
   return { status: res.status ?? -1, out: `${res.stdout}${res.stderr}` };
 }
 
-function numpySize(env: string): number {
+function numpySize(env: string): { onDisk: number; apparent: number; native: number } {
   const report = sizeReport(env);
   const d = report.distributions.find((x) => x.name.toLowerCase() === "numpy");
   if (d === undefined) throw new Error(`no numpy in ${env}`);
-  return d.total.onDisk;
+  return {
+    onDisk: d.total.onDisk,
+    apparent: d.total.apparent,
+    native: d.byKind["native-code"].apparent + d.byKind["native-debug"].apparent,
+  };
 }
 
 const MiB = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
 const TESTS = ["numpy.linalg", "numpy.fft", "numpy.random", "numpy._core.tests.test_umath"];
 
 function testSummary(env: string): string {
@@ -135,10 +140,10 @@ size --use-system-libs\` (meson \`minsize\`, \`-g0 -Os\`, gc-sections, stripped;
 through pkg-config instead of the wheel's bundled \`numpy.libs\`). Sizes are numpy's files as
 \`slimenv size\` counts them (on disk).
 
-| | numpy installed | install time | program output | numpy tests (${TESTS.join(", ")}) |
-| --- | --- | --- | --- | --- |
-| wheel | ${MiB(sizeW)} | ${w.seconds.toFixed(1)} s | reference | ${testsW} |
-| built for size | ${MiB(sizeS)} (${((sizeS / sizeW) * 100).toFixed(0)}% of the wheel) | ${s.seconds.toFixed(1)} s${built?.compiled === false ? " (the wheel was already in the store)" : " (includes the build)"} | ${outS === outW ? "identical" : "DIFFERENT"} | ${testsS} |
+| | numpy on disk | apparent | of which native code | install time | program output | numpy tests (${TESTS.join(", ")}) |
+| --- | --- | --- | --- | --- | --- | --- |
+| wheel | ${MiB(sizeW.onDisk)} | ${MiB(sizeW.apparent)} | ${MiB(sizeW.native)} | ${w.seconds.toFixed(1)} s | reference | ${testsW} |
+| built for size | ${MiB(sizeS.onDisk)} (${pct(sizeS.onDisk, sizeW.onDisk)}) | ${MiB(sizeS.apparent)} (${pct(sizeS.apparent, sizeW.apparent)}) | ${MiB(sizeS.native)} (${pct(sizeS.native, sizeW.native)}) | ${s.seconds.toFixed(1)} s${built?.compiled === false ? " (the wheel was already in the store)" : " (includes the build)"} | ${outS === outW ? "identical" : "DIFFERENT"} | ${testsS} |
 
 BLAS of the built numpy: ${blas}. System libraries the built env needs (ELF DT_NEEDED that
 nothing in the env provides): ${libs.map((l) => `\`${l.name}\``).join(", ")}. The goal was ≤ 45%
