@@ -212,6 +212,16 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     expect(spec.stderr).toContain("BUILD_REQUIRED");
   });
 
+  it("--no-build-isolation builds with the interpreter's own packages (another build key)", async () => {
+    const cwd = folder();
+    const reporter = new RecordingReporter();
+    const res = await install(
+      request(cwd, ["demo"], { reporter, build: { logDir, isolation: false } }),
+    );
+    expect(res.manifest.built?.[0]?.compiled).toBe(true);
+    expect(reporter.events.some((e) => /get_requires_for_build_wheel/.test(e.label))).toBe(false);
+  });
+
   it("a failed build: BUILD_FAILED naming the package, the log kept, nothing in the store or env", async () => {
     const cwd = folder();
     const storeBefore = Store.open({ root: storeRoot });
