@@ -19,6 +19,15 @@ export {
   SlimenvError,
   silentReporter,
 } from "./base/index.ts";
+// Building sdists (PEP 517): one wheel into the store, and the flag profiles.
+export type {
+  BuildFlagProfile,
+  BuildOptions,
+  BuiltWheel,
+  ConfigSettings,
+  SdistSource,
+} from "./build/index.ts";
+export { BUILD_FLAG_PROFILES, buildSdist, buildSourceTree } from "./build/index.ts";
 // Install and sync: environments (prefix, target, venv) from the store.
 export type {
   EnvChanges,

@@ -12,7 +12,7 @@ import { readTarEntries, type TarEntry } from "../archive/index.ts";
 import { SlimenvError } from "../base/index.ts";
 
 /** Refuse an sdist bigger than this unpacked (zip bombs through gzip). */
-export const MAX_SDIST_UNPACKED = 4 * 1024 * 1024 * 1024;
+export const MAX_SDIST_UNPACKED = 1024 * 1024 * 1024;
 
 function hostile(filename: string, why: string): SlimenvError {
   return new SlimenvError("HOSTILE_SDIST", `refusing the sdist ${filename}: ${why}`, {
