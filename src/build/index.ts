@@ -37,3 +37,4 @@ export {
   runHook,
 } from "./hooks.ts";
 export { MAX_SDIST_UNPACKED, unpackSdist } from "./unpack.ts";
+export { checkoutGit, type GitSource, parseGitRequirement } from "./vcs.ts";

@@ -17,6 +17,8 @@ export interface InstallInputs {
   wheels: string[];
   /** Local source folders (`./mypkg`, with a pyproject.toml or setup.py): built first. */
   sourceDirs?: string[];
+  /** `name @ git+URL[@REV]` requirements: checked out and built first. */
+  gitRequirements?: string[];
   /** A PEP 751 lock installed as it is (checked to be for the env's target). */
   lockFile?: string;
   constraintFiles?: string[];
@@ -72,6 +74,8 @@ export function classifyInstallArgs(
         });
       }
       inputs.wheels.push(full);
+    } else if (/^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*@\s*git\+/.test(arg)) {
+      inputs.gitRequirements = [...(inputs.gitRequirements ?? []), arg];
     } else if (isSourceDir(arg, cwd)) {
       inputs.sourceDirs = [...(inputs.sourceDirs ?? []), path.resolve(cwd, arg)];
     } else if (lower.endsWith(".toml")) file(arg);
@@ -82,7 +86,8 @@ export function classifyInstallArgs(
     inputs.requirementFiles.length +
     inputs.requirements.length +
     inputs.wheels.length +
-    (inputs.sourceDirs?.length ?? 0);
+    (inputs.sourceDirs?.length ?? 0) +
+    (inputs.gitRequirements?.length ?? 0);
   if (locks.length > 1 || (locks.length === 1 && others > 0)) {
     throw new SlimenvError(
       "INVALID_OPTION",

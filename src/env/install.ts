@@ -9,7 +9,12 @@ import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter, writeFileAtomicSync } from "../base/index.ts";
-import { type BuildOptions, buildSourceTree } from "../build/index.ts";
+import {
+  type BuildOptions,
+  buildSourceTree,
+  checkoutGit,
+  parseGitRequirement,
+} from "../build/index.ts";
 import type { TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
 import { credentialsOf, indexSettingsOf, openLockContext } from "../resolve/lock-pipeline.ts";
@@ -198,8 +203,23 @@ async function buildSourceDirs(
   keepIn: string,
   opts: Omit<BuildOptions, "store">,
 ): Promise<InstallInputs> {
-  const dirs = request.inputs.sourceDirs ?? [];
-  if (dirs.length === 0) return request.inputs;
+  const dirs = [...(request.inputs.sourceDirs ?? [])];
+  const gits = request.inputs.gitRequirements ?? [];
+  if (dirs.length === 0 && gits.length === 0) return request.inputs;
+  const names = new Map<string, string>();
+  for (const [i, text] of gits.entries()) {
+    const src = parseGitRequirement(text);
+    if (src === undefined) {
+      throw new SlimenvError("INVALID_REQUIREMENT", `cannot read ${JSON.stringify(text)}`, {
+        hint: "write NAME @ git+URL[@REV][#subdirectory=DIR]",
+      });
+    }
+    opts.reporter.log("info", `checking out ${text}`);
+    const { dir, commit } = checkoutGit(src, path.join(keepIn, `git-${i}`));
+    opts.reporter.log("info", `${src.name}: building commit ${commit}`);
+    dirs.push(dir);
+    names.set(dir, canonicalizeName(src.name));
+  }
   const store = Store.open({
     ...(request.storeRoot === undefined ? {} : { root: request.storeRoot }),
     env: request.env,
@@ -208,7 +228,14 @@ async function buildSourceDirs(
   try {
     const wheels = [...request.inputs.wheels];
     for (const dir of dirs) {
-      const built = await buildSourceTree(dir, { ...opts, store }, keepIn);
+      const built = await buildSourceTree(dir, { ...opts, store }, path.join(keepIn, "wheels"));
+      const wanted = names.get(dir);
+      if (wanted !== undefined && built.wheel.name !== wanted) {
+        throw new SlimenvError(
+          "BUILD_FAILED",
+          `the checkout for ${wanted} built a wheel of another project: ${built.wheel.filename}`,
+        );
+      }
       if (built.path !== undefined) wheels.push(built.path);
     }
     return { ...request.inputs, wheels };

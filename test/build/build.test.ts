@@ -222,6 +222,28 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     expect(reporter.events.some((e) => /get_requires_for_build_wheel/.test(e.label))).toBe(false);
   });
 
+  it("builds name @ git+file://…@tag from a checkout", async () => {
+    const cwd = folder();
+    const repo = unpackSdist(
+      "gitpkg-3.0.tar.gz",
+      backendSdist("gitpkg", "3.0").bytes,
+      path.join(cwd, "r"),
+    );
+    const git = (...args: string[]) =>
+      run("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+        PATH: "/usr/bin:/bin",
+        HOME: cwd,
+      });
+    git("-C", repo, "init", "-q");
+    git("-C", repo, "add", "-A");
+    git("-C", repo, "commit", "-q", "-m", "v3");
+    git("-C", repo, "tag", "v3.0");
+    const inputs = classifyInstallArgs([`gitpkg @ git+file://${repo}@v3.0`], [], cwd);
+    expect(inputs.gitRequirements?.length).toBe(1);
+    const res = await install(request(cwd, [], { inputs }));
+    expect(res.manifest.packages.map((p) => `${p.name} ${p.version}`)).toEqual(["gitpkg 3.0"]);
+  });
+
   it("a failed build: BUILD_FAILED naming the package, the log kept, nothing in the store or env", async () => {
     const cwd = folder();
     const storeBefore = Store.open({ root: storeRoot });

@@ -11,6 +11,7 @@ import {
   parseConfigSettings,
   SIZE_CFLAGS,
 } from "../../src/build/flags.ts";
+import { parseGitRequirement } from "../../src/build/vcs.ts";
 import { targetFromSpec } from "../../src/python/target-spec.ts";
 
 describe("build flags", () => {
@@ -78,6 +79,24 @@ describe("build flags", () => {
     expect(parseConfigSettings(["a=1", "b=x=y", "a=2"])).toEqual({ a: ["1", "2"], b: "x=y" });
     expect(() => parseConfigSettings(["novalue"])).toThrow(/KEY=VALUE/);
     expect(() => checkBuildFlags("tiny")).toThrow(/size, default|default, size/);
+  });
+});
+
+describe("git requirements", () => {
+  it("parses name @ git+URL[@REV][#subdirectory=DIR]", () => {
+    expect(
+      parseGitRequirement("pkg @ git+https://github.com/o/r.git@v1.2#subdirectory=py"),
+    ).toEqual({
+      name: "pkg",
+      url: "https://github.com/o/r.git",
+      rev: "v1.2",
+      subdirectory: "py",
+    });
+    expect(parseGitRequirement("pkg @ git+ssh://git@github.com/o/r")).toEqual({
+      name: "pkg",
+      url: "ssh://git@github.com/o/r",
+    });
+    expect(parseGitRequirement("pkg>=1")).toBeUndefined();
   });
 });
 
