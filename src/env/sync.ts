@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import type { BuildFlagProfile } from "../build/index.ts";
 import { clientFromSettings } from "../index/http-from-settings.ts";
 import { findInterpreter } from "../python/discover.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
@@ -142,7 +143,11 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
       env: request.env,
       reporter,
       ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
-      build: { ...request.build, settings: indexSettingsOf(request.settings, request.cwd) },
+      build: {
+        ...recordedBuild(before),
+        ...request.build,
+        settings: indexSettingsOf(request.settings, request.cwd),
+      },
       ...(slim === undefined ? {} : { slim }),
     });
     return {
@@ -155,4 +160,15 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
   } finally {
     await client.close();
   }
+}
+
+/** The build settings the env was built with (its manifest), kept unless the sync gives others. */
+function recordedBuild(before: EnvManifest): Omit<ApplyBuildSettings, "settings"> {
+  const first = before.built?.[0];
+  if (first === undefined) return {};
+  return {
+    flags: first.flags as BuildFlagProfile,
+    ...(first.configSettings === undefined ? {} : { configSettings: first.configSettings }),
+    ...(first.useSystemLibs === true ? { useSystemLibs: true } : {}),
+  };
 }

@@ -12,6 +12,7 @@ import { RecordingReporter } from "../../src/base/index.ts";
 import { unpackSdist } from "../../src/build/unpack.ts";
 import { type InstallRequest, install } from "../../src/env/install.ts";
 import { classifyInstallArgs } from "../../src/env/install-inputs.ts";
+import { sync } from "../../src/env/sync.ts";
 import { runLock } from "../../src/resolve/lock-run.ts";
 import { Store } from "../../src/store/store.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
@@ -242,6 +243,31 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     expect(inputs.gitRequirements?.length).toBe(1);
     const res = await install(request(cwd, [], { inputs }));
     expect(res.manifest.packages.map((p) => `${p.name} ${p.version}`)).toEqual(["gitpkg 3.0"]);
+  });
+
+  it("sync keeps the env's build settings and takes the built wheel from the store", async () => {
+    const cwd = folder();
+    await install(
+      request(cwd, ["demo"], {
+        lockOut: "pylock.toml",
+        build: { logDir, configSettings: { answer: "7" } },
+      }),
+    );
+    const reporter = new RecordingReporter();
+    const res = await sync({
+      dir: path.join(cwd, "env"),
+      lockFile: path.join(cwd, "pylock.toml"),
+      cwd,
+      env: process.env,
+      settings: testSettings(server.url),
+      userAgent: "slimenv-tests",
+      reporter,
+      storeRoot,
+      httpCacheDir: null,
+    });
+    expect(res.rebuilt).toBe(false);
+    expect(res.manifest.built?.[0]?.configSettings).toEqual({ answer: "7" });
+    expect(reporter.events.some((e) => /build_wheel/.test(e.label))).toBe(false);
   });
 
   it("a failed build: BUILD_FAILED naming the package, the log kept, nothing in the store or env", async () => {
