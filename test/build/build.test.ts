@@ -270,6 +270,21 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     expect(reporter.events.some((e) => /build_wheel/.test(e.label))).toBe(false);
   });
 
+  it("the CLI: build options, store status counts built wheels, size shows the flags", async () => {
+    const cwd = folder();
+    const env = cliEnv(path.join(cwd, "home"));
+    const args = ["install", "demo", "--prefix", "env", "--python", PY as string, "-i", server.url];
+    const res = await slimenv(cwd, env, ...args, "--build-flags", "size", "-C", "answer=9");
+    expect(res.stderr).not.toMatch(/error/i);
+    expect(res.status).toBe(0);
+    const status = await slimenv(cwd, env, "store", "status");
+    expect(status.stdout).toMatch(/built from sdists\s+1/);
+    const size = await slimenv(cwd, env, "size", "env");
+    expect(size.stdout).toMatch(/demo\s+1\.0\s+size/);
+    const bad = await slimenv(cwd, env, ...args, "--build-flags", "tiny");
+    expect(bad.status).toBe(2);
+  });
+
   it("a failed build: BUILD_FAILED naming the package, the log kept, nothing in the store or env", async () => {
     const cwd = folder();
     const storeBefore = Store.open({ root: storeRoot });
