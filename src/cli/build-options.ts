@@ -40,7 +40,27 @@ export function addBuildOptions(command: Command): Command {
     .option("--build-timeout <seconds>", "kill a build hook after this long (default 1800)");
 }
 
-export function buildFromOptions(opts: BuildOptionValues): Omit<ApplyBuildSettings, "settings"> {
+/** The build options: flags first, then the settings (SLIMENV_* variables, config files). */
+export function buildFromOptions(
+  given: BuildOptionValues,
+  values: Record<string, unknown> = {},
+): Omit<ApplyBuildSettings, "settings"> {
+  const fromSettings = (key: string) => values[key];
+  const timeout = fromSettings("build-timeout");
+  const list = fromSettings("config-settings");
+  const profile = fromSettings("build-flags");
+  const opts: BuildOptionValues = {
+    ...given,
+    ...(given.buildFlags === undefined && typeof profile === "string"
+      ? { buildFlags: profile }
+      : {}),
+    ...(given.configSettings === undefined && Array.isArray(list)
+      ? { configSettings: list as string[] }
+      : {}),
+    ...(given.buildTimeout === undefined && typeof timeout === "number"
+      ? { buildTimeout: String(timeout) }
+      : {}),
+  };
   let timeoutMs: number | undefined;
   if (opts.buildTimeout !== undefined) {
     const s = Number(opts.buildTimeout);

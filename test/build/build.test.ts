@@ -281,6 +281,20 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     expect(status.stdout).toMatch(/built from sdists\s+1/);
     const size = await slimenv(cwd, env, "size", "env");
     expect(size.stdout).toMatch(/demo\s+1\.0\s+size/);
+    // The SLIMENV_BUILD_FLAGS variable when no flag is given.
+    const viaEnv = { ...env, SLIMENV_BUILD_FLAGS: "debug" };
+    const args2 = [
+      "install",
+      "demo",
+      "--prefix",
+      "env2",
+      "--python",
+      PY as string,
+      "-i",
+      server.url,
+    ];
+    expect((await slimenv(cwd, viaEnv, ...args2)).status).toBe(0);
+    expect((await slimenv(cwd, env, "size", "env2")).stdout).toMatch(/demo\s+1\.0\s+debug/);
     const bad = await slimenv(cwd, env, ...args, "--build-flags", "tiny");
     expect(bad.status).toBe(2);
   });

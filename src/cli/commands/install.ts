@@ -199,7 +199,7 @@ export function installCommand(): Command {
           : { interpreterCommand: opts.interpreterCommand }),
         userAgent: `slimenv/${slimenvVersion()}`,
         reporter: out.reporter(),
-        build: buildFromOptions(opts),
+        build: buildFromOptions(opts, settings.values),
       };
       const slimmed: SlimInstallResult | undefined =
         policy === undefined

@@ -22,15 +22,16 @@ export function syncCommand(): Command {
     action<IndexOptionValues & BuildOptionValues>(async (opts, args, out) => {
       const cwd = process.cwd();
       const [dir = ".", lockFile] = args;
+      const settings = settingsFromOptions(opts, cwd);
       const result = await sync({
         dir,
         ...(lockFile === undefined ? {} : { lockFile }),
         cwd,
         env: process.env,
-        settings: settingsFromOptions(opts, cwd),
+        settings,
         userAgent: `slimenv/${slimenvVersion()}`,
         reporter: out.reporter(),
-        build: buildFromOptions(opts),
+        build: buildFromOptions(opts, settings.values),
         slimFor: syncSlimTransform({ env: process.env, cwd, reporter: out.reporter() }),
       });
       const lockShown = path.relative(cwd, result.lockFile) || result.lockFile;
