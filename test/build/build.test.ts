@@ -14,8 +14,10 @@ import { type InstallRequest, install } from "../../src/env/install.ts";
 import { classifyInstallArgs } from "../../src/env/install-inputs.ts";
 import { sync } from "../../src/env/sync.ts";
 import { runLock } from "../../src/resolve/lock-run.ts";
+import { resolveSettings } from "../../src/settings/load.ts";
 import { Store } from "../../src/store/store.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
+import { buildWheel } from "../helpers/wheels.ts";
 import {
   cliEnv,
   expectSlimenvError,
@@ -40,6 +42,12 @@ describe.skipIf(PY === undefined)("building sdists", () => {
   const slow = backendSdist("slow", "1.0", "sleep");
   // PKG-INFO 2.1: its dependencies (demo) are known only from the backend.
   const dyn = backendSdist("dyn", "1.0", "ok", { metadataVersion: "2.1", requires: ["demo"] });
+  const both = backendSdist("both", "1.0");
+  const bothWheel = buildWheel({
+    name: "both",
+    version: "1.0",
+    files: { "both/__init__.py": 'VALUE = "from the wheel"\n' },
+  });
 
   beforeAll(async () => {
     const entry = (s: typeof demo, metadataVersion = "2.2") => [
@@ -57,6 +65,16 @@ describe.skipIf(PY === undefined)("building sdists", () => {
         broken: entry(broken),
         slow: entry(slow),
         dyn: entry(dyn, "2.1"),
+        both: [
+          ...entry(both),
+          {
+            file: {
+              filename: bothWheel.filename,
+              bytes: bothWheel.bytes,
+              metadata: bothWheel.metadata,
+            },
+          },
+        ],
       },
     });
     root = tempDir("build");
@@ -297,6 +315,22 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     expect((await slimenv(cwd, env, "size", "env2")).stdout).toMatch(/demo\s+1\.0\s+debug/);
     const bad = await slimenv(cwd, env, ...args, "--build-flags", "tiny");
     expect(bad.status).toBe(2);
+  });
+
+  it("--no-binary forces the source build; --only-binary forbids it", async () => {
+    const settings = (more: Record<string, string[]>) =>
+      resolveSettings({ flags: { "index-url": server.url, ...more }, env: {}, noConfig: true });
+    const fromWheel = await install(request(folder(), ["both"]));
+    expect(fromWheel.manifest.built).toBeUndefined();
+    const fromSource = await install(
+      request(folder(), ["both"], { settings: settings({ "no-binary": ["both"] }) }),
+    );
+    expect(fromSource.manifest.built?.[0]?.name).toBe("both");
+    const err = await expectSlimenvError(
+      install(request(folder(), ["demo"], { settings: settings({ "only-binary": [":all:"] }) })),
+      "NO_SOLUTION",
+    );
+    expect(err.detail).toContain("--only-binary applies to demo");
   });
 
   it("a failed build: BUILD_FAILED naming the package, the log kept, nothing in the store or env", async () => {
