@@ -13,8 +13,8 @@ import path from "node:path";
 import { mapLimit, type Reporter, SlimenvError } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import type { Target } from "../python/target.ts";
-import { lock } from "../resolve/lock.ts";
 import { readLockInputs } from "../resolve/lock-inputs.ts";
+import { lockPrepared } from "../resolve/lock-pipeline.ts";
 import type { LockSettings } from "../resolve/lock-settings.ts";
 import { consoleScripts, parseEntryPoints } from "../standards/entry-points.ts";
 import { fileNameOf } from "../standards/pylock-read.ts";
@@ -93,16 +93,21 @@ export async function buildEnvFor(
   }
   const inputs = readLockInputs({ requirements: requires, cwd: process.cwd() });
   const settings: LockSettings = { ...ctx.settings, onlyBinary: [":all:"], noBinary: [] };
-  let locked: Awaited<ReturnType<typeof lock>>;
+  let locked: Awaited<ReturnType<typeof lockPrepared>>;
   try {
-    locked = await lock(inputs, {
-      target: ctx.target,
-      targetInfo: { kind: "interpreter" },
-      settings,
-      client: ctx.client,
-      lockDir: process.cwd(),
-      reporter: ctx.reporter,
-    });
+    // Through the one lock pipeline, as lock, install and sync use it.
+    locked = await lockPrepared(
+      { inputs, settings },
+      {
+        context: {
+          target: ctx.target,
+          targetInfo: { kind: "interpreter" },
+          client: ctx.client,
+        },
+        lockDir: process.cwd(),
+        reporter: ctx.reporter,
+      },
+    );
   } catch (cause) {
     const err = cause as SlimenvError;
     throw new SlimenvError(
