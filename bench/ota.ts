@@ -19,7 +19,6 @@
  */
 import { spawnSync } from "node:child_process";
 import {
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -119,7 +118,8 @@ function main(): void {
     writeFileSync(path.join(links, w.filename), w.bytes);
   }
 
-  slimenv(["keygen", "-o", path.join(WORK, "fleet")]);
+  if (!existsSync(path.join(WORK, "fleet.key")))
+    slimenv(["keygen", "-o", path.join(WORK, "fleet")]);
   const key = path.join(WORK, "fleet.key");
   const pub = path.join(WORK, "fleet.pub");
   const agent = path.join(WORK, "slimenv-agent.py");
@@ -171,12 +171,12 @@ function main(): void {
       `--filename=${delta}`,
     ]);
     const devBase = path.join(dir, "ostree-dev-base");
-    run("ostree", ["init", `--repo=${devBase}`, "--mode=bare-user"]);
+    run("ostree", ["init", `--repo=${devBase}`, "--mode=bare-user-only"]);
     run("ostree", [`--repo=${devBase}`, "pull-local", srv, "a"]);
     const ostreeTimes: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const dev = path.join(dir, `ostree-dev-${r}`);
-      cpSync(devBase, dev, { recursive: true });
+      run("cp", ["-a", devBase, dev]);
       const t1 = run("ostree", [`--repo=${dev}`, "static-delta", "apply-offline", delta]).ms;
       const t2 = run("ostree", [`--repo=${dev}`, "checkout", rev("b"), path.join(dev, "co")]).ms;
       ostreeTimes.push(t1 + t2);

@@ -6,7 +6,7 @@
  * require() when the store's module first runs, not by a static import every Node must link
  * before running any code.
  */
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { build, type Plugin } from "esbuild";
 
@@ -51,6 +51,12 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
 });
+
+// The device agent is a Python file the CLI reads next to itself (src/bundle/agent-source.ts).
+copyFileSync(
+  path.join(root, "src/bundle/agent/slimenv-agent.py"),
+  path.join(root, "dist/slimenv-agent.py"),
+);
 
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`built dist/slimenv.js (${(bytes / 1024).toFixed(0)} KiB with map)`);

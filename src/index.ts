@@ -28,6 +28,30 @@ export type {
   SdistSource,
 } from "./build/index.ts";
 export { BUILD_FLAG_PROFILES, buildSdist, buildSourceTree } from "./build/index.ts";
+// Shipping to devices (docs/fleet.md): full and delta bundles, keys, the static repository,
+// the device agent's source.
+export type {
+  BundleManifest,
+  ChannelIndex,
+  LockBundleRequest,
+  PackOptions,
+  PackResult,
+  PublicKey,
+  PublishOptions,
+  PublishResult,
+  SigningKey,
+} from "./bundle/index.ts";
+export {
+  agentSource,
+  generateSigningKey,
+  packEnv,
+  packLock,
+  publishBundle,
+  readBundle,
+  readPublicKey,
+  readSigningKey,
+  writeKeyPair,
+} from "./bundle/index.ts";
 // Install and sync: environments (prefix, target, venv) from the store.
 export type {
   EnvChanges,
@@ -114,7 +138,6 @@ export {
 // wheel and sdist file names, core metadata, RECORD, entry points, WHEEL,
 // requirements.txt, pyproject.toml, pylock.toml.
 export * from "./standards/index.ts";
-
 // The store.
 export type {
   PruneOptions,

@@ -3,6 +3,7 @@
  * options, runs the body, renders any error and sets the exit code.
  */
 import type { Command } from "commander";
+import { cliIo, setExitCode } from "./context.ts";
 import { Output } from "./output.ts";
 
 export interface GlobalOptions {
@@ -25,12 +26,20 @@ export function action<O extends object>(
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
     const opts = cmd.optsWithGlobals() as O & GlobalOptions;
-    const out = new Output({ json: opts.json, quiet: opts.quiet, verbose: opts.verbose });
+    const { stdout, stderr, env } = cliIo();
+    const out = new Output({
+      json: opts.json,
+      quiet: opts.quiet,
+      verbose: opts.verbose,
+      stdout,
+      stderr,
+      env,
+    });
     try {
       const code = await body(opts, cmd.args, out);
-      process.exitCode = code ?? 0;
+      setExitCode(code ?? 0);
     } catch (err) {
-      process.exitCode = out.error(err);
+      setExitCode(out.error(err));
     }
   };
 }

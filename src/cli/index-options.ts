@@ -6,6 +6,7 @@
 import { type Command, Option } from "commander";
 import { type ResolvedSettings, resolveSettings } from "../settings/load.ts";
 import type { SettingKey } from "../settings/schema.ts";
+import { cliIo } from "./context.ts";
 
 export interface IndexOptionValues {
   offline?: boolean;
@@ -93,5 +94,5 @@ export function settingsFromOptions(opts: IndexOptionValues, cwd: string): Resol
     "only-binary": orUndefined(opts.onlyBinary),
     "no-binary": Array.isArray(opts.binary) ? orUndefined(opts.binary) : undefined,
   };
-  return resolveSettings({ flags, env: process.env, cwd });
+  return resolveSettings({ flags, env: cliIo().env, cwd });
 }

@@ -3,10 +3,14 @@
  * This folder is the only place that prints, reads argv or sets the exit code.
  */
 import { Command, CommanderError } from "commander";
+import { agentCommand } from "./commands/agent.ts";
+import { bundleCommand } from "./commands/bundle.ts";
 import { checkCommand } from "./commands/check.ts";
 import { exportCommand } from "./commands/export.ts";
 import { installCommand } from "./commands/install.ts";
+import { keygenCommand } from "./commands/keygen.ts";
 import { lockCommand } from "./commands/lock.ts";
+import { publishCommand } from "./commands/publish.ts";
 import { pythonCommand } from "./commands/python.ts";
 import { runCommand } from "./commands/run.ts";
 import { runtimeCommand } from "./commands/runtime.ts";
@@ -14,6 +18,8 @@ import { sizeCommand } from "./commands/size.ts";
 import { storeCommand } from "./commands/store.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { zipCommand } from "./commands/zip.ts";
+import { type CliIo, type CliStream, cliIo, inCliRun, setExitCode, withCliIo } from "./context.ts";
+import { repeatGlobalOptions } from "./global-options.ts";
 import { Output } from "./output.ts";
 import { slimenvVersion } from "./version.ts";
 
@@ -25,6 +31,7 @@ export function buildProgram(): Command {
     .option("-q, --quiet", "print only results and errors")
     .option("-v, --verbose", "print debug information")
     .showHelpAfterError()
+    .enablePositionalOptions()
     .exitOverride();
   program.addCommand(pythonCommand());
   program.addCommand(lockCommand());
@@ -37,6 +44,11 @@ export function buildProgram(): Command {
   program.addCommand(sizeCommand());
   program.addCommand(checkCommand());
   program.addCommand(zipCommand());
+  program.addCommand(bundleCommand());
+  program.addCommand(keygenCommand());
+  program.addCommand(publishCommand());
+  program.addCommand(agentCommand());
+  repeatGlobalOptions(program);
   exitOverrideEverywhere(program);
   return program;
 }
@@ -55,18 +67,68 @@ function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
-export async function main(argv: string[]): Promise<void> {
-  exitQuietlyOnClosedPipe(process.stdout);
-  exitQuietlyOnClosedPipe(process.stderr);
+/** commander's own output (help, usage errors, --version) to the run's streams. */
+function routeOutput(command: Command, io: CliIo): void {
+  const width = (s: CliStream) => (s.isTTY ? (s as { columns?: number }).columns : undefined) ?? 80;
+  const colors = (s: CliStream) => Boolean(s.isTTY) && io.env.NO_COLOR === undefined;
+  command.configureOutput({
+    writeOut: (text) => io.stdout.write(text),
+    writeErr: (text) => io.stderr.write(text),
+    getOutHelpWidth: () => width(io.stdout),
+    getErrHelpWidth: () => width(io.stderr),
+    getOutHasColors: () => colors(io.stdout),
+    getErrHasColors: () => colors(io.stderr),
+  });
+  for (const sub of command.commands) routeOutput(sub, io);
+}
+
+/**
+ * `slimenv bundle … --version V` names the app's version, but commander hands `--version`
+ * anywhere on the line to the program's own flag: after `bundle` it becomes `--app-version`.
+ */
+export function appVersionFlag(argv: readonly string[]): string[] {
+  const command = argv.findIndex((a) => !a.startsWith("-"));
+  if (argv[command] !== "bundle") return [...argv];
+  return argv.map((a, i) => {
+    if (i <= command) return a;
+    if (a === "--version") return "--app-version";
+    return a.startsWith("--version=") ? `--app-version=${a.slice(10)}` : a;
+  });
+}
+
+async function parse(argv: string[]): Promise<void> {
   const program = buildProgram();
+  if (inCliRun()) routeOutput(program, cliIo());
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(appVersionFlag(argv), { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed help or the usage error.
-      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      setExitCode(err.exitCode === 0 ? 0 : 2);
       return;
     }
-    process.exitCode = new Output().error(err);
+    const { stdout, stderr, env } = cliIo();
+    setExitCode(new Output({ stdout, stderr, env }).error(err));
   }
+}
+
+/** The process's CLI (bin/slimenv.js): argv in, output on stdout/stderr, process.exitCode set. */
+export async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
+  await parse(argv);
+}
+
+/**
+ * The CLI in this process with its own streams, env and cwd (tests use it): resolves to the
+ * exit code and leaves process.exitCode alone. env and cwd default to the process's; the
+ * command layer reads them from here (settings, lock, install, sync, export, run, store), while
+ * core code a command calls without an env still reads process.env, and relative paths given
+ * to other commands resolve against the process's cwd.
+ */
+export function runCli(
+  argv: string[],
+  io: Pick<CliIo, "stdout" | "stderr"> & Partial<CliIo>,
+): Promise<number> {
+  return withCliIo({ env: process.env, cwd: process.cwd(), ...io }, () => parse(argv));
 }

@@ -44,6 +44,11 @@ export class Output {
     this.progress.restore();
   }
 
+  /** A summary of what a command did (not its result): silenced by `-q`. */
+  summary(text = ""): void {
+    if (!this.quiet) this.line(text);
+  }
+
   line(text = ""): void {
     this.out.write(`${text}\n`);
   }
@@ -89,7 +94,8 @@ export class Output {
         if (err.detail !== undefined) this.err.write(`${indent(err.detail)}\n`);
         if (err.hint !== undefined) this.err.write(`${this.style("hint:", "36")} ${err.hint}\n`);
       }
-      return 1;
+      // A usage error (a missing or contradictory option) exits 2, as commander's own do.
+      return err.code === "INVALID_OPTION" ? 2 : 1;
     }
     const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
     this.err.write(`${this.style("internal error:", "31")} ${message}\n`);

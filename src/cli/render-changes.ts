@@ -30,9 +30,9 @@ export function changesJson(
 
 /** `+ name version`, `- name version`, `~ name from -> to` lines. */
 export function renderChanges(out: Output, changes: EnvChanges): void {
-  for (const p of changes.added) out.line(` + ${p.name} ${p.version}`);
-  for (const p of changes.removed) out.line(` - ${p.name} ${p.version}`);
-  for (const p of changes.upgraded) out.line(` ~ ${p.name} ${p.from} -> ${p.to}`);
-  for (const p of changes.downgraded) out.line(` ~ ${p.name} ${p.from} -> ${p.to} (downgrade)`);
-  for (const p of changes.reinstalled) out.line(` ~ ${p.name} ${p.version} (another wheel)`);
+  for (const p of changes.added) out.summary(` + ${p.name} ${p.version}`);
+  for (const p of changes.removed) out.summary(` - ${p.name} ${p.version}`);
+  for (const p of changes.upgraded) out.summary(` ~ ${p.name} ${p.from} -> ${p.to}`);
+  for (const p of changes.downgraded) out.summary(` ~ ${p.name} ${p.from} -> ${p.to} (downgrade)`);
+  for (const p of changes.reinstalled) out.summary(` ~ ${p.name} ${p.version} (another wheel)`);
 }

@@ -71,6 +71,19 @@ export function targetSelectionFromOptions(opts: TargetOptionValues): TargetSele
   };
 }
 
+/** Whether a target was chosen by a flag or a setting (not merely the default interpreter). */
+export function targetChosen(opts: TargetOptionValues, values: Record<string, unknown>): boolean {
+  return (
+    opts.python !== undefined ||
+    opts.pythonVersion !== undefined ||
+    opts.platform !== undefined ||
+    opts.implementation !== undefined ||
+    typeof values["python-version"] === "string" ||
+    typeof values.platform === "string" ||
+    typeof values.python === "string"
+  );
+}
+
 /**
  * The target of a command: its flags when any target flag is given; otherwise the settings
  * (`python-version` + `platform`, else `python`) from SLIMENV_* variables and config files.

@@ -39,6 +39,8 @@ export interface ApplyRequest {
   afterSwitch?: () => void;
   slim?: SlimTransform;
   review?: MaterializeOptions["review"];
+  /** Rebuild even when the env already holds exactly these wheels (every file linked anew). */
+  reinstall?: boolean;
   /** How packages with only an sdist are built (src/build); none: they are refused. */
   build?: ApplyBuildSettings;
 }
@@ -167,8 +169,8 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     const byName = new Map<string, StoredWheel>();
     for (const w of fetched) byName.set(w.name, w);
     const wheels = [...byName.values()];
-    if (sameEnv(req.before, wheels, req) && req.before !== undefined) {
-      req.reporter.log("info", `${req.layout.dir} already holds exactly these packages`);
+    if (req.reinstall !== true && sameEnv(req.before, wheels, req) && req.before !== undefined) {
+      req.reporter.log("debug", `${req.layout.dir} already holds exactly these packages`);
       req.afterSwitch?.();
       return { manifest: req.before, changes: envChanges(req.before, req.before), rebuilt: false };
     }

@@ -318,6 +318,8 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
       arch: t.arch,
       tags: t.tags,
       source: t.source,
+      ...(t.spec === undefined ? {} : { spec: t.spec }),
+      platforms: t.platforms,
     },
     ...(plan.probe === undefined ? {} : { interpreter: plan.probe.realExecutable }),
     linkMode: plan.linkMode,

@@ -19,9 +19,11 @@ import {
 import type { ResolvedSettings } from "../settings/load.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import type { Pylock } from "../standards/pylock-types.ts";
+import { Requirement } from "../standards/requirement.ts";
 import { parseWheelFilename } from "../standards/wheel-filename.ts";
 import type { InstallInputs } from "./install-inputs.ts";
-import { checkWheelFits, planFromLock, type WheelChoice } from "./lock-plan.ts";
+import { checkWheelFits, lockSelection, planFromLock, type WheelChoice } from "./lock-plan.ts";
+import type { EnvManifest } from "./types.ts";
 
 /** What planning needs of an install request. */
 export interface InstallPlanRequest {
@@ -32,6 +34,8 @@ export interface InstallPlanRequest {
   lockOut?: string;
   /** Builds sdist metadata the resolver cannot read (src/build). */
   sdistMetadata?: SdistMetadataBuilder;
+  /** The environment being installed into, when it exists: install adds to what it holds. */
+  before?: EnvManifest | undefined;
 }
 
 export interface InstallPlan {
@@ -53,6 +57,41 @@ function localWheelChoice(file: string, target: Target): WheelChoice {
   return { name: parsed.name, version: parsed.version.toString(), filename, path: file };
 }
 
+/**
+ * Install adds: the packages an existing environment holds that the plan does not name are
+ * kept as they are (their wheels are in the store already). `sync` is the exact one.
+ */
+function keepOthers(
+  plan: InstallPlan,
+  before: EnvManifest | undefined,
+  reporter: Reporter,
+  why: string,
+): InstallPlan {
+  if (before === undefined) return plan;
+  const names = new Set(plan.choices.map((c) => canonicalizeName(c.name)));
+  const kept = before.packages.filter((p) => !names.has(p.name));
+  if (kept.length === 0) return plan;
+  reporter.log(
+    "info",
+    `kept ${kept.length} package(s) the environment holds and ${why} does not name: ${kept.map((p) => p.name).join(", ")} (slimenv sync makes an environment hold exactly a lock)`,
+  );
+  return {
+    ...plan,
+    choices: [
+      ...plan.choices,
+      ...kept.map((p) => ({
+        name: p.name,
+        version: p.version,
+        filename: p.filename,
+        sha256: p.wheel,
+      })),
+    ],
+    requested: [
+      ...new Set([...plan.requested, ...kept.filter((p) => p.requested).map((p) => p.name)]),
+    ],
+  };
+}
+
 /** Plan an install for the context's target (locking requirements when there are any). */
 export async function planInstall(
   request: InstallPlanRequest,
@@ -65,15 +104,23 @@ export async function planInstall(
     const file = path.resolve(cwd, inputs.lockFile);
     const { lock: pylock, text } = readLockFile(file, inputs.lockFile);
     if (request.noDeps === true) reporter.log("warn", "--no-deps does not apply to a lock file");
-    const plan = planFromLock(pylock, target, file);
+    const selection = lockSelection(pylock, inputs.lockFile, {
+      extras: inputs.extras ?? [],
+      groups: inputs.groups ?? [],
+    });
+    const plan = planFromLock(pylock, target, file, selection);
     if (plan.skipped.length > 0) {
-      reporter.log("info", `not for this target (marker): ${plan.skipped.join(", ")}`);
+      reporter.log(
+        "info",
+        `not for this target or these extras/groups (marker): ${plan.skipped.join(", ")}`,
+      );
     }
-    return {
-      choices: plan.wheels,
-      requested: plan.roots,
-      lock: { path: file, sha256: sha256(text) },
-    };
+    return keepOthers(
+      { choices: plan.wheels, requested: plan.roots, lock: { path: file, sha256: sha256(text) } },
+      request.before,
+      reporter,
+      inputs.lockFile,
+    );
   }
   const noDeps = request.noDeps === true;
   const local = inputs.wheels.map((w) => localWheelChoice(w, target));
@@ -82,12 +129,27 @@ export async function planInstall(
     ...(noDeps ? [] : local.map((w) => `${w.name} @ ${pathToFileURL(w.path as string).href}`)),
   ];
   if (lockedRequirements.length === 0 && inputs.requirementFiles.length === 0) {
-    return { choices: local, requested: local.map((w) => w.name) };
+    return keepOthers(
+      { choices: local, requested: local.map((w) => w.name) },
+      request.before,
+      reporter,
+      "this install",
+    );
   }
+  // Re-lock the union: what the environment was asked for before, and what is asked now.
+  const asked = new Set(
+    [...inputs.requirements.map(nameOf), ...local.map((w) => w.name)].filter(
+      (n): n is string => n !== undefined,
+    ),
+  );
+  const held =
+    noDeps || request.before === undefined
+      ? []
+      : request.before.packages.filter((p) => p.requested && !asked.has(p.name)).map((p) => p.name);
   const prepared = prepareLockInputs(
     {
       requirementFiles: inputs.requirementFiles,
-      requirements: lockedRequirements,
+      requirements: [...lockedRequirements, ...held],
       constraintFiles: inputs.constraintFiles ?? [],
       extras: inputs.extras ?? [],
       groups: inputs.groups ?? [],
@@ -98,6 +160,14 @@ export async function planInstall(
   let previous: Pylock | undefined;
   if (request.lockOut !== undefined) {
     previous = readPreviousLock(lockPath, request.lockOut, reporter).previous;
+  }
+  if (previous === undefined && request.before !== undefined) {
+    // Prefer the versions the environment holds: adding a package upgrades nothing it need not.
+    previous = {
+      lockVersion: "1.0",
+      createdBy: "slimenv",
+      packages: request.before.packages.map((p) => ({ name: p.name, version: p.version })),
+    };
   }
   const result = await lockPrepared(prepared, {
     context,
@@ -117,7 +187,7 @@ export async function planInstall(
   const choices = noDeps
     ? [...plan.wheels.filter((w) => wanted.has(w.name)), ...local]
     : plan.wheels;
-  return {
+  const planned: InstallPlan = {
     choices,
     requested,
     lock: {
@@ -126,4 +196,14 @@ export async function planInstall(
     },
     lockText: result.text,
   };
+  return noDeps ? keepOthers(planned, request.before, reporter, "this install") : planned;
+}
+
+/** The canonical name of a requirement string, when it parses. */
+function nameOf(text: string): string | undefined {
+  try {
+    return canonicalizeName(new Requirement(text).name);
+  } catch {
+    return undefined;
+  }
 }

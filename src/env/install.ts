@@ -17,15 +17,22 @@ import {
 } from "../build/index.ts";
 import type { TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
-import { credentialsOf, indexSettingsOf, openLockContext } from "../resolve/lock-pipeline.ts";
+import {
+  credentialsOf,
+  indexSettingsOf,
+  openLockContext,
+  readLockFile,
+} from "../resolve/lock-pipeline.ts";
+import { selectionFromLock } from "../resolve/lock-target.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { Store } from "../store/store.ts";
 import { type ApplyBuildSettings, applyPlan } from "./apply.ts";
 import type { EnvChanges } from "./changes.ts";
+import { checkDestination } from "./destination.ts";
 import type { InstallInputs } from "./install-inputs.ts";
 import { planInstall } from "./install-plan.ts";
-import { existingEnv } from "./manifest.ts";
+import { existingEnv, refuseForeign } from "./manifest.ts";
 import type { MaterializeOptions } from "./materialize.ts";
 import { sdistMetadataBuilder } from "./sdist-metadata.ts";
 import {
@@ -43,6 +50,11 @@ export interface InstallRequest {
   settings: ResolvedSettings;
   /** The target: a probed interpreter (required for venv) or a spec (prefix, target). */
   selection: TargetSelection;
+  /**
+   * The selection is only the default (no target option or setting given): a lock installed
+   * keeps the target it records, and an existing environment keeps the one it was built for.
+   */
+  lockTargetWins?: boolean;
   layout: Layout;
   inputs: InstallInputs;
   /** Install only what was named: no dependencies (local wheels are not locked at all). */
@@ -62,6 +74,11 @@ export interface InstallRequest {
   build?: Omit<ApplyBuildSettings, "settings">;
   /** HTTP cache folder (default cacheDir("http")); null: no cache. */
   httpCacheDir?: string | null;
+  /**
+   * Rebuild the env even when it already holds exactly this: every file is placed from the
+   * store again (after `store verify --repair`, an env file edited in place is replaced).
+   */
+  reinstall?: boolean;
   /** Slimming applied at materialization (src/slim builds it). */
   slim?: SlimTransform;
   /** Reviews each candidate tree before it is switched in (src/slim: the import check). */
@@ -80,6 +97,26 @@ export interface InstallResult {
   lockWritten?: string;
 }
 
+/**
+ * The target kept when none is chosen: the one a lock being installed records, else the one an
+ * existing environment was built for (its spec, or its interpreter).
+ */
+function keptSelection(
+  request: InstallRequest,
+  before: EnvManifest | undefined,
+): TargetSelection | undefined {
+  if (request.inputs.lockFile !== undefined) {
+    const file = path.resolve(request.cwd, request.inputs.lockFile);
+    return selectionFromLock(readLockFile(file, request.inputs.lockFile).lock);
+  }
+  if (before === undefined) return undefined;
+  if (before.target.spec !== undefined) return { kind: "spec", spec: before.target.spec };
+  if (before.target.source === "probe" && before.interpreter !== undefined) {
+    return { kind: "interpreter", request: before.interpreter };
+  }
+  return undefined;
+}
+
 /** Install into a prefix, target or venv directory. See the module comment. */
 export async function install(request: InstallRequest): Promise<InstallResult> {
   const reporter = request.reporter ?? silentReporter;
@@ -91,7 +128,16 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       hint: `use one of ${LINK_MODES.join(", ")}`,
     });
   }
-  if (layout.kind === "venv" && request.selection.kind === "spec") {
+  checkDestination(dir, request.layout.dir);
+  const before = existingEnv(layout.dir, layout.kind);
+  if (before !== undefined) refuseForeign(layout.dir, before, "install");
+  const kept = request.lockTargetWins === true ? keptSelection(request, before) : undefined;
+  // A venv needs a real interpreter: a lock's spec target is checked against it instead.
+  const selection =
+    kept === undefined || (layout.kind === "venv" && kept.kind === "spec")
+      ? request.selection
+      : kept;
+  if (layout.kind === "venv" && selection.kind === "spec") {
     throw new SlimenvError(
       "INVALID_OPTION",
       "a venv links a real interpreter: it cannot be made for --python-version/--platform",
@@ -100,8 +146,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       },
     );
   }
-  const before = existingEnv(layout.dir, layout.kind);
-  const context = await openLockContext({ ...request, reporter });
+  const context = await openLockContext({ ...request, selection, reporter });
   const { target, interpreter, client } = context;
   const builtDir = path.join(os.tmpdir(), `slimenv-source-${process.pid}-${Date.now()}`);
   try {
@@ -135,6 +180,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
         {
           ...request,
           inputs,
+          before,
           ...(interpreter === undefined ? {} : { sdistMetadata: metadata.builder }),
         },
         context,
@@ -175,6 +221,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       build: buildSettings,
       ...(request.slim === undefined ? {} : { slim: request.slim }),
       ...(request.review === undefined ? {} : { review: request.review }),
+      ...(request.reinstall === true ? { reinstall: true } : {}),
       afterSwitch: () => {
         if (request.lockOut !== undefined && planned.lockText !== undefined) {
           lockWritten = path.resolve(request.cwd, request.lockOut);

@@ -57,9 +57,25 @@ export function describeTarget(target: Target): string {
 const RELOCK_HINT =
   "lock again for this target (slimenv lock --python … or --python-version … --platform …), or install for the lock's target";
 
-function markerHolds(text: string, target: Target, where: string): boolean {
+/** The extras and dependency groups a lock is installed with (PEP 751's marker sets). */
+export interface LockSelection {
+  extras: readonly string[];
+  groups: readonly string[];
+}
+
+function markerHolds(
+  text: string,
+  target: Target,
+  where: string,
+  selection: LockSelection = { extras: [], groups: [] },
+): boolean {
   try {
-    return new Marker(text).evaluate({ ...target.markerEnvironment, extra: "" });
+    return new Marker(text).evaluate({
+      ...target.markerEnvironment,
+      extra: "",
+      extras: selection.extras,
+      dependency_groups: selection.groups,
+    });
   } catch (err) {
     if (isSlimenvError(err)) {
       throw new SlimenvError(
@@ -202,10 +218,50 @@ function sdistChoice(
 }
 
 /**
- * The wheels of `lock` for `target` (a package with only an sdist: a choice to build). Throws INVALID_TARGET (wrong target, no wheel fits),
- * BUILD_REQUIRED (a package with no wheel and no sdist: a source tree), INVALID_PYLOCK.
+ * The extras and groups to install a lock with: the ones asked for, which the lock must declare
+ * (its `extras` / `dependency-groups`: INVALID_OPTION naming what it has otherwise); no groups
+ * asked: the lock's `default-groups`.
  */
-export function planFromLock(lock: Pylock, target: Target, file: string): LockPlan {
+export function lockSelection(
+  lock: Pylock,
+  file: string,
+  asked: { extras?: readonly string[]; groups?: readonly string[] } = {},
+): LockSelection {
+  const check = (kind: string, flag: string, names: readonly string[], has: readonly string[]) => {
+    const known = new Set(has.map((n) => canonicalizeName(n)));
+    const missing = names.find((n) => !known.has(canonicalizeName(n)));
+    if (missing === undefined) return names.map((n) => canonicalizeName(n));
+    throw new SlimenvError(
+      "INVALID_OPTION",
+      `${flag} ${missing}: ${file} has no ${kind} ${JSON.stringify(missing)}`,
+      {
+        hint:
+          has.length === 0
+            ? `${file} declares no ${kind}s; lock it again with ${flag} ${missing} (slimenv lock ${flag} ${missing})`
+            : `name one of ${has.join(", ")}`,
+      },
+    );
+  };
+  const extras = check("extra", "--extra", asked.extras ?? [], lock.extras ?? []);
+  const groups =
+    (asked.groups ?? []).length > 0
+      ? check("dependency group", "--group", asked.groups ?? [], lock.dependencyGroups ?? [])
+      : (lock.defaultGroups ?? []).map((n) => canonicalizeName(n));
+  return { extras, groups };
+}
+
+/**
+ * The wheels of `lock` for `target`, with the extras and dependency groups of `selection`
+ * (default: none, and the lock's default groups). Throws INVALID_TARGET (wrong target, no
+ * wheel fits; a package with only an sdist: a choice to build), BUILD_REQUIRED (a package with no
+ * wheel and no sdist: a source tree), INVALID_PYLOCK.
+ */
+export function planFromLock(
+  lock: Pylock,
+  target: Target,
+  file: string,
+  selection: LockSelection = lockSelection(lock, file),
+): LockPlan {
   checkLockTarget(lock, target, file);
   const lockDir = path.dirname(path.resolve(file));
   const rank = createTagRanker(target.tags);
@@ -216,7 +272,7 @@ export function planFromLock(lock: Pylock, target: Target, file: string): LockPl
   const needed = new Set<string>();
   for (const [i, pkg] of lock.packages.entries()) {
     const where = `${file}: packages[${i}] (${pkg.name})`;
-    if (pkg.marker !== undefined && !markerHolds(pkg.marker, target, where)) {
+    if (pkg.marker !== undefined && !markerHolds(pkg.marker, target, where, selection)) {
       skipped.push(pkg.name);
       continue;
     }

@@ -98,3 +98,48 @@ export function existingEnv(dir: string, kind: LayoutKind): EnvManifest | undefi
   }
   return undefined;
 }
+
+/**
+ * Distributions in the environment's site dirs that its manifest does not list — installed
+ * by another tool (`pip install six` into the env). Their `.dist-info`/`.egg-info` folder names.
+ */
+export function foreignDistributions(dir: string, manifest: EnvManifest): string[] {
+  const known = new Set<string>();
+  for (const pkg of manifest.packages) {
+    for (const file of pkg.files) {
+      const m = /(?:^|\/)([^/]+\.(?:dist|egg)-info)(?:\/|$)/.exec(file.path);
+      if (m?.[1] !== undefined) known.add(m[1]);
+    }
+  }
+  const sites = [...new Set([manifest.scheme.purelib, manifest.scheme.platlib])];
+  const out: string[] = [];
+  for (const site of sites) {
+    let names: string[];
+    try {
+      names = readdirSync(path.join(dir, site));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (/\.(?:dist|egg)-info$/.test(name) && !known.has(name)) out.push(name);
+    }
+  }
+  return [...new Set(out)].sort();
+}
+
+/**
+ * Refuse to rebuild an environment that holds distributions another tool installed: a new
+ * generation would silently drop them. INVALID_ENV naming them, with what to do.
+ */
+export function refuseForeign(dir: string, manifest: EnvManifest, command: string): void {
+  const foreign = foreignDistributions(dir, manifest);
+  if (foreign.length === 0) return;
+  const names = foreign.map((n) => n.replace(/\.(?:dist|egg)-info$/, "").replace(/-/, " "));
+  throw new SlimenvError(
+    "INVALID_ENV",
+    `${dir} holds ${foreign.length} package(s) slimenv did not install (${names.join(", ")}); ${command} would remove them, so nothing was changed`,
+    {
+      hint: `let slimenv manage them (slimenv install ${names.map((n) => n.replace(" ", "==")).join(" ")} into this env, or lock them), or remove them with the tool that installed them (pip uninstall)`,
+    },
+  );
+}

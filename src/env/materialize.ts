@@ -180,7 +180,7 @@ export async function materialize(
         await fsyncPath(path.dirname(dir));
       }
       store.registerEnv(dir, plan.wheels, manifestPath(dir));
-      reporter.log("info", `installed ${plan.wheels.length} packages into ${dir}`);
+      reporter.log("debug", `installed ${plan.wheels.length} packages into ${dir}`);
       return manifest;
     } finally {
       release();
@@ -222,7 +222,7 @@ export async function materialize(
     await removeOldGenerations(dir, generation);
     store.registerEnv(dir, plan.wheels, manifestPath(dir));
     reporter.log(
-      "info",
+      "debug",
       `installed ${plan.wheels.length} packages into ${dir} (generation ${generation})`,
     );
     return manifest;

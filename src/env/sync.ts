@@ -17,10 +17,11 @@ import { type Target, targetFromProbe } from "../python/target.ts";
 import { targetFromSpec } from "../python/target-spec.ts";
 import { credentialsOf, indexSettingsOf, readLockFile } from "../resolve/lock-pipeline.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
+import { isPylockFilename } from "../standards/pylock-types.ts";
 import { type ApplyBuildSettings, applyPlan } from "./apply.ts";
 import type { EnvChanges } from "./changes.ts";
 import { planFromLock } from "./lock-plan.ts";
-import { readEnvManifest } from "./manifest.ts";
+import { readEnvManifest, refuseForeign } from "./manifest.ts";
 import type { EnvManifest, Layout, SlimRecord, SlimTransform } from "./types.ts";
 
 export interface SyncRequest {
@@ -71,8 +72,13 @@ export async function manifestTarget(
     const found = await findInterpreter(manifest.interpreter, { env, reporter });
     return { target: targetFromProbe(found.probe), probe: found.probe };
   }
-  const first = manifest.target.tags[0] ?? "";
-  const [, abi = "", platform = ""] = first.split("-");
+  if (manifest.target.spec !== undefined) return { target: targetFromSpec(manifest.target.spec) };
+  // A manifest written before the spec was recorded: the most specific platform tag of its
+  // tags (linux_* comes first in a Linux tag list, before the manylinux tag named).
+  const platforms = manifest.target.tags.map((t) => t.split("-")[2] ?? "");
+  const platform =
+    platforms.find((p) => /^(manylinux|musllinux|macosx)_/.test(p)) ?? platforms[0] ?? "";
+  const abi = manifest.target.tags[0]?.split("-")[1] ?? "";
   const [major, minor, micro] = manifest.target.pythonVersion;
   const pythonVersion = `${major}.${minor}.${micro}${abi.endsWith("t") ? "t" : ""}`;
   return {
@@ -93,6 +99,21 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
       hint: "create it with slimenv install --prefix/--target/--venv DIR",
     });
   }
+  // A requirements file or a pyproject.toml is not a lock (a lock's name may be anything.toml).
+  const notLock =
+    request.lockFile !== undefined &&
+    !isPylockFilename(request.lockFile) &&
+    (!/\.toml$/i.test(request.lockFile) || path.basename(request.lockFile) === "pyproject.toml");
+  if (request.lockFile !== undefined && notLock) {
+    throw new SlimenvError(
+      "INVALID_OPTION",
+      `sync takes a lock (pylock.toml or pylock.NAME.toml), not ${request.lockFile}`,
+      {
+        hint: `make one with slimenv lock -r ${request.lockFile} (then slimenv sync ${request.dir} pylock.toml), or add to the env with slimenv install -r ${request.lockFile} --${before.layout} ${request.dir}`,
+      },
+    );
+  }
+  refuseForeign(dir, before, "sync");
   const lockFile =
     request.lockFile !== undefined
       ? path.resolve(request.cwd, request.lockFile)

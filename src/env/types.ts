@@ -54,6 +54,11 @@ export interface EnvStore {
   objectPath(hash: string, exec: boolean): string;
   /** A directory holding the wheel's files unpacked (for link mode `pth`). */
   wheelTree(wheel: StoredWheel): Promise<string>;
+  /**
+   * A fresh work folder inside the store (same filesystem; a crash leaves it to be removed at
+   * the next start). A store without it: the caller uses the system temp folder.
+   */
+  workDir?(label: string): Promise<string>;
   /** Remember that the env at `envPath` uses these wheels. */
   registerEnv(envPath: string, wheels: StoredWheel[], manifestPath: string): void;
   /** Derived-object cache (slim transforms); a store without it computes every time. */
@@ -200,6 +205,10 @@ export interface EnvManifest {
     arch: string;
     tags: string[];
     source: "probe" | "spec";
+    /** A spec target: the spec it was built from (python version, platform tag, implementation). */
+    spec?: { pythonVersion: string; platform: string; implementation?: string };
+    /** Platform tags the target accepts, most preferred first. */
+    platforms?: string[];
   };
   /** The interpreter a probe found, when one was used. */
   interpreter?: string;

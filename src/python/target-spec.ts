@@ -171,6 +171,11 @@ export function targetFromSpec(spec: TargetSpec): Target {
     markerEnvironment,
     tags,
     source: "spec",
+    spec: {
+      pythonVersion: spec.pythonVersion.trim(),
+      platform: spec.platform.trim(),
+      ...(spec.implementation === undefined ? {} : { implementation: spec.implementation.trim() }),
+    },
   };
   if (platform.libc) {
     target.libc = { kind: platform.libc.kind, version: [...platform.libc.version] };

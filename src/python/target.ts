@@ -41,6 +41,8 @@ export interface Target {
   /** importlib.util.MAGIC_NUMBER as hex ("a70d0d0a"), when known. */
   pycMagic?: string;
   source: "probe" | "spec";
+  /** A spec target: the spec it was built from, as given (so it can be rebuilt exactly). */
+  spec?: { pythonVersion: string; platform: string; implementation?: string };
 }
 
 /** Python's truthiness of a sysconfig config var. */

@@ -19,12 +19,18 @@ import {
   readIfExists,
   readPreviousLock,
 } from "./lock-pipeline.ts";
+import { selectionFromLock } from "./lock-target.ts";
 
 export interface LockRunRequest extends ReadLockInputsOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   settings: ResolvedSettings;
   selection: TargetSelection;
+  /**
+   * The selection is only the default (no target option or setting given): the existing
+   * lock's recorded target wins, so a lock keeps its target when checked or re-locked.
+   */
+  lockTargetWins?: boolean;
   /** The lock file to write (or to check). */
   output: string;
   check?: boolean;
@@ -142,7 +148,12 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
   );
   const chosen = defaultInputs(request, previous, lockDir);
   const prepared = prepareLockInputs(chosen, { ...request, reporter });
-  const context = await openLockContext({ ...request, reporter });
+  const recorded = request.lockTargetWins === true ? selectionFromLock(previous) : undefined;
+  const context = await openLockContext({
+    ...request,
+    selection: recorded ?? request.selection,
+    reporter,
+  });
   const { target, interpreter } = context;
   let result: LockResult;
   const probed = interpreter === undefined ? {} : { interpreter: interpreter.executable };

@@ -12,9 +12,11 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripCredentials } from "../index/source-url.ts";
+import type { TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
 import { parsePythonVersionSpec, type TargetSpec } from "../python/target-spec.ts";
 import { Marker } from "../standards/markers.ts";
+import type { Pylock } from "../standards/pylock-types.ts";
 import type { Requirement } from "../standards/requirement.ts";
 import { targetPlatform } from "./file-selection.ts";
 import type { LockInputs } from "./lock-inputs.ts";
@@ -64,6 +66,26 @@ export function targetTable(target: Target, info: LockTargetInfo): Record<string
   };
   if (target.libc !== undefined) out.libc = `${target.libc.kind} ${target.libc.version.join(".")}`;
   return out;
+}
+
+/**
+ * The target a lock records, as a selection: the spec (`--python-version` + `--platform`) of a
+ * lock made for a target without an interpreter; undefined for a lock made for an interpreter
+ * (the local one is used again) or one that records no target.
+ */
+export function selectionFromLock(lock: Pylock | undefined): TargetSelection | undefined {
+  const tool = lock?.tool?.slimenv as Record<string, unknown> | undefined;
+  const table = tool?.target as Record<string, unknown> | undefined;
+  if (table === undefined || typeof table !== "object" || table.source !== "spec") return undefined;
+  const pythonVersion = table["python-version"];
+  const platform = table.platform;
+  if (typeof pythonVersion !== "string" || typeof platform !== "string") return undefined;
+  const implementation =
+    typeof table.implementation === "string" ? table.implementation : undefined;
+  return {
+    kind: "spec",
+    spec: { pythonVersion, platform, ...(implementation === undefined ? {} : { implementation }) },
+  };
 }
 
 /** A one-line description of a target table, for messages. */

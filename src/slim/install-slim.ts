@@ -85,7 +85,7 @@ export async function installSlim(
                   dir: options.checkCacheDir,
                   refresh: options.recheck === true,
                   key: async ({ manifest }) => {
-                    const python = candidatePython(manifest);
+                    const python = candidatePython(manifest, request.env);
                     return python === undefined
                       ? undefined
                       : checkCacheKey(manifest, python, request.env);

@@ -35,7 +35,7 @@ function specifierPattern(): string {
   const preU = pre.replace("preview", "prev[i\\u0130\\u0131]ew");
   const postU = post.replace("post", "po[s\\u017f]t");
   return [
-    `===${sp}[^${PY_SPACE};)]*`,
+    `===${sp}[^${PY_SPACE};)]+`,
     `(?:==|!=)${sp}${release}(?:\\.\\*|${pre}${post}${dev}${local})?`,
     `~=${sp}${release2}${preU}${postU}${dev}`,
     `(?:<=|>=|<|>)${sp}${release}${pre}${post}${dev}`,
@@ -63,7 +63,8 @@ const RULES = {
   ),
   IDENTIFIER: new RegExp(`${NOT_AFTER_WORD}[a-zA-Z0-9][a-zA-Z0-9._-]*${WORD_BOUNDARY}`, "yu"),
   SPECIFIER: new RegExp(specifierPattern(), "yi"),
-  URL: /[^ \t]+/y,
+  // No whitespace at all in a URL, Unicode's included (RFC 3986; packaging 26.4).
+  URL: new RegExp(`[^${PY_SPACE}]+`, "y"),
   PREFIX_TRAIL: /\.\*/y,
   LOCAL_TRAIL: /\+[a-z0-9]+(?:[-_.][a-z0-9]+)*/y,
   WS: /[ \t]+/y,
@@ -224,27 +225,33 @@ export type MarkerNode = MarkerComparison | MarkerGroup;
 /** Variables whose compared literal is PEP 685-normalized at parse time. */
 const SET_VARIABLES = new Set(["extras", "dependency_groups"]);
 
+/** Parentheses a marker may nest, as CPython's parser and packaging 26.4 allow. */
+export const MAX_MARKER_NESTING = 200;
+
 /** marker = atom (("and" | "or") atom)*, stopping before anything else. */
-export function parseMarkerExpression(sc: Scanner): MarkerGroup {
-  const items: MarkerNode[] = [parseAtom(sc)];
+export function parseMarkerExpression(sc: Scanner, depth = 0): MarkerGroup {
+  const items: MarkerNode[] = [parseAtom(sc, depth)];
   const joins: ("and" | "or")[] = [];
   for (;;) {
     const join = sc.take("BOOLOP");
     if (join === undefined) break;
     joins.push(join as "and" | "or");
-    items.push(parseAtom(sc));
+    items.push(parseAtom(sc, depth));
   }
   return { type: "group", items, joins };
 }
 
-function parseAtom(sc: Scanner): MarkerNode {
+function parseAtom(sc: Scanner, depth: number): MarkerNode {
   sc.skipWs();
   let node: MarkerNode;
   if (sc.peek("LPAREN") !== undefined) {
     const open = sc.pos;
+    if (depth >= MAX_MARKER_NESTING) {
+      sc.fail(`the marker is nested more than ${MAX_MARKER_NESTING} levels deep`, open);
+    }
     sc.take("LPAREN");
     sc.skipWs();
-    node = parseMarkerExpression(sc);
+    node = parseMarkerExpression(sc, depth + 1);
     sc.skipWs();
     if (sc.take("RPAREN") === undefined) {
       sc.fail(`expected 'and', 'or' or ')' to close the '(' at column ${sc.column(open)}`);

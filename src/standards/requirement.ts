@@ -140,13 +140,42 @@ function parseDetails(sc: Scanner): ParsedDetails {
   return details;
 }
 
+/** The specifier list up to ";", ")" or the end: printable ASCII and tabs (packaging 26.4). */
+const SPECIFIER_LIST = /[\t\x20-\x28\x2a-\x3a\x3c-\x7e]*(?=[;)]|$)/y;
+
+/**
+ * The whole specifier list read as one SpecifierSet (split at commas), as packaging 26.4 does
+ * first: so an arbitrary version stops at a comma and `===1.0, >=1` is two clauses (PEP 508
+ * has no comma in a version). Empty items are allowed only as one trailing comma. Undefined
+ * (nothing consumed) when that does not read: the token loop then reads it or says where.
+ */
+function takeSpecifierList(sc: Scanner): string | undefined {
+  SPECIFIER_LIST.lastIndex = sc.pos;
+  const text = SPECIFIER_LIST.exec(sc.source)?.[0];
+  if (text === undefined || text === "") return undefined;
+  let set: SpecifierSet;
+  try {
+    set = new SpecifierSet(text);
+  } catch (err) {
+    if (isSlimenvError(err, "INVALID_SPECIFIER")) return undefined;
+    throw err;
+  }
+  const clauses = set.specifiers.length;
+  const commas = text.split(",").length - 1;
+  const trailingComma = clauses > 0 && clauses === commas && /,[ \t]*$/.test(text);
+  if (clauses !== commas + 1 && !trailingComma) return undefined;
+  sc.pos += text.length;
+  return text;
+}
+
 /** specifier = "(" ws* many ws* ")" | ws* many ws*; many = (SPEC (ws* "," ws* SPEC)*)? */
 function parseSpecifier(sc: Scanner): string {
   const open = sc.peek("LPAREN") === undefined ? undefined : sc.pos;
   if (open !== undefined) sc.take("LPAREN");
   sc.skipWs();
-  let text = "";
-  for (;;) {
+  const whole = takeSpecifierList(sc);
+  let text = whole ?? "";
+  while (whole === undefined) {
     const spec = sc.take("SPECIFIER");
     if (spec === undefined) break;
     text += spec;

@@ -71,7 +71,9 @@ export function parseClause(
   const version = text.slice(vStart, end);
 
   if (operator === "===") {
-    // Arbitrary equality: any run of characters but whitespace, ";" and ")".
+    // Arbitrary equality: any run of characters but whitespace, ";" and ")" — at least one
+    // (PEP 508's version is one or more characters; packaging ≥ 26.4 agrees).
+    if (version === "") fail(ctx, text, "expected a version after ===", vStart);
     for (let i = 0; i < version.length; i++) {
       const ch = version.charAt(i);
       if (ch === ";" || ch === ")" || isPyWhitespace(ch)) {

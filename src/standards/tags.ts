@@ -82,12 +82,18 @@ function nodot(version: readonly number[]): string {
   return version.join("");
 }
 
-/** The abi list names a free-threaded CPython when its first entry has a 't' flag (cp313t). */
+/**
+ * The abi list names a free-threaded CPython when its first version-specific CPython abi has
+ * a 't' flag (cp313t) or abi3t comes before any (packaging 26.4: a leading abi3 or none no
+ * longer hides it).
+ */
 function isFreeThreaded(abis: readonly string[]): boolean {
-  const first = abis[0];
-  if (first === undefined) return false;
-  const m = /^cp\d+(.*)$/s.exec(first);
-  return m !== null && (m[1] ?? "").includes("t");
+  for (const abi of abis) {
+    if (abi === "abi3t") return true;
+    const m = /^cp\d+(.*)$/s.exec(abi);
+    if (m !== null) return (m[1] ?? "").includes("t");
+  }
+  return false;
 }
 
 /**

@@ -85,12 +85,13 @@ export function parseWheelFilename(
 
   let build: readonly [number, string] | undefined;
   if (buildPart !== undefined) {
-    // The build tag starts with a digit; `.` in Python's pattern stops at a newline.
-    const m = /^([0-9]+)([^\n]*)/.exec(buildPart);
+    // The build tag starts with a digit and holds no line break (packaging 26.4; 26.3 cut
+    // the tag at the first one).
+    const m = /^([0-9]+)([^\n]*)$/.exec(buildPart);
     if (m === null) {
       throw fail(
         filename,
-        `invalid build tag ${JSON.stringify(buildPart)} (it must start with a digit)`,
+        `invalid build tag ${JSON.stringify(buildPart)} (it must start with a digit, on one line)`,
         buildAt,
       );
     }

@@ -9,8 +9,8 @@
  * a killed run marked. Imports check, inside their registering transaction, that every
  * object they reference exists — so an object is never deleted under a wheel that uses it.
  */
-import { lstatSync, readdirSync, unlinkSync } from "node:fs";
-import { forgetEvictedBuilds } from "./built.ts";
+import { existsSync, lstatSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { BUILT_WHEEL_TRANSFORM, forgetEvictedBuilds } from "./built.ts";
 import type { StoreCore } from "./core.ts";
 import { deadEnvs } from "./envs.ts";
 import { isObjectHash, objectFile } from "./paths.ts";
@@ -35,7 +35,33 @@ function unkey(k: string): [string, number] {
 interface Plan {
   evict: { id: number; sha256: string; filename: string }[];
   doomed: string[];
+  /** Derived objects no live env uses (their derived rows go too). */
+  derivedDoomed: string[];
   sizeAfter: number;
+}
+
+/**
+ * The object hashes the live envs' manifests name (their current generation). A derived object
+ * none of them names is unused: the next env that needs it derives it again.
+ */
+function liveEnvHashes(core: StoreCore, liveEnvIds: readonly number[]): Set<string> | undefined {
+  const hashes = new Set<string>();
+  const stmt = core.db.prepare("SELECT manifest FROM envs WHERE id = ?");
+  for (const id of liveEnvIds) {
+    const row = stmt.get(id) as { manifest: string } | undefined;
+    if (row === undefined) continue;
+    let manifest: { packages?: { files?: { hash?: string }[] }[]; envFiles?: { hash?: string }[] };
+    try {
+      manifest = JSON.parse(readFileSync(row.manifest, "utf8"));
+    } catch {
+      return undefined; // a manifest that cannot be read: keep every derived object
+    }
+    for (const pkg of manifest.packages ?? []) {
+      for (const f of pkg.files ?? []) if (typeof f.hash === "string") hashes.add(f.hash);
+    }
+    for (const f of manifest.envFiles ?? []) if (typeof f.hash === "string") hashes.add(f.hash);
+  }
+  return hashes;
 }
 
 function plan(core: StoreCore, liveEnvIds: readonly number[], maxSize: number | undefined): Plan {
@@ -60,17 +86,34 @@ function plan(core: StoreCore, liveEnvIds: readonly number[], maxSize: number | 
     byWheel.set(row.wheel_id, list);
     refs.set(k, (refs.get(k) ?? 0) + 1);
   }
-  // Derived objects live as long as their source object does.
+  // Derived objects live as long as their source object does, and only while a live env uses
+  // them (or a wheel holds the same bytes). Built wheels (rows whose output is a stored wheel,
+  // not an object) are not derived objects here: a live env's env_wheels keep them, and they
+  // are evicted like every other wheel below (forgetEvictedBuilds then drops their rows).
   const derivedBySource = new Map<string, string[]>();
+  const used = liveEnvHashes(core, liveEnvIds);
+  const derivedDoomed = new Set<string>();
   for (const row of db
-    .prepare("SELECT hash, exec, out_hash, out_exec FROM derived")
-    .all() as unknown as { hash: string; exec: number; out_hash: string; out_exec: number }[]) {
+    .prepare("SELECT hash, exec, transform, out_hash, out_exec FROM derived")
+    .all() as unknown as {
+    hash: string;
+    exec: number;
+    transform: string;
+    out_hash: string;
+    out_exec: number;
+  }[]) {
+    if (row.transform.startsWith(BUILT_WHEEL_TRANSFORM)) continue;
     const src = key(row.hash, row.exec);
     const out = key(row.out_hash, row.out_exec);
     if ((refs.get(src) ?? 0) === 0) continue;
+    if (used !== undefined && !used.has(row.out_hash) && !byWheelRefs(refs, out)) {
+      derivedDoomed.add(out);
+      continue;
+    }
     derivedBySource.set(src, [...(derivedBySource.get(src) ?? []), out]);
     refs.set(out, (refs.get(out) ?? 0) + 1);
   }
+  for (const k of [...derivedDoomed]) if ((refs.get(k) ?? 0) > 0) derivedDoomed.delete(k);
   let size = 0;
   for (const [k, n] of refs) if (n > 0) size += sizes.get(k) ?? 0;
   const doomed = [...sizes.keys()].filter((k) => (refs.get(k) ?? 0) === 0);
@@ -102,7 +145,12 @@ function plan(core: StoreCore, liveEnvIds: readonly number[], maxSize: number | 
     evict.push(wheel);
     for (const k of byWheel.get(wheel.id) ?? []) release(k);
   }
-  return { evict, doomed, sizeAfter: size };
+  return { evict, doomed, derivedDoomed: [...derivedDoomed], sizeAfter: size };
+}
+
+/** Whether a wheel holds these bytes as a file (wheel references are counted first). */
+function byWheelRefs(refs: Map<string, number>, k: string): boolean {
+  return (refs.get(k) ?? 0) > 0;
 }
 
 function fileSize(file: string): number {
@@ -217,12 +265,20 @@ export function prune(core: StoreCore, options: PruneOptions, orphanGraceMs: num
     .filter((id) => !deadIds.has(id));
 
   let result: Plan;
+  let derivedDeleted = 0;
+  let derivedBytesFreed = 0;
   if (dryRun) {
     result = plan(core, liveIds, options.maxSize);
+    const derived = new Set(result.derivedDoomed);
     for (const k of result.doomed) {
       const [hash, exec] = unkey(k);
-      bytesFreed += fileSize(objectFile(core.paths, hash, exec !== 0));
+      const size = fileSize(objectFile(core.paths, hash, exec !== 0));
+      bytesFreed += size;
       objectsDeleted++;
+      if (derived.has(k)) {
+        derivedDeleted++;
+        derivedBytesFreed += size;
+      }
     }
   } else {
     result = writeTransaction(db, () => {
@@ -230,9 +286,17 @@ export function prune(core: StoreCore, options: PruneOptions, orphanGraceMs: num
       const p = plan(core, liveIds, options.maxSize);
       const mark = db.prepare("INSERT OR IGNORE INTO pending_deletes(hash, exec) VALUES (?, ?)");
       for (const wheel of p.evict) db.prepare("DELETE FROM wheels WHERE id = ?").run(wheel.id);
+      const drop = db.prepare("DELETE FROM derived WHERE out_hash = ? AND out_exec = ?");
+      for (const k of p.derivedDoomed) drop.run(...unkey(k));
       for (const k of p.doomed) mark.run(...unkey(k));
       return p;
     });
+    for (const k of result.derivedDoomed) {
+      const [hash, exec] = unkey(k);
+      if (!existsSync(objectFile(core.paths, hash, exec !== 0))) continue;
+      derivedDeleted++;
+      derivedBytesFreed += fileSize(objectFile(core.paths, hash, exec !== 0));
+    }
     const swept = sweepPending(core);
     bytesFreed += swept.bytes;
     objectsDeleted += swept.objects;
@@ -260,6 +324,8 @@ export function prune(core: StoreCore, options: PruneOptions, orphanGraceMs: num
     wheelsEvicted,
     objectsDeleted,
     bytesFreed,
+    derivedDeleted,
+    derivedBytesFreed,
     orphansDeleted,
     sizeAfter: result.sizeAfter,
   };

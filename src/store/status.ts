@@ -48,6 +48,14 @@ export function storeStatus(core: StoreCore): StoreStatus {
     `SELECT SUM(size) FROM (SELECT DISTINCT w.name, f.hash, f.exec, f.size
        FROM wheel_files f JOIN wheels w ON w.id = f.wheel_id)`,
   );
+  const derived = core.db
+    .prepare(
+      `SELECT COUNT(*) AS n, SUM(o.size) AS bytes FROM
+         (SELECT DISTINCT out_hash, out_exec FROM derived) d
+         JOIN objects o ON o.hash = d.out_hash AND o.exec = d.out_exec
+       WHERE NOT EXISTS (SELECT 1 FROM wheel_files f WHERE f.hash = d.out_hash AND f.exec = d.out_exec)`,
+    )
+    .get() as { n: number | null; bytes: number | null } | undefined;
   let apparentBytes = 0;
   let diskBytes = 0;
   for (const [file] of objectFiles(core.paths.objects)) {
@@ -68,6 +76,8 @@ export function storeStatus(core: StoreCore): StoreStatus {
     envs: count(core, "SELECT COUNT(*) FROM envs"),
     logicalBytes,
     uniqueBytes,
+    derivedObjects: derived?.n ?? 0,
+    derivedBytes: derived?.bytes ?? 0,
     apparentBytes,
     diskBytes,
     savedByDedupe: logicalBytes - uniqueBytes,

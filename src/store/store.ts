@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 /**
  * The global store: content-addressed, read-only objects (one per distinct file content and
  * executable bit), the wheels made of them, and the envs that use them, indexed in SQLite.
@@ -15,7 +16,7 @@ import {
   storeDerived,
 } from "./derived.ts";
 import { registerEnv, unregisterEnv } from "./envs.ts";
-import { cleanTemp, makeLayout, objectFile, storePaths, storeRoot } from "./paths.ts";
+import { cleanTemp, makeLayout, objectFile, storePaths, storeRoot, tempName } from "./paths.ts";
 import { type PruneOptions, prune } from "./prune.ts";
 import { openIndex, writeTransaction } from "./schema.ts";
 import { storeStatus } from "./status.ts";
@@ -100,6 +101,17 @@ export class Store {
         .prepare("UPDATE wheels SET url = ? WHERE sha256 = ? AND url IS NULL")
         .run(url, sha256.toLowerCase());
     });
+  }
+
+  /**
+   * A fresh work folder under the store's tmp/ (`<pid>-<host>-<random>-<label>`): on the
+   * store's filesystem, and removed by the next Store.open once this process is gone, however
+   * it ended. The caller removes it when done.
+   */
+  async workDir(label: string): Promise<string> {
+    const dir = tempName(this.#core.paths, `-${label.replace(/[^a-z0-9]/gi, "")}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
   }
 
   objectPath(hash: string, exec: boolean): string {

@@ -71,6 +71,12 @@ export interface StoreStatus {
   apparentBytes: number;
   /** Objects on disk: sum of st_blocks × 512. */
   diskBytes: number;
+  /**
+   * Derived objects (slimmed files, compiled bytecode, stripped libraries, cached failures):
+   * outputs of transforms that no wheel holds as a file. Not part of uniqueBytes.
+   */
+  derivedObjects: number;
+  derivedBytes: number;
   /** logicalBytes − uniqueBytes. */
   savedByDedupe: number;
   /**
@@ -139,6 +145,9 @@ export interface PruneReport {
   objectsDeleted: number;
   /** Sum of st_size of the object files deleted (or that would be, in a dry run). */
   bytesFreed: number;
+  /** Of objectsDeleted / bytesFreed: derived objects no live environment uses. */
+  derivedDeleted: number;
+  derivedBytesFreed: number;
   /** Orphan object files (not in the index, older than the grace period) deleted. */
   orphansDeleted: number;
   /** Store size (distinct object bytes in the index) after pruning. */

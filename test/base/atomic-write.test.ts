@@ -1,12 +1,12 @@
-import { linkSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { linkSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeFileAtomic, writeFileAtomicSync } from "../../src/base/atomic-write.ts";
 import { isSlimenvError } from "../../src/base/errors.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 
 function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), "slimenv-atomic-"));
+  return cleanedTempDir("slimenv-atomic-");
 }
 
 describe("atomic writes", () => {

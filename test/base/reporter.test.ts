@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { RecordingReporter, silentReporter } from "../../src/base/index.ts";
 
 describe("reporters", () => {
@@ -21,11 +21,30 @@ describe("reporters", () => {
     expect(r.messages("warn")).toEqual(["careful"]);
   });
 
-  it("silent reporter accepts everything", () => {
-    silentReporter.log("warn", "x");
-    const t = silentReporter.task("y");
-    t.advance(1);
-    t.done();
-    expect(true).toBe(true);
+  it("silent reporter accepts everything and prints nothing", () => {
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    const consoleCalls = (["log", "info", "warn", "error", "debug"] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation(() => {}),
+    );
+    try {
+      for (const level of ["debug", "info", "warn"] as const) {
+        expect(silentReporter.log(level, "x")).toBe(undefined);
+      }
+      const t = silentReporter.task("y", 10, "B");
+      const u = silentReporter.task("z");
+      for (const task of [t, u]) {
+        expect(task.advance(1)).toBe(undefined);
+        expect(task.setTotal(2)).toBe(undefined);
+        expect(task.done()).toBe(undefined);
+        // A task may be used after done() (core code finishes tasks in finally blocks).
+        expect(() => task.advance(1)).not.toThrow();
+      }
+      expect(out).not.toHaveBeenCalled();
+      expect(err).not.toHaveBeenCalled();
+      for (const spy of consoleCalls) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });

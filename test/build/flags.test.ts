@@ -1,6 +1,5 @@
 /** Build flags per backend, config settings, and `[build-system]` with pip's defaults. */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildTransform, readBuildSystem } from "../../src/build/build-wheel.ts";
@@ -13,6 +12,7 @@ import {
 } from "../../src/build/flags.ts";
 import { parseGitRequirement } from "../../src/build/vcs.ts";
 import { targetFromSpec } from "../../src/python/target-spec.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 describe("build flags", () => {
   it("knows the backend families", () => {
@@ -102,7 +102,7 @@ describe("git requirements", () => {
 
 describe("[build-system]", () => {
   const dir = (files: Record<string, string>) => {
-    const d = mkdtempSync(path.join(os.tmpdir(), "slimenv-bs-"));
+    const d = tempDir("slimenv-bs-");
     for (const [k, v] of Object.entries(files)) writeFileSync(path.join(d, k), v);
     return d;
   };

@@ -1,18 +1,20 @@
 /**
  * `slimenv install`, `sync`, `run` and `store` end to end: bin/slimenv.js run by this Node
- * from the sources, against the in-process index, with a temp SLIMENV_HOME. Includes the
+ * (the built bundle when fresh, else the sources), against the in-process index, with a temp SLIMENV_HOME. Includes the
  * relocation test: a prefix env moved and copied, then run with slimenv absent from PATH.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
+import { describeWith } from "../helpers/prereq.ts";
 import {
   cliEnv,
   lockText,
   run,
   slimenv,
+  TEST_PYTHON,
   tempDir,
   testPython,
   VERSIONS_SCRIPT,
@@ -22,7 +24,7 @@ import {
 
 const PY = testPython();
 
-describe.skipIf(PY === undefined)("slimenv install / sync / run / store", () => {
+describeWith(TEST_PYTHON)("slimenv install / sync / run / store", () => {
   let server: IndexServer;
   let w: World;
   let root: string;
@@ -132,7 +134,7 @@ describe.skipIf(PY === undefined)("slimenv install / sync / run / store", () => 
     expect(notEnv.status).toBe(1);
     expect(notEnv.stderr).toContain("[INVALID_ENV]");
     const usage = await slimenv(dir, env, "install", "lib", "-i", server.url);
-    expect(usage.status).toBe(1);
+    expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("give --prefix DIR, --target DIR or --venv DIR");
   });
 
@@ -181,7 +183,7 @@ describe.skipIf(PY === undefined)("slimenv install / sync / run / store", () => 
     expect(pr.bytesFreed).toBe(dr.bytesFreed);
     expect(pr.wheelsEvicted.length).toBe(dr.wheelsEvicted.length);
     const bad = await slimenv(root, env, "store", "prune", "--max-size", "lots");
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("[INVALID_OPTION] --max-size");
 
     // An object edited through a hard link: verify exits 1, --repair fixes it from the env copy? No:

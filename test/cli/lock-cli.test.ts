@@ -1,14 +1,16 @@
 /**
- * `slimenv lock` and `slimenv export` end to end: bin/slimenv.js run by this Node (24) from
- * the sources against the in-process index, with a temp SLIMENV_HOME and no config files.
- * (Spawned asynchronously: the index answers from this process.)
+ * `slimenv lock` and `slimenv export` end to end: the CLI run in-process (runCli, with its own
+ * cwd, env and output) against the in-process index, with a temp SLIMENV_HOME and no config
+ * files. The real binary's exit codes are tested in test/cli/usage.test.ts and the install CLI
+ * tests.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliResult, cliInProcess } from "../helpers/cli.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
-import { type CliResult, cliEnv, slimenv as runCli } from "../install/fixtures.ts";
+import { cliEnv } from "../install/fixtures.ts";
 import { world } from "../resolve/lock-fixtures.ts";
 
 const TARGET = ["--python-version", "3.11", "--platform", "manylinux_2_28_aarch64"];
@@ -32,7 +34,7 @@ afterAll(async () => {
 });
 
 function slimenv(cwd: string, ...args: string[]): Promise<CliResult> {
-  return runCli(cwd, cliEnv(path.join(root, "home")), ...args);
+  return cliInProcess(args, { cwd, env: cliEnv(path.join(root, "home")) });
 }
 
 let n = 0;
@@ -201,7 +203,7 @@ describe("slimenv lock", () => {
   it("contradictory target options are a usage error", async () => {
     const dir = folder();
     const res = await slimenv(dir, "lock", "app", "--python", "3.11", "--platform", "linux_x86_64");
-    expect(res.status).toBe(1);
+    expect(res.status).toBe(2);
     expect(res.stderr).toContain("error: [INVALID_OPTION] --python cannot be combined");
   });
 

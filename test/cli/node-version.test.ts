@@ -18,12 +18,15 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { nodeIsSupported, nodeProblem } from "../../bin/node-check.js";
+import { itWith } from "../helpers/prereq.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const BIN = path.join(ROOT, "bin/slimenv.js");
 const temps: string[] = [];
 afterAll(() => {
   for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+  // npm enables Node's compile cache in the temp folder (this file's own TMPDIR).
+  rmSync(path.join(tmpdir(), "node-compile-cache"), { recursive: true, force: true });
 });
 
 function temp(): string {
@@ -114,7 +117,12 @@ describe("bin/slimenv.js on an old Node", () => {
   });
 
   const oldNode = systemNodes().find((n) => !nodeIsSupported(n.version));
-  it.skipIf(!oldNode)(`prints one line and exits 1 (a real Node ${oldNode?.version})`, () => {
+  const oldNodeNeed = {
+    what: "a Node.js older than 22.13 on PATH",
+    ok: oldNode !== undefined,
+    missing: "no Node.js older than 22.13 found on PATH: install Debian's nodejs (or any Node 20)",
+  };
+  itWith(oldNodeNeed)(`prints one line and exits 1 (a real Node ${oldNode?.version})`, () => {
     const res = spawnSync(oldNode?.path ?? "", [BIN, "python", "list"], {
       encoding: "utf8",
       cwd: tmpdir(),

@@ -5,10 +5,11 @@
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { itWith } from "../helpers/prereq.ts";
 import { cliEnv, slimenv } from "../install/fixtures.ts";
-import { ALL_DROPS, runtimePython, tempDir } from "../runtime/fixtures.ts";
+import { ALL_DROPS, RUNTIME_PYTHON, tempDir } from "../runtime/fixtures.ts";
 
-const PY = runtimePython();
+const PY = RUNTIME_PYTHON.exe;
 
 describe("slimenv runtime", () => {
   const root = tempDir("cli");
@@ -23,7 +24,7 @@ describe("slimenv runtime", () => {
     expect(res.stdout.replace(/\s+/g, " ")).toContain("(default devel; --drop none keeps all)");
   });
 
-  it.skipIf(PY === undefined)(
+  itWith(RUNTIME_PYTHON)(
     "strips debug info by default; --stdlib overrides only the layout",
     async () => {
       const out = path.join(root, "py");
@@ -57,7 +58,7 @@ describe("slimenv runtime", () => {
   it("bad --strip is a usage error before anything is built", async () => {
     const out = path.join(root, "never");
     const res = await slimenv(root, env, "runtime", "--out", out, "--strip", "all");
-    expect(res.status).toBe(1);
+    expect(res.status).toBe(2);
     expect(res.stderr).toContain('[INVALID_OPTION] unknown strip mode "all"');
   });
 });

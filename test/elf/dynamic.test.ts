@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   elfRunpath,
   readElfDynamic,
@@ -17,11 +17,10 @@ import {
   rewriteSearchPathsFile,
 } from "../../src/elf/index.ts";
 import { thrown } from "../helpers/errors.ts";
-import { HAVE_GCC_M32, tempDir } from "../report/fixtures.ts";
+import { describeWith, GCC, GCC_M32, itWith } from "../helpers/prereq.ts";
+import { tempDir } from "../report/fixtures.ts";
 
-const hasGcc = spawnSync("gcc", ["--version"]).status === 0;
-
-describe.skipIf(!hasGcc)("ELF dynamic section", () => {
+describeWith(GCC)("ELF dynamic section", () => {
   let root: string;
   let deepLib: string;
   let exe: string;
@@ -148,7 +147,7 @@ describe.skipIf(!hasGcc)("ELF dynamic section", () => {
     expect(thrown(() => readElfRunpath(path.join(root, "nope.so"))).code).toBe("IO_ERROR");
   });
 
-  it.skipIf(!HAVE_GCC_M32)("reads and rewrites a 32-bit library", async () => {
+  itWith(GCC_M32)("reads and rewrites a 32-bit library", async () => {
     // -nostdlib: the machine may compile for -m32 without having 32-bit libraries to link.
     const m32 = (...args: string[]) =>
       execFileSync("gcc", ["-m32", "-shared", "-fPIC", "-nostdlib", ...args], { stdio: "pipe" });

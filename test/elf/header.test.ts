@@ -9,9 +9,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { elfArch, parseElfHeader, readElfFile, readElfInfo } from "../../src/elf/index.ts";
 import { normalizeArch } from "../../src/slim/strip/tool.ts";
 import { thrown } from "../helpers/errors.ts";
-import { buildNativeSamples, HAVE_GCC, type NativeSamples, tempDir } from "../report/fixtures.ts";
+import { describeWith, GCC } from "../helpers/prereq.ts";
+import {
+  buildNativeSamples,
+  type NativeSamples,
+  sampleOrSkip,
+  tempDir,
+} from "../report/fixtures.ts";
 
-describe.skipIf(!HAVE_GCC)("ELF headers of built files", () => {
+describeWith(GCC)("ELF headers of built files", () => {
   let dir: string;
   let samples: NativeSamples;
   beforeAll(() => {
@@ -30,18 +36,14 @@ describe.skipIf(!HAVE_GCC)("ELF headers of built files", () => {
     expect(thrown(() => readElfInfo(path.join(dir, "nope.so"))).code).toBe("IO_ERROR");
   });
 
-  const cases: [string, (s: NativeSamples) => string | undefined, object][] = [
-    ["gcc -m32 object", (s) => s.debug32, { bits: 32, littleEndian: true, arch: "i686", type: 1 }],
-    ["powerpc64 object", (s) => s.bigEndian64, { bits: 64, littleEndian: false, arch: "ppc64" }],
-    ["powerpc object", (s) => s.bigEndian32, { bits: 32, littleEndian: false, arch: "ppc" }],
+  const cases: [string, keyof NativeSamples, object][] = [
+    ["gcc -m32 object", "debug32", { bits: 32, littleEndian: true, arch: "i686", type: 1 }],
+    ["powerpc64 object", "bigEndian64", { bits: 64, littleEndian: false, arch: "ppc64" }],
+    ["powerpc object", "bigEndian32", { bits: 32, littleEndian: false, arch: "ppc" }],
   ];
   for (const [label, pick, want] of cases) {
     it(`reads a ${label}'s header as the section reader does`, (ctx) => {
-      const file = pick(samples);
-      if (file === undefined) {
-        ctx.skip();
-        return;
-      }
+      const file = sampleOrSkip(ctx, samples, pick);
       const info = readElfInfo(file);
       expect(info).toMatchObject(want);
       const full = readElfFile(file, statSync(file).size);

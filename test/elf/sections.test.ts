@@ -16,12 +16,13 @@ import {
   readElfFile,
 } from "../../src/elf/index.ts";
 import { thrown } from "../helpers/errors.ts";
+import { BINUTILS, describeWith, GCC } from "../helpers/prereq.ts";
 import {
   buildNativeSamples,
-  HAVE_GCC,
   type NativeSamples,
   readelfDebugBytes,
   readelfSections,
+  sampleOrSkip,
   tempDir,
 } from "../report/fixtures.ts";
 
@@ -108,31 +109,23 @@ function synthElf(
   return buf;
 }
 
-describe.skipIf(!HAVE_GCC)("ELF files built by gcc and llvm-mc, against readelf", () => {
+describeWith(GCC, BINUTILS)("ELF files built by gcc and llvm-mc, against readelf", () => {
   let samples: NativeSamples;
   beforeAll(() => {
     samples = buildNativeSamples(path.join(tempDir("elf"), "native"));
   });
 
-  const cases: [
-    string,
-    (s: NativeSamples) => string | undefined,
-    { bits: number; endian: string },
-  ][] = [
-    ["gcc -g shared object (64-bit LE)", (s) => s.debugSo, { bits: 64, endian: "little" }],
-    ["gcc -g0 shared object", (s) => s.plainSo, { bits: 64, endian: "little" }],
-    ["gcc -g with .zdebug_* sections", (s) => s.zdebugSo, { bits: 64, endian: "little" }],
-    ["gcc -m32 -g object (32-bit LE)", (s) => s.debug32, { bits: 32, endian: "little" }],
-    ["llvm-mc -g powerpc64 object (64-bit BE)", (s) => s.bigEndian64, { bits: 64, endian: "big" }],
-    ["llvm-mc -g powerpc object (32-bit BE)", (s) => s.bigEndian32, { bits: 32, endian: "big" }],
+  const cases: [string, keyof NativeSamples, { bits: number; endian: string }][] = [
+    ["gcc -g shared object (64-bit LE)", "debugSo", { bits: 64, endian: "little" }],
+    ["gcc -g0 shared object", "plainSo", { bits: 64, endian: "little" }],
+    ["gcc -g with .zdebug_* sections", "zdebugSo", { bits: 64, endian: "little" }],
+    ["gcc -m32 -g object (32-bit LE)", "debug32", { bits: 32, endian: "little" }],
+    ["llvm-mc -g powerpc64 object (64-bit BE)", "bigEndian64", { bits: 64, endian: "big" }],
+    ["llvm-mc -g powerpc object (32-bit BE)", "bigEndian32", { bits: 32, endian: "big" }],
   ];
   for (const [label, pick, want] of cases) {
     it(label, (ctx) => {
-      const file = pick(samples);
-      if (file === undefined) {
-        ctx.skip();
-        return;
-      }
+      const file = sampleOrSkip(ctx, samples, pick);
       const size = statSync(file).size;
       const info = readElfFile(file, size);
       expect({ bits: info.bits, endian: info.endian }).toEqual(want);

@@ -5,36 +5,17 @@
  * distributions), and a helper to run commands.
  */
 import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { probeInterpreter } from "../../src/python/probe.ts";
 import type { InterpreterProbe } from "../../src/python/probe-types.ts";
 import { type Target, targetFromProbe } from "../../src/python/target.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import type { FakeStore } from "./fake-store.ts";
 
-const PYENV = path.join(process.env.HOME ?? "/root", ".pyenv", "versions");
-
-/** The newest pyenv CPython of a minor version (e.g. "3.12"), or undefined. */
-export function pyenvPython(minor: string): string | undefined {
-  if (!existsSync(PYENV)) return undefined;
-  const found = readdirSync(PYENV)
-    .filter((v) => v.startsWith(`${minor}.`) && /^\d+\.\d+\.\d+$/.test(v))
-    .sort((a, b) => Number(a.split(".")[2]) - Number(b.split(".")[2]))
-    .pop();
-  if (found === undefined) return undefined;
-  const exe = path.join(PYENV, found, "bin", `python${minor}`);
-  return existsSync(exe) ? exe : undefined;
-}
+export { pyenvPython } from "../helpers/prereq.ts";
 
 export interface Interp {
   exe: string;
@@ -78,7 +59,7 @@ export function run(
 }
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(tmpdir(), `slimenv-env-${prefix}-`));
+  return cleanedTempDir(`slimenv-env-${prefix}-`);
 }
 
 const C_SOURCE = `#define PY_SSIZE_T_CLEAN

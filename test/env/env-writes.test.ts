@@ -15,7 +15,7 @@ import {
   statSync,
 } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { isSlimenvError, silentReporter } from "../../src/base/index.ts";
 import { type BuildContext, buildTree } from "../../src/env/build-tree.ts";
 import { readEnvManifest } from "../../src/env/manifest.ts";
@@ -29,15 +29,17 @@ import type { EnvPlan, LayoutKind, LinkMode } from "../../src/env/types.ts";
 import { traceCommand } from "../../src/slim/usage/tracer.ts";
 import { HostileWheelError } from "../../src/store/hostile.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import { snapshot } from "../install/fixtures.ts";
-import { type Interp, interpreter, pyenvPython, run, tempDir } from "./env-fixtures.ts";
+import { type Interp, interpreter, run, tempDir } from "./env-fixtures.ts";
 import { FakeStore } from "./fake-store.ts";
 
-const PY = pyenvPython("3.11");
+const PY311 = pyenv("3.11");
+const PY = PY311.exe;
 const EMPTY_SHA = createHash("sha256").update("").digest("hex");
 
-describe.skipIf(PY === undefined)("the env layer on its own (issue #11)", () => {
+describeWith(PY311)("the env layer on its own (issue #11)", () => {
   let py: Interp;
   let store: FakeStore;
   let good: StoredWheel;

@@ -4,22 +4,22 @@
  * for executables), makes per-wheel trees for link mode pth, and records registrations.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { chmod, link, mkdir, rename } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { bufferSource, readZipDirectory, readZipEntry } from "../../src/archive/zip-read.ts";
 import type { EnvStore } from "../../src/env/types.ts";
 import { parseWheelFile } from "../../src/standards/wheel-file.ts";
 import { parseWheelFilename } from "../../src/standards/wheel-filename.ts";
 import type { StoredFile, StoredWheel } from "../../src/store/types.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 export class FakeStore implements EnvStore {
   readonly root: string;
   readonly registered: { envPath: string; wheels: StoredWheel[]; manifestPath: string }[] = [];
 
   constructor(root?: string) {
-    this.root = root ?? mkdtempSync(path.join(tmpdir(), "slimenv-fake-store-"));
+    this.root = root ?? tempDir("slimenv-fake-store-");
     mkdirSync(path.join(this.root, "objects"), { recursive: true });
   }
 

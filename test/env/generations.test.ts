@@ -9,13 +9,14 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
 import { readEnvManifest } from "../../src/env/manifest.ts";
 import { materialize } from "../../src/env/materialize.ts";
 import type { EnvPlan } from "../../src/env/types.ts";
 import { Store } from "../../src/store/store.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
 import { Rng } from "../helpers/random.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import {
@@ -24,13 +25,13 @@ import {
   importAll,
   interpreter,
   pureWheels,
-  pyenvPython,
   run,
   tempDir,
 } from "./env-fixtures.ts";
 import { FakeStore } from "./fake-store.ts";
 
-const PY312 = pyenvPython("3.12");
+const PYTHON312 = pyenv("3.12");
+const PY312 = PYTHON312.exe;
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 const v2Wheels = () => [
@@ -60,7 +61,7 @@ async function expectError(promise: Promise<unknown>, code: string): Promise<str
   throw new Error(`expected a ${code} error`);
 }
 
-describe.skipIf(PY312 === undefined)("generations and crash safety", () => {
+describeWith(PYTHON312)("generations and crash safety", () => {
   let py: Interp;
   let store: FakeStore;
   let v1: StoredWheel[];
@@ -194,7 +195,7 @@ describe.skipIf(PY312 === undefined)("generations and crash safety", () => {
   });
 });
 
-describe.skipIf(PY312 === undefined)("kill -9 at random moments", () => {
+describeWith(PYTHON312)("kill -9 at random moments", () => {
   it("leaves the env at v1 or v2, complete, and the store verifiable", async () => {
     const py = await interpreter(PY312 as string);
     const base = tempDir("kill");

@@ -16,19 +16,20 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { RecordingReporter } from "../../src/base/index.ts";
 import { type InstallRequest, install } from "../../src/env/install.ts";
 import type { Layout, LinkMode } from "../../src/env/types.ts";
 import { type HostileRule, HostileWheelError } from "../../src/store/hostile.ts";
 import { Store } from "../../src/store/store.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import { snapshot, tempDir, testSettings } from "../install/fixtures.ts";
 import { filesUnder, tableCounts } from "../store/fixtures.ts";
 import { moveCentralLast, setPlainCount, toZip64 } from "../store/zip-edit.ts";
-import { pyenvPython } from "./env-fixtures.ts";
 
-const PY = pyenvPython("3.11");
+const PY311 = pyenv("3.11");
+const PY = PY311.exe;
 
 /** A wheel whose only module is an empty `__init__.py` — the object every env shares. */
 function goodWheel(): BuiltWheel {
@@ -39,7 +40,7 @@ function goodWheel(): BuiltWheel {
   });
 }
 
-describe.skipIf(PY === undefined)("hostile wheels (issue #11)", () => {
+describeWith(PY311)("hostile wheels (issue #11)", () => {
   let root: string;
   let storeRoot: string;
   let shared: string;

@@ -14,11 +14,19 @@ import { runInEnv } from "../../src/env/run.ts";
 import { schemePaths } from "../../src/env/scheme.ts";
 import { targetFromSpec } from "../../src/python/target-spec.ts";
 import { thrown } from "../helpers/errors.ts";
+import { condition, describeWith, itWith, pyenv } from "../helpers/prereq.ts";
 import { buildWheel } from "../helpers/wheels.ts";
-import { importAll, interpreter, pyenvPython, run, tempDir } from "./env-fixtures.ts";
+import { importAll, interpreter, run, tempDir } from "./env-fixtures.ts";
 import { FakeStore } from "./fake-store.ts";
 
-const PY312 = pyenvPython("3.12");
+const PYTHON312 = pyenv("3.12");
+/** Debian's own python3.11, whose sysconfig defaults to the posix_local scheme. */
+const DEBIAN_PY311 = condition(
+  "Debian's /usr/bin/python3.11",
+  existsSync("/usr/bin/python3.11"),
+  "install it with `apt-get install -y python3.11`",
+);
+const PY312 = PYTHON312.exe;
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) =>
   b === undefined ? undefined : new TextDecoder().decode(b);
@@ -60,7 +68,7 @@ describe("#!python rewriting", () => {
   });
 });
 
-describe.skipIf(PY312 === undefined)("generated launchers are valid sh and Python", () => {
+describeWith(PYTHON312)("generated launchers are valid sh and Python", () => {
   it("compiles scripts as Python and parses launchers as sh (scripts are read by sh line by line)", () => {
     const dir = tempDir("syntax");
     const script = path.join(dir, "script.py");
@@ -115,7 +123,7 @@ describe("scheme paths", () => {
     expect(err.message).toContain("Windows");
   });
 
-  it.skipIf(!existsSync("/usr/bin/python3.11"))(
+  itWith(DEBIAN_PY311)(
     "a distro python with a posix_local default still gets a user-base layout",
     async () => {
       const py = await interpreter("/usr/bin/python3.11");
@@ -127,7 +135,7 @@ describe("scheme paths", () => {
   );
 });
 
-describe.skipIf(PY312 === undefined)("cross-target prefix and runInEnv", () => {
+describeWith(PYTHON312)("cross-target prefix and runInEnv", () => {
   it("a spec-only target builds the default layout and runs on a matching interpreter", async () => {
     const py = await interpreter(PY312 as string);
     const store = new FakeStore();

@@ -1,10 +1,11 @@
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { readEnvManifest } from "../../src/env/manifest.ts";
 import { materialize } from "../../src/env/materialize.ts";
 import { runInEnv } from "../../src/env/run.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
 import {
   CHECK_EXPECTED_VERSIONS,
   CHECK_SCRIPT,
@@ -13,13 +14,13 @@ import {
   importAll,
   interpreter,
   pureWheels,
-  pyenvPython,
   run,
   tempDir,
 } from "./env-fixtures.ts";
 import { FakeStore } from "./fake-store.ts";
 
-const PY312 = pyenvPython("3.12");
+const PYTHON312 = pyenv("3.12");
+const PY312 = PYTHON312.exe;
 
 /** Check every RECORD entry of every dist-info under `site` with Python's own hashing. */
 const RECORD_CHECK = `
@@ -49,7 +50,7 @@ for d in os.listdir(site):
 print(n, bad)
 `;
 
-describe.skipIf(PY312 === undefined)("layouts on CPython 3.12", () => {
+describeWith(PYTHON312)("layouts on CPython 3.12", () => {
   let py: Interp;
   let store: FakeStore;
   let wheels: StoredWheel[];

@@ -1,12 +1,14 @@
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { RecordingReporter } from "../../src/base/index.ts";
 import { materialize } from "../../src/env/materialize.ts";
 import type { LinkMode } from "../../src/env/types.ts";
 import { Store } from "../../src/store/store.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
+import { condition, describeWith, itWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 import type { BuiltWheel } from "../helpers/wheels.ts";
 import {
   CHECK_EXPECTED_VERSIONS,
@@ -15,15 +17,19 @@ import {
   type Interp,
   interpreter,
   pureWheels,
-  pyenvPython,
   run,
   tempDir,
 } from "./env-fixtures.ts";
 
-const PY312 = pyenvPython("3.12");
+const PYTHON312 = pyenv("3.12");
+const PY312 = PYTHON312.exe;
 const SHM = existsSync("/dev/shm") ? "/dev/shm" : undefined;
 /** /dev/shm is another filesystem than the temp dir (tmpfs vs disk): EXDEV can be tested. */
-const XDEV = SHM !== undefined && statSync(SHM).dev !== statSync(tmpdir()).dev;
+const XDEV = condition(
+  "/dev/shm on another filesystem than the temp dir",
+  SHM !== undefined && statSync(SHM).dev !== statSync(tmpdir()).dev,
+  "mount a tmpfs at /dev/shm (docker and systemd give one), or set TMPDIR to a disk folder",
+);
 
 async function importInto(store: Store, built: BuiltWheel[]): Promise<StoredWheel[]> {
   const out: StoredWheel[] = [];
@@ -32,7 +38,7 @@ async function importInto(store: Store, built: BuiltWheel[]): Promise<StoredWhee
   return out;
 }
 
-describe.skipIf(PY312 === undefined)("link modes (real store)", () => {
+describeWith(PYTHON312)("link modes (real store)", () => {
   let py: Interp;
   let store: Store;
   let wheels: StoredWheel[];
@@ -149,39 +155,36 @@ describe.skipIf(PY312 === undefined)("link modes (real store)", () => {
     expect(run(path.join(dir, "bin", "alpha-tool"), [], { PATH: py.path }).status).toBe(5);
   });
 
-  it.skipIf(!XDEV)(
-    "across filesystems: hardlink falls back to copies with ONE warning",
-    async () => {
-      const shmStore = Store.open({ root: path.join(mkdtempSync(`${SHM}/slimenv-store-`), "s") });
-      try {
-        const shmWheels = await importInto(shmStore, built);
-        for (const mode of ["hardlink", "auto"] as const) {
-          const dir = path.join(tempDir(`xdev-${mode}`), "env");
-          const reporter = new RecordingReporter();
-          const manifest = await materialize(
-            shmStore,
-            {
-              layout: { kind: "prefix", dir },
-              target: py.target,
-              probe: py.probe,
-              wheels: shmWheels,
-              requested: [],
-              linkMode: mode,
-            },
-            { reporter },
-          );
-          expect(manifest.effectiveLinkMode).toBe("copy");
-          const warnings = reporter.messages("warn");
-          expect(warnings).toHaveLength(1);
-          expect(warnings[0]).toContain("different filesystems");
-          const check = run(path.join(dir, "bin", "python"), ["-c", CHECK_SCRIPT], {
-            PATH: py.path,
-          });
-          expect(check.stdout.split("\n")[0]).toBe(CHECK_EXPECTED_VERSIONS);
-        }
-      } finally {
-        shmStore.close();
+  itWith(XDEV)("across filesystems: hardlink falls back to copies with ONE warning", async () => {
+    const shmStore = Store.open({ root: path.join(cleanedTempDir("slimenv-store-", SHM), "s") });
+    try {
+      const shmWheels = await importInto(shmStore, built);
+      for (const mode of ["hardlink", "auto"] as const) {
+        const dir = path.join(tempDir(`xdev-${mode}`), "env");
+        const reporter = new RecordingReporter();
+        const manifest = await materialize(
+          shmStore,
+          {
+            layout: { kind: "prefix", dir },
+            target: py.target,
+            probe: py.probe,
+            wheels: shmWheels,
+            requested: [],
+            linkMode: mode,
+          },
+          { reporter },
+        );
+        expect(manifest.effectiveLinkMode).toBe("copy");
+        const warnings = reporter.messages("warn");
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain("different filesystems");
+        const check = run(path.join(dir, "bin", "python"), ["-c", CHECK_SCRIPT], {
+          PATH: py.path,
+        });
+        expect(check.stdout.split("\n")[0]).toBe(CHECK_EXPECTED_VERSIONS);
       }
-    },
-  );
+    } finally {
+      shmStore.close();
+    }
+  });
 });

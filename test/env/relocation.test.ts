@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { materialize } from "../../src/env/materialize.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import {
   CHECK_EXPECTED_VERSIONS,
@@ -13,21 +14,22 @@ import {
   importAll,
   interpreter,
   pureWheels,
-  pyenvPython,
   run,
   tempDir,
 } from "./env-fixtures.ts";
 import { FakeStore } from "./fake-store.ts";
 
-const PY312 = pyenvPython("3.12");
-const PY311 = pyenvPython("3.11");
+const PYTHON312 = pyenv("3.12");
+const PY312 = PYTHON312.exe;
+const PYTHON311 = pyenv("3.11");
+const PY311 = PYTHON311.exe;
 
 function sh(command: string): void {
   const res = spawnSync("sh", ["-c", command], { encoding: "utf8" });
   if (res.status !== 0) throw new Error(`${command}: ${res.stderr}`);
 }
 
-describe.skipIf(PY312 === undefined)("a prefix env moved and copied, without slimenv", () => {
+describeWith(PYTHON312)("a prefix env moved and copied, without slimenv", () => {
   let py: Interp;
   let store: FakeStore;
   let wheels: StoredWheel[];
@@ -147,7 +149,7 @@ describe.skipIf(PY312 === undefined)("a prefix env moved and copied, without sli
   });
 });
 
-describe.skipIf(PY312 === undefined)("shadowing and --isolated", () => {
+describeWith(PYTHON312)("shadowing and --isolated", () => {
   it("env packages shadow the system's; isolated hides the system site-packages", async () => {
     const py = await interpreter(PY312 as string);
     const store = new FakeStore();
@@ -216,7 +218,7 @@ describe.skipIf(PY312 === undefined)("shadowing and --isolated", () => {
   });
 });
 
-describe.skipIf(PY311 === undefined)("CPython 3.11", () => {
+describeWith(PYTHON311)("CPython 3.11", () => {
   it("prefix env with a C extension", async () => {
     const py = await interpreter(PY311 as string);
     const store = new FakeStore();

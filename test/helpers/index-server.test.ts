@@ -4,12 +4,11 @@
  * with plain fetch — and pip itself installing from it (JSON index and flat links page).
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { readdirSync, rmSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type IndexProjects, type IndexServer, startIndexServer } from "./index-server.ts";
+import { tempDir } from "./tmp.ts";
 import { buildSdist, buildWheel, sha256Hex } from "./wheels.ts";
 
 const PYTHON = process.env.SLIMENV_TEST_PYTHON ?? "python3";
@@ -463,6 +462,8 @@ describe("faults", () => {
   });
 
   it("delays before the answer and before the body", async () => {
+    // Only lower bounds: an injected delay cannot make a request faster, whatever the load.
+    // (How fast an undelayed request is depends on the machine: not asserted.)
     const url = `${index.url}alpha/`;
     index.setFaults([{ path: "/simple/alpha/", delayMs: 300, times: 1 }]);
     let t = performance.now();
@@ -471,14 +472,9 @@ describe("faults", () => {
     index.setFaults([{ path: "/simple/alpha/", bodyDelayMs: 300, times: 1 }]);
     t = performance.now();
     const res = await fetch(url);
-    const headersAt = performance.now() - t;
+    expect(res.status).toBe(200);
     await res.arrayBuffer();
-    const bodyAt = performance.now() - t;
-    expect(headersAt).toBeLessThan(250);
-    expect(bodyAt).toBeGreaterThanOrEqual(280);
-    t = performance.now();
-    await (await fetch(url)).arrayBuffer();
-    expect(performance.now() - t).toBeLessThan(250);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(280);
   });
 
   it("corrupts one byte: same length, wrong hash", async () => {
@@ -525,16 +521,17 @@ describe("pip against the index", () => {
     const s = await start({ projects: { ...projects, gamma } });
     const htmlOnly = await start({ projects: { ...projects, gamma }, formats: ["html"] });
     const exec = promisify(execFile);
+    // Only this index: no pip configuration from the machine (PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS…).
     const env = {
-      ...process.env,
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PIP_"))),
       PIP_CONFIG_FILE: "/dev/null",
       PIP_DISABLE_PIP_VERSION_CHECK: "1",
       PIP_NO_CACHE_DIR: "1",
       PIP_ROOT_USER_ACTION: "ignore",
       PYTHONDONTWRITEBYTECODE: "1",
     };
-    const t1 = mkdtempSync(path.join(tmpdir(), "slimenv-pip-index-"));
-    const t2 = mkdtempSync(path.join(tmpdir(), "slimenv-pip-links-"));
+    const t1 = tempDir("slimenv-pip-index-");
+    const t2 = tempDir("slimenv-pip-links-");
     try {
       const pip = (args: string[]) =>
         exec(

@@ -9,8 +9,7 @@
  * path, `../evil` included), a rewritten RECORD, files left out of RECORD.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { type ZipOptions, type Zippable, zipSync } from "fflate";
@@ -19,6 +18,7 @@ import { parseTag } from "../../src/standards/tags.ts";
 import { Version } from "../../src/standards/version.ts";
 import { formatWheelFile } from "../../src/standards/wheel-file.ts";
 import { escapeWheelName, formatWheelFilename } from "../../src/standards/wheel-filename.ts";
+import { tempDir } from "./tmp.ts";
 
 /** Every zip entry's timestamp: local-time fields, so the DOS date is the same in any zone. */
 const ZIP_MTIME = new Date(2020, 0, 1, 12, 0, 0);
@@ -353,7 +353,7 @@ export function writeWheelDir(
   wheels: readonly { filename: string; bytes: Uint8Array }[],
   dir?: string,
 ): string {
-  const target = dir ?? mkdtempSync(path.join(tmpdir(), "slimenv-wheels-"));
+  const target = dir ?? tempDir("slimenv-wheels-");
   mkdirSync(target, { recursive: true });
   for (const w of wheels) writeFileSync(path.join(target, w.filename), w.bytes);
   return target;

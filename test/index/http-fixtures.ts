@@ -2,15 +2,15 @@
  * Small node:http(s) servers on 127.0.0.1 for the HTTP client tests: each records what it was
  * asked, how many connections it saw and the most requests it had in flight at once.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import type { SlimenvError } from "../../src/base/index.ts";
 import { isSlimenvError } from "../../src/base/index.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 
 export interface Recorded {
   method: string;
@@ -158,10 +158,8 @@ export async function closedPort(): Promise<number> {
 }
 
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `slimenv-${prefix}-`));
+  return cleanedTempDir(`slimenv-${prefix}-`);
 }
-
-export const HAS_OPENSSL = spawnSync("openssl", ["version"]).status === 0;
 
 export interface Certificates {
   caFile: string;

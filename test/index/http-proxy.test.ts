@@ -10,9 +10,9 @@ import { HttpClient } from "../../src/index/http.ts";
 import { loadCertificates } from "../../src/index/http-transport.ts";
 import type { HttpClientOptions } from "../../src/index/http-types.ts";
 import { bypassesProxy, proxyFor, proxySettingsFromEnv } from "../../src/index/proxy.ts";
+import { describeWith, OPENSSL } from "../helpers/prereq.ts";
 import {
   type Certificates,
-  HAS_OPENSSL,
   makeCertificates,
   rejection,
   startProxy,
@@ -146,7 +146,7 @@ describe("through a local proxy", () => {
   });
 });
 
-describe.skipIf(!HAS_OPENSSL)("extra CA certificates (openssl CLI)", () => {
+describeWith(OPENSSL)("extra CA certificates (openssl CLI)", () => {
   let dir: string;
   let certs: Certificates;
   beforeAll(() => {

@@ -139,10 +139,13 @@ describe("retries", () => {
         res.end();
       } else res.end("ok");
     });
-    const started = Date.now();
-    const r = await client({ retryAfterCapMs: 50 }).get(`${server.origin}/limited`);
+    const reporter = new RecordingReporter();
+    const r = await client({ retryAfterCapMs: 50, reporter }).get(`${server.origin}/limited`);
     expect(r.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(900);
+    // The wait the client chose (Retry-After 1 s, capped to 50 ms), not a clock reading.
+    expect(reporter.messages("warn")).toEqual([
+      `GET ${server.origin}/limited: HTTP 429; retrying in 50 ms (attempt 2 of 4)`,
+    ]);
     expect(server.requests).toHaveLength(2);
   });
 
@@ -153,9 +156,12 @@ describe("retries", () => {
         res.end();
       } else res.end("ok");
     });
-    const started = Date.now();
-    await client({ retryAfterCapMs: 5000 }).get(`${server.origin}/limited`);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    const reporter = new RecordingReporter();
+    const r = await client({ retryAfterCapMs: 5000, reporter }).get(`${server.origin}/limited`);
+    expect(r.status).toBe(200);
+    expect(reporter.messages("warn")).toEqual([
+      `GET ${server.origin}/limited: HTTP 429; retrying in 1000 ms (attempt 2 of 4)`,
+    ]);
   });
 
   it("retries a connection reset before the answer", async () => {

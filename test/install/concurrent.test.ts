@@ -4,14 +4,16 @@
  */
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { Store } from "../../src/store/store.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
+import { describeWith } from "../helpers/prereq.ts";
 import {
   bigWheel,
   cliEnv,
   run,
   slimenv,
+  TEST_PYTHON,
   tempDir,
   testPython,
   VERSIONS_SCRIPT,
@@ -21,7 +23,7 @@ import {
 const PY = testPython();
 const PROCESSES = 5;
 
-describe.skipIf(PY === undefined)("concurrent installs into one store", () => {
+describeWith(TEST_PYTHON)("concurrent installs into one store", () => {
   let server: IndexServer;
   let root: string;
 

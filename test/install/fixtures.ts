@@ -1,40 +1,32 @@
 /**
  * Fixtures for the install / sync tests: a small package world served by the in-process
  * index, hand-written PEP 751 locks over it, snapshots of directories (to prove a failed
- * command changed nothing), and the CLI run by this Node from the sources.
+ * command changed nothing), and the CLI run by this Node (the built bundle when fresh, else the sources).
  */
 import { execFile } from "node:child_process";
-import { existsSync, lstatSync, mkdtempSync, readdirSync } from "node:fs";
-import os from "node:os";
+import { existsSync, lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import { type ErrorCode, isSlimenvError, type SlimenvError } from "../../src/base/index.ts";
 import { resolveSettings } from "../../src/settings/load.ts";
 import { writePylock } from "../../src/standards/pylock-write.ts";
 import type { IndexEntry, IndexProjects } from "../helpers/index-server.ts";
+import { pyenv } from "../helpers/prereq.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 
 export const BIN = path.resolve(import.meta.dirname, "..", "..", "bin", "slimenv.js");
 
-const PYENV = path.join(process.env.HOME ?? "/root", ".pyenv", "versions");
+/** The newest pyenv CPython 3.12 (else 3.11): the interpreter most install tests use. */
+export const TEST_PYTHON = pyenv("3.12", "3.11");
 
-/** The newest pyenv CPython 3.12 (else 3.11), or undefined. */
+/** TEST_PYTHON's executable, or undefined. */
 export function testPython(): string | undefined {
-  for (const minor of ["3.12", "3.11"]) {
-    if (!existsSync(PYENV)) return undefined;
-    const found = readdirSync(PYENV)
-      .filter((v) => v.startsWith(`${minor}.`) && /^\d+\.\d+\.\d+$/.test(v))
-      .sort((a, b) => Number(a.split(".")[2]) - Number(b.split(".")[2]))
-      .pop();
-    if (found === undefined) continue;
-    const exe = path.join(PYENV, found, "bin", `python${minor}`);
-    if (existsSync(exe)) return exe;
-  }
-  return undefined;
+  return TEST_PYTHON.exe;
 }
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `slimenv-install-${prefix}-`));
+  return cleanedTempDir(`slimenv-install-${prefix}-`);
 }
 
 function pkgFiles(name: string, version: string, extra: Record<string, string> = {}) {
@@ -172,7 +164,6 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
   return {
     ...env,
     SLIMENV_HOME: home,
-    SLIMENV_FROM_SOURCE: "1",
     SLIMENV_NO_CONFIG: "1",
     SLIMENV_RETRIES: "0",
     NO_COLOR: "1",
@@ -180,7 +171,10 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
   };
 }
 
-/** Run bin/slimenv.js asynchronously (the index answers from this process). */
+/**
+ * Run bin/slimenv.js asynchronously (the index answers from this process): the built bundle
+ * when it is newer than every source (CI builds it first), else the sources.
+ */
 export function slimenv(
   cwd: string,
   env: NodeJS.ProcessEnv,

@@ -9,12 +9,14 @@ import { type InstallRequest, install } from "../../src/env/install.ts";
 import { classifyInstallArgs } from "../../src/env/install-inputs.ts";
 import { Store } from "../../src/store/store.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
+import { describeWith } from "../helpers/prereq.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import {
   expectSlimenvError,
   lockText,
   run,
   snapshot,
+  TEST_PYTHON,
   tempDir,
   testPython,
   testSettings,
@@ -25,7 +27,7 @@ import {
 
 const PY = testPython();
 
-describe.skipIf(PY === undefined)("install", () => {
+describeWith(TEST_PYTHON)("install", () => {
   let server: IndexServer;
   let w: World;
   let root: string;

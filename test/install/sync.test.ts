@@ -5,16 +5,18 @@
  */
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { install } from "../../src/env/install.ts";
 import { sync } from "../../src/env/sync.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
+import { describeWith } from "../helpers/prereq.ts";
 import type { BuiltWheel } from "../helpers/wheels.ts";
 import {
   expectSlimenvError,
   lockText,
   run,
   snapshot,
+  TEST_PYTHON,
   tempDir,
   testPython,
   testSettings,
@@ -25,7 +27,7 @@ import {
 
 const PY = testPython();
 
-describe.skipIf(PY === undefined)("sync", () => {
+describeWith(TEST_PYTHON)("sync", () => {
   let server: IndexServer;
   let w: World;
   let root: string;

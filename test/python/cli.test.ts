@@ -1,6 +1,7 @@
 /**
- * The python commands end to end: bin/slimenv.js run by this Node (24) from the sources,
- * with a temp SLIMENV_HOME.
+ * The python commands end to end, with a temp SLIMENV_HOME: bin/slimenv.js run by this Node
+ * (the built bundle when fresh, else the sources) where an interpreter is found or probed,
+ * in-process (runCli) for spec targets and usage errors.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeInterpreter } from "../../src/python/probe.ts";
 import { targetFromProbe } from "../../src/python/target.ts";
 import { targetFromSpec } from "../../src/python/target-spec.ts";
+import { cliInProcess } from "../helpers/cli.ts";
 import { pyenvPythons } from "./pythons.ts";
 
 const BIN = path.resolve(import.meta.dirname, "..", "..", "bin", "slimenv.js");
@@ -25,10 +27,15 @@ afterAll(() => {
 function slimenv(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const res = spawnSync(process.execPath, [BIN, ...args], {
     encoding: "utf8",
-    env: { ...process.env, SLIMENV_HOME: home, SLIMENV_FROM_SOURCE: "1", NO_COLOR: "1" },
+    env: { ...process.env, SLIMENV_HOME: home, NO_COLOR: "1" },
     timeout: 120_000,
   });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** The same CLI in-process (runCli): for what needs no interpreter probe (spec targets, usage). */
+function inProcess(...args: string[]) {
+  return cliInProcess(args, { env: { ...process.env, SLIMENV_HOME: home, NO_COLOR: "1" } });
 }
 
 describe("slimenv python", () => {
@@ -88,10 +95,10 @@ describe("slimenv python", () => {
     expect(data.interpreter.source).toBe("explicit");
   });
 
-  it("probe from a spec needs no interpreter", () => {
+  it("probe from a spec needs no interpreter", async () => {
     const spec = { pythonVersion: "3.11", platform: "manylinux_2_28_aarch64" };
     const want = targetFromSpec(spec);
-    const tags = slimenv(
+    const tags = await inProcess(
       "python",
       "probe",
       "--python-version",
@@ -102,7 +109,7 @@ describe("slimenv python", () => {
     );
     expect(tags.status).toBe(0);
     expect(tags.stdout.trimEnd().split("\n")).toEqual(want.tags);
-    const json = slimenv(
+    const json = await inProcess(
       "python",
       "probe",
       "--python-version",
@@ -112,7 +119,7 @@ describe("slimenv python", () => {
       "--json",
     );
     expect(JSON.parse(json.stdout)).toEqual({ target: want });
-    const human = slimenv(
+    const human = await inProcess(
       "python",
       "probe",
       "--python-version",
@@ -124,8 +131,8 @@ describe("slimenv python", () => {
     expect(human.stdout).toMatch(/^platform\s+linux aarch64, glibc 2\.28$/m);
   });
 
-  it("a bad spec exits 1 with INVALID_TARGET", () => {
-    const res = slimenv(
+  it("a bad spec exits 1 with INVALID_TARGET", async () => {
+    const res = await inProcess(
       "python",
       "probe",
       "--python-version",
@@ -139,7 +146,7 @@ describe("slimenv python", () => {
       /^error: \[INVALID_TARGET\] invalid platform "manylinux_2_28_arm64"/,
     );
     expect(res.stderr).toMatch(/^hint: accepted forms:/m);
-    const json = slimenv(
+    const json = await inProcess(
       "python",
       "probe",
       "--python-version",
@@ -152,13 +159,13 @@ describe("slimenv python", () => {
     expect(JSON.parse(json.stdout).error.code).toBe("INVALID_TARGET");
   });
 
-  it("bad option combinations and requests exit 1 with INVALID_OPTION", () => {
-    const half = slimenv("python", "probe", "--python-version", "3.11");
-    expect(half.status).toBe(1);
+  it("bad option combinations and requests exit 2 with INVALID_OPTION", async () => {
+    const half = await inProcess("python", "probe", "--python-version", "3.11");
+    expect(half.status).toBe(2);
     expect(half.stderr).toMatch(
       /\[INVALID_OPTION\] a target without an interpreter needs --platform/,
     );
-    const both = slimenv(
+    const both = await inProcess(
       "python",
       "probe",
       "--python",
@@ -168,12 +175,12 @@ describe("slimenv python", () => {
       "--python-version",
       "3.11",
     );
-    expect(both.status).toBe(1);
+    expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/\[INVALID_OPTION\] --python cannot be combined/);
-    const bad = slimenv("python", "probe", "--python", "cpython@");
-    expect(bad.status).toBe(1);
+    const bad = await inProcess("python", "probe", "--python", "cpython@");
+    expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/\[INVALID_OPTION\] invalid Python request "cpython@"/);
-    const missing = slimenv("python", "probe", "--python", path.join(home, "no-python"));
+    const missing = await inProcess("python", "probe", "--python", path.join(home, "no-python"));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(
       /\[INTERPRETER_NOT_FOUND\] no interpreter at .*no-python: no such file/,

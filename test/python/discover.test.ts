@@ -20,7 +20,10 @@ import { pyenvPythons, pyenvVersionsDir } from "./pythons.ts";
 const all = pyenvPythons();
 const byMinor = (m: number): TestPython => {
   const p = all.find((x) => x.minor === m);
-  if (!p) throw new Error(`CPython 3.${m} is needed under ${pyenvVersionsDir()}`);
+  if (!p)
+    throw new Error(
+      `CPython 3.${m} not found under ${pyenvVersionsDir()}: install it with \`pyenv install 3.${m}\``,
+    );
   return p;
 };
 

@@ -230,7 +230,8 @@ for c in cases["mac"]:
     out["mac"].append(list(tags.mac_platforms(tuple(c["version"]), c["arch"])))
 for suffix in cases["generic"]:
     tags._get_config_var = lambda name, warn=False, suffix=suffix: suffix if name == "EXT_SUFFIX" else None
-    out["generic"].append(tags._generic_abi())
+    # list(): a list up to packaging 26.3, a generator from 26.4
+    out["generic"].append(list(tags._generic_abi()))
 out["version"] = list(sys.version_info[:2])
 print(json.dumps(out))
 `;

@@ -30,7 +30,8 @@ for c in json.load(sys.stdin):
     else:
         plats = list(c["platforms"])
     py = tuple(c["python"])
-    abis = c.get("abis") or tags._cpython_abis(py)
+    # list(): a list up to packaging 26.3, a generator (used up by cpython_tags) from 26.4
+    abis = list(c.get("abis") or tags._cpython_abis(py))
     got = list(tags.cpython_tags(py, abis, plats))
     got += list(tags.compatible_tags(py, "cp%d%d" % py, plats))
     out.append({"abis": list(abis), "platforms": plats, "tags": [str(t) for t in got]})

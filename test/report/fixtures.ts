@@ -4,12 +4,22 @@
  * targets.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { TestContext } from "vitest";
+import {
+  command,
+  GCC,
+  GCC_M32,
+  LLVM_MC_PATH,
+  LLVM_MC as LLVM_MC_PREREQ,
+  type Prereq,
+  requireOrSkip,
+} from "../helpers/prereq.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `slimenv-report-${prefix}-`));
+  return cleanedTempDir(`slimenv-report-${prefix}-`);
 }
 
 /** `du -s -B1` and `du -s --apparent-size -B1` of `p`. */
@@ -65,14 +75,36 @@ int total(const int *xs, int n) { int t = 0; for (int i = 0; i < n; i++) t += ap
 
 const ASM_SOURCE = ".text\n.globl f\nf:\n nop\n nop\n.data\nv: .long 7\n";
 
-export const LLVM_MC = ["/usr/lib/llvm-14/bin/llvm-mc", "/usr/bin/llvm-mc"].find((p) =>
-  existsSync(p),
-);
-export const HAVE_GCC = spawnSync("gcc", ["--version"]).status === 0;
-export const HAVE_GCC_M32 =
-  HAVE_GCC &&
-  spawnSync("gcc", ["-m32", "-x", "c", "-c", "-o", "/dev/null", "-"], { input: "int x;" })
-    .status === 0;
+export const LLVM_MC = LLVM_MC_PATH;
+export const HAVE_GCC = GCC.ok;
+export const HAVE_GCC_M32 = GCC_M32.ok;
+const OBJCOPY = command("objcopy", "binutils");
+
+/** What each optional native sample needs. */
+const SAMPLE_NEEDS: Record<keyof NativeSamples, Prereq> = {
+  debugSo: GCC,
+  plainSo: GCC,
+  zdebugSo: OBJCOPY,
+  debug32: GCC_M32,
+  bigEndian64: LLVM_MC_PREREQ,
+  bigEndian32: LLVM_MC_PREREQ,
+};
+
+/**
+ * A built sample, or (when the tool that builds it is missing) skip the test without CI and
+ * fail it, naming the tool, under CI.
+ */
+export function sampleOrSkip(
+  ctx: TestContext,
+  samples: NativeSamples,
+  key: keyof NativeSamples,
+): string {
+  const file = samples[key];
+  if (file !== undefined) return file;
+  const need = SAMPLE_NEEDS[key];
+  requireOrSkip(ctx, need);
+  throw new Error(`the ${key} sample was not built although ${need.what} is there`);
+}
 
 export interface NativeSamples {
   /** 64-bit little-endian shared object, -g. */

@@ -1,17 +1,23 @@
-/** `slimenv size` end to end: bin/slimenv.js run from the sources by this Node. */
+/**
+ * `slimenv size` end to end: in-process (runCli) for the size command itself; the env it
+ * measures is installed by bin/slimenv.js as a real process (the built bundle when fresh,
+ * else the sources).
+ */
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sizeReport } from "../../src/report/size.ts";
+import { cliInProcess } from "../helpers/cli.ts";
+import { itWith } from "../helpers/prereq.ts";
 import { buildWheel } from "../helpers/wheels.ts";
-import { cliEnv, testPython } from "../install/fixtures.ts";
+import { cliEnv, TEST_PYTHON } from "../install/fixtures.ts";
 import { du, tempDir, writeTree } from "./fixtures.ts";
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/slimenv.js");
 
 function slimenv(...args: string[]) {
-  return slimenvWith({}, ...args);
+  return cliInProcess(args, { env: { ...process.env, NO_COLOR: "1", SLIMENV_NO_CONFIG: "1" } });
 }
 
 function slimenvWith(
@@ -20,7 +26,6 @@ function slimenvWith(
 ): Promise<{ status: number; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
-    SLIMENV_FROM_SOURCE: "1",
     NO_COLOR: "1",
     SLIMENV_NO_CONFIG: "1",
     ...extra,
@@ -78,11 +83,7 @@ describe("slimenv size", () => {
     expect(res.stdout).toMatch(/^drop-tests +[\d.]+ KiB +[\d.]+% +remove test suites/m);
   });
 
-  it("--html writes one page (and still prints the table)", async (ctx) => {
-    if (!existsSync(path.resolve(import.meta.dirname, "../../src/report/html.ts"))) {
-      ctx.skip();
-      return;
-    }
+  it("--html writes one page (and still prints the table)", async () => {
     const file = path.join(path.dirname(root), "size.html");
     const res = await slimenv("size", root, "--html", file);
     expect(res.status).toBe(0);
@@ -107,7 +108,7 @@ describe("slimenv size", () => {
     expect(res.stderr).toContain("missing required argument 'path'");
   });
 
-  it.skipIf(testPython() === undefined)(
+  itWith(TEST_PYTHON)(
     "measures a slimenv prefix env (hardlinked from the store) as du does",
     async () => {
       const base = tempDir("env");
@@ -137,7 +138,7 @@ describe("slimenv size", () => {
         "--link-mode",
         "hardlink",
         "--python",
-        testPython() as string,
+        TEST_PYTHON.exe as string,
         "--offline",
       );
       expect(install.stderr).not.toContain("error");

@@ -21,10 +21,10 @@ import { blocksFor } from "../../src/report/savings.ts";
 import { sizeReport } from "../../src/report/size.ts";
 import { SIZE_KINDS, type SizeFigures, type SizeReport } from "../../src/report/types.ts";
 import { thrown } from "../helpers/errors.ts";
+import { describeWith, GCC } from "../helpers/prereq.ts";
 import {
   buildNativeSamples,
   du,
-  HAVE_GCC,
   type NativeSamples,
   readelfDebugBytes,
   tempDir,
@@ -72,7 +72,7 @@ function recordOf(files: string[]): string {
   return `${files.map((f) => `${f.includes(",") ? `"${f}"` : f},sha256=AAAA,1`).join("\n")}\n`;
 }
 
-describe.skipIf(!HAVE_GCC)("sizeReport on a generated venv", () => {
+describeWith(GCC)("sizeReport on a generated venv", () => {
   let root: string;
   let samples: NativeSamples;
   let report: SizeReport;

@@ -343,7 +343,7 @@ describe("slimenv zip (CLI, after install --target)", () => {
       "--zip",
       out,
     );
-    expect(prefix.status).toBe(1);
+    expect(prefix.status).toBe(2);
     expect(prefix.stderr).toContain("[INVALID_OPTION] --zip needs --target DIR");
     const noZip = await slimenv(
       root,
@@ -356,14 +356,14 @@ describe("slimenv zip (CLI, after install --target)", () => {
       "--max-size",
       "1M",
     );
-    expect(noZip.status).toBe(1);
+    expect(noZip.status).toBe(2);
     expect(noZip.stderr).toContain("[INVALID_OPTION] --max-size needs --zip FILE");
     expect(existsSync(path.join(root, "p")) || existsSync(path.join(root, "t3"))).toBe(false);
   });
 
   it("bad input: no -o, a bad size", async () => {
     const noOut = await slimenv(root, env, "zip", target);
-    expect(noOut.status).toBe(1);
+    expect(noOut.status).toBe(2);
     expect(noOut.stderr).toContain("[INVALID_OPTION] slimenv zip needs -o FILE");
     const badSize = await slimenv(
       root,
@@ -375,7 +375,7 @@ describe("slimenv zip (CLI, after install --target)", () => {
       "--max-size",
       "lots",
     );
-    expect(badSize.status).toBe(1);
+    expect(badSize.status).toBe(2);
     expect(badSize.stderr).toContain('[INVALID_OPTION] --max-size "lots" is not a size');
     expect(existsSync(path.join(root, "c.zip"))).toBe(false);
   });

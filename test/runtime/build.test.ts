@@ -7,13 +7,14 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { isSlimenvError, type SlimenvError } from "../../src/base/index.ts";
 import { buildRuntime, RUNTIME_MARKER } from "../../src/runtime/build.ts";
 import { DropMatcher, parseDropGroups } from "../../src/runtime/drop-groups.ts";
-import { ALL_DROPS, IMPORT_SET, listFiles, py, runtimePython, tempDir } from "./fixtures.ts";
+import { describeWith } from "../helpers/prereq.ts";
+import { ALL_DROPS, IMPORT_SET, listFiles, py, RUNTIME_PYTHON, tempDir } from "./fixtures.ts";
 
-const PY = runtimePython();
+const PY = RUNTIME_PYTHON.exe;
 
 async function rejected(p: Promise<unknown>): Promise<SlimenvError> {
   try {
@@ -25,7 +26,7 @@ async function rejected(p: Promise<unknown>): Promise<SlimenvError> {
   throw new Error("expected a SlimenvError");
 }
 
-describe.skipIf(PY === undefined)("slimenv runtime build", () => {
+describeWith(RUNTIME_PYTHON)("slimenv runtime build", () => {
   const python = PY as string;
   const minor = path.basename(python).replace(/^python/, "");
   const stdlibRel = `lib/python${minor}`;

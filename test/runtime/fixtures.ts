@@ -1,11 +1,13 @@
 /** Shared bits for the runtime tests: a real pyenv CPython, temp folders, running copies. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
 import { buildRuntime, type RuntimeBuildResult } from "../../src/runtime/build.ts";
 import { runtimeEnv } from "../../src/runtime/check.ts";
+import { pyenv } from "../helpers/prereq.ts";
+import { tempDir as cleanedTempDir } from "../helpers/tmp.ts";
 
 /** Every group: the smallest stdlib a test can build (each build then compiles ~560 modules). */
 export const ALL_DROPS = [
@@ -21,24 +23,10 @@ export const ALL_DROPS = [
 ];
 
 /** pyenv CPython 3.12 (else 3.11): the interpreter the runtime tests copy. */
-export function runtimePython(): string | undefined {
-  const root = process.env.PYENV_ROOT ?? path.join(os.homedir(), ".pyenv");
-  const versions = path.join(root, "versions");
-  if (!existsSync(versions)) return undefined;
-  for (const minor of ["3.12", "3.11"]) {
-    const names = readdirSync(versions).filter(
-      (n) => n.startsWith(`${minor}.`) && /^\d+\.\d+\.\d+$/.test(n),
-    );
-    for (const name of names.sort().reverse()) {
-      const exe = path.join(versions, name, "bin", `python${minor}`);
-      if (existsSync(exe)) return exe;
-    }
-  }
-  return undefined;
-}
+export const RUNTIME_PYTHON = pyenv("3.12", "3.11");
 
 export function tempDir(label: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `slimenv-runtime-${label}-`));
+  return cleanedTempDir(`slimenv-runtime-${label}-`);
 }
 
 /** Run a copy's interpreter with the clean environment runtime checks use. */

@@ -5,21 +5,22 @@
  */
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RuntimeBuildResult } from "../../src/runtime/build.ts";
 import { SOURCE_ARCHIVE } from "../../src/runtime/python-scripts.ts";
+import { describeWith } from "../helpers/prereq.ts";
 import {
   buildModes,
   expectEachStarts,
   IMPORT_SET,
   listFiles,
   py,
-  runtimePython,
+  RUNTIME_PYTHON,
 } from "./fixtures.ts";
 
-const PY = runtimePython();
+const PY = RUNTIME_PYTHON.exe;
 
-describe.skipIf(PY === undefined)("sourceless stdlib modes", () => {
+describeWith(RUNTIME_PYTHON)("sourceless stdlib modes", () => {
   const python = PY as string;
   const minor = path.basename(python).replace(/^python/, "");
   const stdlibRel = `lib/python${minor}`;

@@ -5,20 +5,21 @@
  */
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RuntimeBuildResult } from "../../src/runtime/build.ts";
+import { describeWith } from "../helpers/prereq.ts";
 import {
   buildModes,
   expectEachStarts,
   IMPORT_SET,
   listFiles,
   py,
-  runtimePython,
+  RUNTIME_PYTHON,
 } from "./fixtures.ts";
 
-const PY = runtimePython();
+const PY = RUNTIME_PYTHON.exe;
 
-describe.skipIf(PY === undefined)("stdlib modes with sources in place", () => {
+describeWith(RUNTIME_PYTHON)("stdlib modes with sources in place", () => {
   const python = PY as string;
   const minor = path.basename(python).replace(/^python/, "");
   const tag = `cpython-${minor.replace(".", "")}`;

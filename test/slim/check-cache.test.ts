@@ -2,16 +2,18 @@
  * The check cache's key: the same set, policy and interpreter give the same key; any of them
  * changed gives another; what cannot be known gives none. Entries: atomic, damaged ones miss.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { EnvManifest } from "../../src/env/types.ts";
 import { checkCacheKey, readCheckCache, writeCheckCache } from "../../src/slim/check/cache.ts";
-import { pyenvPython } from "../env/env-fixtures.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const PY310 = pyenvPython("3.10");
-const PY312 = pyenvPython("3.12");
+const PYTHON310 = pyenv("3.10");
+const PY310 = PYTHON310.exe;
+const PYTHON312 = pyenv("3.12");
+const PY312 = PYTHON312.exe;
 const ENV = { PATH: "/usr/bin:/bin" };
 
 function manifest(changes: Partial<Record<string, unknown>> = {}): EnvManifest {
@@ -28,7 +30,7 @@ function manifest(changes: Partial<Record<string, unknown>> = {}): EnvManifest {
   } as unknown as EnvManifest;
 }
 
-describe.skipIf(PY310 === undefined || PY312 === undefined)("checkCacheKey", () => {
+describeWith(PYTHON310, PYTHON312)("checkCacheKey", () => {
   it("is stable, and changes with the policy, a wheel, a file, the interpreter or isolation", async () => {
     const key = (m: EnvManifest, py = PY310 as string) => checkCacheKey(m, py, ENV);
     const k = await key(manifest());
@@ -74,7 +76,7 @@ describe.skipIf(PY310 === undefined || PY312 === undefined)("checkCacheKey", () 
 
 describe("check cache entries", () => {
   it("round-trip, leave no temp file, and a damaged entry is a miss", () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), "slimenv-cc-")), "checks");
+    const dir = path.join(tempDir("slimenv-cc-"), "checks");
     const entry = {
       unslimmed: [{ name: "a", reason: "a.x: boom", modules: ["a.x"] }],
       preexisting: [{ name: "b", reason: "b.y: gone" }],

@@ -8,22 +8,23 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { install } from "../../src/env/install.ts";
 import { checkEnv } from "../../src/slim/check/check.ts";
 import type { CheckReport, PackageCheck } from "../../src/slim/check/types.ts";
+import { describeWith, GCC } from "../helpers/prereq.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import {
   BIN,
   expectSlimenvError,
   run,
+  TEST_PYTHON,
   tempDir,
   testPython,
   testSettings,
 } from "../install/fixtures.ts";
 
 const PY = testPython();
-const GCC = spawnSync("gcc", ["--version"]).status === 0;
 
 function pyEval(code: string): string {
   const res = spawnSync(PY as string, ["-c", code], { encoding: "utf8" });
@@ -78,7 +79,7 @@ function pkg(report: CheckReport, name: string): PackageCheck {
   return found;
 }
 
-describe.skipIf(PY === undefined || !GCC)("checkEnv", () => {
+describeWith(TEST_PYTHON, GCC)("checkEnv", () => {
   let root: string;
   let site: string;
   let goodSite: string;

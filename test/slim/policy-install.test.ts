@@ -4,16 +4,16 @@
  * the result says so) — or, with strict, the install fails and the env stays as it was.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
 import type { InstallRequest } from "../../src/env/install.ts";
 import { resolveSettings } from "../../src/settings/load.ts";
 import { installSlim } from "../../src/slim/install-slim.ts";
 import { slimPolicy } from "../../src/slim/policy.ts";
-import { pyenvPython } from "../env/env-fixtures.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { cliEnv, slimenv, snapshot } from "../install/fixtures.ts";
 import {
   crossWheels,
@@ -25,9 +25,10 @@ import {
   selfreadWheel,
 } from "./policy-fixtures.ts";
 
-const PY310 = pyenvPython("3.10");
+const PYTHON310 = pyenv("3.10");
+const PY310 = PYTHON310.exe;
 
-describe.skipIf(PY310 === undefined)("install --slim", () => {
+describeWith(PYTHON310)("install --slim", () => {
   let root: string;
   let wheelFiles: string[];
   let fragileFiles: string[];
@@ -35,7 +36,7 @@ describe.skipIf(PY310 === undefined)("install --slim", () => {
   let n = 0;
 
   beforeAll(() => {
-    root = mkdtempSync(path.join(tmpdir(), "slimenv-slim-install-"));
+    root = tempDir("slimenv-slim-install-");
     const dir = path.join(root, "wheels");
     mkdirSync(dir);
     const write = (w: { filename: string; bytes: Uint8Array }) => {
@@ -95,6 +96,26 @@ describe.skipIf(PY310 === undefined)("install --slim", () => {
     expect(files).toContain("demo/core.pyc"); // the others stay slimmed
     expect(files).not.toContain("demo/core.py");
     expect(files).not.toContain("other/tests/test_other.py");
+  });
+
+  it("a spec target of this machine's platform is checked with its installed interpreter", async () => {
+    const dir = path.join(root, `env${n++}`);
+    const result = await installSlim(
+      {
+        ...request(dir),
+        selection: {
+          kind: "spec",
+          spec: { pythonVersion: "3.10", platform: "manylinux_2_17_x86_64" },
+        },
+      },
+      { policy: slimPolicy({ preset: "edge" }) },
+    );
+    expect(result.manifest.target.source).toBe("spec");
+    expect(result.checked).toBe(true);
+    expect(result.unslimmed.map((u) => u.name)).toEqual(["selfread"]);
+    expect(filesUnder(path.join(dir, "lib", "python3.10", "site-packages"))).toContain(
+      "demo/core.pyc",
+    );
   });
 
   it("a failure the package has unslimmed too is not slimming's: the package stays slimmed", async () => {

@@ -4,10 +4,9 @@
  * compiles nothing), reproducible .pyc, zip mode and its refusals, overrides, bad input.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
 import { materialize } from "../../src/env/materialize.ts";
 import { pycCompiler } from "../../src/slim/bytecode/compile.ts";
@@ -16,7 +15,9 @@ import type { SlimSummary } from "../../src/slim/transform/summary.ts";
 import { slimTransform } from "../../src/slim/transform/transform.ts";
 import { Store } from "../../src/store/store.ts";
 import type { StoredWheel } from "../../src/store/types.ts";
-import { type Interp, interpreter, pyenvPython } from "../env/env-fixtures.ts";
+import { type Interp, interpreter } from "../env/env-fixtures.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import {
   countingCompiler,
@@ -31,8 +32,10 @@ import {
   slimEnv,
 } from "./policy-fixtures.ts";
 
-const PY312 = pyenvPython("3.12");
-const PY310 = pyenvPython("3.10");
+const PYTHON312 = pyenv("3.12");
+const PY312 = PYTHON312.exe;
+const PYTHON310 = pyenv("3.10");
+const PY310 = PYTHON310.exe;
 
 async function rejects(promise: Promise<unknown>, code: string): Promise<Error> {
   try {
@@ -47,7 +50,7 @@ async function rejects(promise: Promise<unknown>, code: string): Promise<Error> 
   throw new Error(`expected ${code}, got success`);
 }
 
-describe.skipIf(PY312 === undefined || PY310 === undefined)("slim policies at materialize", () => {
+describeWith(PYTHON312, PYTHON310)("slim policies at materialize", () => {
   let root: string;
   let store: Store;
   let py312: Interp;
@@ -60,7 +63,7 @@ describe.skipIf(PY312 === undefined || PY310 === undefined)("slim policies at ma
     summaryOf(m).packages.find((p) => p.name === name);
 
   beforeAll(async () => {
-    root = mkdtempSync(path.join(tmpdir(), "slimenv-slim-"));
+    root = tempDir("slimenv-slim-");
     store = Store.open({ root: path.join(root, "store") });
     py312 = await interpreter(PY312 as string);
     py310 = await interpreter(PY310 as string);
@@ -189,7 +192,7 @@ describe.skipIf(PY312 === undefined || PY310 === undefined)("slim policies at ma
     const hashes: string[] = [];
     for (const compiler of compilers) {
       // A fresh store each time: nothing cached, both compile.
-      const s = Store.open({ root: mkdtempSync(path.join(tmpdir(), "slimenv-slim-repro-")) });
+      const s = Store.open({ root: tempDir("slimenv-slim-repro-") });
       try {
         const ws = await importWheels(s, [demoWheel()]);
         const m = await materialize(s, {
@@ -344,7 +347,7 @@ describe.skipIf(PY312 === undefined || PY310 === undefined)("slim policies at ma
     const include = py312.probe.schemes.prefix.paths?.include;
     const suffix = py312.probe.configVars.EXT_SUFFIX;
     if (include === undefined || suffix === null) throw new Error("probe lacks include/EXT_SUFFIX");
-    const work = mkdtempSync(path.join(tmpdir(), "slimenv-slim-cext-"));
+    const work = tempDir("slimenv-slim-cext-");
     const src = path.join(work, "m.c");
     writeFileSync(
       src,

@@ -25,12 +25,10 @@ import {
   whichCommand,
 } from "../../src/slim/strip/tool.ts";
 import { verifyLoads } from "../../src/slim/strip/verify.ts";
-import { tempDir, testPython } from "../install/fixtures.ts";
+import { BINUTILS, describeWith, GCC, itWith, LLVM_STRIP } from "../helpers/prereq.ts";
+import { TEST_PYTHON, tempDir, testPython } from "../install/fixtures.ts";
 
 const PY = testPython();
-const GCC = spawnSync("gcc", ["--version"]).status === 0;
-const BINUTILS = whichCommand("strip") !== undefined && whichCommand("readelf") !== undefined;
-const LLVM = whichCommand("llvm-strip") !== undefined;
 
 function sh(cmd: string, args: string[]): string {
   const res = spawnSync(cmd, args, { encoding: "utf8" });
@@ -57,7 +55,11 @@ PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&def); }
 const LIB_SRC =
   "int add(int a, int b) { return a + b; }\nstatic int twice(int x) { return 2 * x; }\nint use(int x) { return twice(x); }\n";
 
-describe.skipIf(PY === undefined || !GCC || !BINUTILS)("stripFile and verifyLoads", () => {
+describeWith(
+  TEST_PYTHON,
+  GCC,
+  BINUTILS,
+)("stripFile and verifyLoads", () => {
   let root: string;
   let site: string;
   let ext: string;
@@ -195,7 +197,7 @@ describe.skipIf(PY === undefined || !GCC || !BINUTILS)("stripFile and verifyLoad
     ).toThrowError(expect.objectContaining({ code: "STRIP_FAILED" }));
     // An unpatched file may go to llvm-strip.
     expect(chooseStripTool(extPath, "x86_64", { prefer: "llvm" }).kind).toBe(
-      LLVM ? "llvm" : "binutils",
+      LLVM_STRIP.ok ? "llvm" : "binutils",
     );
   });
 
@@ -250,7 +252,7 @@ describe.skipIf(PY === undefined || !GCC || !BINUTILS)("stripFile and verifyLoad
     ).toBe("6");
   }, 30_000);
 
-  it.skipIf(!LLVM)(
+  itWith(LLVM_STRIP)(
     "strips a foreign-architecture file with llvm-strip, and does not load it",
     async () => {
       const file = copyOf(libPath, "foreign");

@@ -9,16 +9,17 @@
  * checked without the interpreter's own site-packages, as the env runs.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { EnvManifest } from "../../src/env/types.ts";
 import { importModules } from "../../src/slim/check/runner.ts";
 import { defaultSlimChecker, type SlimCheckFailure } from "../../src/slim/check/slim-checker.ts";
 import { type SlimPolicy, slimPolicy } from "../../src/slim/policy.ts";
 import { Store } from "../../src/store/index.ts";
-import { type Interp, interpreter, pyenvPython } from "../env/env-fixtures.ts";
+import { type Interp, interpreter } from "../env/env-fixtures.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import {
   countingCompiler,
@@ -29,7 +30,8 @@ import {
   slimEnv,
 } from "./policy-fixtures.ts";
 
-const PY310 = pyenvPython("3.10");
+const PYTHON310 = pyenv("3.10");
+const PY310 = PYTHON310.exe;
 
 /** Build an env from `wheels` with `policy`, running the default checker on its candidate. */
 async function checkedCandidate(
@@ -64,9 +66,9 @@ async function checkedCandidate(
   }
 }
 
-describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
+describeWith(PYTHON310)("the zipped-module check", () => {
   it("imports the env's zipped package, not a copy later on sys.path", async () => {
-    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const root = realpathSync(tempDir("slimenv-zipcheck-"));
     const py = await interpreter(PY310 as string);
     const store = Store.open({ root: path.join(root, "store") });
     const wheels = await importWheels(store, [pureWheel()]);
@@ -114,7 +116,7 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
   }, 60_000);
 
   it("judges zipped modules as every other: another platform's module is no failure", async () => {
-    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const root = realpathSync(tempDir("slimenv-zipcheck-"));
     const zipwin = buildWheel({
       name: "zipwin",
       version: "1.0",
@@ -147,7 +149,7 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
   }, 60_000);
 
   it("checks an isolated env's candidate without the interpreter's own site-packages", async () => {
-    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const root = realpathSync(tempDir("slimenv-zipcheck-"));
     // pip lives in the interpreter's own site-packages, not in the env.
     const needspip = buildWheel({
       name: "needspip",
@@ -192,7 +194,7 @@ describe.skipIf(PY310 === undefined)("the zipped-module check", () => {
   }, 60_000);
 
   it("a module named like a standard-library one is the stdlib's, in the check as in the env", async () => {
-    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "slimenv-zipcheck-")));
+    const root = realpathSync(tempDir("slimenv-zipcheck-"));
     const shadowsStdlib = buildWheel({
       name: "oldcolorsys",
       version: "1.0",

@@ -3,8 +3,7 @@
  * it never touched is dropped; the pruned env is kept only when the command gives the same
  * exit code and stdout; `sync` keeps the recorded policy.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
@@ -17,12 +16,15 @@ import { policyFromRecord, syncSlimTransform } from "../../src/slim/policy-recor
 import { usageKeep } from "../../src/slim/usage/keep.ts";
 import { outputDifference } from "../../src/slim/usage/pruning.ts";
 import { runCommandIn, usedRulePaths } from "../../src/slim/usage/tracer.ts";
-import { cextWheel, interpreter, pyenvPython } from "../env/env-fixtures.ts";
+import { cextWheel, interpreter } from "../env/env-fixtures.ts";
+import { describeWith, pyenv } from "../helpers/prereq.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 import { cliEnv, slimenv } from "../install/fixtures.ts";
 import { filesUnder } from "./policy-fixtures.ts";
 
-const PY = pyenvPython("3.11") ?? pyenvPython("3.12");
+const PYTHON = pyenv("3.11", "3.12");
+const PY = PYTHON.exe;
 
 function usepkgWheel() {
   return buildWheel({
@@ -131,13 +133,13 @@ describe("usage pruning: pure parts", () => {
   });
 });
 
-describe.skipIf(PY === undefined)("install --slim --keep-used-by", () => {
+describeWith(PYTHON)("install --slim --keep-used-by", () => {
   let root: string;
   let wheelFiles: string[];
   let n = 0;
 
   beforeAll(async () => {
-    root = mkdtempSync(path.join(tmpdir(), "slimenv-usage-"));
+    root = tempDir("slimenv-usage-");
     const dir = path.join(root, "wheels");
     mkdirSync(dir);
     const interp = await interpreter(PY as string);

@@ -250,3 +250,17 @@ describe("Marker evaluation", () => {
     expect(thrown(() => marker.toString()).code).toBe("INVALID_MARKER");
   });
 });
+
+describe("Marker nesting (packaging 26.4)", () => {
+  it("allows 200 levels of parentheses and refuses 201 with the column, never overflowing the stack", () => {
+    const nested = (n: number) => `${"(".repeat(n)}os_name == "a"${")".repeat(n)}`;
+    expect(new Marker(nested(200)).toString()).toBe('os_name == "a"');
+    for (const n of [201, 100_000]) {
+      const err = thrown(() => new Marker(nested(n)));
+      expect(err.code).toBe("INVALID_MARKER");
+      expect(err.message).toBe(
+        "Invalid marker at column 201: the marker is nested more than 200 levels deep",
+      );
+    }
+  });
+});

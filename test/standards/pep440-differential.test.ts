@@ -12,6 +12,7 @@ import {
   type PackagingPython,
   runPythonJson,
 } from "../helpers/packaging.ts";
+import { oracleBefore264, specifierDiffersFrom263 } from "./packaging-26-4.ts";
 import { EDGE_SPECS, EDGE_VERSIONS, Gen } from "./pep440-generate.ts";
 
 // --- python side -------------------------------------------------------------------------
@@ -47,15 +48,28 @@ for s in data["parse"]:
         res["parse"].append(str(SpecifierSet(s)))
     except InvalidSpecifier:
         res["parse"].append(None)
+# A set slimenv accepts and this packaging refuses is "invalid" (a mismatch), never a crash.
 for s, item, as_version, call_pre, set_pre in data["contains"]:
-    ss = SpecifierSet(s, prereleases=set_pre)
+    try:
+        ss = SpecifierSet(s, prereleases=set_pre)
+    except InvalidSpecifier:
+        res["contains"].append("invalid")
+        continue
     res["contains"].append(ss.contains(Version(item) if as_version else item, prereleases=call_pre))
 for s, items, call_pre, set_pre in data["filter"]:
-    ss = SpecifierSet(s, prereleases=set_pre)
+    try:
+        ss = SpecifierSet(s, prereleases=set_pre)
+    except InvalidSpecifier:
+        res["filter"].append("invalid")
+        continue
     got = list(ss.filter(items, prereleases=call_pre))
     res["filter"].append(got)
 for s, item, call_pre, spec_pre in data["single"]:
-    sp = Specifier(s, prereleases=spec_pre)
+    try:
+        sp = Specifier(s, prereleases=spec_pre)
+    except InvalidSpecifier:
+        res["single"].append("invalid")
+        continue
     res["single"].append([sp.contains(item, prereleases=call_pre), sp.prereleases, str(sp)])
 json.dump(res, sys.stdout)
 `;
@@ -182,6 +196,8 @@ describe("PEP 440 specifiers vs pypa/packaging", () => {
       } catch {
         mine = null;
       }
+      // Against 26.3: an empty `===` is refused, as by 26.4 (packaging-26-4.ts).
+      if (oracleBefore264(pp.packagingVersion) && specifierDiffersFrom263(s)) return;
       if (mine !== py.parse[i]) badParse.push({ input: s, mine, theirs: py.parse[i] });
     });
     const validParsed = py.parse.filter((x) => x !== null).length;

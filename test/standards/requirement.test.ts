@@ -222,3 +222,37 @@ describe("Requirement errors", () => {
     expect(err.message).toContain("at column 4");
   });
 });
+
+describe("Requirement: arbitrary equality (packaging 26.4, PEP 508)", () => {
+  it("reads `===X, >=Y` as two clauses, with or without spaces or parentheses", () => {
+    for (const text of ["a===1.0, >=1", "a===1.0,>=1", "a (===1.0, >=1)", "a===\t1.0, > 1"]) {
+      const r = new Requirement(text);
+      expect(r.specifier.toString(), text).toBe(text.includes("> 1") ? "===1.0,>1" : "===1.0,>=1");
+    }
+    expect(new Requirement("a===1.0,==2, >3").toString()).toBe("a==2,===1.0,>3");
+    expect(new Requirement("a===1.0, ; python_version > '3'").toString()).toBe(
+      'a===1.0; python_version > "3"',
+    );
+  });
+
+  it("refuses an `===` without a version", () => {
+    for (const text of ["a===", "a ===  ", "a=== ; os_name == 'x'", "a ===,>=1"]) {
+      expect(thrown(() => new Requirement(text)).code, text).toBe("INVALID_REQUIREMENT");
+    }
+  });
+});
+
+describe("Requirement: a URL has no whitespace, Unicode's included (packaging 26.4)", () => {
+  it("refuses a no-break space or an ideographic space inside the URL", () => {
+    for (const space of ["\u00a0", "\u3000", "\u2009"]) {
+      const err = thrown(() => new Requirement(`a @ https://example.com/a${space}b.whl`));
+      expect(err.code).toBe("INVALID_REQUIREMENT");
+      expect(err.message).toContain(
+        "at column 26: expected ';' (then a marker) or the end after the URL",
+      );
+    }
+    expect(new Requirement("a @ https://example.com/a.whl ; os_name == 'x'").url).toBe(
+      "https://example.com/a.whl",
+    );
+  });
+});

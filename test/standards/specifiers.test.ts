@@ -172,7 +172,15 @@ describe("arbitrary equality ===", () => {
     expect(set("===1.0a1").contains("1.0a1", { prereleases: false })).toBe(false);
     expect(set("===1.0,>=0.5").contains("1.0")).toBe(true);
     expect(set("===foobar,>=0.5").contains("foobar")).toBe(false);
-    expect(new Specifier("===").contains("")).toBe(true);
+  });
+
+  it("needs a version after === (PEP 508; packaging 26.4, where 26.3 took an empty one)", () => {
+    for (const text of ["===", "=== ", "===,>1", ">1, ==="]) {
+      const err = thrown(() => new SpecifierSet(text));
+      expect(err.code).toBe("INVALID_SPECIFIER");
+      expect(err.message).toContain("expected a version after ===");
+    }
+    expect(thrown(() => new Specifier("===")).code).toBe("INVALID_SPECIFIER");
   });
 });
 

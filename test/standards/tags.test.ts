@@ -185,6 +185,27 @@ describe("cpythonTags / genericTags / compatibleTags", () => {
     ]);
   });
 
+  it("reads free-threading from the first cp abi or abi3t, past abi3/none (packaging 26.4)", () => {
+    expect(strs(cpythonTags([3, 3], ["abi3", "cp33t"], ["win_amd64"]))).toEqual([
+      "cp33-cp33t-win_amd64",
+      "cp33-abi3t-win_amd64",
+      "cp33-none-win_amd64",
+      "cp32-abi3t-win_amd64",
+    ]);
+    expect(strs(cpythonTags([3, 3], ["abi3t"], ["any"]))).toEqual([
+      "cp33-abi3t-any",
+      "cp33-none-any",
+      "cp32-abi3t-any",
+    ]);
+    expect(strs(cpythonTags([3], ["abi3t"], ["any"]))).toEqual(["cp3-none-any"]);
+    expect(strs(cpythonTags([3, 3], ["none", "cp33"], ["any"]))).toEqual([
+      "cp33-cp33-any",
+      "cp33-abi3-any",
+      "cp33-none-any",
+      "cp32-abi3-any",
+    ]);
+  });
+
   it("has no stable ABI before 3.2 or for a major-only version", () => {
     expect(strs(cpythonTags([3, 1], ["cp31"], ["any"]))).toEqual([
       "cp31-cp31-any",

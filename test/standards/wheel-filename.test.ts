@@ -68,7 +68,10 @@ describe("parseWheelFilename", () => {
     ["foo__bar-1.0-py3-none-any.whl", "'__'", 0],
     ["foo bar-1.0-py3-none-any.whl", "invalid project name", 0],
     ["foo-1.0.x-py3-none-any.whl", 'invalid version "1.0.x" at column 5', 4],
-    ["foo-1.0-abc-py3-none-any.whl", "must start with a digit) at column 9", 8],
+    ["foo-1.0-abc-py3-none-any.whl", "must start with a digit, on one line) at column 9", 8],
+    // packaging 26.4 refuses a line break in the build tag (26.3 cut the tag there).
+    ["foo-1.0-1\n-py3-none-any.whl", "must start with a digit, on one line) at column 9", 8],
+    ["foo-1.0-1a\nb-py3-none-any.whl", "on one line", 8],
     ["foo-1.0-99999999999999999999-py3-none-any.whl", "too large", 8],
     ["foo-1.0-3py-none-any.whl", "invalid tags", 8],
     ["foo-1.0-py3..py2-none-any.whl", "invalid tags", 8],

@@ -3,12 +3,12 @@
  * kept while their source lives, pruned with it, and forgotten by verify --repair when
  * damaged (a cache entry, made again on demand).
  */
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
 import { Store } from "../../src/store/store.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { buildWheel } from "../helpers/wheels.ts";
 
 let stores: Store[] = [];
@@ -18,7 +18,7 @@ afterEach(() => {
 });
 
 async function fixture() {
-  const store = Store.open({ root: mkdtempSync(path.join(tmpdir(), "slimenv-derived-")) });
+  const store = Store.open({ root: tempDir("slimenv-derived-") });
   stores.push(store);
   const built = buildWheel({
     name: "dpkg",
@@ -47,7 +47,7 @@ describe("derived objects", () => {
     expect(b.hash).toBe(a.hash);
     expect(produced).toBe(1);
     expect(store.lookupDerived(file.hash, file.exec, "test:other")).toBeUndefined();
-    const fromPath = path.join(mkdtempSync(path.join(tmpdir(), "slimenv-derived-out-")), "o");
+    const fromPath = path.join(tempDir("slimenv-derived-out-"), "o");
     writeFileSync(fromPath, "derived bytes");
     const c = await store.storeDerived(file.hash, file.exec, "test:file", { path: fromPath });
     expect(c.hash).toBe(a.hash); // same bytes, same object
@@ -66,7 +66,7 @@ describe("derived objects", () => {
     expect(() => store.lookupDerived(missing, false, "bad id with spaces")).toThrow(/transform id/);
   });
 
-  it("lives while its source is used; pruned with it", async () => {
+  it("lives while its source is used and an env uses it; pruned with it", async () => {
     const { store, wheel, file } = await fixture();
     const out = await store.derive(
       file.hash,
@@ -74,9 +74,9 @@ describe("derived objects", () => {
       "test:p",
       async () => new Uint8Array([7, 7, 7]),
     );
-    const dir = mkdtempSync(path.join(tmpdir(), "slimenv-derived-env-"));
+    const dir = tempDir("slimenv-derived-env-");
     const manifest = path.join(dir, "manifest.json");
-    writeFileSync(manifest, "{}");
+    writeFileSync(manifest, JSON.stringify({ packages: [], envFiles: [{ hash: out.hash }] }));
     store.registerEnv(dir, [wheel], manifest);
     store.prune();
     expect(existsSync(store.objectPath(out.hash, out.exec))).toBe(true);
@@ -89,6 +89,26 @@ describe("derived objects", () => {
     expect(report.wheelsEvicted.length).toBe(1);
     expect(existsSync(store.objectPath(out.hash, out.exec))).toBe(false);
     expect(store.lookupDerived(file.hash, file.exec, "test:p")).toBeUndefined();
+  });
+
+  it("status counts derived objects; prune evicts those no live env uses (dry run first)", async () => {
+    const { store, wheel, file } = await fixture();
+    const out = await store.derive(file.hash, file.exec, "test:q", async () => new Uint8Array(100));
+    expect(store.status()).toMatchObject({ derivedObjects: 1, derivedBytes: 100 });
+    const dir = tempDir("slimenv-derived-env-");
+    const manifest = path.join(dir, "manifest.json");
+    writeFileSync(manifest, JSON.stringify({ packages: [], envFiles: [] }));
+    store.registerEnv(dir, [wheel], manifest);
+    const dry = store.prune({ dryRun: true });
+    expect(dry).toMatchObject({ derivedDeleted: 1, derivedBytesFreed: 100, objectsDeleted: 1 });
+    expect(dry.bytesFreed).toBe(100);
+    expect(existsSync(store.objectPath(out.hash, out.exec))).toBe(true);
+    const report = store.prune();
+    expect(report).toMatchObject({ derivedDeleted: 1, derivedBytesFreed: 100, bytesFreed: 100 });
+    expect(report.wheelsEvicted).toEqual([]);
+    expect(existsSync(store.objectPath(out.hash, out.exec))).toBe(false);
+    expect(store.lookupDerived(file.hash, file.exec, "test:q")).toBeUndefined();
+    expect(store.status()).toMatchObject({ derivedObjects: 0, derivedBytes: 0 });
   });
 
   it("verify reports a damaged derived object; repair forgets it", async () => {

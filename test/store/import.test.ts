@@ -6,6 +6,7 @@ import { unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
 import { Store } from "../../src/store/store.ts";
+import { GCC, itWith } from "../helpers/prereq.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import { filesUnder, tableCounts, tempDir, tempStore } from "./fixtures.ts";
 
@@ -228,14 +229,7 @@ describe("importWheel", () => {
     }
   });
 
-  it("keeps a C extension's bytes and executable bit", async () => {
-    let gcc = true;
-    try {
-      execFileSync("gcc", ["--version"], { stdio: "ignore" });
-    } catch {
-      gcc = false;
-    }
-    if (!gcc) return;
+  itWith(GCC)("keeps a C extension's bytes and executable bit", async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, "ext.c"), "int answer(void) { return 42; }\n");
     const so = path.join(dir, "_ext.cpython-312-x86_64-linux-gnu.so");

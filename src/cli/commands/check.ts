@@ -30,7 +30,10 @@ export function checkCommand(): Command {
       "longest time one module may take to import (default 60)",
       positiveNumber,
     )
-    .option("--python <exe>", "the interpreter for a bare site-packages folder")
+    .option(
+      "--python <exe>",
+      "the interpreter: for a bare site-packages folder, or an interpreter of an env's target (e.g. a wrapper running it under qemu-user)",
+    )
     .option(
       "--concurrency <n>",
       "import processes at once (default: CPUs, at most 4)",

@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { exportLockFile } from "../../resolve/lock-run.ts";
 import { action } from "../action.ts";
+import { cliIo } from "../context.ts";
 
 interface ExportOptions {
   format: string;
@@ -26,7 +27,7 @@ export function exportCommand(): Command {
     .action(
       action<ExportOptions>((opts, args, out) => {
         const text = exportLockFile({
-          cwd: process.cwd(),
+          cwd: cliIo().cwd,
           lockFile: args[0] ?? "pylock.toml",
           format: opts.format,
           ...(opts.output === undefined ? {} : { output: opts.output }),

@@ -12,6 +12,7 @@ import { BYTECODE_MODES, describePolicy, STRIP_MODES, slimPolicy } from "../../s
 import { PRESET_NAMES } from "../../slim/presets.ts";
 import { action } from "../action.ts";
 import { addBuildOptions, type BuildOptionValues, buildFromOptions } from "../build-options.ts";
+import { cliIo } from "../context.ts";
 import {
   addIndexOptions,
   collect,
@@ -19,7 +20,12 @@ import {
   settingsFromOptions,
 } from "../index-options.ts";
 import { changesJson, renderChanges } from "../render-changes.ts";
-import { addTargetOptions, type TargetOptionValues, targetSelection } from "../target-options.ts";
+import {
+  addTargetOptions,
+  type TargetOptionValues,
+  targetChosen,
+  targetSelection,
+} from "../target-options.ts";
 import { slimenvVersion } from "../version.ts";
 import { parseSize } from "./store.ts";
 import { MAX_SIZE_HELP, renderZip } from "./zip.ts";
@@ -37,6 +43,7 @@ interface InstallOptions extends TargetOptionValues, IndexOptionValues, BuildOpt
   copyPackage?: string[];
   interpreterCommand?: string;
   deps: boolean;
+  reinstall?: boolean;
   lockOut?: string;
   slim?: string;
   strict?: boolean;
@@ -104,6 +111,10 @@ export function installCommand(): Command {
       "the command launchers run (default python3.X of the target)",
     )
     .option("--no-deps", "install only what is named, not its dependencies")
+    .option(
+      "--reinstall",
+      "rebuild the environment even when it already holds exactly this (every file placed from the store again)",
+    )
     .option("--lock-out <file>", "also write the lock made from requirements to FILE")
     .addOption(
       new Option(
@@ -142,7 +153,7 @@ export function installCommand(): Command {
   addBuildOptions(command);
   return addTargetOptions(command).action(
     action<InstallOptions>(async (opts, args, out) => {
-      const cwd = process.cwd();
+      const cwd = cliIo().cwd;
       const layout = layoutOf(opts);
       const settings = settingsFromOptions(opts, cwd);
       const inputs = classifyInstallArgs(args, opts.requirements ?? [], cwd);
@@ -184,12 +195,14 @@ export function installCommand(): Command {
             });
       const request = {
         cwd,
-        env: process.env,
+        env: cliIo().env,
         settings,
         selection: targetSelection(opts, settings.values),
+        lockTargetWins: !targetChosen(opts, settings.values),
         layout,
         inputs,
         noDeps: opts.deps === false,
+        reinstall: opts.reinstall === true,
         ...(opts.lockOut === undefined ? {} : { lockOut: opts.lockOut }),
         linkMode: opts.linkMode as LinkMode,
         isolated: opts.isolated === true,
@@ -249,23 +262,23 @@ export function installCommand(): Command {
       }
       const shown = path.relative(cwd, result.dir) || ".";
       const n = result.manifest.packages.length;
-      out.line(
+      out.summary(
         result.rebuilt
           ? `Installed ${n} packages into ${shown} (${result.layout}, ${describeTarget(result.target)}, link mode ${result.manifest.effectiveLinkMode})`
           : `${shown} already holds these ${n} packages; nothing changed`,
       );
       renderChanges(out, result.changes);
       if (slimmed !== undefined && result.rebuilt) {
-        out.line(
+        out.summary(
           `slim: ${describePolicy(slimmed.policy)}${!slimmed.checked ? "" : slimmed.preexisting.length === 0 ? ", import check passed" : ", import check: nothing broken by slimming"}${slimmed.checkCached ? " (cached: checked before)" : ""}`,
         );
         for (const u of slimmed.unslimmed) {
-          out.line(
+          out.summary(
             `  ${u.name}: rebuilt unslimmed, the import check failed when slimmed (${u.reason})`,
           );
         }
         for (const p of slimmed.preexisting) {
-          out.line(
+          out.summary(
             `  ${p.name}: kept slimmed; ${p.modules?.length ?? 1} module(s) fail to import unslimmed too (${p.reason})`,
           );
         }
@@ -274,17 +287,17 @@ export function installCommand(): Command {
       if (usage !== undefined && result.rebuilt) {
         const kb = (n: number | undefined) =>
           n === undefined ? "?" : `${(n / 1024).toFixed(1)} KiB`;
-        out.line(
+        out.summary(
           usage.kept
             ? `keep-used-by: pruned to the ${usage.usedFiles} files ${JSON.stringify(usage.command)} touched; same output`
             : `keep-used-by: not pruned: ${usage.reason ?? "unknown"}`,
         );
-        out.line(
+        out.summary(
           `  floor ${kb(usage.floorBytes)} touched; env ${kb(usage.kept ? usage.prunedBytes : usage.policyBytes)} (policy only ${kb(usage.policyBytes)}, unslimmed packages ${kb(usage.unslimmedBytes)})`,
         );
       }
       if (result.lockWritten !== undefined) {
-        out.line(`wrote ${path.relative(cwd, result.lockWritten)}`);
+        out.summary(`wrote ${path.relative(cwd, result.lockWritten)}`);
       }
       const zipped = zip();
       if (zipped !== undefined) renderZip(out, zipped);

@@ -5,6 +5,7 @@ import { credentialsOf, indexSettingsOf } from "../../resolve/lock-pipeline.ts";
 import { type LockRunResult, runLock } from "../../resolve/lock-run.ts";
 import { describeTargetTable } from "../../resolve/lock-target.ts";
 import { action } from "../action.ts";
+import { cliIo } from "../context.ts";
 import {
   addIndexOptions,
   collect,
@@ -12,7 +13,12 @@ import {
   settingsFromOptions,
 } from "../index-options.ts";
 import type { Output } from "../output.ts";
-import { addTargetOptions, type TargetOptionValues, targetSelection } from "../target-options.ts";
+import {
+  addTargetOptions,
+  type TargetOptionValues,
+  targetChosen,
+  targetSelection,
+} from "../target-options.ts";
 import { slimenvVersion } from "../version.ts";
 
 interface LockOptions extends TargetOptionValues, IndexOptionValues {
@@ -62,13 +68,14 @@ export function lockCommand(): Command {
     );
   return addTargetOptions(addIndexOptions(command, true)).action(
     action<LockOptions>(async (opts, args, out) => {
-      const cwd = process.cwd();
+      const cwd = cliIo().cwd;
       const settings = settingsFromOptions(opts, cwd);
       const run = await runLock({
         cwd,
-        env: process.env,
+        env: cliIo().env,
         settings,
         selection: targetSelection(opts, settings.values),
+        lockTargetWins: !targetChosen(opts, settings.values),
         requirementFiles: opts.requirements ?? [],
         requirements: args,
         constraintFiles: opts.constraint ?? [],
@@ -120,7 +127,7 @@ function render(run: LockRunResult, shown: string, out: Output): number {
   if (out.json) {
     out.data({
       lock: shown,
-      path: path.resolve(run.output),
+      path: path.resolve(cliIo().cwd, run.output),
       written: run.written,
       target: targetTable,
       packages: packages.map((p) => ({ name: p.name, version: p.version })),

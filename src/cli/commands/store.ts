@@ -1,8 +1,11 @@
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
 import { Command, Option } from "commander";
-import { formatBytes, SlimenvError } from "../../base/index.ts";
+import { cacheDir, formatBytes, SlimenvError } from "../../base/index.ts";
 import { HttpClient } from "../../index/http.ts";
 import { Store } from "../../store/store.ts";
 import { action } from "../action.ts";
+import { cliIo } from "../context.ts";
 import { slimenvVersion } from "../version.ts";
 
 const SIZE_UNITS: Record<string, number> = {
@@ -35,10 +38,28 @@ export function parseSize(text: string): number {
 }
 
 function withStore<T>(body: (store: Store) => Promise<T> | T): Promise<T> {
-  const store = Store.open({ env: process.env });
+  const store = Store.open({ env: cliIo().env });
   return Promise.resolve()
     .then(() => body(store))
     .finally(() => store.close());
+}
+
+/** Sum of the sizes of the files directly in `dir` (0 when it does not exist). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const name of readdirSync(dir)) {
+      try {
+        const st = statSync(path.join(dir, name));
+        if (st.isFile()) total += st.size;
+      } catch {
+        // removed meanwhile
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return total;
 }
 
 /** `slimenv store status|verify|prune|path`. */
@@ -67,6 +88,12 @@ export function storeCommand(): Command {
               ["environments", String(st.envs), ""],
               ["unpacked size of all wheels", formatBytes(st.logicalBytes), "logical"],
               ["stored (distinct files)", formatBytes(st.uniqueBytes), ""],
+              [
+                "derived objects",
+                formatBytes(st.derivedBytes),
+                `${st.derivedObjects} slimmed files, bytecode, stripped libraries`,
+              ],
+              ["check cache (outside the store)", formatBytes(folderBytes(cacheDir("checks"))), ""],
               ["on disk", formatBytes(st.diskBytes), `apparent ${formatBytes(st.apparentBytes)}`],
               ["saved by dedupe", formatBytes(st.savedByDedupe), ""],
               ["  of which across versions", formatBytes(st.savedAcrossVersions), ""],
@@ -85,7 +112,7 @@ export function storeCommand(): Command {
         withStore(async (s) => {
           const client =
             opts.repair === true
-              ? new HttpClient({ env: process.env, userAgent: `slimenv/${slimenvVersion()}` })
+              ? new HttpClient({ env: cliIo().env, userAgent: `slimenv/${slimenvVersion()}` })
               : undefined;
           try {
             const report = await s.verify({
@@ -140,7 +167,13 @@ export function storeCommand(): Command {
           }
           const verb = report.dryRun ? "would free" : "freed";
           for (const env of report.envsDropped) out.line(`dropped env (gone): ${env}`);
-          for (const w of report.wheelsEvicted) out.line(`evicted ${w.filename}`);
+          const evicted = report.dryRun ? "would evict" : "evicted";
+          for (const w of report.wheelsEvicted) out.line(`${evicted} ${w.filename}`);
+          if (report.derivedDeleted > 0) {
+            out.line(
+              `${evicted} ${report.derivedDeleted} derived objects no environment uses (${formatBytes(report.derivedBytesFreed)})`,
+            );
+          }
           out.line(
             `${report.wheelsEvicted.length} wheels, ${report.objectsDeleted} objects: ${verb} ${formatBytes(report.bytesFreed)}; store now ${formatBytes(report.sizeAfter)}`,
           );

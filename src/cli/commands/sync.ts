@@ -4,6 +4,7 @@ import { sync } from "../../env/sync.ts";
 import { syncSlimTransform } from "../../slim/policy-record.ts";
 import { action } from "../action.ts";
 import { addBuildOptions, type BuildOptionValues, buildFromOptions } from "../build-options.ts";
+import { cliIo } from "../context.ts";
 import { addIndexOptions, type IndexOptionValues, settingsFromOptions } from "../index-options.ts";
 import { changesJson, renderChanges } from "../render-changes.ts";
 import { slimenvVersion } from "../version.ts";
@@ -20,19 +21,19 @@ export function syncCommand(): Command {
   addBuildOptions(command);
   return command.action(
     action<IndexOptionValues & BuildOptionValues>(async (opts, args, out) => {
-      const cwd = process.cwd();
+      const cwd = cliIo().cwd;
       const [dir = ".", lockFile] = args;
       const settings = settingsFromOptions(opts, cwd);
       const result = await sync({
         dir,
         ...(lockFile === undefined ? {} : { lockFile }),
         cwd,
-        env: process.env,
+        env: cliIo().env,
         settings,
         userAgent: `slimenv/${slimenvVersion()}`,
         reporter: out.reporter(),
         build: buildFromOptions(opts, settings.values),
-        slimFor: syncSlimTransform({ env: process.env, cwd, reporter: out.reporter() }),
+        slimFor: syncSlimTransform({ env: cliIo().env, cwd, reporter: out.reporter() }),
       });
       const lockShown = path.relative(cwd, result.lockFile) || result.lockFile;
       if (out.json) {
@@ -44,7 +45,7 @@ export function syncCommand(): Command {
         return 0;
       }
       const shown = path.relative(cwd, result.dir) || ".";
-      out.line(
+      out.summary(
         result.rebuilt
           ? `Synced ${shown} to ${lockShown}: ${result.manifest.packages.length} packages (generation ${result.manifest.generation})`
           : `${shown} already matches ${lockShown}; nothing changed`,

@@ -80,7 +80,8 @@ export async function derivePycs(
     }
   }
   if (misses.length === 0) return results;
-  const dir = await mkdtemp(path.join(tmpdir(), "slimenv-pycs-"));
+  const dir =
+    (await store.workDir?.("pycs")) ?? (await mkdtemp(path.join(tmpdir(), "slimenv-pycs-")));
   try {
     const jobs = misses.map((r, i) => ({
       source: store.objectPath(r.hash, r.exec),

@@ -10,6 +10,7 @@ import path from "node:path";
 import { SlimenvError } from "../../base/index.ts";
 import { readEnvManifest } from "../../env/manifest.ts";
 import type { EnvManifest } from "../../env/types.ts";
+import { hostArch, normalizeArch, whichCommand } from "../strip/tool.ts";
 import type { InterpreterCommand } from "./runner.ts";
 import { DISCOVER_SCRIPT } from "./scripts.ts";
 
@@ -52,6 +53,38 @@ function realOrSelf(p: string): string {
   }
 }
 
+const HOST_OS: Record<string, string> = { linux: "linux", darwin: "macos", win32: "windows" };
+
+/**
+ * An env built for a spec target this machine cannot run (another OS or CPU), or whose
+ * interpreter command is not installed here, is refused before anything runs: importing its
+ * modules with the local interpreter would only report every native module as failed.
+ */
+function refuseForeignTarget(root: string, manifest: EnvManifest, env: NodeJS.ProcessEnv): void {
+  if (manifest.target.source !== "spec") return;
+  const t = manifest.target;
+  const platform = t.spec?.platform ?? t.tags[0]?.split("-")[2] ?? `${t.os}_${t.arch}`;
+  const label = `${t.implementation} ${t.spec?.pythonVersion ?? t.pythonVersion.join(".")} on ${platform}`;
+  const hostOs = HOST_OS[process.platform] ?? process.platform;
+  const host = `${hostOs} ${hostArch()}`;
+  const hint = `pass --python with an interpreter of the target (CPython ${t.pythonVersion[0]}.${t.pythonVersion[1]} for ${t.arch}; for another CPU a wrapper script that runs it under qemu-user, e.g. qemu-${t.arch} PATH/python3)`;
+  if (t.os !== hostOs || normalizeArch(t.arch) !== hostArch()) {
+    throw new SlimenvError(
+      "INVALID_TARGET",
+      `${root} was built for ${label}; this machine is ${host}, so its modules cannot be imported here`,
+      { hint },
+    );
+  }
+  const command = env.SLIMENV_PYTHON_COMMAND ?? manifest.interpreterCommand;
+  if (whichCommand(command, env.PATH) === undefined) {
+    throw new SlimenvError(
+      "INTERPRETER_NOT_FOUND",
+      `${root} was built for ${label} and runs ${command}, which is not installed here`,
+      { hint },
+    );
+  }
+}
+
 /** `python3.X` from a `…/lib/python3.X/site-packages` path, else `python3`. */
 export function guessPython(dir: string): string {
   const m = /lib\/python(\d+\.\d+t?)\/(site|dist)-packages\/?$/.exec(dir.replace(/\\/g, "/"));
@@ -82,8 +115,10 @@ export function locateEnv(
   const base: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
   for (const name of CLEARED) delete base[name];
   base.PYTHONDONTWRITEBYTECODE = "1";
-  const cwd = mkdtempSync(path.join(os.tmpdir(), "slimenv-check-"));
   const manifest = readEnvManifest(root);
+  if (manifest !== undefined && options.python === undefined)
+    refuseForeignTarget(root, manifest, base);
+  const cwd = mkdtempSync(path.join(os.tmpdir(), "slimenv-check-"));
   if (manifest !== undefined) {
     const exe = path.join(root, manifest.scheme.scripts, "python");
     if (!existsSync(exe)) {
@@ -91,7 +126,10 @@ export function locateEnv(
         hint: "rebuild the environment with slimenv install",
       });
     }
-    if (
+    if (options.python !== undefined) {
+      // An interpreter of the env's target (e.g. a wrapper that runs one under qemu-user).
+      base.SLIMENV_PYTHON_COMMAND = options.python;
+    } else if (
       base.SLIMENV_PYTHON_COMMAND === undefined &&
       manifest.interpreter !== undefined &&
       existsSync(manifest.interpreter)

@@ -9,6 +9,7 @@ import path from "node:path";
 import { type Reporter, silentReporter } from "../../base/index.ts";
 import type { EnvManifest } from "../../env/types.ts";
 import { canonicalizeName } from "../../standards/names.ts";
+import { hostArch, normalizeArch, whichCommand } from "../strip/tool.ts";
 import type { SlimSummary } from "../transform/summary.ts";
 import { checkEnv } from "./check.ts";
 
@@ -50,9 +51,19 @@ export interface SlimCheckerOptions {
 }
 
 /** The interpreter that runs a candidate tree, or undefined for a cross target. */
-export function candidatePython(manifest: EnvManifest): string | undefined {
+export function candidatePython(
+  manifest: EnvManifest,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (manifest.interpreter !== undefined) return manifest.interpreter;
-  if (manifest.target.source === "spec") return undefined;
+  if (manifest.target.source === "spec") {
+    // A spec target of this machine's OS and CPU whose interpreter command is installed here
+    // is checked like a probed one; another platform cannot be.
+    const t = manifest.target;
+    const hostOs = process.platform === "darwin" ? "macos" : process.platform;
+    if (t.os !== hostOs || normalizeArch(t.arch) !== hostArch()) return undefined;
+    return whichCommand(manifest.interpreterCommand, env.PATH);
+  }
   return manifest.interpreterCommand;
 }
 
@@ -60,7 +71,7 @@ export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecke
   const reporter = options.reporter ?? silentReporter;
   const timeoutMs = options.timeoutMs ?? 60_000;
   return async ({ dir, manifest }, only) => {
-    const python = candidatePython(manifest);
+    const python = candidatePython(manifest, options.env ?? process.env);
     if (python === undefined) {
       reporter.log(
         "warn",

@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync } from "node:fs";
 import { readElfInfo } from "../../elf/index.ts";
 import type { StripMode } from "../policy.ts";
 import { neverStripReason } from "./never-strip.ts";
-import { stripFile } from "./strip-file.ts";
+import { type StripFileOptions, stripFile } from "./strip-file.ts";
 
 const SHARED_OBJECT = /\.so(\.\d+)*$/;
 
@@ -24,7 +24,8 @@ export interface NativeStripper {
   strip(inputPath: string, outputPath: string, mode: Exclude<StripMode, "none">): Promise<void>;
 }
 
-export function nativeStripper(): NativeStripper {
+/** `options`: how the strip tool is found (tests simulate a machine with only llvm-strip). */
+export function nativeStripper(options: StripFileOptions = {}): NativeStripper {
   return {
     id: "strip-tools1",
     async wants(rulePath, inputPath) {
@@ -35,7 +36,7 @@ export function nativeStripper(): NativeStripper {
     async strip(inputPath, outputPath, mode: Exclude<StripMode, "none">) {
       copyFileSync(inputPath, outputPath);
       chmodSync(outputPath, 0o644);
-      stripFile(outputPath, mode);
+      stripFile(outputPath, mode, options);
     },
   };
 }

@@ -8,7 +8,12 @@ import { rmSync, statSync } from "node:fs";
 import { replaceFileSync, SlimenvError, siblingTempPath } from "../../base/index.ts";
 import { readElfInfo, readElfRunpath } from "../../elf/index.ts";
 import { isAuditwheelPatched, toolRefusal } from "./never-strip.ts";
-import { type FindStripToolOptions, type StripTool, stripToolCandidates } from "./tool.ts";
+import {
+  type FindStripToolOptions,
+  hostArch,
+  type StripTool,
+  stripToolCandidates,
+} from "./tool.ts";
 
 export type StripMode = "debug" | "unneeded";
 
@@ -57,7 +62,10 @@ export function chooseStripTool(
       ? `no strip tool for ${arch} on this machine (${file})`
       : `${file}: not stripped with ${first.command}: ${toolRefusal(first, patched) ?? ""}`,
     {
-      hint: `install binutils (strip${arch === "x86_64" ? "" : ` or a ${arch} cross binutils`}) or llvm (llvm-strip)`,
+      hint:
+        first === undefined
+          ? `install binutils (strip${arch === "x86_64" ? "" : ` or a ${arch} cross binutils`}) or llvm (llvm-strip)`
+          : `only binutils strips such a file safely: install ${arch === hostArch() ? "binutils (strip)" : `a ${arch} cross binutils (e.g. ${arch}-linux-gnu-strip)`}; without it the file is kept unstripped`,
     },
   );
 }

@@ -20,6 +20,8 @@ export interface PackageSlimSummary {
   compiled: number;
   compileFailures: { path: string; error: string }[];
   stripped: number;
+  /** Native files kept unstripped because no tool here strips them safely, and why. */
+  stripKept?: { path: string; reason: string }[];
   /** Why the package was not zipped (bytecode mode zip). */
   zipRefused?: string;
   /** Modules served from the env's code zip (bytecode mode zip): the check imports them. */

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeZip, type ZipInput } from "../../archive/zip-write.ts";
-import { SlimenvError } from "../../base/index.ts";
+import { isSlimenvError, SlimenvError } from "../../base/index.ts";
 import type {
   PlannedFile,
   SlimContext,
@@ -299,7 +299,8 @@ async function applyStrip(states: PackageState[], options: SlimTransformOptions,
   if (mode === "none") return;
   const { store } = ctx;
   const transform = `strip1:${mode}:${stripper.id}`;
-  const dir = await mkdtemp(path.join(tmpdir(), "slimenv-strip-"));
+  const dir =
+    (await store.workDir?.("strip")) ?? (await mkdtemp(path.join(tmpdir(), "slimenv-strip-")));
   try {
     let n = 0;
     for (const state of states) {
@@ -322,7 +323,28 @@ async function applyStrip(states: PackageState[], options: SlimTransformOptions,
             result = { object: cached, size: file.size };
           } else {
             const out = path.join(dir, `${n++}`);
-            await stripper.strip(input, out, mode);
+            try {
+              await stripper.strip(input, out, mode);
+            } catch (err) {
+              if (!isSlimenvError(err, "STRIP_FAILED")) throw err;
+              // Kept as it is, reported by package and path (never by the work file's name).
+              const reason = err.message
+                .split(out)
+                .join(f.rulePath)
+                .split(input)
+                .join(f.rulePath)
+                .replace(`${f.rulePath}: `, "");
+              state.summary.stripKept = [
+                ...(state.summary.stripKept ?? []),
+                { path: f.rulePath, reason },
+              ];
+              ctx.reporter.log(
+                "warn",
+                `${state.summary.name}: ${f.rulePath} kept unstripped: ${reason}`,
+              );
+              await rm(out, { force: true });
+              return f;
+            }
             if (store.storeDerived !== undefined) {
               const object = await store.storeDerived(file.hash, file.objectExec, transform, {
                 path: out,

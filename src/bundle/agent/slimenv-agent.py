@@ -1,0 +1,1537 @@
+#!/usr/bin/env python3
+# slimenv-agent: applies signed slimenv bundles on a device (docs/fleet.md).
+#
+# One file, Python standard library only, CPython >= 3.8; runs under `python3 -I`.
+#
+#   slimenv-agent.py [--root DIR] [--key FILE] [--json] apply BUNDLE
+#   slimenv-agent.py ... update --repo URL --app APP --channel CH
+#   slimenv-agent.py ... status | rollback APP | gc | verify
+#
+# Exit status: 0 ok, 1 refused or failed (one line on stderr says why), 2 usage.
+#
+# Sections: 1 errors and test hooks · 2 ed25519 · 3 keys and signatures · 4 SLDIFF01 patches ·
+# 5 target probe · 6 manifest checks · 7 device store · 8 reading a bundle · 9 apply ·
+# 10 update (HTTP) · 11 status, rollback, gc, verify · 12 command line.
+import sys
+
+if sys.version_info < (3, 8):
+    sys.stderr.write(
+        "slimenv-agent: needs CPython 3.8 or newer (this is %d.%d)\n" % sys.version_info[:2]
+    )
+    sys.exit(1)
+
+import argparse
+import base64
+import fcntl
+import glob
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import struct
+import subprocess
+import tarfile
+import time
+import unicodedata
+import urllib.error
+import urllib.request
+import zlib
+
+try:  # some small builds of CPython lack _lzma: they can still apply gzip bundles
+    import lzma
+
+    LZMAError = lzma.LZMAError
+except ImportError:
+    lzma = None
+
+    class LZMAError(Exception):
+        pass
+
+
+AGENT_VERSION = "1"
+BUNDLE_FORMAT = "slimenv-bundle/1"
+CHANNEL_FORMAT = "slimenv-channel/1"
+STATE_FORMAT = "slimenv-device-state/1"
+MAX_MANIFEST = 64 * 1024 * 1024
+MAX_SIG = 4096
+MAX_INDEX = 4 * 1024 * 1024
+CHUNK = 1024 * 1024
+APP_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+SEQ_DIR_RE = re.compile(r"^(0|[1-9][0-9]{0,18})$")
+
+
+# ---------------------------------------------------------------- 1 errors and test hooks
+
+
+class Refused(Exception):
+    """A refusal or failure: exit status 1 with this one-line reason."""
+
+
+class Unavailable(Refused):
+    """A blob the repository does not serve (HTTP 404/410): update falls back to the full bundle."""
+
+
+def refuse(why):
+    raise Refused(why)
+
+
+# Test hooks: SLIMENV_AGENT_TEST_CRASH_AT=N kills the agent (SIGKILL) at its Nth step,
+# SLIMENV_AGENT_TEST_PAUSE=N:SECONDS sleeps there, SLIMENV_AGENT_TEST_TRACE=FILE logs the steps.
+_CRASH_AT = int(os.environ.get("SLIMENV_AGENT_TEST_CRASH_AT", "0") or "0")
+_PAUSE = (os.environ.get("SLIMENV_AGENT_TEST_PAUSE", "") + ":").split(":")[:2]
+_TRACE = os.environ.get("SLIMENV_AGENT_TEST_TRACE")
+_steps = [0]
+
+
+def step(name):
+    """A point where tests may kill or pause the agent, or trace its steps."""
+    _steps[0] += 1
+    if _TRACE:
+        with open(_TRACE, "a") as f:
+            f.write("%d %s\n" % (_steps[0], name))
+    if _steps[0] == _CRASH_AT:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if _PAUSE[0] and _steps[0] == int(_PAUSE[0]):
+        time.sleep(float(_PAUSE[1] or "1"))
+
+
+# ---------------------------------------------------------------- 2 ed25519 (RFC 8032)
+
+_P = 2**255 - 19
+_L = 2**252 + 27742317777372353535851937790883648493
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_D2 = 2 * _D % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+_IDENTITY = (0, 1, 1, 0)
+
+
+def _pt_add(P, Q):
+    # extended coordinates (X, Y, Z, T), RFC 8032 5.1.4
+    x1, y1, z1, t1 = P
+    x2, y2, z2, t2 = Q
+    p = _P
+    a = (y1 - x1) * (y2 - x2) % p
+    b = (y1 + x1) * (y2 + x2) % p
+    c = t1 * _D2 % p * t2 % p
+    d = 2 * z1 * z2 % p
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % p, g * h % p, f * g % p, e * h % p)
+
+
+def _pt_double(P):
+    x1, y1, z1, _ = P
+    p = _P
+    a = x1 * x1 % p
+    b = y1 * y1 % p
+    c = 2 * z1 * z1 % p
+    h = a + b
+    s = x1 + y1
+    e = h - s * s % p
+    g = a - b
+    f = c + g
+    return (e * f % p, g * h % p, f * g % p, e * h % p)
+
+
+def _decode_point(s):
+    if len(s) != 32:
+        return None
+    y = int.from_bytes(s, "little")
+    sign = y >> 255
+    y &= (1 << 255) - 1
+    if y >= _P:
+        return None
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
+    if x2 == 0:
+        if sign:
+            return None
+        x = 0
+    else:
+        x = pow(x2, (_P + 3) // 8, _P)
+        if (x * x - x2) % _P:
+            x = x * _SQRT_M1 % _P
+        if (x * x - x2) % _P:
+            return None
+        if (x & 1) != sign:
+            x = _P - x
+    return (x, y, 1, x * y % _P)
+
+
+def _encode_point(P):
+    x, y, z, _ = P
+    zi = pow(z, _P - 2, _P)
+    x, y = x * zi % _P, y * zi % _P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+_BASE_POWERS = []
+
+
+def _base_powers():
+    # 2^i * B for i in 0..252, computed once per process
+    if not _BASE_POWERS:
+        by = 4 * pow(5, _P - 2, _P) % _P
+        B = _decode_point(by.to_bytes(32, "little"))
+        for _ in range(253):
+            _BASE_POWERS.append(B)
+            B = _pt_double(B)
+    return _BASE_POWERS
+
+
+def ed25519_verify(public, message, signature):
+    """True when `signature` (64 bytes) is a valid RFC 8032 Ed25519 signature of `message`."""
+    if len(public) != 32 or len(signature) != 64:
+        return False
+    A = _decode_point(public)
+    if A is None:
+        return False
+    s = int.from_bytes(signature[32:], "little")
+    if s >= _L:
+        return False
+    h = int.from_bytes(hashlib.sha512(signature[:32] + public + message).digest(), "little") % _L
+    # [h](-A) with a 4-bit window
+    neg = (_P - A[0], A[1], A[2], _P - A[3])
+    table = [_IDENTITY, neg]
+    for _ in range(14):
+        table.append(_pt_add(table[-1], neg))
+    Q = _IDENTITY
+    for i in range(63, -1, -1):
+        Q = _pt_double(_pt_double(_pt_double(_pt_double(Q))))
+        n = (h >> (4 * i)) & 15
+        if n:
+            Q = _pt_add(Q, table[n])
+    # + [s]B from the table of powers of two
+    powers = _base_powers()
+    i = 0
+    while s:
+        if s & 1:
+            Q = _pt_add(Q, powers[i])
+        s >>= 1
+        i += 1
+    return _encode_point(Q) == signature[:32]
+
+
+# ---------------------------------------------------------------- 3 keys and signatures
+
+
+def canonical_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def key_id(raw):
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def parse_public_key(text, what):
+    m = re.match(r"^ed25519:([A-Za-z0-9+/]{43}=)\s*$", text.strip())
+    if not m:
+        refuse('%s is not "ed25519:<base64 of 32 bytes>"' % what)
+    return base64.b64decode(m.group(1), validate=True)
+
+
+def load_trusted_keys(root, key_files):
+    keys = {}
+    files = list(key_files or []) + sorted(glob.glob(os.path.join(root, "keys", "*.pub")))
+    for path in files:
+        try:
+            with open(path, "r", encoding="utf-8") as f:
+                raw = parse_public_key(f.read(4096), path)
+        except OSError as e:
+            refuse("cannot read key %s: %s" % (path, e.strerror))
+        keys[key_id(raw)] = raw
+    if not keys:
+        refuse("no trusted key: pass --key FILE or put one in %s/keys/*.pub" % root)
+    return keys
+
+
+def verify_signature(data, sig_bytes, keys, what):
+    """Check a signature document over `data`; returns the key id. Refuses otherwise."""
+    try:
+        doc = json.loads(sig_bytes.decode("utf-8"))
+        alg, kid, sig64 = doc["alg"], doc["keyid"], doc["sig"]
+        sig = base64.b64decode(sig64, validate=True)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        refuse("%s: unreadable signature" % what)
+    if alg != "ed25519":
+        refuse("%s: signature algorithm %r" % (what, alg))
+    raw = keys.get(kid)
+    if raw is None:
+        refuse("%s: signed by key %s, which is not trusted (wrong key)" % (what, kid))
+    if not ed25519_verify(raw, data, sig):
+        refuse("%s: bad signature (tampered, or not signed by key %s)" % (what, kid))
+    return kid
+
+
+# ---------------------------------------------------------------- 4 SLDIFF01 patches
+
+
+def _decompress_bounded(data, codec, limit, what):
+    try:
+        if codec == 1:
+            if lzma is None:
+                refuse("patch %s: xz streams need the lzma module, which this python3 lacks" % what)
+            d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+        elif codec == 2:
+            d = zlib.decompressobj()
+        else:
+            refuse("patch %s: unknown codec %d" % (what, codec))
+        out = d.decompress(data, limit + 1)
+        if len(out) > limit:
+            refuse("patch %s: a stream is larger than it can be" % what)
+        if not d.eof or d.unused_data:
+            refuse("patch %s: a stream is truncated or has trailing bytes" % what)
+        return out
+    except (LZMAError, zlib.error, EOFError) as e:
+        refuse("patch %s: corrupt stream (%s)" % (what, e))
+
+
+def _add_bytes(a, b):
+    """Byte-wise (a + b) mod 256 over equal-length bytes, with big-int SWAR."""
+    n = len(a)
+    if b.count(0) == n:
+        return a
+    x = int.from_bytes(a, "little")
+    y = int.from_bytes(b, "little")
+    m7 = int.from_bytes(b"\x7f" * n, "little")
+    s = ((x & m7) + (y & m7)) ^ ((x ^ y) & ~m7 & ((1 << (8 * n)) - 1))
+    return s.to_bytes(n, "little")
+
+
+def apply_patch(old, patch, new_size_expected, what="?"):
+    """The bytes patch `patch` makes from `old` (docs/fleet.md SLDIFF01); refuses bad patches."""
+    if len(patch) < 41 or patch[:8] != b"SLDIFF01":
+        refuse("patch %s: no SLDIFF01 header" % what)
+    new_size, codec, lc, ld, le = struct.unpack_from("<QBQQQ", patch, 8)
+    if new_size != new_size_expected:
+        refuse("patch %s: makes %d bytes, the manifest says %d" % (what, new_size, new_size_expected))
+    if 41 + lc + ld + le != len(patch):
+        refuse("patch %s: stream lengths do not add up to the patch size" % what)
+    p = 41
+    ctrl = _decompress_bounded(patch[p : p + lc], codec, 24 * (new_size + 2), what)
+    diff = _decompress_bounded(patch[p + lc : p + lc + ld], codec, new_size, what)
+    extra = _decompress_bounded(patch[p + lc + ld :], codec, new_size, what)
+    if len(ctrl) % 24:
+        refuse("patch %s: control stream is not whole triples" % what)
+    out = bytearray(new_size)
+    old_pos = new_pos = diff_pos = extra_pos = 0
+    n_old = len(old)
+    for add, copy, seek in struct.iter_unpack("<qqq", ctrl):
+        if add < 0 or copy < 0:
+            refuse("patch %s: negative length" % what)
+        if add:
+            if old_pos < 0 or old_pos + add > n_old:
+                refuse("patch %s: reads outside the old file" % what)
+            if diff_pos + add > len(diff) or new_pos + add > new_size:
+                refuse("patch %s: runs past the diff stream or the new size" % what)
+            out[new_pos : new_pos + add] = _add_bytes(
+                old[old_pos : old_pos + add], diff[diff_pos : diff_pos + add]
+            )
+            new_pos += add
+            diff_pos += add
+            old_pos += add
+        if copy:
+            if extra_pos + copy > len(extra) or new_pos + copy > new_size:
+                refuse("patch %s: runs past the extra stream or the new size" % what)
+            out[new_pos : new_pos + copy] = extra[extra_pos : extra_pos + copy]
+            new_pos += copy
+            extra_pos += copy
+        old_pos += seek
+    if new_pos != new_size or diff_pos != len(diff) or extra_pos != len(extra):
+        refuse("patch %s: output size differs from the header, or streams left over" % what)
+    return bytes(out)
+
+
+# ---------------------------------------------------------------- 5 target probe
+
+PROBE = r"""
+import glob, json, os, re, struct, subprocess, sys, sysconfig
+impl = {"cpython": "cp", "pypy": "pp"}.get(sys.implementation.name, sys.implementation.name)
+abi = "cp%d%d" % sys.version_info[:2]
+if sysconfig.get_config_var("Py_GIL_DISABLED"):
+    abi += "t"
+if hasattr(sys, "gettotalrefcount"):
+    abi += "d"
+machine = os.uname().machine
+if struct.calcsize("P") == 4:
+    machine = {"x86_64": "i686", "aarch64": "armv7l", "armv8l": "armv7l"}.get(machine, machine)
+libc = ver = None
+try:
+    s = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    if s.startswith("glibc "):
+        libc, ver = "glibc", s.split()[1]
+except (ValueError, OSError, AttributeError):
+    pass
+if libc is None:
+    for f in sorted(glob.glob("/lib/ld-musl-*.so.1")):
+        try:
+            err = subprocess.run([f], stdout=subprocess.PIPE, stderr=subprocess.PIPE).stderr
+            m = re.search(r"Version (\d+(?:\.\d+)*)", err.decode("utf-8", "replace"))
+            if m:
+                libc, ver = "musl", m.group(1)
+                break
+        except OSError:
+            pass
+print(json.dumps({"implementation": impl, "python": "%d.%d" % sys.version_info[:2],
+                  "abi": abi, "machine": machine, "libc": libc, "libcVersion": ver,
+                  "executable": sys.executable}))
+"""
+
+_probes = {}
+
+
+def probe_interpreter(command):
+    """What the interpreter `command` (on PATH, or a path) is: implementation, version, abi…"""
+    if command in _probes:
+        return _probes[command]
+    exe = command if command.startswith("/") else shutil.which(command)
+    if not exe:
+        refuse("interpreter %s is not on this device's PATH" % command)
+    try:
+        r = subprocess.run(
+            [exe, "-I", "-c", PROBE], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60
+        )
+        info = json.loads(r.stdout.decode("utf-8"))
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        refuse("cannot probe interpreter %s: %s" % (command, e))
+    _probes[command] = info
+    return info
+
+
+def _version_tuple(v):
+    return tuple(int(x) for x in str(v).split("."))
+
+
+def check_target(manifest):
+    t = manifest["target"]
+    interp = manifest["interpreter"]
+    dev = probe_interpreter(interp)
+    why = []
+    for k in ("implementation", "python", "abi", "machine"):
+        if t[k] != dev[k]:
+            why.append("%s %s, device has %s" % (k, t[k], dev[k]))
+    if t.get("libc"):
+        if dev["libc"] != t["libc"]:
+            why.append("libc %s, device has %s" % (t["libc"], dev["libc"] or "unknown"))
+        elif _version_tuple(dev["libcVersion"]) < _version_tuple(t["libcVersion"]):
+            why.append("%s %s or newer, device has %s" % (t["libc"], t["libcVersion"], dev["libcVersion"]))
+    if why:
+        refuse("bundle target does not fit this device's %s: %s" % (interp, "; ".join(why)))
+
+
+# ---------------------------------------------------------------- 6 manifest checks
+
+
+def bad_tree_path(path):
+    if not isinstance(path, str) or path == "":
+        return "empty path"
+    if "\0" in path:
+        return "NUL in path"
+    if "\\" in path:
+        return "backslash in path"
+    if path.startswith("/"):
+        return "absolute path"
+    if unicodedata.normalize("NFC", path) != path:
+        return "path not NFC"
+    for seg in path.split("/"):
+        if seg in ("", ".", ".."):
+            return "'%s' segment in path" % seg
+    return None
+
+
+def resolve_inside(links, parts, target):
+    """Resolve a symlink target from directory `parts` through the tree's links; None if it escapes."""
+    if target.startswith("/") or "\\" in target or "\0" in target:
+        return None
+    parts = list(parts)
+    todo = list(reversed(target.split("/")))
+    hops = 0
+    while todo:
+        c = todo.pop()
+        if c in ("", "."):
+            continue
+        if c == "..":
+            if not parts:
+                return None
+            parts.pop()
+            continue
+        parts.append(c)
+        link = links.get("/".join(parts))
+        if link is not None:
+            hops += 1
+            if hops > 40 or link.startswith("/"):
+                return None
+            parts.pop()
+            todo.extend(reversed(link.split("/")))
+    return parts
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _sorted_unique(values, what):
+    for a, b in zip(values, values[1:]):
+        if not a < b:
+            refuse("manifest %s not sorted or not unique at %r" % (what, b))
+
+
+def check_manifest(m):
+    """Refuse a manifest that is not a well-formed slimenv-bundle/1 manifest."""
+    try:
+        if m.get("format") != BUNDLE_FORMAT:
+            refuse("manifest format %r is not %s" % (m.get("format"), BUNDLE_FORMAT))
+        if not isinstance(m["app"], str) or not APP_RE.match(m["app"]):
+            refuse("manifest app name %r" % (m["app"],))
+        if not _is_int(m["sequence"]) or not isinstance(m["version"], str):
+            refuse("manifest sequence or version")
+        t = m["target"]
+        for k in ("implementation", "python", "abi", "machine"):
+            if not isinstance(t[k], str) or not t[k]:
+                refuse("manifest target.%s" % k)
+        if t.get("libc") not in (None, "glibc", "musl"):
+            refuse("manifest target.libc %r" % (t.get("libc"),))
+        if t.get("libc") and not re.match(r"^\d+(\.\d+)*$", str(t.get("libcVersion"))):
+            refuse("manifest target.libcVersion")
+        if not isinstance(m["interpreter"], str) or not re.match(r"^[A-Za-z0-9._+/-]+$", m["interpreter"]):
+            refuse("manifest interpreter %r" % (m["interpreter"],))
+        h = m["health"]
+        if h is not None:
+            cmd = h["command"]
+            if not isinstance(cmd, list) or not cmd or not all(isinstance(c, str) for c in cmd):
+                refuse("manifest health command")
+            if not _is_int(h["timeout"]):
+                refuse("manifest health timeout")
+        owners = set()
+        for f in m["files"]:
+            why = bad_tree_path(f["path"])
+            if why:
+                refuse("%s: %r" % (why, f["path"]))
+            if not SHA_RE.match(str(f["sha256"])) or not _is_int(f["size"]):
+                refuse("manifest entry %s" % f["path"])
+            if f["mode"] not in (420, 493) or isinstance(f["mode"], bool):
+                refuse("mode %r of %s" % (f["mode"], f["path"]))
+            owners.add(f["path"])
+        _sorted_unique([f["path"] for f in m["files"]], "files")
+        links = {}
+        for s in m["symlinks"]:
+            why = bad_tree_path(s["path"])
+            if why:
+                refuse("%s: %r" % (why, s["path"]))
+            if s["path"] in owners:
+                refuse("%s is a file and a symlink" % s["path"])
+            if not isinstance(s["target"], str) or not s["target"]:
+                refuse("symlink %s has no target" % s["path"])
+            owners.add(s["path"])
+            links[s["path"]] = s["target"]
+        _sorted_unique([s["path"] for s in m["symlinks"]], "symlinks")
+        for p in owners:
+            segs = p.split("/")
+            for i in range(1, len(segs)):
+                if "/".join(segs[:i]) in owners:
+                    refuse("%s lies under a file or symlink" % p)
+        for s in m["symlinks"]:
+            if resolve_inside(links, s["path"].split("/")[:-1], s["target"]) is None:
+                refuse("symlink %s -> %s escapes the tree" % (s["path"], s["target"]))
+        for o in m["objects"]:
+            if not SHA_RE.match(str(o["sha256"])) or not _is_int(o["size"]):
+                refuse("manifest object entry")
+        _sorted_unique([o["sha256"] for o in m["objects"]], "objects")
+        for p in m["patches"]:
+            if not all(SHA_RE.match(str(p[k])) for k in ("sha256", "source", "target")):
+                refuse("manifest patch entry")
+            if not _is_int(p["size"]):
+                refuse("manifest patch size")
+        _sorted_unique([p["target"] for p in m["patches"]], "patches")
+        pl = m["payload"]
+        names = {"xz": "payload.tar.xz", "gzip": "payload.tar.gz"}
+        if names.get(pl["compression"]) != pl["name"]:
+            refuse("manifest payload entry")
+        if not SHA_RE.match(str(pl["sha256"])) or not _is_int(pl["size"]):
+            refuse("manifest payload hash")
+        a = m["agent"]
+        if a is not None and (not SHA_RE.match(str(a["sha256"])) or not _is_int(a["size"])):
+            refuse("manifest agent entry")
+    except (KeyError, TypeError, AttributeError) as e:
+        refuse("manifest is malformed (%s: %s)" % (type(e).__name__, e))
+
+
+# ---------------------------------------------------------------- 7 device store
+
+
+def fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def rmtree(path):
+    if os.path.islink(path) or os.path.isfile(path):
+        os.unlink(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path)
+
+
+def write_atomic(path, data):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(os.path.dirname(path))
+
+
+def now_iso():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class Store:
+    """ROOT: objects/, objects-x/, apps/APP/{gens,manifests,current,state.json}, keys/, tmp/, lock."""
+
+    def __init__(self, root):
+        self.root = os.path.abspath(root)
+        self.tmp = os.path.join(self.root, "tmp")
+        self.downloads = os.path.join(self.tmp, "downloads")
+        self._lock_fd = None
+
+    # -- paths
+    def object_path(self, sha, executable):
+        return os.path.join(self.root, "objects-x" if executable else "objects", sha[:2], sha[2:])
+
+    def app_dir(self, app):
+        return os.path.join(self.root, "apps", app)
+
+    def gen_dir(self, app, seq):
+        return os.path.join(self.app_dir(app), "gens", str(seq))
+
+    def manifest_path(self, app, seq):
+        return os.path.join(self.app_dir(app), "manifests", "%d.json" % seq)
+
+    def apps(self):
+        d = os.path.join(self.root, "apps")
+        return sorted(a for a in os.listdir(d) if APP_RE.match(a)) if os.path.isdir(d) else []
+
+    def has_object(self, sha):
+        return os.path.exists(self.object_path(sha, False)) or os.path.exists(self.object_path(sha, True))
+
+    def any_object(self, sha):
+        for x in (False, True):
+            p = self.object_path(sha, x)
+            if os.path.exists(p):
+                return p
+        return None
+
+    # -- lock and recovery
+    def lock(self, shared=False):
+        """Exclusive: wait for the other agent. Shared (status): never wait; False when busy."""
+        os.makedirs(self.root, exist_ok=True)
+        fd = os.open(os.path.join(self.root, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        self._lock_fd = fd
+        if not shared:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+
+    def unlock(self):
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def recover(self):
+        """Remove what a killed run left, and put every app's `current` back where state.json says."""
+        if os.path.isdir(self.tmp):
+            for name in os.listdir(self.tmp):
+                if name != "downloads":
+                    rmtree(os.path.join(self.tmp, name))
+        os.makedirs(self.downloads, exist_ok=True)
+        for name in glob.glob(os.path.join(self.root, "agent", "*.tmp.*")):
+            rmtree(name)
+        for app in self.apps():
+            self.recover_app(app)
+
+    def recover_app(self, app):
+        adir = self.app_dir(app)
+        st = self.load_state(app)
+        for name in os.listdir(adir):
+            if name == "current.new" or name.startswith("state.json.tmp"):
+                rmtree(os.path.join(adir, name))
+        want = st["current"] if st else None
+        have = self.current_seq(app)
+        if have != want:
+            if want is not None and os.path.isdir(self.gen_dir(app, want)):
+                self.switch(app, want)
+            else:
+                rmtree(os.path.join(adir, "current"))
+                fsync_dir(adir)
+            step("recover:switched")
+        keep = set(st["generations"]) if st else set()
+        gens = os.path.join(adir, "gens")
+        if os.path.isdir(gens):
+            for name in os.listdir(gens):
+                if not (SEQ_DIR_RE.match(name) and int(name) in keep):
+                    step("recover:gen")
+                    rmtree(os.path.join(gens, name))
+        mans = os.path.join(adir, "manifests")
+        if os.path.isdir(mans):
+            for name in os.listdir(mans):
+                m = re.match(r"^(\d+)\.json$", name)
+                if not (m and int(m.group(1)) in keep):
+                    rmtree(os.path.join(mans, name))
+        if st:
+            alive = [g for g in st["generations"] if os.path.isdir(self.gen_dir(app, g))]
+            if alive != st["generations"]:
+                st["generations"] = alive
+                if st["current"] not in alive:
+                    st["current"] = alive[0] if alive else None
+                    if st["current"] is not None:
+                        self.switch(app, st["current"])
+                self.save_state(app, st)
+        elif not os.path.exists(os.path.join(adir, "current")):
+            rmtree(adir)
+
+    # -- state
+    def load_state(self, app):
+        path = os.path.join(self.app_dir(app), "state.json")
+        try:
+            with open(path, "rb") as f:
+                st = json.loads(f.read().decode("utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            refuse("unreadable %s: %s" % (path, e))
+        if st.get("format") != STATE_FORMAT:
+            refuse("%s has an unknown format" % path)
+        return st
+
+    def save_state(self, app, st):
+        step("state:write")
+        write_atomic(os.path.join(self.app_dir(app), "state.json"), canonical_json(st))
+        step("state:written")
+
+    def current_seq(self, app):
+        try:
+            target = os.readlink(os.path.join(self.app_dir(app), "current"))
+        except OSError:
+            return None
+        m = re.match(r"^gens/(\d+)$", target)
+        return int(m.group(1)) if m else None
+
+    def switch(self, app, seq):
+        """Point apps/APP/current at gens/SEQ with one atomic rename."""
+        adir = self.app_dir(app)
+        tmp = os.path.join(adir, "current.new")
+        rmtree(tmp)
+        os.symlink("gens/%d" % seq, tmp)
+        step("switch:rename")
+        os.replace(tmp, os.path.join(adir, "current"))
+        fsync_dir(adir)
+        step("switch:done")
+
+    def load_manifest(self, app, seq):
+        with open(self.manifest_path(app, seq), "rb") as f:
+            return json.loads(f.read().decode("utf-8"))
+
+    def used_objects(self):
+        """(sha, executable) of every file of every kept generation of every app."""
+        used = set()
+        for app in self.apps():
+            st = self.load_state(app)
+            for seq in st["generations"] if st else []:
+                try:
+                    m = self.load_manifest(app, seq)
+                except (OSError, ValueError):
+                    continue
+                for f in m["files"]:
+                    used.add((f["sha256"], f["mode"] == 493))
+        return used
+
+    def stored_objects(self):
+        """(sha, executable) of every object on disk."""
+        found = set()
+        for x, top in ((False, "objects"), (True, "objects-x")):
+            base = os.path.join(self.root, top)
+            if not os.path.isdir(base):
+                continue
+            for d in os.listdir(base):
+                sub = os.path.join(base, d)
+                if len(d) == 2 and os.path.isdir(sub):
+                    for name in os.listdir(sub):
+                        if SHA_RE.match(d + name):
+                            found.add((d + name, x))
+        return found
+
+    def drop_generation(self, app, seq):
+        gens = os.path.join(self.app_dir(app), "gens")
+        dead = os.path.join(gens, ".del-%d" % seq)
+        if os.path.isdir(os.path.join(gens, str(seq))):
+            os.replace(os.path.join(gens, str(seq)), dead)
+        rmtree(dead)
+        rmtree(self.manifest_path(app, seq))
+
+
+# ---------------------------------------------------------------- 8 reading a bundle
+
+
+class HashingReader:
+    """A file wrapper that hashes and counts what is read, refusing past `limit` bytes."""
+
+    def __init__(self, f, limit, what):
+        self.f, self.limit, self.what = f, limit, what
+        self.h = hashlib.sha256()
+        self.n = 0
+
+    def read(self, size=-1):
+        data = self.f.read(size) if size is not None and size >= 0 else self.f.read()
+        self.n += len(data)
+        if self.n > self.limit:
+            refuse("%s is larger than its manifest says" % self.what)
+        self.h.update(data)
+        return data
+
+    def drain(self):
+        while self.read(CHUNK):
+            pass
+
+
+def _copy_hashed(src, dest_path, size, what, sync=True):
+    """Copy exactly `size` bytes from `src` into a new file; returns their sha256. With `sync`
+    the file is fsynced; staging skips that and syncs once before objects are renamed in."""
+    h = hashlib.sha256()
+    left = size
+    with open(dest_path, "wb") as out:
+        while left:
+            data = src.read(min(CHUNK, left))
+            if not data:
+                refuse("%s is truncated" % what)
+            h.update(data)
+            out.write(data)
+            left -= len(data)
+        if src.read(1):
+            refuse("%s is larger than its manifest says" % what)
+        out.flush()
+        if sync:
+            os.fsync(out.fileno())
+    return h.hexdigest()
+
+
+def _next_member(tar, name, what):
+    try:
+        member = tar.next()
+    except (tarfile.TarError, OSError, EOFError, LZMAError, zlib.error) as e:
+        refuse("%s: unreadable tar (%s)" % (what, e))
+    if name is None:
+        if member is not None:
+            refuse("%s: unexpected member %r" % (what, member.name))
+        return None
+    if member is None or member.name != name or not member.isreg():
+        refuse("%s: expected member %s, found %r" % (what, name, member.name if member else "end"))
+    return member
+
+
+def _read_member(tar, member, what):
+    try:
+        data = tar.extractfile(member).read()
+    except (tarfile.TarError, OSError, EOFError) as e:
+        refuse("%s: unreadable tar (%s)" % (what, e))
+    if len(data) != member.size:
+        refuse("%s: %s is truncated" % (what, member.name))
+    return data
+
+
+def read_head(tar, keys, what):
+    """The verified manifest (dict) and its bytes from a bundle's first two members."""
+    m = _next_member(tar, "manifest.json", what)
+    if m.size > MAX_MANIFEST:
+        refuse("%s: manifest.json too large" % what)
+    mbytes = _read_member(tar, m, what)
+    s = _next_member(tar, "manifest.sig", what)
+    if s.size > MAX_SIG:
+        refuse("%s: manifest.sig too large" % what)
+    sig = _read_member(tar, s, what)
+    kid = verify_signature(mbytes, sig, keys, "%s manifest" % what)
+    try:
+        manifest = json.loads(mbytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        refuse("%s: manifest.json is not JSON" % what)
+    if not isinstance(manifest, dict):
+        refuse("%s: manifest.json is not an object" % what)
+    check_manifest(manifest)
+    return manifest, mbytes, kid
+
+
+def read_payload(tar, manifest, work, what):
+    """Stream the payload into work/o/<sha> and work/p/<sha>, every hash and size checked."""
+    pl = manifest["payload"]
+    member = _next_member(tar, pl["name"], what)
+    if member.size != pl["size"]:
+        refuse("%s: payload size %d, manifest says %d" % (what, member.size, pl["size"]))
+    want = {}
+    for o in manifest["objects"]:
+        want["objects/" + o["sha256"]] = (o["size"], os.path.join(work, "o", o["sha256"]))
+    for p in manifest["patches"]:
+        want["patches/" + p["sha256"]] = (p["size"], os.path.join(work, "p", p["sha256"]))
+    outer = HashingReader(tar.extractfile(member), pl["size"], what + " payload")
+    mode = "r|xz" if pl["compression"] == "xz" else "r|gz"
+    if pl["compression"] == "xz" and lzma is None:
+        refuse("%s: an xz payload needs the lzma module, which this python3 lacks (use gzip)" % what)
+    seen = set()
+    try:
+        with tarfile.open(fileobj=outer, mode=mode) as inner:
+            for entry in inner:
+                name = entry.name
+                if name not in want or name in seen or not entry.isreg():
+                    refuse("%s: payload member %r is not named by the manifest" % (what, name))
+                size, dest = want[name]
+                if entry.size != size:
+                    refuse("%s: payload member %s has the wrong size" % (what, name))
+                step("payload:member")
+                got = _copy_hashed(inner.extractfile(entry), dest, size, name, sync=False)
+                if got != name.split("/")[1]:
+                    refuse("%s: %s does not match its hash (corrupt)" % (what, name))
+                seen.add(name)
+        outer.drain()
+    except (tarfile.TarError, EOFError, LZMAError, zlib.error, OSError) as e:
+        refuse("%s: corrupt payload (%s)" % (what, e))
+    if outer.n != pl["size"] or outer.h.hexdigest() != pl["sha256"]:
+        refuse("%s: payload hash differs from the manifest (corrupt)" % what)
+    if len(seen) != len(want):
+        refuse("%s: payload lacks %d member(s) the manifest names" % (what, len(want) - len(seen)))
+
+
+def read_agent(tar, manifest, work, what):
+    if manifest["agent"] is None:
+        _next_member(tar, None, what)
+        return None
+    a = manifest["agent"]
+    member = _next_member(tar, "agent.py", what)
+    if member.size != a["size"]:
+        refuse("%s: agent.py size differs from the manifest" % what)
+    dest = os.path.join(work, "agent.py")
+    if _copy_hashed(tar.extractfile(member), dest, a["size"], "agent.py") != a["sha256"]:
+        refuse("%s: agent.py hash differs from the manifest" % what)
+    _next_member(tar, None, what)
+    return dest
+
+
+# ---------------------------------------------------------------- 9 apply
+
+
+def _file_modes(manifest):
+    need = set()
+    for f in manifest["files"]:
+        need.add((f["sha256"], f["mode"] == 493))
+    return need
+
+
+def check_available(store, manifest):
+    """Refuse unless every file's object is stored, carried or made by a patch (before any write)."""
+    carried = set(o["sha256"] for o in manifest["objects"])
+    produced = set(p["target"] for p in manifest["patches"])
+    sizes = {}
+    for f in manifest["files"]:
+        sizes[f["sha256"]] = f["size"]
+    for p in manifest["patches"]:
+        if p["target"] not in sizes:
+            refuse("patch %s makes an object no file uses" % p["sha256"])
+        if not (store.has_object(p["source"]) or p["source"] in carried):
+            refuse("this device lacks object %s, the source of a patch (delta from another base)" % p["source"])
+    missing = [f["path"] for f in manifest["files"] if not (
+        f["sha256"] in carried or f["sha256"] in produced or store.has_object(f["sha256"]))]
+    if missing:
+        refuse("this device lacks the object of %s (and %d more): a delta from another base" % (missing[0], len(missing) - 1))
+    return sizes
+
+
+def free_space(path):
+    test_free = os.environ.get("SLIMENV_AGENT_TEST_FREE")
+    st = os.statvfs(path)
+    return int(test_free) if test_free else st.f_bavail * st.f_frsize
+
+
+def check_space(store, manifest, sizes):
+    """Refuse, before staging, a bundle whose new objects do not fit on the device's disk."""
+    need = sum(o["size"] for o in manifest["objects"])
+    need += sum(p["size"] + sizes[p["target"]] for p in manifest["patches"])
+    need += 16 * 1024 * 1024  # manifests, directories, state
+    free = free_space(store.root)
+    if free < need:
+        refuse("not enough disk space in %s: the bundle needs %d MiB, %d MiB are free"
+               % (store.root, need >> 20, free >> 20))
+
+
+def stage_patches(store, manifest, work, sizes):
+    for p in manifest["patches"]:
+        src = os.path.join(work, "o", p["source"])
+        if not os.path.exists(src):
+            src = store.any_object(p["source"])
+        with open(src, "rb") as f:
+            old = f.read()
+        if hashlib.sha256(old).hexdigest() != p["source"]:
+            refuse("stored object %s is corrupt (run verify)" % p["source"])
+        with open(os.path.join(work, "p", p["sha256"]), "rb") as f:
+            patch = f.read()
+        step("patch:apply")
+        new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
+        if hashlib.sha256(new).hexdigest() != p["target"]:
+            refuse("patch %s does not produce object %s" % (p["sha256"][:12], p["target"][:12]))
+        dest = os.path.join(work, "o", p["target"])
+        with open(dest, "wb") as f:
+            f.write(new)
+
+
+def install_objects(store, manifest, work):
+    """Move every new object into objects/ or objects-x/ (fsync + chmod + rename); returns the count."""
+    missing = sorted(k for k in _file_modes(manifest) if not os.path.exists(store.object_path(*k)))
+    # one sync makes every staged file durable before any is renamed into objects/
+    # (cheaper than an fsync per file on flash storage)
+    step("objects:sync")
+    os.sync()
+    touched = set()
+    for sha, x in missing:
+        dest = store.object_path(sha, x)
+        staged = os.path.join(work, "o", sha)
+        if os.path.exists(staged) and not (x is False and (sha, True) in missing):
+            tmp = staged
+        else:
+            src = staged if os.path.exists(staged) else store.any_object(sha)
+            tmp = os.path.join(work, "copy-%s-%d" % (sha, x))
+            with open(src, "rb") as f:
+                got = _copy_hashed(f, tmp, os.fstat(f.fileno()).st_size, sha)
+            if got != sha:
+                refuse("stored object %s is corrupt (run verify)" % sha)
+        os.chmod(tmp, 0o555 if x else 0o444)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        step("object:rename")
+        os.rename(tmp, dest)
+        touched.add(os.path.dirname(dest))
+    if touched:
+        os.sync()  # the renames and new directories, at once (an fsync per directory costs more)
+    return len(missing)
+
+
+def build_generation(store, app, manifest, mbytes):
+    """apps/APP/gens/SEQ: hard links to objects (copies where links fail), then symlinks."""
+    seq = manifest["sequence"]
+    adir = store.app_dir(app)
+    gens = os.path.join(adir, "gens")
+    os.makedirs(gens, exist_ok=True)
+    os.makedirs(os.path.join(adir, "manifests"), exist_ok=True)
+    write_atomic(store.manifest_path(app, seq), mbytes)
+    new = os.path.join(gens, ".new-%d" % seq)
+    rmtree(new)
+    os.mkdir(new)
+    dirs = set([new])
+    for f in manifest["files"]:
+        dest = os.path.join(new, f["path"])
+        parent = os.path.dirname(dest)
+        if parent not in dirs:
+            os.makedirs(parent, exist_ok=True)
+            while parent not in dirs:
+                dirs.add(parent)
+                parent = os.path.dirname(parent)
+        src = store.object_path(f["sha256"], f["mode"] == 493)
+        try:
+            os.link(src, dest)
+        except OSError:
+            with open(src, "rb") as fi, open(dest, "wb") as fo:
+                shutil.copyfileobj(fi, fo, CHUNK)
+                fo.flush()
+                os.fsync(fo.fileno())
+            os.chmod(dest, f["mode"])
+        step("gen:file")
+    for s in manifest["symlinks"]:
+        dest = os.path.join(new, s["path"])
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        dirs.add(os.path.dirname(dest))
+        os.symlink(s["target"], dest)
+    os.sync()  # every link and directory of the new tree, before it gets its name
+    final = os.path.join(gens, str(seq))
+    if os.path.exists(final):
+        store.drop_generation(app, seq)
+        write_atomic(store.manifest_path(app, seq), mbytes)
+    step("gen:rename")
+    os.rename(new, final)
+    fsync_dir(gens)
+    step("gen:done")
+
+
+def run_health(store, app, manifest):
+    """None when the health command passes, else why it failed."""
+    h = manifest["health"]
+    if h is None:
+        return None
+    gen = store.gen_dir(app, manifest["sequence"])
+    argv = list(h["command"])
+    if "/" in argv[0] and not argv[0].startswith("/"):
+        argv[0] = os.path.join(gen, argv[0])
+    # the check must not write into the generation (e.g. __pycache__)
+    env = dict(os.environ, SLIMENV_APP=app, SLIMENV_GENERATION=gen, PYTHONDONTWRITEBYTECODE="1")
+    step("health:run")
+    try:
+        # its own session, so a time-out kills what it started too
+        p = subprocess.Popen(argv, cwd=gen, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as e:
+        return "cannot run %s: %s" % (h["command"][0], e.strerror)
+    try:
+        out = p.communicate(timeout=h["timeout"] or None)[0]
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        p.communicate()
+        return "timed out after %d s" % h["timeout"]
+    if p.returncode != 0:
+        lines = out.decode("utf-8", "replace").strip().splitlines()
+        return "exit status %d%s" % (p.returncode, (": " + lines[-1][:300]) if lines else "")
+    return None
+
+
+def new_state(app):
+    return {"format": STATE_FORMAT, "app": app, "current": None, "generations": [],
+            "highest": None, "versions": {}, "health": {}}
+
+
+def apply_bundle(store, path, opts, expect=None):
+    """Apply one bundle file (docs/fleet.md "Apply, in order"); returns a result dict."""
+    t0 = time.time()
+    keys = load_trusted_keys(store.root, opts.key)
+    what = os.path.basename(path)
+    work = os.path.join(store.tmp, "apply-%d" % os.getpid())
+    rmtree(work)
+    os.makedirs(os.path.join(work, "o"))
+    os.makedirs(os.path.join(work, "p"))
+    step("apply:start")
+    try:
+        tar = tarfile.open(path, "r:")
+    except (OSError, tarfile.TarError, EOFError) as e:
+        refuse("cannot read bundle %s: %s" % (what, e))
+    with tar:
+        manifest, mbytes, kid = read_head(tar, keys, what)
+        app, seq = manifest["app"], manifest["sequence"]
+        if expect:
+            if expect.get("app") not in (None, app) or expect.get("sequence") not in (None, seq):
+                refuse("%s is %s %d, the channel index promised %s %s" % (
+                    what, app, seq, expect.get("app"), expect.get("sequence")))
+            if expect.get("manifest") and hashlib.sha256(mbytes).hexdigest() != expect["manifest"]:
+                refuse("%s: manifest differs from the one the channel index names" % what)
+        st = store.load_state(app)
+        if st and st["current"] == seq and opts.allow_downgrade:
+            return {"ok": True, "app": app, "sequence": seq, "changed": False,
+                    "message": "%s is already at sequence %d" % (app, seq)}
+        if st and st["highest"] is not None and seq <= st["highest"] and not opts.allow_downgrade:
+            refuse("replay: %s sequence %d is not newer than %d, the newest applied "
+                   "(--allow-downgrade to force)" % (app, seq, st["highest"]))
+        check_target(manifest)
+        sizes = check_available(store, manifest)
+        check_space(store, manifest, sizes)
+        step("apply:verified")
+        read_payload(tar, manifest, work, what)
+        agent_file = read_agent(tar, manifest, work, what)
+    stage_patches(store, manifest, work, sizes)
+    step("apply:staged")
+    # -- nothing outside tmp/ has changed up to here
+    added = install_objects(store, manifest, work)
+    step("apply:objects")
+    build_generation(store, app, manifest, mbytes)
+    previous = st["current"] if st else None
+    store.switch(app, seq)
+    failure = run_health(store, app, manifest)
+    st = st or new_state(app)
+    st["health"][str(seq)] = {"ok": failure is None, "reason": failure or "", "at": now_iso()}
+    if failure is not None:
+        st["generations"] = [g for g in st["generations"] if g != seq]
+        if previous is not None:
+            store.switch(app, previous)
+        else:
+            rmtree(os.path.join(store.app_dir(app), "current"))
+            fsync_dir(store.app_dir(app))
+        store.save_state(app, st)
+        store.drop_generation(app, seq)
+        gc_objects(store)
+        back = "switched back to %d" % previous if previous is not None else "no previous generation"
+        refuse("health check of %s %d failed (%s); %s" % (app, seq, failure, back))
+    gens = [seq] + [g for g in st["generations"] if g != seq]
+    keep = max(1, opts.keep)
+    dropped = gens[keep:]
+    st.update(current=seq, generations=gens[:keep],
+              highest=seq if st["highest"] is None else max(seq, st["highest"]))
+    st["versions"][str(seq)] = manifest["version"]
+    for g in dropped:
+        st["versions"].pop(str(g), None)
+        st["health"].pop(str(g), None)
+    store.save_state(app, st)
+    for g in dropped:
+        store.drop_generation(app, g)
+    removed = gc_objects(store)
+    if agent_file:
+        os.makedirs(os.path.join(store.root, "agent"), exist_ok=True)
+        with open(agent_file, "rb") as f:
+            write_atomic(os.path.join(store.root, "agent", "slimenv-agent.py"), f.read())
+    rmtree(work)
+    return {"ok": True, "app": app, "sequence": seq, "version": manifest["version"],
+            "previous": previous, "changed": True, "keyid": kid, "objectsAdded": added,
+            "objectsRemoved": removed, "seconds": round(time.time() - t0, 3)}
+
+
+# ---------------------------------------------------------------- 10 update (HTTP)
+
+
+def http_get_small(url, limit):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url), timeout=60) as r:
+            data = r.read(limit + 1)
+    except urllib.error.HTTPError as e:
+        refuse("GET %s: HTTP %d" % (url, e.code))
+    except (urllib.error.URLError, OSError) as e:
+        refuse("GET %s: %s" % (url, getattr(e, "reason", e)))
+    if len(data) > limit:
+        refuse("GET %s: larger than %d bytes" % (url, limit))
+    return data
+
+
+def download(store, url, sha, size):
+    """Fetch url into tmp/downloads/<sha>.part, resuming with Range; checks size and hash."""
+    os.makedirs(store.downloads, exist_ok=True)
+    part = os.path.join(store.downloads, sha + ".part")
+    have = os.path.getsize(part) if os.path.exists(part) else 0
+    if have > size:
+        os.unlink(part)
+        have = 0
+    if have < size and free_space(store.downloads) < size - have + 16 * 1024 * 1024:
+        refuse("not enough disk space to download %d MiB into %s" % ((size - have) >> 20, store.downloads))
+    if have < size:
+        req = urllib.request.Request(url)
+        if have:
+            req.add_header("Range", "bytes=%d-" % have)
+        try:
+            resp = urllib.request.urlopen(req, timeout=60)
+        except urllib.error.HTTPError as e:
+            if e.code == 416:
+                os.unlink(part)
+            if e.code in (404, 410):
+                raise Unavailable("download %s: HTTP %d" % (url, e.code))
+            refuse("download %s: HTTP %d" % (url, e.code))
+        except (urllib.error.URLError, OSError) as e:
+            refuse("download %s: %s" % (url, getattr(e, "reason", e)))
+        with resp:
+            crange = resp.headers.get("Content-Range", "")
+            status = getattr(resp, "status", None) or resp.getcode()
+            if have and not (status == 206 and crange.startswith("bytes %d-" % have)):
+                have = 0
+            buf = bytearray(64 * 1024)
+            try:
+                with open(part, "ab" if have else "wb") as f:
+                    while True:
+                        # readinto returns what has arrived, so a cut keeps all but the last piece
+                        n = resp.readinto(buf)
+                        if not n:
+                            break
+                        chunk = bytes(buf[:n])
+                        if have + len(chunk) > size:
+                            f.close()
+                            os.unlink(part)
+                            refuse("download %s: larger than the %d bytes the index says" % (url, size))
+                        f.write(chunk)
+                        have += len(chunk)
+                        step("download:chunk")
+                    f.flush()
+                    os.fsync(f.fileno())
+            except (http.client.HTTPException, OSError) as e:
+                refuse("download %s interrupted at %d of %d bytes (%s); the next run resumes"
+                       % (url, os.path.getsize(part), size, type(e).__name__))
+        if have < size:
+            refuse("download %s interrupted at %d of %d bytes; the next run resumes" % (url, have, size))
+    h = hashlib.sha256()
+    with open(part, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    if h.hexdigest() != sha:
+        os.unlink(part)
+        refuse("download %s does not match its hash (corrupt); removed" % url)
+    return part
+
+
+def check_index(idx, app, channel):
+    try:
+        ok = (idx["format"] == CHANNEL_FORMAT and idx["app"] == app and idx["channel"] == channel
+              and _is_int(idx["sequence"]) and SHA_RE.match(idx["full"]["sha256"])
+              and _is_int(idx["full"]["size"]) and SHA_RE.match(idx["manifest"]["sha256"])
+              and all(_is_int(d["from"]) and SHA_RE.match(d["sha256"]) and _is_int(d["size"])
+                      for d in idx["deltas"]))
+    except (KeyError, TypeError):
+        ok = False
+    if not ok:
+        refuse("channel index for %s/%s is malformed or names another app or channel" % (channel, app))
+
+
+def cmd_update(store, opts):
+    keys = load_trusted_keys(store.root, opts.key)
+    app, channel = opts.app, opts.channel
+    if not APP_RE.match(app) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", channel):
+        refuse("bad app or channel name")
+    base = opts.repo.rstrip("/")
+    idx_url = "%s/channels/%s/%s.json" % (base, channel, app)
+    idx_bytes = http_get_small(idx_url, MAX_INDEX)
+    sig = http_get_small(idx_url + ".sig", MAX_SIG)
+    verify_signature(idx_bytes, sig, keys, "channel index %s/%s" % (channel, app))
+    try:
+        idx = json.loads(idx_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        refuse("channel index is not JSON")
+    check_index(idx, app, channel)
+    st = store.load_state(app)
+    cur = st["current"] if st else None
+    highest = st["highest"] if st else None
+    seq = idx["sequence"]
+    if cur == seq or (highest == seq and not opts.allow_downgrade):
+        return {"ok": True, "app": app, "sequence": cur, "changed": False,
+                "message": "%s is up to date (sequence %d)" % (app, seq)}
+    if highest is not None and seq < highest and not opts.allow_downgrade:
+        refuse("replay: channel index sequence %d is older than %d, the newest applied" % (seq, highest))
+    choices = [d for d in idx["deltas"] if cur is not None and d["from"] == cur][:1]
+    choices.append(dict(idx["full"], full=True))
+    for i, c in enumerate(choices):
+        url = "%s/blobs/sha256/%s/%s" % (base, c["sha256"][:2], c["sha256"][2:])
+        try:
+            path = download(store, url, c["sha256"], c["size"])
+        except Unavailable:
+            if i + 1 < len(choices):
+                continue
+            raise
+        expect = {"app": app, "sequence": seq, "manifest": idx["manifest"]["sha256"] if c.get("full") else None}
+        try:
+            result = apply_bundle(store, path, opts, expect)
+        except Refused as e:
+            os.unlink(path)
+            if i + 1 < len(choices) and "lacks" in str(e):
+                continue
+            raise
+        rmtree(path)
+        result["download"] = "full" if c.get("full") else "delta"
+        return result
+
+
+# ---------------------------------------------------------------- 11 status, rollback, gc, verify
+
+
+def gc_objects(store):
+    """Remove objects no kept generation of any app uses; returns how many."""
+    used = store.used_objects()
+    removed = 0
+    for sha, x in sorted(store.stored_objects() - used):
+        step("gc:remove")
+        os.unlink(store.object_path(sha, x))
+        removed += 1
+    return removed
+
+
+def cmd_gc(store, opts):
+    removed = gc_objects(store)
+    return {"ok": True, "objectsRemoved": removed, "message": "removed %d object(s)" % removed}
+
+
+def cmd_rollback(store, opts):
+    app = opts.app
+    st = store.load_state(app) if APP_RE.match(app) else None
+    if not st or st["current"] is None or len(st["generations"]) < 2:
+        refuse("no previous generation of %s to roll back to" % app)
+    cur = st["current"]
+    prev = st["generations"][1]
+    st["current"] = prev
+    st["generations"] = [prev, cur] + st["generations"][2:]
+    store.save_state(app, st)
+    store.switch(app, prev)
+    return {"ok": True, "app": app, "sequence": prev, "previous": cur,
+            "message": "%s rolled back from %d to %d" % (app, cur, prev)}
+
+
+def cmd_status(store, opts):
+    apps = {}
+    for app in store.apps():
+        st = store.load_state(app) or new_state(app)
+        gens = []
+        for g in st["generations"]:
+            gens.append({"sequence": g, "version": st["versions"].get(str(g)),
+                         "health": st["health"].get(str(g))})
+        apps[app] = {"current": st["current"], "version": st["versions"].get(str(st["current"])),
+                     "highest": st["highest"], "generations": gens,
+                     "health": st["health"].get(str(st["current"])),
+                     "consistent": store.current_seq(app) == st["current"]}
+    objects = sorted(set(sha for sha, _ in store.stored_objects()))
+    return {"ok": True, "agent": AGENT_VERSION, "root": store.root, "apps": apps, "objects": objects,
+            "busy": bool(getattr(opts, "busy", False))}
+
+
+def _hash_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def cmd_verify(store, opts):
+    problems = []
+    for sha, x in sorted(store.stored_objects()):
+        p = store.object_path(sha, x)
+        mode = os.lstat(p).st_mode
+        if _hash_file(p) != sha:
+            problems.append("object %s is corrupt" % sha)
+        if mode & 0o222 or bool(mode & 0o111) != x:
+            problems.append("object %s has mode %o" % (sha, stat.S_IMODE(mode)))
+    for app in store.apps():
+        st = store.load_state(app)
+        if st is None:
+            problems.append("app %s has no state.json" % app)
+            continue
+        if store.current_seq(app) != st["current"]:
+            problems.append("app %s: current is not generation %s" % (app, st["current"]))
+        for g in st["generations"]:
+            problems.extend(verify_generation(store, app, g))
+    return {"ok": not problems, "problems": problems,
+            "message": "store is clean" if not problems else "; ".join(problems[:5])}
+
+
+def verify_generation(store, app, seq):
+    out = []
+    gen = store.gen_dir(app, seq)
+    try:
+        m = store.load_manifest(app, seq)
+    except (OSError, ValueError):
+        return ["app %s generation %d has no manifest" % (app, seq)]
+    want = {}
+    for f in m["files"]:
+        want[f["path"]] = f
+    links = dict((s["path"], s["target"]) for s in m["symlinks"])
+    seen = set()
+    for dirpath, dirnames, filenames in os.walk(gen):
+        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, gen)
+            seen.add(rel)
+            if rel in links:
+                if os.readlink(full) != links[rel]:
+                    out.append("%s %d: symlink %s changed" % (app, seq, rel))
+            elif rel not in want:
+                out.append("%s %d: extra file %s" % (app, seq, rel))
+            elif os.path.islink(full) or _hash_file(full) != want[rel]["sha256"]:
+                out.append("%s %d: %s does not match the manifest" % (app, seq, rel))
+            elif bool(os.stat(full).st_mode & 0o100) != (want[rel]["mode"] == 493):
+                out.append("%s %d: %s has the wrong mode" % (app, seq, rel))
+    for rel in sorted(set(want) | set(links)):
+        if rel not in seen:
+            out.append("%s %d: %s is missing" % (app, seq, rel))
+    return out
+
+
+# ---------------------------------------------------------------- 12 command line
+
+
+def _common(parser, suppress):
+    d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
+    parser.add_argument("--root", default=d("/var/lib/slimenv"), help="device store (default /var/lib/slimenv)")
+    parser.add_argument("--key", action="append", default=d([]), help="trusted public key file (repeatable)")
+    parser.add_argument("--keep", type=int, default=d(2), help="generations to keep per app (default 2)")
+    parser.add_argument("--allow-downgrade", action="store_true", default=d(False),
+                        help="accept a sequence at or below the newest applied")
+    parser.add_argument("--json", action="store_true", default=d(False), help="print JSON")
+
+
+def parse_args(argv):
+    common = argparse.ArgumentParser(add_help=False)
+    _common(common, True)
+    ap = argparse.ArgumentParser(prog="slimenv-agent", description="Apply signed slimenv bundles.")
+    _common(ap, False)
+    ap.add_argument("--version", action="version", version="slimenv-agent " + AGENT_VERSION)
+    sub = ap.add_subparsers(dest="command")
+    p = sub.add_parser("apply", parents=[common], help="apply a bundle file")
+    p.add_argument("bundle")
+    p = sub.add_parser("update", parents=[common], help="update an app from a repository channel")
+    p.add_argument("--repo", required=True)
+    p.add_argument("--app", required=True)
+    p.add_argument("--channel", required=True)
+    sub.add_parser("status", parents=[common], help="apps, generations, health, objects")
+    p = sub.add_parser("rollback", parents=[common], help="switch an app to its previous generation")
+    p.add_argument("app")
+    sub.add_parser("gc", parents=[common], help="remove objects no generation uses")
+    sub.add_parser("verify", parents=[common], help="check every object and generation")
+    opts = ap.parse_args(argv)
+    if not opts.command:
+        ap.print_usage(sys.stderr)
+        sys.exit(2)
+    if opts.keep < 1:
+        ap.error("--keep must be at least 1")
+    return opts
+
+
+def render(opts, result):
+    if opts.json:
+        sys.stdout.write(json.dumps(result, sort_keys=True, indent=2) + "\n")
+        return
+    if opts.command == "status":
+        for app, a in sorted(result["apps"].items()):
+            gens = ", ".join("%d (%s)" % (g["sequence"], g["version"]) for g in a["generations"])
+            health = a["health"] or {}
+            sys.stdout.write("%s: current %s version %s, health %s; generations: %s\n" % (
+                app, a["current"], a["version"], "ok" if health.get("ok") else health.get("reason", "-"), gens or "none"))
+        sys.stdout.write("%d object(s) in %s\n" % (len(result["objects"]), result["root"]))
+    elif result.get("message"):
+        sys.stdout.write(result["message"] + "\n")
+    elif opts.command in ("apply", "update"):
+        sys.stdout.write("%s: now at sequence %d (version %s), %d new object(s) in %.2f s\n" % (
+            result["app"], result["sequence"], result["version"], result["objectsAdded"], result["seconds"]))
+
+
+COMMANDS = {"update": cmd_update, "status": cmd_status, "rollback": cmd_rollback,
+            "gc": cmd_gc, "verify": cmd_verify,
+            "apply": lambda store, opts: apply_bundle(store, opts.bundle, opts)}
+
+
+def main(argv=None):
+    opts = parse_args(sys.argv[1:] if argv is None else argv)
+    store = Store(opts.root)
+    try:
+        if opts.command == "status":
+            opts.busy = os.path.isdir(store.root) and not store.lock(shared=True)
+        else:
+            store.lock()
+            store.recover()
+        result = COMMANDS[opts.command](store, opts)
+    except Refused as e:
+        msg = str(e)
+    except OSError as e:
+        msg = "%s: %s" % (getattr(e, "filename", None) or "I/O error", e.strerror or e)
+    except (tarfile.TarError, EOFError, LZMAError, zlib.error) as e:
+        msg = "unreadable archive: %s" % e
+    except Exception as e:  # a bug: still one line, still exit status 1
+        msg = "internal error: %s: %s" % (type(e).__name__, e)
+    else:
+        render(opts, result)
+        if not result.get("ok", True):
+            sys.stderr.write("slimenv-agent: %s\n" % result.get("message"))
+            return 1
+        return 0
+    finally:
+        store.unlock()
+    sys.stderr.write("slimenv-agent: %s\n" % msg.replace("\n", " "))
+    if opts.json:
+        sys.stdout.write(json.dumps({"ok": False, "error": msg}, sort_keys=True) + "\n")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

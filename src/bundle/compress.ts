@@ -1,0 +1,83 @@
+/**
+ * The codecs of docs/fleet.md: xz (lzma FORMAT_XZ) for payloads and patch streams, by the
+ * `xz` binary (Node has no lzma); gzip for payloads and zlib (RFC 1950) for patch streams
+ * where xz is missing. Output is deterministic: xz single-threaded with fixed settings, gzip
+ * with mtime 0.
+ */
+import { spawnSync } from "node:child_process";
+import { constants, deflateSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
+import { SlimenvError } from "../base/index.ts";
+import type { Compression } from "./types.ts";
+
+const MAX_BUFFER = 2 ** 32;
+let xzFound: boolean | undefined;
+
+function xzCommand(): string {
+  return process.env.SLIMENV_XZ ?? "xz";
+}
+
+/** True when an `xz` binary runs. */
+export function xzAvailable(): boolean {
+  if (xzFound === undefined) {
+    const r = spawnSync(xzCommand(), ["--version"], { stdio: "ignore" });
+    xzFound = r.status === 0;
+  }
+  return xzFound;
+}
+
+function runXz(args: string[], input: Uint8Array, what: string): Uint8Array {
+  const r = spawnSync(xzCommand(), args, { input, maxBuffer: MAX_BUFFER });
+  if (r.error !== undefined || r.status !== 0) {
+    const why = r.error?.message ?? r.stderr.toString().trim();
+    throw new SlimenvError("IO_ERROR", `xz could not ${what}: ${why}`, {
+      hint: "install xz (xz-utils) or choose gzip compression",
+      cause: r.error,
+    });
+  }
+  return new Uint8Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.byteLength);
+}
+
+/** xz (FORMAT_XZ, crc64, preset 6 — or 9 with `best`), single-threaded: same bytes every time. */
+export function xzCompress(data: Uint8Array, best = false): Uint8Array {
+  return runXz(["-z", "-c", "-T1", best ? "-9" : "-6", "--check=crc64"], data, "compress");
+}
+
+export function xzDecompress(data: Uint8Array): Uint8Array {
+  return runXz(["-d", "-c", "-T1", "--format=xz"], data, "decompress");
+}
+
+/** Compress a whole payload (payload.tar.xz / payload.tar.gz). */
+export function compressPayload(data: Uint8Array, codec: Compression): Uint8Array {
+  if (codec === "xz") return xzCompress(data);
+  return new Uint8Array(gzipSync(data, { level: constants.Z_BEST_COMPRESSION }));
+}
+
+export function decompressPayload(data: Uint8Array, codec: Compression): Uint8Array {
+  if (codec === "xz") return xzDecompress(data);
+  try {
+    return new Uint8Array(gunzipSync(data));
+  } catch (err) {
+    throw new SlimenvError("HASH_MISMATCH", "payload is not valid gzip", { cause: err });
+  }
+}
+
+/** Codec bytes of an SLDIFF01 patch's streams. */
+export const PATCH_CODEC = { xz: 1, zlib: 2 } as const;
+export type PatchCodec = (typeof PATCH_CODEC)[keyof typeof PATCH_CODEC];
+
+/** The patch stream codec to use: xz when the binary exists, zlib otherwise. */
+export function defaultPatchCodec(): PatchCodec {
+  return xzAvailable() ? PATCH_CODEC.xz : PATCH_CODEC.zlib;
+}
+
+/** Compress one patch stream (control, diff or extra). */
+export function compressStream(data: Uint8Array, codec: PatchCodec): Uint8Array {
+  if (codec === PATCH_CODEC.xz) return xzCompress(data, true);
+  return new Uint8Array(deflateSync(data, { level: constants.Z_BEST_COMPRESSION }));
+}
+
+export function decompressStream(data: Uint8Array, codec: number): Uint8Array {
+  if (codec === PATCH_CODEC.xz) return xzDecompress(data);
+  if (codec === PATCH_CODEC.zlib) return new Uint8Array(inflateSync(data));
+  throw new SlimenvError("HASH_MISMATCH", `unknown patch codec ${codec}`);
+}

@@ -1,0 +1,57 @@
+// Shipping to devices (docs/fleet.md): bundles full and delta, patches, keys, repositories.
+
+export { agentBytes, agentSource } from "./agent-source.ts";
+export type { PatchStreams, StreamCodec } from "./bsdiff.ts";
+export {
+  applyPatch,
+  diffStreams,
+  encodeStreams,
+  makePatch,
+  patchCodec,
+  patchCodecFor,
+  XZ_PATCH_FROM,
+} from "./bsdiff.ts";
+export { canonicalJson, canonicalJsonBytes } from "./canonical-json.ts";
+export type { PatchCodec } from "./compress.ts";
+export {
+  compressPayload,
+  compressStream,
+  decompressPayload,
+  decompressStream,
+  PATCH_CODEC,
+  xzAvailable,
+} from "./compress.ts";
+export type { DeltaPlan, OldState } from "./delta.ts";
+export { compressedSize, oldFromBundle, planDelta, readOld } from "./delta.ts";
+export { envTarget, libcOfPlatform } from "./env-target.ts";
+export { loadSigningKey, parseHealth } from "./files.ts";
+export type { EnvTree, EnvTreeOptions, TreeFile } from "./from-env.ts";
+export { ENV_MANIFEST_PATH, readEnvTree } from "./from-env.ts";
+export type { LockBundleRequest } from "./from-lock.ts";
+export { packLock } from "./from-lock.ts";
+export type { PublicKey, SigningKey } from "./keys.ts";
+export {
+  formatPrivateKey,
+  formatPublicKey,
+  generateSigningKey,
+  keyId,
+  parsePrivateKey,
+  parsePublicKey,
+  readPublicKey,
+  readSigningKey,
+  signDocument,
+  signingKeyFromSeed,
+  verifyDocument,
+  writeKeyPair,
+} from "./keys.ts";
+export type { PackOptions, PackResult } from "./pack.ts";
+export { checkPackOptions, packEnv } from "./pack.ts";
+export type { Pair, PairFile } from "./pair.ts";
+export { normalizePath, pairFiles } from "./pair.ts";
+export type { PublishOptions, PublishResult } from "./publish.ts";
+export { blobPath, publishBundle } from "./publish.ts";
+export { suffixArray } from "./suffix-array.ts";
+export type * from "./types.ts";
+export { APP_NAME_RE, BUNDLE_FORMAT, CHANNEL_FORMAT, PATCH_MAGIC } from "./types.ts";
+export type { WrittenBundle } from "./wire.ts";
+export { objectSetHash, readBundle, sha256Hex, writeBundle } from "./wire.ts";

@@ -1,0 +1,174 @@
+/**
+ * Bundle files (docs/fleet.md "Bundle file"): an uncompressed tar of manifest.json,
+ * manifest.sig, payload.tar.xz|gz and optionally agent.py, in that order. `writeBundle` builds
+ * and signs one; `readBundle` verifies one as strictly as the device agent does (signature
+ * first, then every hash) and returns its contents.
+ */
+import { createHash } from "node:crypto";
+import { findTarFiles } from "../archive/tar-read.ts";
+import { writeTar } from "../archive/tar-write.ts";
+import { SlimenvError } from "../base/index.ts";
+import { canonicalJsonBytes } from "./canonical-json.ts";
+import { compressPayload, decompressPayload, xzAvailable } from "./compress.ts";
+import { type PublicKey, type SigningKey, signDocument, verifyDocument } from "./keys.ts";
+import { checkManifest } from "./manifest-check.ts";
+import {
+  BUNDLE_FORMAT,
+  type BundleContents,
+  type BundleInput,
+  type BundleManifest,
+  type PatchEntry,
+} from "./types.ts";
+
+/** Bounds on the small members, as the agent applies them. */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+export const MAX_SIGNATURE_BYTES = 4096;
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function refuse(what: string, why: string): SlimenvError {
+  return new SlimenvError("HASH_MISMATCH", `bundle ${what} refused: ${why}`);
+}
+
+/** The hash a delta's `base.objects` names: sha256 of the sorted, newline-joined hashes. */
+export function objectSetHash(hashes: Iterable<string>): string {
+  const sorted = [...new Set(hashes)].sort();
+  return sha256Hex(new TextEncoder().encode(sorted.join("\n")));
+}
+
+export interface WrittenBundle {
+  /** The bundle file's bytes. */
+  bytes: Uint8Array;
+  manifest: BundleManifest;
+  manifestBytes: Uint8Array;
+}
+
+/** Build and sign a bundle. */
+export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle {
+  const draft = input.manifest;
+  const objects = [...input.objects.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  for (const [sha, data] of objects) {
+    if (sha256Hex(data) !== sha) throw refuse(draft.app, `object ${sha} does not hash to its name`);
+  }
+  const patches = (input.patches ?? []).map((p) => ({ ...p, sha256: sha256Hex(p.data) }));
+  patches.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  const fileHashes = new Set(draft.files.map((f) => f.sha256));
+  const produced = new Set([...objects.map(([s]) => s), ...patches.map((p) => p.target)]);
+  for (const [sha] of objects) {
+    if (!fileHashes.has(sha)) throw refuse(draft.app, `object ${sha} is used by no file`);
+  }
+  if (draft.base === null) {
+    for (const f of draft.files) {
+      if (!produced.has(f.sha256)) throw refuse(draft.app, `no object for ${f.path}`);
+    }
+  }
+  const members = [
+    ...objects.map(([sha, data]) => ({ path: `objects/${sha}`, data })),
+    ...patches.map((p) => ({ path: `patches/${p.sha256}`, data: p.data })),
+  ];
+  const compression = input.compression ?? (xzAvailable() ? "xz" : "gzip");
+  const payload = compressPayload(writeTar(members), compression);
+  const agent =
+    input.agent === undefined
+      ? null
+      : typeof input.agent === "string"
+        ? new TextEncoder().encode(input.agent)
+        : input.agent;
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    ...draft,
+    objects: objects.map(([sha256, data]) => ({ sha256, size: data.length })),
+    patches: patches.map(
+      (p): PatchEntry => ({
+        sha256: p.sha256,
+        size: p.data.length,
+        source: p.source,
+        target: p.target,
+      }),
+    ),
+    payload: {
+      name: compression === "xz" ? "payload.tar.xz" : "payload.tar.gz",
+      compression,
+      sha256: sha256Hex(payload),
+      size: payload.length,
+    },
+    agent: agent === null ? null : { sha256: sha256Hex(agent), size: agent.length },
+  };
+  checkManifest(manifest);
+  const manifestBytes = canonicalJsonBytes(manifest);
+  const outer = [
+    { path: "manifest.json", data: manifestBytes },
+    { path: "manifest.sig", data: signDocument(key, manifestBytes) },
+    { path: manifest.payload.name, data: payload },
+    ...(agent === null ? [] : [{ path: "agent.py", data: agent }]),
+  ];
+  return { bytes: writeTar(outer, { sort: false }), manifest, manifestBytes };
+}
+
+/** Read and verify a bundle against trusted keys; every hash checked. */
+export function readBundle(
+  bytes: Uint8Array,
+  trusted: readonly PublicKey[],
+  what = "bundle",
+): BundleContents {
+  const members = findTarFiles(bytes, () => true, what);
+  const [m, s, p, ...rest] = members;
+  if (m?.path !== "manifest.json" || s?.path !== "manifest.sig") {
+    throw refuse(what, "manifest.json and manifest.sig must come first");
+  }
+  if (m.data.length > MAX_MANIFEST_BYTES || s.data.length > MAX_SIGNATURE_BYTES) {
+    throw refuse(what, "manifest or signature too large");
+  }
+  const manifestBytes = new Uint8Array(m.data);
+  const keyid = verifyDocument(manifestBytes, s.data, trusted, `${what} manifest`);
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(manifestBytes));
+  } catch (err) {
+    throw new SlimenvError("HASH_MISMATCH", `${what}: unreadable manifest`, { cause: err });
+  }
+  checkManifest(manifest);
+  if (p?.path !== manifest.payload.name) throw refuse(what, `third member is not the payload`);
+  if (p.data.length !== manifest.payload.size || sha256Hex(p.data) !== manifest.payload.sha256) {
+    throw refuse(what, "payload hash or size differs from the manifest");
+  }
+  let agent: Uint8Array | null = null;
+  if (rest.length > 1 || (rest.length === 1 && rest[0]?.path !== "agent.py")) {
+    throw refuse(what, `unexpected member ${rest.at(-1)?.path}`);
+  }
+  const a = rest[0];
+  if ((a === undefined) !== (manifest.agent === null)) {
+    throw refuse(what, "agent.py and the manifest disagree");
+  }
+  if (a !== undefined && manifest.agent !== null) {
+    if (a.data.length !== manifest.agent.size || sha256Hex(a.data) !== manifest.agent.sha256) {
+      throw refuse(what, "agent.py hash differs from the manifest");
+    }
+    agent = new Uint8Array(a.data);
+  }
+  const wantObjects = new Map(manifest.objects.map((o) => [o.sha256, o.size]));
+  const wantPatches = new Map(manifest.patches.map((q) => [q.sha256, q.size]));
+  const objects = new Map<string, Uint8Array>();
+  const patches = new Map<string, Uint8Array>();
+  const tar = decompressPayload(p.data, manifest.payload.compression);
+  for (const entry of findTarFiles(tar, () => true, `${what} payload`)) {
+    const match = /^(objects|patches)\/([0-9a-f]{64})$/.exec(entry.path);
+    const kind = match?.[1];
+    const sha = match?.[2] ?? "";
+    const size = kind === "objects" ? wantObjects.get(sha) : wantPatches.get(sha);
+    const into = kind === "objects" ? objects : patches;
+    if (match === null || size === undefined || into.has(sha)) {
+      throw refuse(what, `payload member ${entry.path} not named by the manifest`);
+    }
+    if (entry.data.length !== size || sha256Hex(entry.data) !== sha) {
+      throw refuse(what, `payload member ${entry.path} does not match its hash`);
+    }
+    into.set(sha, new Uint8Array(entry.data));
+  }
+  if (objects.size !== wantObjects.size || patches.size !== wantPatches.size) {
+    throw refuse(what, "payload lacks members the manifest names");
+  }
+  return { manifest, manifestBytes, keyid, objects, patches, agent };
+}

@@ -1,0 +1,192 @@
+/**
+ * Power cuts: the agent is killed (SIGKILL) at every step of an apply and of an update
+ * (SLIMENV_AGENT_TEST_CRASH_AT=N kills it at its Nth step), and after seeded random delays.
+ * Each time `current` resolves to the complete old or new generation; then `gc` cleans up,
+ * `verify` finds the store clean, and running the command again finishes the job.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
+import { Rng } from "../helpers/random.ts";
+import {
+  type AppSpec,
+  binDir,
+  checkCurrent,
+  deltaBundle,
+  fullBundle,
+  publishToRepo,
+  type RepoServer,
+  runAgent,
+  serveRepo,
+} from "./agent-helpers.ts";
+
+const key = generateSigningKey();
+let dir: string;
+let bin: string;
+let pub: string;
+let template: string;
+let server: RepoServer;
+let kills = 0;
+
+const v1: AppSpec = { sequence: 100 };
+const v2: AppSpec = {
+  sequence: 200,
+  files: {
+    "lib/myapp/two.py": "X = 2\n",
+    "lib/myapp/data.txt": `${"shared data\n".repeat(50)}more\n`,
+    "bin/tool2": ["#!/bin/sh\necho 2\n", 493],
+  },
+};
+
+function agent(root: string, args: string[], env?: Record<string, string>, killAfterMs?: number) {
+  return runAgent(["--root", root, "--key", pub, ...args], {
+    pathDir: bin,
+    ...(env === undefined ? {} : { env }),
+    ...(killAfterMs === undefined ? {} : { killAfterMs }),
+  });
+}
+
+function freshDevice(name: string): string {
+  const root = path.join(dir, name);
+  rmSync(root, { recursive: true, force: true });
+  const r = spawnSync("cp", ["-a", template, root]);
+  expect(r.status).toBe(0);
+  return root;
+}
+
+const applyArgs = () => ["apply", path.join(dir, "v2.bundle")];
+const updateArgs = () => ["update", "--repo", server.url, "--app", "myapp", "--channel", "stable"];
+
+/** After a kill: old or new, complete; then gc + verify clean; then the command finishes. */
+async function afterKill(root: string, args: string[]) {
+  const seq = checkCurrent(root, "myapp");
+  expect([100, 200]).toContain(seq);
+  const gc = await agent(root, ["gc"]);
+  expect(gc.status, gc.stderr).toBe(0);
+  expect(readdirSync(path.join(root, "tmp")).filter((n) => n !== "downloads")).toEqual([]);
+  expect(readdirSync(path.join(root, "apps/myapp/gens")).filter((n) => !/^\d+$/.test(n))).toEqual(
+    [],
+  );
+  const v = await agent(root, ["verify", "--json"]);
+  expect(JSON.parse(v.stdout).problems).toEqual([]);
+  const again = await agent(root, args);
+  if (again.status !== 0) expect(again.stderr).toMatch(/replay: myapp sequence 200/);
+  expect(checkCurrent(root, "myapp")).toBe(200);
+}
+
+async function countSteps(args: string[]): Promise<number> {
+  const root = freshDevice("trace");
+  const trace = path.join(dir, "trace.txt");
+  rmSync(trace, { force: true });
+  const r = await agent(root, args, { SLIMENV_AGENT_TEST_TRACE: trace });
+  expect(r.status, r.stderr).toBe(0);
+  const lines = readFileSync(trace, "utf8").trim().split("\n");
+  console.log(`${args[0]}: ${lines.length} steps: ${lines.map((l) => l.split(" ")[1]).join(" ")}`);
+  return lines.length;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "slimenv-crash-"));
+  bin = binDir(dir);
+  pub = path.join(dir, "fleet.pub");
+  writeFileSync(pub, formatPublicKey(key.publicKey));
+  writeFileSync(path.join(dir, "v1.bundle"), fullBundle(key, v1));
+  writeFileSync(path.join(dir, "v2.bundle"), fullBundle(key, v2));
+  template = path.join(dir, "template");
+  const r = await runAgent(
+    ["--root", template, "--key", pub, "apply", path.join(dir, "v1.bundle")],
+    {
+      pathDir: bin,
+    },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  const repo = path.join(dir, "repo");
+  publishToRepo(repo, key, "stable", "myapp", {
+    sequence: 200,
+    version: "1.200",
+    full: fullBundle(key, v2),
+    deltas: [{ from: 100, bytes: deltaBundle(key, v1, v2) }],
+  });
+  server = await serveRepo(repo);
+});
+
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+  expect(kills).toBeGreaterThanOrEqual(50);
+});
+
+describe("kill -9 at any moment", () => {
+  it("leaves current old or new at every step of apply", async () => {
+    const steps = await countSteps(applyArgs());
+    expect(steps).toBeGreaterThan(15);
+    for (let n = 1; n <= steps; n++) {
+      const root = freshDevice(`apply-${n}`);
+      const r = await agent(root, applyArgs(), { SLIMENV_AGENT_TEST_CRASH_AT: String(n) });
+      expect(r.signal, `step ${n}: ${r.stderr}`).toBe("SIGKILL");
+      kills++;
+      await afterKill(root, applyArgs());
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it("leaves current old or new at every step of update (delta with patches)", async () => {
+    const steps = await countSteps(updateArgs());
+    for (let n = 1; n <= steps; n++) {
+      const root = freshDevice(`update-${n}`);
+      const r = await agent(root, updateArgs(), { SLIMENV_AGENT_TEST_CRASH_AT: String(n) });
+      expect(r.signal, `step ${n}: ${r.stderr}`).toBe("SIGKILL");
+      kills++;
+      await afterKill(root, updateArgs());
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it("survives a kill during the recovery of a kill", async () => {
+    // the first run dies right after switching to the new generation, before its health check
+    // passed; the recovering run (gc) is killed at each of its own steps
+    const trace = path.join(dir, "trace-apply.txt");
+    rmSync(trace, { force: true });
+    await agent(freshDevice("trace2"), applyArgs(), { SLIMENV_AGENT_TEST_TRACE: trace });
+    const names = readFileSync(trace, "utf8").trim().split("\n");
+    const at = names.findIndex((l) => l.endsWith(" switch:done")) + 1;
+    const probe = freshDevice("probe");
+    await agent(probe, applyArgs(), { SLIMENV_AGENT_TEST_CRASH_AT: String(at) });
+    expect(checkCurrent(probe, "myapp")).toBe(200);
+    const gcTrace = path.join(dir, "trace-gc.txt");
+    rmSync(gcTrace, { force: true });
+    await agent(probe, ["gc"], { SLIMENV_AGENT_TEST_TRACE: gcTrace });
+    const gcSteps = readFileSync(gcTrace, "utf8").trim().split("\n").length;
+    expect(gcSteps).toBeGreaterThanOrEqual(3);
+    for (let n = 1; n <= gcSteps; n++) {
+      const root = freshDevice(`double-${n}`);
+      await agent(root, applyArgs(), { SLIMENV_AGENT_TEST_CRASH_AT: String(at) });
+      const r = await agent(root, ["gc"], { SLIMENV_AGENT_TEST_CRASH_AT: String(n) });
+      expect(r.signal, `gc step ${n}: ${r.stderr}`).toBe("SIGKILL");
+      kills += 2;
+      await afterKill(root, applyArgs());
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it("leaves current old or new after kills at seeded random moments", async () => {
+    const root0 = freshDevice("timing");
+    const t0 = Date.now();
+    const r0 = await agent(root0, updateArgs());
+    expect(r0.status, r0.stderr).toBe(0);
+    const span = Date.now() - t0;
+    const rng = new Rng(20261206);
+    for (let i = 0; i < 16; i++) {
+      const root = freshDevice(`random-${i}`);
+      const args = i % 2 === 0 ? updateArgs() : applyArgs();
+      const r = await agent(root, args, undefined, 5 + rng.int(span));
+      if (r.signal === "SIGKILL") kills++;
+      await afterKill(root, args);
+      rmSync(root, { recursive: true, force: true });
+    }
+    expect(existsSync(root0)).toBe(true);
+  }, 600_000);
+});

@@ -1,0 +1,151 @@
+/**
+ * The agent runs under every CPython of the machine from 3.8 to 3.13 with -I (and -I -S), imports
+ * nothing outside the standard library, and older interpreters refuse with a clear message.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
+import { writeBundle } from "../../src/bundle/wire.ts";
+import {
+  AGENT,
+  appEnv,
+  binDir,
+  checkCurrent,
+  fullBundle,
+  pythons,
+  runAgent,
+} from "./agent-helpers.ts";
+
+const key = generateSigningKey();
+let dir: string;
+let bin: string;
+let pub: string;
+const all = pythons();
+const supported = [...all].filter(
+  ([v]) => Number(v.split(".")[1]) >= 8 && Number(v.split(".")[1]) <= 13,
+);
+const old = [...all].filter(([v]) => Number(v.split(".")[1]) < 8);
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "slimenv-pythons-"));
+  bin = binDir(dir);
+  pub = path.join(dir, "fleet.pub");
+  writeFileSync(pub, formatPublicKey(key.publicKey));
+  writeFileSync(path.join(dir, "v1.bundle"), fullBundle(key, { sequence: 100 }));
+  writeFileSync(
+    path.join(dir, "v2.bundle"),
+    fullBundle(key, { sequence: 200, files: { "lib/myapp/x.py": "" } }),
+  );
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const STDLIB_ONLY = `
+import importlib.util, json, os, sys, sysconfig
+spec = importlib.util.spec_from_file_location("slimenv_agent", sys.argv[1])
+agent = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(agent)
+codes = [agent.main(["--root", sys.argv[2], "--key", sys.argv[3], "--json", "apply", sys.argv[4]]),
+         agent.main(["--root", sys.argv[2], "--json", "status"])]
+dirs = set(os.path.realpath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib"))
+outside = []
+for name, mod in sorted(sys.modules.items()):
+    f = getattr(mod, "__file__", None)
+    if not f or name == "slimenv_agent":
+        continue
+    real = os.path.realpath(f)
+    if not any(real.startswith(d + os.sep) for d in dirs) or "site-packages" in real:
+        outside.append(name + " " + real)
+sys.stderr.write(json.dumps({"codes": codes, "outside": outside, "count": len(sys.modules)}) + "\\n")
+`;
+
+describe.each(supported)("CPython %s", (version, exe) => {
+  it("applies, reports, rolls back, collects and verifies with -I", async () => {
+    const root = path.join(dir, `device-${version}`);
+    const run = (args: string[]) =>
+      runAgent(["--root", root, "--key", pub, ...args], { pathDir: bin, python: exe });
+    for (const args of [
+      ["apply", path.join(dir, "v1.bundle")],
+      ["apply", path.join(dir, "v2.bundle")],
+      ["status", "--json"],
+      ["rollback", "myapp"],
+      ["gc"],
+      ["verify"],
+    ]) {
+      const r = await run(args);
+      expect(r.status, `${args[0]}: ${r.stderr}`).toBe(0);
+    }
+    expect(checkCurrent(root, "myapp")).toBe(100);
+  });
+
+  it("needs nothing outside the standard library (-I -S, empty PYTHONPATH)", () => {
+    const root = path.join(dir, `stdlib-${version}`);
+    const r = spawnSync(
+      exe,
+      ["-I", "-S", "-B", "-c", STDLIB_ONLY, AGENT, root, pub, path.join(dir, "v1.bundle")],
+      {
+        env: { PATH: `${bin}:/usr/bin:/bin`, PYTHONPATH: "" },
+      },
+    );
+    const lines = r.stderr.toString().trim().split("\n");
+    const report = JSON.parse(lines.at(-1) ?? "{}") as {
+      codes: number[];
+      outside: string[];
+      count: number;
+    };
+    expect(report.codes, r.stderr.toString()).toEqual([0, 0]);
+    expect(report.outside).toEqual([]);
+    expect(report.count).toBeGreaterThan(20);
+    expect(checkCurrent(root, "myapp")).toBe(100);
+  });
+});
+
+it("applies gzip bundles, and refuses xz ones clearly, on a CPython built without lzma", () => {
+  const py = pythons().get("3.11") as string;
+  const gz = path.join(dir, "gz.bundle");
+  const { draft, objects } = appEnv({ sequence: 100 });
+  writeFileSync(gz, writeBundle({ manifest: draft, objects, compression: "gzip" }, key).bytes);
+  const code = `
+import importlib.util, sys
+sys.modules["lzma"] = None  # as if CPython was built without _lzma
+spec = importlib.util.spec_from_file_location("slimenv_agent", sys.argv[1])
+agent = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(agent)
+assert agent.lzma is None
+base = ["--root", sys.argv[2], "--key", sys.argv[3], "apply"]
+sys.exit(agent.main(base + [sys.argv[4]]) * 10 + agent.main(base + [sys.argv[5]]))
+`;
+  const root = path.join(dir, "no-lzma");
+  const r = spawnSync(
+    py,
+    ["-I", "-B", "-c", code, AGENT, root, pub, gz, path.join(dir, "v2.bundle")],
+    {
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+    },
+  );
+  expect(r.status, r.stderr.toString()).toBe(1);
+  expect(r.stderr.toString()).toMatch(
+    /an xz payload needs the lzma module, which this python3 lacks/,
+  );
+  expect(checkCurrent(root, "myapp")).toBe(100);
+});
+
+describe.each(old)("CPython %s (unsupported)", (_version, exe) => {
+  it("refuses with a clear message", () => {
+    const r = spawnSync(exe, ["-I", AGENT, "status"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.toString()).toMatch(
+      /^slimenv-agent: needs CPython 3\.8 or newer \(this is 3\.\d\)\n$/,
+    );
+  });
+});
+
+it("found CPython 3.8 to 3.13 on this machine", () => {
+  const minors = supported
+    .map(([v]) => v)
+    .sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
+  expect(minors).toEqual(["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]);
+});
