@@ -19,6 +19,15 @@ export {
   SlimenvError,
   silentReporter,
 } from "./base/index.ts";
+// Building sdists (PEP 517): one wheel into the store, and the flag profiles.
+export type {
+  BuildFlagProfile,
+  BuildOptions,
+  BuiltWheel,
+  ConfigSettings,
+  SdistSource,
+} from "./build/index.ts";
+export { BUILD_FLAG_PROFILES, buildSdist, buildSourceTree } from "./build/index.ts";
 // Shipping to devices (docs/fleet.md): full and delta bundles, keys, the static repository,
 // the device agent's source.
 export type {

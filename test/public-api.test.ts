@@ -18,6 +18,7 @@ describe("the library's public API (src/index.ts)", () => {
       "targetFromSpec",
       "runLock",
       "install",
+      "buildSdist",
       "sync",
       "checkEnv",
       "installSlim",

@@ -1,7 +1,7 @@
 // Layer 2: archives. Strict zip and tar, read and write (lying headers refused). Needs only
 // base/. Public names of src/archive/.
 
-export { findTarFiles } from "./tar-read.ts";
+export { findTarFiles, readTarEntries, type TarEntry } from "./tar-read.ts";
 export type { ZipLocalHeader } from "./zip-local.ts";
 export { readZipLocalHeader, zipEntryChunks } from "./zip-local.ts";
 export type { ByteSource, FileByteSource, ZipDirectory, ZipEntry } from "./zip-read.ts";

@@ -50,15 +50,37 @@ function parsePax(data: Uint8Array, what: string): Map<string, string> {
   return out;
 }
 
-/** Regular files whose path (without a leading `./`) satisfies `wanted`, in archive order. */
-export function findTarFiles(
-  tar: Uint8Array,
-  wanted: (path: string) => boolean,
-  what: string,
-): { path: string; data: Uint8Array }[] {
-  const found: { path: string; data: Uint8Array }[] = [];
+/** One member of a tar archive. */
+export interface TarEntry {
+  /** The path as stored, without a leading `./`. */
+  path: string;
+  /** `file` (regular, contiguous), `dir`, `symlink`, `hardlink`, or `other` (devices, fifos…). */
+  type: "file" | "dir" | "symlink" | "hardlink" | "other";
+  /** The permission bits. */
+  mode: number;
+  /** The link target of a symlink or hard link. */
+  linkname: string;
+  /** The data of a regular file (empty for the rest). */
+  data: Uint8Array;
+}
+
+function entryType(flag: string): TarEntry["type"] {
+  if (flag === "0" || flag === "\0" || flag === "7") return "file";
+  if (flag === "5") return "dir";
+  if (flag === "2") return "symlink";
+  if (flag === "1") return "hardlink";
+  return "other";
+}
+
+/**
+ * Every member of an uncompressed tar archive, in archive order (pax and GNU long names and
+ * long link names applied). Nothing is checked about the paths: the caller decides.
+ */
+export function readTarEntries(tar: Uint8Array, what: string): TarEntry[] {
+  const found: TarEntry[] = [];
   let p = 0;
   let longName: string | undefined;
+  let longLink: string | undefined;
   let pax = new Map<string, string>();
   while (p + 512 <= tar.length) {
     const header = tar.subarray(p, p + 512);
@@ -86,6 +108,10 @@ export function findTarFiles(
       longName = cString(data);
       continue;
     }
+    if (type === "K") {
+      longLink = cString(data);
+      continue;
+    }
     let path = cString(header.subarray(0, 100));
     const magic = latin1.decode(header.subarray(257, 262));
     if (magic === "ustar") {
@@ -95,14 +121,35 @@ export function findTarFiles(
     if (longName !== undefined) path = longName;
     const paxPath = pax.get("path");
     if (paxPath !== undefined) path = paxPath;
+    let linkname = longLink ?? cString(header.subarray(157, 257));
+    const paxLink = pax.get("linkpath");
+    if (paxLink !== undefined) linkname = paxLink;
+    const mode = parseNumber(header.subarray(100, 108), what) & 0o7777;
     longName = undefined;
+    longLink = undefined;
     pax = new Map();
     path = path.replace(/^(\.\/)+/, "");
-    if ((type === "0" || type === "\0" || type === "7") && wanted(path)) {
-      found.push({ path, data });
-    }
+    const kind = entryType(type);
+    found.push({
+      path,
+      type: kind,
+      mode,
+      linkname,
+      data: kind === "file" ? data : new Uint8Array(0),
+    });
   }
   // Some writers leave out the two zero blocks at the end; a clean end is still an end.
   if (p === tar.length) return found;
   throw bad(what, "truncated archive");
+}
+
+/** Regular files whose path (without a leading `./`) satisfies `wanted`, in archive order. */
+export function findTarFiles(
+  tar: Uint8Array,
+  wanted: (path: string) => boolean,
+  what: string,
+): { path: string; data: Uint8Array }[] {
+  return readTarEntries(tar, what)
+    .filter((e) => e.type === "file" && wanted(e.path))
+    .map((e) => ({ path: e.path, data: e.data }));
 }

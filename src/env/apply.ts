@@ -3,7 +3,8 @@
  * materialize the environment (a new generation switched in atomically), or nothing at all
  * when the environment already holds exactly these wheels with these settings.
  */
-import type { Reporter } from "../base/index.ts";
+import { type Reporter, SlimenvError } from "../base/index.ts";
+import { type BuildOptions, buildSdist } from "../build/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import type { Target } from "../python/target.ts";
@@ -14,7 +15,7 @@ import { type EnvChanges, envChanges } from "./changes.ts";
 import { fetchWheels } from "./fetch-wheels.ts";
 import { checkWheelFileFits, type WheelChoice } from "./lock-plan.ts";
 import { type MaterializeOptions, materialize } from "./materialize.ts";
-import type { EnvManifest, Layout, LinkMode, SlimTransform } from "./types.ts";
+import type { BuiltRecord, EnvManifest, Layout, LinkMode, SlimTransform } from "./types.ts";
 
 /** What the last stage (fetch, materialize) needs; shared by install and sync. */
 export interface ApplyRequest {
@@ -40,6 +41,88 @@ export interface ApplyRequest {
   review?: MaterializeOptions["review"];
   /** Rebuild even when the env already holds exactly these wheels (every file linked anew). */
   reinstall?: boolean;
+  /** How packages with only an sdist are built (src/build); none: they are refused. */
+  build?: ApplyBuildSettings;
+}
+
+/** The build options install and sync pass down (the rest comes from the request). */
+export type ApplyBuildSettings = Pick<
+  BuildOptions,
+  | "settings"
+  | "flags"
+  | "configSettings"
+  | "useSystemLibs"
+  | "isolation"
+  | "timeoutMs"
+  | "logDir"
+  | "envRoot"
+>;
+
+/** Build every sdist choice into the store; the choices come back as wheel choices. */
+async function buildChoices(
+  store: Store,
+  req: ApplyRequest,
+  records: BuiltRecord[],
+): Promise<WheelChoice[]> {
+  const out: WheelChoice[] = [];
+  for (const choice of req.choices) {
+    if (choice.sdist === undefined) {
+      out.push(choice);
+      continue;
+    }
+    if (req.build === undefined) {
+      throw new SlimenvError(
+        "BUILD_REQUIRED",
+        `${choice.name} ${choice.version} has only an sdist (${choice.sdist.filename}); installing it needs a build`,
+        { hint: "lock a wheel of it instead" },
+      );
+    }
+    const onlyBinary = req.build.settings.onlyBinary;
+    if (onlyBinary.includes(":all:") || onlyBinary.includes(canonicalizeName(choice.name))) {
+      throw new SlimenvError(
+        "BUILD_REQUIRED",
+        `${choice.name} ${choice.version} has only an sdist (${choice.sdist.filename}), and --only-binary forbids building it`,
+        { hint: "drop it from --only-binary, or lock a wheel of it" },
+      );
+    }
+    const built = await buildSdist(
+      { name: choice.name, version: choice.version, ...choice.sdist },
+      {
+        ...req.build,
+        store,
+        client: req.client,
+        python: req.probe?.executable ?? "",
+        target: req.target,
+        withCredentials: req.withCredentials,
+        reporter: req.reporter,
+        env: req.env,
+      },
+    );
+    records.push({
+      name: choice.name,
+      version: choice.version,
+      sdist: choice.sdist.sha256,
+      wheel: built.wheel.sha256,
+      flags: req.build.flags ?? "default",
+      ...(req.build.configSettings === undefined ||
+      Object.keys(req.build.configSettings).length === 0
+        ? {}
+        : { configSettings: req.build.configSettings }),
+      ...(req.build.useSystemLibs === true ? { useSystemLibs: true } : {}),
+      compiled: !built.cached,
+      transform: built.transform,
+    });
+    if (built.cached) {
+      req.reporter.log("info", `${choice.name} ${choice.version}: built wheel from the store`);
+    }
+    out.push({
+      name: choice.name,
+      version: choice.version,
+      filename: built.wheel.filename,
+      sha256: built.wheel.sha256,
+    });
+  }
+  return out;
 }
 
 export interface ApplyResult {
@@ -75,7 +158,9 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
     reporter: req.reporter,
   });
   try {
-    const fetched = await fetchWheels(store, req.client, req.choices, {
+    const built: BuiltRecord[] = [];
+    const choices = await buildChoices(store, req, built);
+    const fetched = await fetchWheels(store, req.client, choices, {
       reporter: req.reporter,
       withCredentials: req.withCredentials,
       accept: (facts) => checkWheelFileFits(facts, req.target),
@@ -105,6 +190,7 @@ export async function applyPlan(req: ApplyRequest): Promise<ApplyResult> {
           : { interpreterCommand: req.interpreterCommand }),
         ...(req.lock === undefined ? {} : { lock: req.lock }),
         ...(req.slim === undefined ? {} : { slim: req.slim }),
+        ...(built.length === 0 ? {} : { built }),
       },
       { reporter: req.reporter, ...(req.review === undefined ? {} : { review: req.review }) },
     );

@@ -333,6 +333,7 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
     ...(plan.lock === undefined ? {} : { lock: plan.lock }),
     ...(slimRecord === undefined ? {} : { slim: slimRecord }),
     ...(copies.size === 0 ? {} : { copyPackages: [...copies].sort() }),
+    ...(plan.built === undefined || plan.built.length === 0 ? {} : { built: plan.built }),
   };
 }
 

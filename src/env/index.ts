@@ -1,6 +1,6 @@
 // Public names of src/env: layouts, install schemes, materialization, launchers, run.
 
-export type { ApplyRequest, ApplyResult } from "./apply.ts";
+export type { ApplyBuildSettings, ApplyRequest, ApplyResult } from "./apply.ts";
 export { applyPlan } from "./apply.ts";
 export type { BuildContext, BuiltManifest } from "./build-tree.ts";
 export { pyvenvCfg } from "./build-tree.ts";
@@ -38,9 +38,11 @@ export { defaultInterpreterCommand, materialize } from "./materialize.ts";
 export type { RunOptions } from "./run.ts";
 export { envActivation, runInEnv } from "./run.ts";
 export { defaultSiteDir, pythonDirVersion, schemePaths } from "./scheme.ts";
+export { type SdistMetadataContext, sdistMetadataBuilder } from "./sdist-metadata.ts";
 export type { SyncRequest, SyncResult } from "./sync.ts";
 export { manifestTarget, sync } from "./sync.ts";
 export type {
+  BuiltRecord,
   EffectiveLinkMode,
   EnvManifest,
   EnvPlan,

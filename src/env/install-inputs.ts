@@ -15,6 +15,10 @@ export interface InstallInputs {
   requirements: string[];
   /** Local wheel files (`./x-1.0-py3-none-any.whl`), imported straight into the store. */
   wheels: string[];
+  /** Local source folders (`./mypkg`, with a pyproject.toml or setup.py): built first. */
+  sourceDirs?: string[];
+  /** `name @ git+URL[@REV]` requirements: checked out and built first. */
+  gitRequirements?: string[];
   /** A PEP 751 lock installed as it is (checked to be for the env's target). */
   lockFile?: string;
   constraintFiles?: string[];
@@ -28,6 +32,18 @@ function isFile(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A path argument (`./x`, `../x`, `/x`, `x/`) naming a folder with pyproject.toml or setup.py. */
+function isSourceDir(arg: string, cwd: string): boolean {
+  if (!/^(\.{1,2}(\/|$)|\/)|\/$/.test(arg)) return false;
+  const full = path.resolve(cwd, arg);
+  try {
+    if (!statSync(full).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  return existsSync(path.join(full, "pyproject.toml")) || existsSync(path.join(full, "setup.py"));
 }
 
 /**
@@ -58,11 +74,20 @@ export function classifyInstallArgs(
         });
       }
       inputs.wheels.push(full);
+    } else if (/^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*@\s*git\+/.test(arg)) {
+      inputs.gitRequirements = [...(inputs.gitRequirements ?? []), arg];
+    } else if (isSourceDir(arg, cwd)) {
+      inputs.sourceDirs = [...(inputs.sourceDirs ?? []), path.resolve(cwd, arg)];
     } else if (lower.endsWith(".toml")) file(arg);
     else if (lower.endsWith(".txt") && isFile(path.resolve(cwd, arg))) file(arg);
     else inputs.requirements.push(arg);
   }
-  const others = inputs.requirementFiles.length + inputs.requirements.length + inputs.wheels.length;
+  const others =
+    inputs.requirementFiles.length +
+    inputs.requirements.length +
+    inputs.wheels.length +
+    (inputs.sourceDirs?.length ?? 0) +
+    (inputs.gitRequirements?.length ?? 0);
   if (locks.length > 1 || (locks.length === 1 && others > 0)) {
     throw new SlimenvError(
       "INVALID_OPTION",

@@ -8,6 +8,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Reporter } from "../base/index.ts";
 import type { Target } from "../python/target.ts";
+import type { SdistMetadataBuilder } from "../resolve/index-provider.ts";
 import {
   type LockContext,
   lockPrepared,
@@ -31,6 +32,8 @@ export interface InstallPlanRequest {
   inputs: InstallInputs;
   noDeps?: boolean;
   lockOut?: string;
+  /** Builds sdist metadata the resolver cannot read (src/build). */
+  sdistMetadata?: SdistMetadataBuilder;
   /** The environment being installed into, when it exists: install adds to what it holds. */
   before?: EnvManifest | undefined;
 }
@@ -171,6 +174,7 @@ export async function planInstall(
     lockDir: path.dirname(lockPath),
     previous,
     reporter,
+    ...(request.sdistMetadata === undefined ? {} : { sdistMetadata: request.sdistMetadata }),
   });
   const plan = planFromLock(result.pylock, target, lockPath);
   const requested = [

@@ -5,21 +5,36 @@
  * inputs, the lock's target, a wheel for every package. Then every wheel is fetched into the
  * store and the environment is materialized (a new generation switched in atomically).
  */
+import { rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter, writeFileAtomicSync } from "../base/index.ts";
+import {
+  type BuildOptions,
+  buildSourceTree,
+  checkoutGit,
+  parseGitRequirement,
+} from "../build/index.ts";
 import type { TargetSelection } from "../python/resolve-target.ts";
 import type { Target } from "../python/target.ts";
-import { credentialsOf, openLockContext, readLockFile } from "../resolve/lock-pipeline.ts";
+import {
+  credentialsOf,
+  indexSettingsOf,
+  openLockContext,
+  readLockFile,
+} from "../resolve/lock-pipeline.ts";
 import { selectionFromLock } from "../resolve/lock-target.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import { canonicalizeName } from "../standards/names.ts";
-import { applyPlan } from "./apply.ts";
+import { Store } from "../store/store.ts";
+import { type ApplyBuildSettings, applyPlan } from "./apply.ts";
 import type { EnvChanges } from "./changes.ts";
 import { checkDestination } from "./destination.ts";
 import type { InstallInputs } from "./install-inputs.ts";
 import { planInstall } from "./install-plan.ts";
 import { existingEnv, refuseForeign } from "./manifest.ts";
 import type { MaterializeOptions } from "./materialize.ts";
+import { sdistMetadataBuilder } from "./sdist-metadata.ts";
 import {
   type EnvManifest,
   type Layout,
@@ -55,6 +70,8 @@ export interface InstallRequest {
   reporter?: Reporter;
   /** The store directory (default `$SLIMENV_HOME/store/v1`). */
   storeRoot?: string;
+  /** How sdists are built: flags, config settings, isolation, time-out (src/build). */
+  build?: Omit<ApplyBuildSettings, "settings">;
   /** HTTP cache folder (default cacheDir("http")); null: no cache. */
   httpCacheDir?: string | null;
   /**
@@ -131,8 +148,47 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
   }
   const context = await openLockContext({ ...request, selection, reporter });
   const { target, interpreter, client } = context;
+  const builtDir = path.join(os.tmpdir(), `slimenv-source-${process.pid}-${Date.now()}`);
   try {
-    const planned = await planInstall({ ...request, before }, context, reporter);
+    const credentials = credentialsOf(request.settings, request.cwd);
+    const buildSettings = {
+      ...request.build,
+      settings: indexSettingsOf(request.settings, request.cwd),
+    };
+    const metadata = sdistMetadataBuilder({
+      ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
+      env: request.env,
+      client,
+      target,
+      ...(interpreter === undefined ? {} : { python: interpreter.probe.executable }),
+      build: buildSettings,
+      withCredentials: (url) => credentials.apply(url),
+      reporter,
+    });
+    let planned: Awaited<ReturnType<typeof planInstall>>;
+    try {
+      const inputs = await buildSourceDirs(request, builtDir, {
+        ...buildSettings,
+        client,
+        target,
+        python: interpreter?.probe.executable ?? "",
+        withCredentials: (url) => credentials.apply(url),
+        reporter,
+        env: request.env,
+      });
+      planned = await planInstall(
+        {
+          ...request,
+          inputs,
+          before,
+          ...(interpreter === undefined ? {} : { sdistMetadata: metadata.builder }),
+        },
+        context,
+        reporter,
+      );
+    } finally {
+      metadata.close();
+    }
     const names = new Set(planned.choices.map((c) => canonicalizeName(c.name)));
     const stranger = (request.copyPackages ?? []).find((n) => !names.has(canonicalizeName(n)));
     if (stranger !== undefined) {
@@ -142,7 +198,6 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
         { hint: `name one of ${[...names].sort().join(", ")}` },
       );
     }
-    const credentials = credentialsOf(request.settings, request.cwd);
     let lockWritten: string | undefined;
     const applied = await applyPlan({
       layout,
@@ -163,6 +218,7 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
       env: request.env,
       reporter,
       ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
+      build: buildSettings,
       ...(request.slim === undefined ? {} : { slim: request.slim }),
       ...(request.review === undefined ? {} : { review: request.review }),
       ...(request.reinstall === true ? { reinstall: true } : {}),
@@ -184,5 +240,53 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
     };
   } finally {
     await client.close();
+    rmSync(builtDir, { recursive: true, force: true });
+  }
+}
+
+/** Build the local source folders of the inputs; their wheels join the local wheels. */
+async function buildSourceDirs(
+  request: InstallRequest,
+  keepIn: string,
+  opts: Omit<BuildOptions, "store">,
+): Promise<InstallInputs> {
+  const dirs = [...(request.inputs.sourceDirs ?? [])];
+  const gits = request.inputs.gitRequirements ?? [];
+  if (dirs.length === 0 && gits.length === 0) return request.inputs;
+  const names = new Map<string, string>();
+  for (const [i, text] of gits.entries()) {
+    const src = parseGitRequirement(text);
+    if (src === undefined) {
+      throw new SlimenvError("INVALID_REQUIREMENT", `cannot read ${JSON.stringify(text)}`, {
+        hint: "write NAME @ git+URL[@REV][#subdirectory=DIR]",
+      });
+    }
+    opts.reporter.log("info", `checking out ${text}`);
+    const { dir, commit } = checkoutGit(src, path.join(keepIn, `git-${i}`));
+    opts.reporter.log("info", `${src.name}: building commit ${commit}`);
+    dirs.push(dir);
+    names.set(dir, canonicalizeName(src.name));
+  }
+  const store = Store.open({
+    ...(request.storeRoot === undefined ? {} : { root: request.storeRoot }),
+    env: request.env,
+    reporter: opts.reporter,
+  });
+  try {
+    const wheels = [...request.inputs.wheels];
+    for (const dir of dirs) {
+      const built = await buildSourceTree(dir, { ...opts, store }, path.join(keepIn, "wheels"));
+      const wanted = names.get(dir);
+      if (wanted !== undefined && built.wheel.name !== wanted) {
+        throw new SlimenvError(
+          "BUILD_FAILED",
+          `the checkout for ${wanted} built a wheel of another project: ${built.wheel.filename}`,
+        );
+      }
+      if (built.path !== undefined) wheels.push(built.path);
+    }
+    return { ...request.inputs, wheels };
+  } finally {
+    store.close();
   }
 }

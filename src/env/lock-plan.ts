@@ -32,6 +32,11 @@ export interface WheelChoice {
   /** Absolute path of a local file. */
   path?: string;
   size?: number;
+  /**
+   * The package has no wheel for the target, only this sdist: the apply stage builds it
+   * (src/build) and the built wheel takes the place of `filename`/`sha256`.
+   */
+  sdist?: { filename: string; sha256: string; url?: string; path?: string; size?: number };
 }
 
 export interface LockPlan {
@@ -176,6 +181,42 @@ function location(c: Candidate, lockDir: string, where: string): { url?: string;
   throw new SlimenvError("INVALID_PYLOCK", `${where}: ${c.filename} has no http(s) URL or path`);
 }
 
+/** A package with only an sdist: the choice the apply stage builds. */
+function sdistChoice(
+  pkg: PylockPackage,
+  sdist: {
+    name?: string;
+    url?: string;
+    path?: string;
+    size?: number;
+    hashes: Record<string, string>;
+  },
+  lockDir: string,
+  where: string,
+): WheelChoice {
+  const filename = sdist.name ?? fileNameOf(sdist.url ?? sdist.path ?? "");
+  const sha256 = sdist.hashes.sha256?.toLowerCase();
+  if (sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256)) {
+    throw new SlimenvError(
+      "INVALID_PYLOCK",
+      `${where}: the sdist ${filename} has no sha256 hash; slimenv builds only files it can verify by sha256`,
+    );
+  }
+  const at = location({ ...sdist, filename }, lockDir, where);
+  return {
+    name: canonicalizeName(pkg.name),
+    version: pkg.version ?? "",
+    filename,
+    sha256,
+    sdist: {
+      filename,
+      sha256,
+      ...at,
+      ...(sdist.size === undefined ? {} : { size: sdist.size }),
+    },
+  };
+}
+
 /**
  * The extras and groups to install a lock with: the ones asked for, which the lock must declare
  * (its `extras` / `dependency-groups`: INVALID_OPTION naming what it has otherwise); no groups
@@ -212,7 +253,8 @@ export function lockSelection(
 /**
  * The wheels of `lock` for `target`, with the extras and dependency groups of `selection`
  * (default: none, and the lock's default groups). Throws INVALID_TARGET (wrong target, no
- * wheel fits), BUILD_REQUIRED (a package with only an sdist or a source tree), INVALID_PYLOCK.
+ * wheel fits; a package with only an sdist: a choice to build), BUILD_REQUIRED (a package with no
+ * wheel and no sdist: a source tree), INVALID_PYLOCK.
  */
 export function planFromLock(
   lock: Pylock,
@@ -273,11 +315,20 @@ export function planFromLock(
           { detail: all.map((c) => `has: ${c.filename}`).join("\n"), hint: RELOCK_HINT },
         );
       }
-      const what = pkg.sdist !== undefined ? "only an sdist" : "no wheel (a source tree)";
+      const archive = pkg.archive;
+      const archiveSdist =
+        archive !== undefined && /\.tar\.gz$/i.test(fileNameOf(archive.url ?? archive.path ?? ""))
+          ? archive
+          : undefined;
+      const source = pkg.sdist ?? archiveSdist;
+      if (source !== undefined) {
+        wheels.push(sdistChoice(pkg, source, lockDir, where));
+        continue;
+      }
       throw new SlimenvError(
         "BUILD_REQUIRED",
-        `${pkg.name} ${pkg.version ?? ""} in ${file} has ${what}; installing it needs a build`,
-        { hint: "building from source comes in a later slimenv; lock a wheel of it instead" },
+        `${pkg.name} ${pkg.version ?? ""} in ${file} has no wheel (a source tree); installing it needs a build`,
+        { hint: "lock a wheel or an sdist of it instead" },
       );
     }
     const sha256 = best.c.hashes.sha256?.toLowerCase();

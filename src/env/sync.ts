@@ -9,15 +9,16 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import type { BuildFlagProfile } from "../build/index.ts";
 import { clientFromSettings } from "../index/http-from-settings.ts";
 import { findInterpreter } from "../python/discover.ts";
 import type { InterpreterProbe } from "../python/probe-types.ts";
 import { type Target, targetFromProbe } from "../python/target.ts";
 import { targetFromSpec } from "../python/target-spec.ts";
-import { credentialsOf, readLockFile } from "../resolve/lock-pipeline.ts";
+import { credentialsOf, indexSettingsOf, readLockFile } from "../resolve/lock-pipeline.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import { isPylockFilename } from "../standards/pylock-types.ts";
-import { applyPlan } from "./apply.ts";
+import { type ApplyBuildSettings, applyPlan } from "./apply.ts";
 import type { EnvChanges } from "./changes.ts";
 import { planFromLock } from "./lock-plan.ts";
 import { readEnvManifest, refuseForeign } from "./manifest.ts";
@@ -34,6 +35,8 @@ export interface SyncRequest {
   userAgent: string;
   reporter?: Reporter;
   storeRoot?: string;
+  /** How sdists are built: flags, config settings, isolation, time-out (src/build). */
+  build?: Omit<ApplyBuildSettings, "settings">;
   httpCacheDir?: string | null;
   /**
    * Rebuilds the slim transform of a slimmed environment from its manifest record (src/slim
@@ -161,6 +164,11 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
       env: request.env,
       reporter,
       ...(request.storeRoot === undefined ? {} : { storeRoot: request.storeRoot }),
+      build: {
+        ...recordedBuild(before),
+        ...request.build,
+        settings: indexSettingsOf(request.settings, request.cwd),
+      },
       ...(slim === undefined ? {} : { slim }),
     });
     return {
@@ -173,4 +181,15 @@ export async function sync(request: SyncRequest): Promise<SyncResult> {
   } finally {
     await client.close();
   }
+}
+
+/** The build settings the env was built with (its manifest), kept unless the sync gives others. */
+function recordedBuild(before: EnvManifest): Omit<ApplyBuildSettings, "settings"> {
+  const first = before.built?.[0];
+  if (first === undefined) return {};
+  return {
+    flags: first.flags as BuildFlagProfile,
+    ...(first.configSettings === undefined ? {} : { configSettings: first.configSettings }),
+    ...(first.useSystemLibs === true ? { useSystemLibs: true } : {}),
+  };
 }

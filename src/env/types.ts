@@ -137,6 +137,26 @@ export interface EnvPlan {
    * the link mode: files a user may edit in place without touching the store.
    */
   copyPackages?: string[];
+  /** Distributions slimenv built from source for this env, and how. */
+  built?: BuiltRecord[];
+}
+
+/** How a distribution of the env was built from its sdist (the env manifest keeps it). */
+export interface BuiltRecord {
+  name: string;
+  version: string;
+  /** sha256 of the sdist. */
+  sdist: string;
+  /** sha256 of the built wheel in the store. */
+  wheel: string;
+  /** `--build-flags`: size, default or debug. */
+  flags: string;
+  configSettings?: Record<string, string | string[]>;
+  useSystemLibs?: boolean;
+  /** False when the store already held the wheel (nothing was compiled for this env). */
+  compiled: boolean;
+  /** The build's inputs id (the store's derived-object transform). */
+  transform: string;
 }
 
 /** Paths of an install scheme, relative to the environment's root ("" is the root itself). */
@@ -208,4 +228,6 @@ export interface EnvManifest {
   slim?: SlimRecord;
   /** Distributions placed as writable copies ({@link EnvPlan.copyPackages}), when any. */
   copyPackages?: string[];
+  /** Distributions built from source, with their build flags, when any. */
+  built?: BuiltRecord[];
 }

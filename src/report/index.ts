@@ -16,6 +16,7 @@ export type {
   SizeLayout,
   SizeReport,
   SizeSaving,
+  SystemLibrary,
 } from "./types.ts";
 export { SIZE_KINDS, zeroByKind, zeroFigures } from "./types.ts";
 export type { EntryType, TreeEntry, WalkResult } from "./walk.ts";

@@ -4,10 +4,11 @@
  * Totals equal `du -s -B1` (on disk) and `du -s --apparent-size -B1` to the byte; the
  * distributions plus the unowned part add up to the total exactly, and so do the kinds.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import path from "node:path";
 import { isSlimenvError, type Reporter } from "../base/index.ts";
-import { elfDebugBytes, fdReader, parseElf } from "../elf/index.ts";
+import { elfDebugBytes, fdReader, parseElf, readElfDynamic } from "../elf/index.ts";
+import { readEnvManifest } from "../env/manifest.ts";
 import { classifyPath, nativeMagic } from "./kinds.ts";
 import { assignOwners } from "./ownership.ts";
 import { detectLayout } from "./path-kind.ts";
@@ -17,6 +18,7 @@ import {
   type SizeFigures,
   type SizeKind,
   type SizeReport,
+  type SystemLibrary,
   zeroByKind,
   zeroFigures,
 } from "./types.ts";
@@ -38,6 +40,8 @@ export function sizeReport(target: string, options: SizeOptions = {}): SizeRepor
   }
   const { distributions, owner } = assignOwners(entries, reporter);
   const items: ClassifiedEntry[] = [];
+  const needed = new Map<string, string[]>();
+  const provided = new Set<string>();
   for (const entry of entries) {
     const facts = classifyPath(entry.rel, entry.type, (d) => packages.has(d));
     let kind: SizeKind;
@@ -51,6 +55,7 @@ export function sizeReport(target: string, options: SizeOptions = {}): SizeRepor
       if (native === undefined) kind = "data";
       else {
         kind = "native-code";
+        if (native.elf) linkFacts(entry, needed, provided);
         debugApparent = native.debug;
         if (debugApparent > 0) {
           const code = Math.min(
@@ -94,6 +99,17 @@ export function sizeReport(target: string, options: SizeOptions = {}): SizeRepor
     (a, b) => b.total.onDisk - a.total.onDisk || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   );
   const { layout, python } = detectLayout(root);
+  const systemLibraries: SystemLibrary[] = [...needed.entries()]
+    .filter(([name]) => !provided.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, by]) => ({ name, neededBy: by.slice(0, 5), count: by.length }));
+  const manifest = safeManifest(path.resolve(target));
+  const built = manifest?.built?.map((b) => ({
+    name: b.name,
+    version: b.version,
+    flags: b.flags,
+    ...(b.useSystemLibs === true ? { useSystemLibs: true } : {}),
+  }));
   return {
     version: 1,
     path: path.resolve(target),
@@ -104,7 +120,35 @@ export function sizeReport(target: string, options: SizeOptions = {}): SizeRepor
     distributions: dists,
     unowned,
     savings: estimateSavings(items),
+    systemLibraries,
+    ...(built === undefined || built.length === 0 ? {} : { built }),
   };
+}
+
+function safeManifest(dir: string) {
+  try {
+    return readEnvManifest(dir);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Record what an ELF file needs (DT_NEEDED) and what it provides (its name, its soname). */
+function linkFacts(entry: TreeEntry, needed: Map<string, string[]>, provided: Set<string>): void {
+  provided.add(entry.name);
+  let dynamic: ReturnType<typeof readElfDynamic>;
+  try {
+    dynamic = readElfDynamic(readFileSync(entry.abs));
+  } catch {
+    return;
+  }
+  if (dynamic === undefined) return;
+  if (dynamic.soname !== undefined) provided.add(dynamic.soname);
+  for (const lib of dynamic.needed) {
+    const list = needed.get(lib) ?? [];
+    list.push(entry.rel);
+    needed.set(lib, list);
+  }
 }
 
 function add(f: SizeFigures, apparent: number, onDisk: number, files: number): void {
@@ -114,7 +158,10 @@ function add(f: SizeFigures, apparent: number, onDisk: number, files: number): v
 }
 
 /** Native code by magic; for ELF, the bytes of its debug sections. */
-function probeNative(entry: TreeEntry, reporter?: Reporter): { debug: number } | undefined {
+function probeNative(
+  entry: TreeEntry,
+  reporter?: Reporter,
+): { debug: number; elf: boolean } | undefined {
   if (entry.type !== "file" || entry.apparent < 4) return undefined;
   let fd: number;
   try {
@@ -128,15 +175,16 @@ function probeNative(entry: TreeEntry, reporter?: Reporter): { debug: number } |
     readSync(fd, head, 0, 4, 0);
     const magic = nativeMagic(head, entry.name);
     if (magic === undefined) return undefined;
-    if (magic !== "elf") return { debug: 0 };
+    if (magic !== "elf") return { debug: 0, elf: false };
     try {
       return {
         debug: elfDebugBytes(parseElf(fdReader(fd), entry.apparent, entry.abs), entry.apparent),
+        elf: true,
       };
     } catch (err) {
       if (!isSlimenvError(err)) throw err;
       reporter?.log("warn", `${err.message}; counted as native code without debug bytes`);
-      return { debug: 0 };
+      return { debug: 0, elf: true };
     }
   } finally {
     closeSync(fd);

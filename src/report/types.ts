@@ -73,6 +73,22 @@ export interface SizeReport {
   /** Everything no RECORD (or installed-files.txt) claims. */
   unowned: { total: SizeFigures; byKind: Record<SizeKind, SizeFigures> };
   savings: SizeSaving[];
+  /**
+   * Shared libraries the tree's native files need (ELF DT_NEEDED) that nothing inside the
+   * tree provides: what the machine must have. Sorted by name.
+   */
+  systemLibraries?: SystemLibrary[];
+  /** What the env's manifest says was built from source, and with which flags. */
+  built?: { name: string; version: string; flags: string; useSystemLibs?: boolean }[];
+}
+
+export interface SystemLibrary {
+  /** The DT_NEEDED name ("libopenblas.so.0"). */
+  name: string;
+  /** Paths (relative to the tree) of the files that need it; at most 5 listed. */
+  neededBy: string[];
+  /** How many files need it. */
+  count: number;
 }
 
 export function zeroFigures(): SizeFigures {

@@ -20,6 +20,7 @@ import type { Target } from "../python/target.ts";
 import {
   type CoreMetadata,
   requiresPython as metadataRequiresPython,
+  parseMetadata,
   requiresDist,
 } from "../standards/metadata.ts";
 import { canonicalizeName } from "../standards/names.ts";
@@ -61,10 +62,18 @@ export interface IndexProviderOptions {
    */
   requiredHashes?: ReadonlyMap<string, readonly string[]>;
   reporter?: Reporter;
+  /**
+   * Builds an sdist's metadata (PEP 517 prepare_metadata_for_build_wheel) when its PKG-INFO
+   * does not state its dependencies reliably; absent: such versions need a build
+   * (BUILD_REQUIRED). Supplied from above (src/build) by install and lock.
+   */
+  sdistMetadata?: SdistMetadataBuilder;
 }
 
 /** Every file of a release repeats its requires-python: each distinct text is parsed once. */
 const requiresPythonMemo = new Map<string, SpecifierSet>();
+/** The METADATA text of an sdist, built (src/build supplies it). */
+export type SdistMetadataBuilder = (sdist: DistributionFile) => Promise<string>;
 
 function parseRequiresPython(text: string | undefined, reporter: Reporter, where: string) {
   if (text === undefined || text.trim() === "") return undefined;
@@ -285,7 +294,17 @@ export class IndexProvider implements ResolverProvider {
       );
     }
     const meta = await this.#o.index.metadata(sdist);
-    return sdistNeedsBuild(meta, sdist) ?? meta;
+    const needs = sdistNeedsBuild(meta, sdist);
+    if (needs === undefined || this.#o.sdistMetadata === undefined) return needs ?? meta;
+    this.#reporter.log("info", `${sdist.filename}: ${needs.why}; preparing its metadata`);
+    const built = parseMetadata(await this.#o.sdistMetadata(sdist));
+    if (canonicalizeName(built.name) !== canonicalizeName(sdist.name)) {
+      throw new SlimenvError(
+        "METADATA_MISMATCH",
+        `the metadata built from ${sdist.filename} names ${built.name}, not ${sdist.name}`,
+      );
+    }
+    return built;
   }
 }
 

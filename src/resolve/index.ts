@@ -6,7 +6,7 @@ export type { ExportOptions } from "./export.ts";
 export { exportRequirements } from "./export.ts";
 export type { FormatControl, VersionFiles } from "./file-selection.ts";
 export { FileSelector, targetLabel, targetPlatform, versionKey } from "./file-selection.ts";
-export type { IndexProviderOptions, LeftOut } from "./index-provider.ts";
+export type { IndexProviderOptions, LeftOut, SdistMetadataBuilder } from "./index-provider.ts";
 export { IndexProvider } from "./index-provider.ts";
 export type { LockOptions, LockResult } from "./lock.ts";
 export { lock, lockPreferences } from "./lock.ts";

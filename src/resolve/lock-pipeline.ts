@@ -16,6 +16,7 @@ import type { Target } from "../python/target.ts";
 import type { ResolvedSettings } from "../settings/load.ts";
 import { readPylock } from "../standards/pylock-read.ts";
 import type { Pylock } from "../standards/pylock-types.ts";
+import type { SdistMetadataBuilder } from "./index-provider.ts";
 import { type LockResult, lock } from "./lock.ts";
 import { type LockInputs, type ReadLockInputsOptions, readLockInputs } from "./lock-inputs.ts";
 import { type LockSettings, lockSettings } from "./lock-settings.ts";
@@ -136,6 +137,8 @@ export interface LockPreparedOptions {
   previous?: Pylock | undefined;
   upgrade?: boolean | Set<string>;
   reporter: Reporter;
+  /** Builds the metadata of sdists whose PKG-INFO is not reliable (src/build supplies it). */
+  sdistMetadata?: SdistMetadataBuilder;
 }
 
 /** Resolve prepared inputs for the context's target into a lock. */
@@ -154,7 +157,17 @@ export function lockPrepared(
     ...(options.upgrade === undefined ? {} : { upgrade: options.upgrade }),
     reporter: options.reporter,
     ...(prepared.concurrency === undefined ? {} : { concurrency: prepared.concurrency }),
+    ...(options.sdistMetadata === undefined ? {} : { sdistMetadata: options.sdistMetadata }),
   });
+}
+
+/** The index settings (without any requirements file's options): for locking build requirements. */
+export function indexSettingsOf(settings: ResolvedSettings, cwd: string): LockSettings {
+  return lockSettings(
+    settings,
+    { extraIndexUrls: [], findLinks: [], noIndex: false, onlyBinary: [], noBinary: [], pre: false },
+    cwd,
+  );
 }
 
 /** Credentials of the configured indexes, to put back into the lock's (clean) URLs. */

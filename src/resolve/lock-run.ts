@@ -7,10 +7,12 @@ import { readPylock } from "../standards/pylock-read.ts";
 import type { Pylock } from "../standards/pylock-types.ts";
 import { writePylock } from "../standards/pylock-write.ts";
 import { exportRequirements } from "./export.ts";
+import type { SdistMetadataBuilder } from "./index-provider.ts";
 import type { LockResult } from "./lock.ts";
 import { compareLocks } from "./lock-check.ts";
 import type { ReadLockInputsOptions } from "./lock-inputs.ts";
 import {
+  type LockContext,
   lockPrepared,
   openLockContext,
   prepareLockInputs,
@@ -38,6 +40,13 @@ export interface LockRunRequest extends ReadLockInputsOptions {
   reporter?: Reporter;
   /** HTTP cache folder (default cacheDir("http")); null: no cache. */
   httpCacheDir?: string | null;
+  /**
+   * Makes the builder of sdist metadata for the lock's context (src/build, supplied by the
+   * CLI): without it, an sdist whose PKG-INFO is not reliable is BUILD_REQUIRED.
+   */
+  sdistMetadata?: (
+    context: LockContext,
+  ) => { builder: SdistMetadataBuilder; close: () => void } | undefined;
 }
 
 export interface LockRunResult {
@@ -148,6 +157,7 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
   const { target, interpreter } = context;
   let result: LockResult;
   const probed = interpreter === undefined ? {} : { interpreter: interpreter.executable };
+  let metadata: { builder: SdistMetadataBuilder; close: () => void } | undefined;
   try {
     const upgrade =
       request.upgrade === true
@@ -155,14 +165,17 @@ export async function runLock(request: LockRunRequest): Promise<LockRunResult> {
         : (request.upgradePackages?.length ?? 0) > 0
           ? new Set(request.upgradePackages)
           : false;
+    metadata = request.sdistMetadata?.(context);
     result = await lockPrepared(prepared, {
       context,
       lockDir,
       previous,
       upgrade: request.check === true ? false : upgrade,
       reporter,
+      ...(metadata === undefined ? {} : { sdistMetadata: metadata.builder }),
     });
   } finally {
+    metadata?.close();
     await context.client.close();
   }
   const tool = result.pylock.tool?.slimenv as Record<string, unknown>;

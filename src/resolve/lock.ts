@@ -13,7 +13,7 @@ import { PYLOCK_VERSION } from "../standards/pylock-types.ts";
 import { writePylock } from "../standards/pylock-write.ts";
 import { Version } from "../standards/version.ts";
 import { unavailableReasons } from "./incompatibility.ts";
-import { IndexProvider } from "./index-provider.ts";
+import { IndexProvider, type SdistMetadataBuilder } from "./index-provider.ts";
 import type { LockInputs } from "./lock-inputs.ts";
 import { packageEntry } from "./lock-packages.ts";
 import type { LockSettings } from "./lock-settings.ts";
@@ -43,6 +43,8 @@ export interface LockOptions {
   reporter?: Reporter;
   /** Metadata requests in flight at once (default 16). */
   concurrency?: number;
+  /** Builds the metadata of sdists whose PKG-INFO is not reliable (else BUILD_REQUIRED). */
+  sdistMetadata?: SdistMetadataBuilder;
 }
 
 export interface LockResult {
@@ -123,6 +125,7 @@ export async function lock(inputs: LockInputs, options: LockOptions): Promise<Lo
     format: { onlyBinary: settings.onlyBinary, noBinary: settings.noBinary },
     requiredHashes: inputs.hashes,
     reporter,
+    ...(options.sdistMetadata === undefined ? {} : { sdistMetadata: options.sdistMetadata }),
   });
   const started = performance.now();
   const resolution = await resolve(inputs.requirements, {

@@ -94,6 +94,25 @@ export const SETTINGS = [
     description: "packages (or :all:) that must come as sdists",
   },
   {
+    key: "build-flags",
+    type: "enum",
+    env: "SLIMENV_BUILD_FLAGS",
+    values: ["default", "size", "debug"],
+    description: "how sdists are compiled (docs/build.md)",
+  },
+  {
+    key: "config-settings",
+    type: "list",
+    env: "SLIMENV_CONFIG_SETTINGS",
+    description: "PEP 517 config settings KEY=VALUE for every build",
+  },
+  {
+    key: "build-timeout",
+    type: "integer",
+    env: "SLIMENV_BUILD_TIMEOUT",
+    description: "seconds before a build hook is killed",
+  },
+  {
     key: "concurrency",
     type: "integer",
     env: "SLIMENV_CONCURRENCY",

@@ -1,5 +1,6 @@
 /** The store layer: content-addressed objects, wheels, envs registry, verify/repair, prune. */
 
+export { BUILT_WHEEL_TRANSFORM } from "./built.ts";
 export type { DerivedObject, DerivedOutput } from "./derived.ts";
 export {
   type DownloadedWheel,

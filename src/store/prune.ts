@@ -10,6 +10,7 @@
  * object they reference exists — so an object is never deleted under a wheel that uses it.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { BUILT_WHEEL_TRANSFORM, forgetEvictedBuilds } from "./built.ts";
 import type { StoreCore } from "./core.ts";
 import { deadEnvs } from "./envs.ts";
 import { isObjectHash, objectFile } from "./paths.ts";
@@ -86,13 +87,22 @@ function plan(core: StoreCore, liveEnvIds: readonly number[], maxSize: number | 
     refs.set(k, (refs.get(k) ?? 0) + 1);
   }
   // Derived objects live as long as their source object does, and only while a live env uses
-  // them (or a wheel holds the same bytes).
+  // them (or a wheel holds the same bytes). Built wheels (rows whose output is a stored wheel,
+  // not an object) are not derived objects here: a live env's env_wheels keep them, and they
+  // are evicted like every other wheel below (forgetEvictedBuilds then drops their rows).
   const derivedBySource = new Map<string, string[]>();
   const used = liveEnvHashes(core, liveEnvIds);
   const derivedDoomed = new Set<string>();
   for (const row of db
-    .prepare("SELECT hash, exec, out_hash, out_exec FROM derived")
-    .all() as unknown as { hash: string; exec: number; out_hash: string; out_exec: number }[]) {
+    .prepare("SELECT hash, exec, transform, out_hash, out_exec FROM derived")
+    .all() as unknown as {
+    hash: string;
+    exec: number;
+    transform: string;
+    out_hash: string;
+    out_exec: number;
+  }[]) {
+    if (row.transform.startsWith(BUILT_WHEEL_TRANSFORM)) continue;
     const src = key(row.hash, row.exec);
     const out = key(row.out_hash, row.out_exec);
     if ((refs.get(src) ?? 0) === 0) continue;
@@ -291,6 +301,7 @@ export function prune(core: StoreCore, options: PruneOptions, orphanGraceMs: num
     bytesFreed += swept.bytes;
     objectsDeleted += swept.objects;
     for (const wheel of result.evict) removeTree(core, wheel.sha256);
+    forgetEvictedBuilds(core);
     removeStrayTrees(core);
   }
   const orphans = findOrphans(core, orphanGraceMs);

@@ -1,6 +1,8 @@
 /** `store status`: counts and the byte figures of the store (see StoreStatus). */
+
 import { lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { builtWheelCount } from "./built.ts";
 import type { StoreCore } from "./core.ts";
 import type { StoreStatus } from "./types.ts";
 
@@ -70,6 +72,7 @@ export function storeStatus(core: StoreCore): StoreStatus {
     root: core.paths.root,
     objects: count(core, "SELECT COUNT(*) FROM objects"),
     wheels: count(core, "SELECT COUNT(*) FROM wheels"),
+    builtWheels: builtWheelCount(core),
     envs: count(core, "SELECT COUNT(*) FROM envs"),
     logicalBytes,
     uniqueBytes,

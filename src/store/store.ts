@@ -6,6 +6,7 @@ import { mkdir } from "node:fs/promises";
  */
 import { type Reporter, silentReporter } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
+import { lookupBuiltWheel, recordBuiltWheel } from "./built.ts";
 import { readWheel, type StoreCore, touchWheels } from "./core.ts";
 import {
   type DerivedObject,
@@ -146,6 +147,19 @@ export class Store {
     outExec?: boolean,
   ): Promise<DerivedObject> {
     return storeDerived(this.#core, hash, exec, transform, output, outExec);
+  }
+
+  /**
+   * The wheel built from the sdist `sdistSha256` with the inputs `transform` names (see
+   * built.ts), if the store still holds it (marks it used).
+   */
+  lookupBuiltWheel(sdistSha256: string, transform: string): StoredWheel | undefined {
+    return lookupBuiltWheel(this.#core, sdistSha256, transform);
+  }
+
+  /** Record the stored wheel `wheelSha256` as the build of `sdistSha256` with `transform`. */
+  recordBuiltWheel(sdistSha256: string, transform: string, wheelSha256: string): void {
+    recordBuiltWheel(this.#core, sdistSha256, transform, wheelSha256);
   }
 
   /** trees/<sha256>/: the wheel's files as hard links, made on demand (link mode pth). */

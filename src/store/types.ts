@@ -60,6 +60,8 @@ export interface StoreStatus {
   /** Objects in the index (an executable twin counts separately). */
   objects: number;
   wheels: number;
+  /** Of `wheels`, those slimenv built from an sdist (derived objects). */
+  builtWheels: number;
   envs: number;
   /** Sum of file sizes over all wheels' files: what unpacking every wheel would take. */
   logicalBytes: number;

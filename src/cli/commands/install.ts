@@ -11,6 +11,7 @@ import { installSlim, type SlimInstallResult } from "../../slim/install-slim.ts"
 import { BYTECODE_MODES, describePolicy, STRIP_MODES, slimPolicy } from "../../slim/policy.ts";
 import { PRESET_NAMES } from "../../slim/presets.ts";
 import { action } from "../action.ts";
+import { addBuildOptions, type BuildOptionValues, buildFromOptions } from "../build-options.ts";
 import { cliIo } from "../context.ts";
 import {
   addIndexOptions,
@@ -29,7 +30,7 @@ import { slimenvVersion } from "../version.ts";
 import { parseSize } from "./store.ts";
 import { MAX_SIZE_HELP, renderZip } from "./zip.ts";
 
-interface InstallOptions extends TargetOptionValues, IndexOptionValues {
+interface InstallOptions extends TargetOptionValues, IndexOptionValues, BuildOptionValues {
   requirements?: string[];
   constraint?: string[];
   extra?: string[];
@@ -149,6 +150,7 @@ export function installCommand(): Command {
     )
     .option("--max-size <size>", `with --zip: ${MAX_SIZE_HELP}`);
   addIndexOptions(command, true);
+  addBuildOptions(command);
   return addTargetOptions(command).action(
     action<InstallOptions>(async (opts, args, out) => {
       const cwd = cliIo().cwd;
@@ -210,6 +212,7 @@ export function installCommand(): Command {
           : { interpreterCommand: opts.interpreterCommand }),
         userAgent: `slimenv/${slimenvVersion()}`,
         reporter: out.reporter(),
+        build: buildFromOptions(opts, settings.values),
       };
       const slimmed: SlimInstallResult | undefined =
         policy === undefined

@@ -1,5 +1,7 @@
 import path from "node:path";
 import { Command } from "commander";
+import { sdistMetadataBuilder } from "../../env/sdist-metadata.ts";
+import { credentialsOf, indexSettingsOf } from "../../resolve/lock-pipeline.ts";
 import { type LockRunResult, runLock } from "../../resolve/lock-run.ts";
 import { describeTargetTable } from "../../resolve/lock-target.ts";
 import { action } from "../action.ts";
@@ -85,6 +87,20 @@ export function lockCommand(): Command {
         upgradePackages: opts.upgradePackage ?? [],
         userAgent: `slimenv/${slimenvVersion()}`,
         reporter: out.reporter(),
+        sdistMetadata: (context) => {
+          // A target without an interpreter cannot build: such sdists stay BUILD_REQUIRED.
+          if (context.interpreter === undefined) return undefined;
+          const credentials = credentialsOf(settings, cwd);
+          return sdistMetadataBuilder({
+            env: process.env,
+            client: context.client,
+            target: context.target,
+            python: context.interpreter.probe.executable,
+            build: { settings: indexSettingsOf(settings, cwd) },
+            withCredentials: (url) => credentials.apply(url),
+            reporter: out.reporter(),
+          });
+        },
       });
       return render(run, opts.output, out);
     }),

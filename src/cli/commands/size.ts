@@ -111,4 +111,26 @@ export function renderSize(report: SizeReport, out: Output): void {
       s.description,
     ]),
   );
+  if (report.built !== undefined && report.built.length > 0) {
+    out.line();
+    out.table(
+      ["built from source", "version", "build flags"],
+      report.built.map((b) => [
+        b.name,
+        b.version,
+        `${b.flags}${b.useSystemLibs === true ? ", system libraries" : ""}`,
+      ]),
+    );
+  }
+  const libs = report.systemLibraries ?? [];
+  if (libs.length > 0) {
+    out.line();
+    out.table(
+      ["system library (needed, not in the tree)", "needed by"],
+      libs.map((l) => [
+        l.name,
+        `${l.neededBy[0] ?? ""}${l.count > 1 ? ` and ${l.count - 1} more` : ""}`,
+      ]),
+    );
+  }
 }

@@ -84,6 +84,7 @@ export function storeCommand(): Command {
             [
               ["objects", String(st.objects), ""],
               ["wheels", String(st.wheels), ""],
+              ["built from sdists", String(st.builtWheels), "of the wheels; prune evicts them"],
               ["environments", String(st.envs), ""],
               ["unpacked size of all wheels", formatBytes(st.logicalBytes), "logical"],
               ["stored (distinct files)", formatBytes(st.uniqueBytes), ""],

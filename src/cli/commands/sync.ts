@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { sync } from "../../env/sync.ts";
 import { syncSlimTransform } from "../../slim/policy-record.ts";
 import { action } from "../action.ts";
+import { addBuildOptions, type BuildOptionValues, buildFromOptions } from "../build-options.ts";
 import { cliIo } from "../context.ts";
 import { addIndexOptions, type IndexOptionValues, settingsFromOptions } from "../index-options.ts";
 import { changesJson, renderChanges } from "../render-changes.ts";
@@ -17,18 +18,21 @@ export function syncCommand(): Command {
     .argument("<dir>", "the environment (made by slimenv install)")
     .argument("[lock]", "the lock (default: the env's own lock, else ./pylock.toml)");
   addIndexOptions(command, false);
+  addBuildOptions(command);
   return command.action(
-    action<IndexOptionValues>(async (opts, args, out) => {
+    action<IndexOptionValues & BuildOptionValues>(async (opts, args, out) => {
       const cwd = cliIo().cwd;
       const [dir = ".", lockFile] = args;
+      const settings = settingsFromOptions(opts, cwd);
       const result = await sync({
         dir,
         ...(lockFile === undefined ? {} : { lockFile }),
         cwd,
         env: cliIo().env,
-        settings: settingsFromOptions(opts, cwd),
+        settings,
         userAgent: `slimenv/${slimenvVersion()}`,
         reporter: out.reporter(),
+        build: buildFromOptions(opts, settings.values),
         slimFor: syncSlimTransform({ env: cliIo().env, cwd, reporter: out.reporter() }),
       });
       const lockShown = path.relative(cwd, result.lockFile) || result.lockFile;

@@ -1,0 +1,40 @@
+// Layer 7: the PEP 517 build frontend. Build envs from the store, hooks in a subprocess,
+// size flags; built wheels become derived store objects. Public names of src/build/.
+
+export { type BuildEnv, type BuildEnvContext, buildEnvFor } from "./build-env.ts";
+export {
+  type BuildOptions,
+  type BuiltWheel,
+  buildSdist,
+  buildSourceTree,
+  buildTransform,
+  checkCanBuild,
+  DEFAULT_BUILD_TIMEOUT_MS,
+  prepareSdistMetadata,
+  readBuildSystem,
+  type SdistSource,
+} from "./build-wheel.ts";
+export {
+  type BackendFamily,
+  BUILD_FLAG_PROFILES,
+  type BuildFlagProfile,
+  backendFamily,
+  type ConfigSettings,
+  checkBuildFlags,
+  type FlagPlan,
+  flagPlan,
+  parseConfigSettings,
+  SIZE_CFLAGS,
+  SIZE_LDFLAGS,
+  SYSTEM_LIB_SETTINGS,
+} from "./flags.ts";
+export {
+  HOOK_RUNNER,
+  type HookName,
+  type HookRequest,
+  type HookResult,
+  logTail,
+  runHook,
+} from "./hooks.ts";
+export { MAX_SDIST_UNPACKED, unpackSdist } from "./unpack.ts";
+export { checkoutGit, type GitSource, parseGitRequirement } from "./vcs.ts";
