@@ -89,7 +89,11 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
   }
   const members = [
     ...payloadOrder(objects, draft.files).map(([sha, data]) => ({ path: `objects/${sha}`, data })),
-    ...patches.map((p) => ({ path: `patches/${p.sha256}`, data: p.data })),
+    // Two patches may be the same bytes (the same change to two files): one member serves both.
+    ...[...new Map(patches.map((p) => [p.sha256, p.data])).entries()].map(([sha, data]) => ({
+      path: `patches/${sha}`,
+      data,
+    })),
   ];
   const compression = input.compression ?? (xzAvailable() ? "xz" : "gzip");
   const payload = compressPayload(writeTar(members, { sort: false }), compression);

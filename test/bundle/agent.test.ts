@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentSource } from "../../src/bundle/agent-source.ts";
 import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
+import { readBundle } from "../../src/bundle/wire.ts";
 import {
   type AppSpec,
   agentPython,
@@ -170,6 +171,30 @@ describe("device agent round trip", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/timed out after 1 s/);
     expect(checkCurrent(root, "myapp")).toBe(400);
+  });
+
+  it("applies a delta in which two files change the same way (one payload member)", async () => {
+    const twin = (sequence: number, tail: string): AppSpec => ({
+      app: "twin",
+      sequence,
+      files: {
+        "lib/myapp/p1.py": `A = 1\nB = 2\n${tail}`,
+        "lib/myapp/p2.py": `C = 3\nD = 4\n${tail}`,
+      },
+    });
+    const full = await agent(["apply", bundleFile("twin1.bundle", fullBundle(key, twin(10, "")))]);
+    expect(full.status, full.stderr).toBe(0);
+    const delta = deltaBundle(key, twin(10, ""), twin(20, "# same\n"));
+    const read = readBundle(delta, [key.publicKey]);
+    const shared = read.manifest.patches.filter(
+      (p, _, all) => all.filter((q) => q.sha256 === p.sha256).length > 1,
+    );
+    expect(shared.length).toBe(2);
+    expect(read.patches.size).toBe(read.manifest.patches.length - 1);
+    const r = await agent(["apply", bundleFile("twin2.bundle", delta)]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(checkCurrent(root, "twin")).toBe(20);
+    await verifyClean();
   });
 
   it("bootstraps a device from the agent its first bundle carries", async () => {
