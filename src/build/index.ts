@@ -1,19 +1,16 @@
 // Layer 7: the PEP 517 build frontend. Build envs from the store, hooks in a subprocess,
 // size flags; built wheels become derived store objects. Public names of src/build/.
 
+export { checkCanBuild } from "./build-checks.ts";
 export { type BuildEnv, type BuildEnvContext, buildEnvFor } from "./build-env.ts";
+export { buildTransform, readBuildSystem } from "./build-folder.ts";
 export {
   type BuildOptions,
   type BuiltWheel,
-  buildSdist,
-  buildSourceTree,
-  buildTransform,
-  checkCanBuild,
   DEFAULT_BUILD_TIMEOUT_MS,
-  prepareSdistMetadata,
-  readBuildSystem,
   type SdistSource,
-} from "./build-wheel.ts";
+} from "./build-types.ts";
+export { buildSdist, buildSourceTree, prepareSdistMetadata } from "./build-wheel.ts";
 export {
   type BackendFamily,
   BUILD_FLAG_PROFILES,

@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildTransform, readBuildSystem } from "../../src/build/build-wheel.ts";
+import { buildTransform, readBuildSystem } from "../../src/build/build-folder.ts";
 import {
   backendFamily,
   checkBuildFlags,
