@@ -5,9 +5,11 @@
  * included. Returns the packages that fail. A cross-target env (a spec target, no
  * interpreter) cannot be checked here: undefined, with a warning.
  */
+import { accessSync, constants, readdirSync } from "node:fs";
 import path from "node:path";
 import { type Reporter, silentReporter } from "../../base/index.ts";
 import type { EnvManifest } from "../../env/types.ts";
+import { pyenvRoot } from "../../python/candidates.ts";
 import { canonicalizeName } from "../../standards/names.ts";
 import { hostArch, normalizeArch, whichCommand } from "../strip/tool.ts";
 import type { SlimSummary } from "../transform/summary.ts";
@@ -62,9 +64,41 @@ export function candidatePython(
     const t = manifest.target;
     const hostOs = process.platform === "darwin" ? "macos" : process.platform;
     if (t.os !== hostOs || normalizeArch(t.arch) !== hostArch()) return undefined;
-    return whichCommand(manifest.interpreterCommand, env.PATH);
+    return installedCommand(manifest.interpreterCommand, env);
   }
   return manifest.interpreterCommand;
+}
+
+/**
+ * The file that runs `command` (e.g. `python3.12`) here. A pyenv shim runs it only while a
+ * selected pyenv version has it, so past a shim the newest pyenv version that has the command
+ * is taken (the shim itself when none has it: its error then says what to do).
+ */
+function installedCommand(command: string, env: NodeJS.ProcessEnv): string | undefined {
+  const found = whichCommand(command, env.PATH);
+  const root = pyenvRoot(env);
+  if (found !== undefined && !found.startsWith(path.join(root, "shims") + path.sep)) return found;
+  const minor = /^python(\d+\.\d+)$/.exec(command)?.[1];
+  if (minor === undefined) return found;
+  let names: string[];
+  try {
+    names = readdirSync(path.join(root, "versions")).filter((n) =>
+      new RegExp(`^${minor.replace(".", "\\.")}\\.\\d+$`).test(n),
+    );
+  } catch {
+    return found;
+  }
+  const micro = (n: string) => Number(n.split(".")[2]);
+  for (const name of names.sort((a, b) => micro(b) - micro(a))) {
+    const exe = path.join(root, "versions", name, "bin", command);
+    try {
+      accessSync(exe, constants.X_OK);
+      return exe;
+    } catch {
+      // not this one
+    }
+  }
+  return found;
 }
 
 export function defaultSlimChecker(options: SlimCheckerOptions = {}): SlimChecker {
