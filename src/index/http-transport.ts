@@ -1,178 +1,17 @@
 /**
- * One HTTP exchange on a pooled connection: pick the dispatcher (direct or through a proxy,
- * with extra CA certificates), send, and read the body piece by piece with a size guard, a
- * check against Content-Length and gzip/brotli/deflate decoding as it arrives — into memory,
- * or into a BodySink (FileSink: a file, hashed while written) so that a large download is
- * never held whole. No retries, no redirects, no cache — http.ts does those.
+ * One HTTP exchange on a pooled connection (http-connections.ts: the dispatcher, direct or
+ * through a proxy, with extra CA certificates): send, and read the body piece by piece with a
+ * size guard, a check against Content-Length and gzip/brotli/deflate decoding as it arrives —
+ * into memory, or into a BodySink (http-sink.ts; FileSink: a file, hashed while written) so
+ * that a large download is never held whole. No retries, no redirects, no cache — http.ts
+ * does those.
  */
-import { createHash, type Hash } from "node:crypto";
-import fs from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
 import { pipeline, Readable, type Transform } from "node:stream";
-import tls from "node:tls";
 import zlib from "node:zlib";
-import type { Agent, Dispatcher, ProxyAgent } from "undici";
+import type { Dispatcher } from "undici";
 import { SlimenvError } from "../base/index.ts";
-import { normalizeProxyUrl, type ProxySettings, proxyFor } from "./proxy.ts";
-
-type Undici = typeof import("undici");
-let undiciModule: Promise<Undici> | undefined;
-
-/** undici, loaded on the first request: commands that never touch the network skip its start-up. */
-function undici(): Promise<Undici> {
-  // Bundled, undici (CommonJS) may come back as the namespace's default export.
-  undiciModule ??= import("undici").then((m) =>
-    typeof m.Agent === "function" ? m : (m as unknown as { default: Undici }).default,
-  );
-  return undiciModule;
-}
-
-/** At most `limit` holders at a time; the rest wait in FIFO order. */
-export class Limiter {
-  readonly limit: number;
-  #active = 0;
-  #waiting: Array<() => void> = [];
-
-  constructor(limit: number) {
-    this.limit = Math.max(1, Math.floor(limit));
-  }
-
-  async acquire(): Promise<void> {
-    if (this.#active < this.limit) {
-      this.#active++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next !== undefined) next();
-    else this.#active--;
-  }
-}
-
-/** Read extra CA files (PEM) and add them to Node's default roots. */
-export function loadCertificates(files: readonly string[]): string[] {
-  const extra: string[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch (err) {
-      throw new SlimenvError("IO_ERROR", `cannot read CA certificate file ${file}`, {
-        cause: err,
-        hint: "check the caFiles option / SSL_CERT_FILE",
-      });
-    }
-    if (!text.includes("-----BEGIN CERTIFICATE-----")) {
-      throw new SlimenvError("INVALID_OPTION", `${file} holds no PEM certificate`, {
-        hint: "give a PEM file (-----BEGIN CERTIFICATE-----) in caFiles / SSL_CERT_FILE",
-      });
-    }
-    extra.push(text);
-  }
-  const roots =
-    typeof tls.getCACertificates === "function"
-      ? tls.getCACertificates("default")
-      : [...tls.rootCertificates];
-  // The system bundle usually repeats Node's roots: hand each certificate over once.
-  return [...new Set([...roots, ...extra.flatMap(splitPem)])];
-}
-
-/**
- * The CA list for `files`, or undefined when Node's default roots already hold every one of
- * their certificates (NODE_EXTRA_CA_CERTS naming the same bundle as SSL_CERT_FILE, as is
- * common): the default secure context is then used, which costs nothing to set up.
- */
-export function certificatesBeyondDefaults(files: readonly string[]): string[] | undefined {
-  const all = loadCertificates(files);
-  const defaults = new Set(
-    typeof tls.getCACertificates === "function"
-      ? tls.getCACertificates("default")
-      : tls.rootCertificates,
-  );
-  return all.length === defaults.size ? undefined : all;
-}
-
-function splitPem(text: string): string[] {
-  const found = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  return found === null ? [text] : found.map((c) => `${c}\n`);
-}
-
-export interface DispatcherOptions {
-  proxy: ProxySettings;
-  /** Full CA list, or undefined for Node's defaults. */
-  ca: string[] | undefined;
-  connectTimeoutMs: number;
-}
-
-/**
- * Pooled keep-alive connections: one Agent for direct traffic, one ProxyAgent per proxy. A CA
- * list becomes one TLS secure context, built once and shared by every connection (handing the
- * list itself to each connection re-parses every certificate per connection).
- */
-export class Dispatchers {
-  readonly #options: DispatcherOptions;
-  #direct: Agent | undefined;
-  readonly #proxies = new Map<string, ProxyAgent>();
-  #connect: { timeout: number; secureContext?: tls.SecureContext } | undefined;
-
-  constructor(options: DispatcherOptions) {
-    this.#options = options;
-  }
-
-  #connectOptions(): { timeout: number; secureContext?: tls.SecureContext } {
-    if (this.#connect === undefined) {
-      const { ca, connectTimeoutMs } = this.#options;
-      this.#connect = {
-        timeout: connectTimeoutMs,
-        ...(ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) }),
-      };
-    }
-    return this.#connect;
-  }
-
-  async for(url: URL): Promise<Dispatcher> {
-    const { Agent, ProxyAgent } = await undici();
-    const proxy = proxyFor(url, this.#options.proxy);
-    const connect = this.#connectOptions();
-    if (proxy === undefined) {
-      this.#direct ??= new Agent({ connect });
-      return this.#direct;
-    }
-    let agent = this.#proxies.get(proxy);
-    if (agent === undefined) {
-      const proxyUrl = new URL(normalizeProxyUrl(proxy));
-      let token: string | undefined;
-      if (proxyUrl.username !== "" || proxyUrl.password !== "") {
-        const user = decodeURIComponent(proxyUrl.username);
-        const pass = decodeURIComponent(proxyUrl.password);
-        token = `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
-        proxyUrl.username = "";
-        proxyUrl.password = "";
-      }
-      agent = new ProxyAgent({
-        uri: proxyUrl.href,
-        ...(token === undefined ? {} : { token }),
-        proxyTunnel: false, // plain http targets are forwarded; https ones tunnel (CONNECT)
-        connect,
-        requestTls: connect,
-        proxyTls: connect,
-      });
-      this.#proxies.set(proxy, agent);
-    }
-    return agent;
-  }
-
-  async close(): Promise<void> {
-    const all: Dispatcher[] = [...this.#proxies.values()];
-    if (this.#direct !== undefined) all.push(this.#direct);
-    this.#direct = undefined;
-    this.#proxies.clear();
-    await Promise.all(all.map((d) => d.close().catch(() => {})));
-  }
-}
+import { undici } from "./http-connections.ts";
+import type { BodySink } from "./http-sink.ts";
 
 export interface Exchange {
   status: number;
@@ -222,17 +61,6 @@ function decoderFor(coding: string): Transform | undefined {
   if (coding === "br") return zlib.createBrotliDecompress();
   if (coding === "deflate") return zlib.createInflate();
   throw new TransportError("UNKNOWN_ENCODING", `unsupported content coding ${coding}`);
-}
-
-/**
- * Where the body of a 2xx answer goes instead of memory (HttpClient.download). Each answer
- * starts it again: a retried download never mixes two attempts.
- */
-export interface BodySink {
-  /** Drop what was written so far; called once per answer that is not a redirect. */
-  reset(): Promise<void>;
-  /** The next piece of the decoded body. */
-  write(chunk: Uint8Array): Promise<void>;
 }
 
 /**
@@ -359,89 +187,5 @@ export async function send(url: URL, options: SendOptions): Promise<Exchange> {
     return { ...base, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), size };
   } finally {
     if (!res.body.readableEnded) res.body.destroy();
-  }
-}
-
-/**
- * A BodySink that writes to a file (created or truncated) while hashing it (sha256) and
- * counting its bytes. A failed write is IO_ERROR (not a network failure: never retried).
- */
-export class FileSink implements BodySink {
-  readonly path: string;
-  #handle: FileHandle | undefined;
-  #hash: Hash = createHash("sha256");
-  #size = 0;
-  readonly #onProgress: ((bytes: number) => void) | undefined;
-
-  private constructor(file: string, handle: FileHandle, onProgress?: (bytes: number) => void) {
-    this.path = file;
-    this.#handle = handle;
-    this.#onProgress = onProgress;
-  }
-
-  static async open(file: string, onProgress?: (bytes: number) => void): Promise<FileSink> {
-    try {
-      return new FileSink(file, await open(file, "w"), onProgress);
-    } catch (err) {
-      throw FileSink.#ioError(file, err);
-    }
-  }
-
-  /** Bytes written since the last reset. */
-  get size(): number {
-    return this.#size;
-  }
-
-  /** Hex sha256 of the bytes written since the last reset. */
-  sha256(): string {
-    return this.#hash.copy().digest("hex");
-  }
-
-  async reset(): Promise<void> {
-    try {
-      await this.#open().truncate(0);
-    } catch (err) {
-      throw FileSink.#ioError(this.path, err);
-    }
-    this.#hash = createHash("sha256");
-    this.#size = 0;
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    const handle = this.#open();
-    try {
-      let done = 0;
-      while (done < chunk.byteLength) {
-        const { bytesWritten } = await handle.write(
-          chunk,
-          done,
-          chunk.byteLength - done,
-          this.#size + done,
-        );
-        done += bytesWritten;
-      }
-    } catch (err) {
-      throw FileSink.#ioError(this.path, err);
-    }
-    this.#hash.update(chunk);
-    this.#size += chunk.byteLength;
-    this.#onProgress?.(this.#size);
-  }
-
-  /** Close the file (idempotent). */
-  async close(): Promise<void> {
-    const handle = this.#handle;
-    this.#handle = undefined;
-    await handle?.close();
-  }
-
-  #open(): FileHandle {
-    if (this.#handle === undefined) throw new Error(`${this.path} is closed`);
-    return this.#handle;
-  }
-
-  static #ioError(file: string, err: unknown): SlimenvError {
-    const reason = (err as { code?: string }).code ?? String(err);
-    return new SlimenvError("IO_ERROR", `cannot write ${file} (${reason})`, { cause: err });
   }
 }

@@ -31,6 +31,7 @@ import {
   responseFromCache,
   validatorHeaders,
 } from "./http-cache.ts";
+import { certificatesBeyondDefaults, Dispatchers, Limiter } from "./http-connections.ts";
 import {
   HttpError,
   networkError,
@@ -38,16 +39,8 @@ import {
   offlineMiss,
   statusHint,
 } from "./http-errors.ts";
-import {
-  type BodySink,
-  certificatesBeyondDefaults,
-  Dispatchers,
-  type Exchange,
-  FileSink,
-  Limiter,
-  send,
-  TooLargeError,
-} from "./http-transport.ts";
+import { type BodySink, FileSink } from "./http-sink.ts";
+import { type Exchange, send, TooLargeError } from "./http-transport.ts";
 import type {
   HttpClientOptions,
   HttpDownload,

@@ -7,7 +7,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HttpClient } from "../../src/index/http.ts";
-import { loadCertificates } from "../../src/index/http-transport.ts";
+import { loadCertificates } from "../../src/index/http-connections.ts";
 import type { HttpClientOptions } from "../../src/index/http-types.ts";
 import { bypassesProxy, proxyFor, proxySettingsFromEnv } from "../../src/index/proxy.ts";
 import { describeWith, OPENSSL } from "../helpers/prereq.ts";
