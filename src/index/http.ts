@@ -18,8 +18,7 @@
  * a netrc `machine` entry for that host is sent, never the netrc `default`.
  */
 import { rm } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
-import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import { type Reporter, silentReporter } from "../base/index.ts";
 import {
   type CacheEntry,
   type CacheMeta,
@@ -32,15 +31,9 @@ import {
   validatorHeaders,
 } from "./http-cache.ts";
 import { certificatesBeyondDefaults, Dispatchers, Limiter } from "./http-connections.ts";
-import {
-  HttpError,
-  networkError,
-  offlineDownload,
-  offlineMiss,
-  statusHint,
-} from "./http-errors.ts";
-import { type BodySink, FileSink } from "./http-sink.ts";
-import { type Exchange, send, TooLargeError } from "./http-transport.ts";
+import { offlineDownload, offlineMiss } from "./http-errors.ts";
+import { type FetchContext, fetchWithRetries } from "./http-fetch.ts";
+import { FileSink } from "./http-sink.ts";
 import type {
   HttpClientOptions,
   HttpDownload,
@@ -48,36 +41,13 @@ import type {
   HttpGetOptions,
   HttpResponse,
 } from "./http-types.ts";
-import { authorizationFor, formatRange, parseRequestUrl, type RequestTarget } from "./http-url.ts";
+import { formatRange, parseRequestUrl } from "./http-url.ts";
 import { type ParsedNetrc, readNetrc } from "./netrc.ts";
 import { proxySettingsFromEnv } from "./proxy.ts";
-import {
-  backoffDelay,
-  classifyFailure,
-  isRetryableStatus,
-  parseRetryAfter,
-  retryDelay,
-} from "./retry.ts";
-
-const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 10;
-
-/** How an answer's body is read: its size limit, and where it goes (memory when no sink). */
-interface BodyOptions {
-  maxBytes: number | undefined;
-  sink?: BodySink;
-}
-
-interface Fetched {
-  exchange: Exchange;
-  url: string;
-  authorized: boolean;
-}
 
 export class HttpClient {
   readonly offline: boolean;
   readonly #cache: HttpCache | undefined;
-  readonly #retries: number;
   readonly #timeoutMs: number;
   readonly #limiter: Limiter;
   readonly #env: NodeJS.ProcessEnv;
@@ -85,15 +55,13 @@ export class HttpClient {
   readonly #useNetrc: boolean;
   readonly #reporter: Reporter;
   readonly #userAgent: string;
-  readonly #retryBaseMs: number;
-  readonly #retryAfterCapMs: number;
   #dispatchers: Dispatchers | undefined;
   #netrc: ParsedNetrc | undefined | null = null;
+  readonly #fetchContext: FetchContext;
 
   constructor(options: HttpClientOptions = {}) {
     this.offline = options.offline ?? false;
     this.#cache = options.cacheDir === undefined ? undefined : new HttpCache(options.cacheDir);
-    this.#retries = Math.max(0, options.retries ?? 3);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#limiter = new Limiter(options.concurrency ?? 16);
     this.#env = options.env ?? process.env;
@@ -102,8 +70,16 @@ export class HttpClient {
     this.#useNetrc = options.netrc ?? true;
     this.#reporter = options.reporter ?? silentReporter;
     this.#userAgent = options.userAgent ?? `slimenv (node ${process.versions.node})`;
-    this.#retryBaseMs = options.retryBaseMs ?? 250;
-    this.#retryAfterCapMs = options.retryAfterCapMs ?? 30_000;
+    this.#fetchContext = {
+      retries: Math.max(0, options.retries ?? 3),
+      retryBaseMs: options.retryBaseMs ?? 250,
+      retryAfterCapMs: options.retryAfterCapMs ?? 30_000,
+      timeoutMs: this.#timeoutMs,
+      reporter: this.#reporter,
+      limiter: this.#limiter,
+      dispatchers: () => this.#getDispatchers(),
+      netrc: () => this.#getNetrc(),
+    };
   }
 
   /** GET `url`. 404 is returned; other 4xx/5xx (after retries) throw HttpError. */
@@ -131,7 +107,9 @@ export class HttpClient {
     }
 
     const headers = this.#requestHeaders(accept, range, cached);
-    const fetched = await this.#fetchWithRetries(target, headers, { maxBytes: options.maxBytes });
+    const fetched = await fetchWithRetries(this.#fetchContext, target, headers, {
+      maxBytes: options.maxBytes,
+    });
     const { exchange } = fetched;
 
     if (exchange.status === 304 && cached !== undefined && cache !== undefined) {
@@ -200,7 +178,7 @@ export class HttpClient {
     const headers = this.#requestHeaders(options.accept ?? "*/*", undefined, undefined);
     const sink = await FileSink.open(dest, options.onProgress);
     try {
-      const fetched = await this.#fetchWithRetries(target, headers, {
+      const fetched = await fetchWithRetries(this.#fetchContext, target, headers, {
         maxBytes: options.maxBytes,
         sink,
       });
@@ -267,116 +245,6 @@ export class HttpClient {
       for (const warning of this.#netrc?.warnings ?? []) this.#reporter.log("warn", warning);
     }
     return this.#netrc;
-  }
-
-  async #fetchWithRetries(
-    target: RequestTarget,
-    headers: Record<string, string>,
-    body: BodyOptions,
-  ): Promise<Fetched> {
-    const display = target.url.href;
-    const attempts = this.#retries + 1;
-    for (let attempt = 0; ; attempt++) {
-      const tries = attempt === 0 ? "" : ` after ${attempt + 1} attempts`;
-      let wait: number;
-      try {
-        const fetched = await this.#fetchFollowingRedirects(target, headers, body);
-        const { status, statusText } = fetched.exchange;
-        if (isRetryableStatus(status) && attempt < this.#retries) {
-          const retryAfter = parseRetryAfter(fetched.exchange.headers["retry-after"]);
-          wait = retryDelay(attempt, this.#retryBaseMs, retryAfter, this.#retryAfterCapMs);
-          this.#reporter.log(
-            "warn",
-            `GET ${display}: HTTP ${status}; retrying in ${wait} ms (attempt ${attempt + 2} of ${attempts})`,
-          );
-        } else if (status >= 400 && status !== 404) {
-          throw new HttpError(
-            status,
-            display,
-            `GET ${display}: HTTP ${status}${statusText ? ` ${statusText}` : ""}${tries}`,
-            { hint: statusHint(status) },
-          );
-        } else {
-          return fetched;
-        }
-      } catch (err) {
-        if (err instanceof SlimenvError) throw err;
-        if (err instanceof TooLargeError) {
-          throw new HttpError(err.status, display, `GET ${display}: ${err.message}`, {
-            hint: "the server sent more than this request allows",
-          });
-        }
-        const info = classifyFailure(err);
-        if (!info.retryable || attempt >= this.#retries) {
-          throw networkError(
-            `GET ${display} failed: ${info.reason}${tries}`,
-            info.certificate,
-            err,
-          );
-        }
-        wait = backoffDelay(attempt, this.#retryBaseMs);
-        this.#reporter.log(
-          "warn",
-          `GET ${display}: ${info.reason}; retrying in ${wait} ms (attempt ${attempt + 2} of ${attempts})`,
-        );
-      }
-      await sleep(wait);
-    }
-  }
-
-  async #fetchFollowingRedirects(
-    target: RequestTarget,
-    baseHeaders: Record<string, string>,
-    body: BodyOptions,
-  ): Promise<Fetched> {
-    let url = new URL(target.url.href);
-    for (let hop = 0; ; hop++) {
-      const authorization = authorizationFor(url, target, this.#getNetrc());
-      const headers = authorization === undefined ? baseHeaders : { ...baseHeaders, authorization };
-      const dispatcher = await this.#getDispatchers().for(url);
-      this.#reporter.log("debug", `GET ${url.href}`);
-      await this.#limiter.acquire();
-      let exchange: Exchange;
-      try {
-        exchange = await send(url, {
-          dispatcher,
-          headers,
-          timeoutMs: this.#timeoutMs,
-          maxBytes: body.maxBytes,
-          sink: body.sink,
-          redirectStatuses: REDIRECTS,
-        });
-      } finally {
-        this.#limiter.release();
-      }
-      const location = exchange.headers.location;
-      if (!REDIRECTS.has(exchange.status) || location === undefined) {
-        return { exchange, url: url.href, authorized: authorization !== undefined };
-      }
-      if (hop >= MAX_REDIRECTS) {
-        throw new HttpError(
-          exchange.status,
-          target.url.href,
-          `GET ${target.url.href}: more than ${MAX_REDIRECTS} redirects`,
-        );
-      }
-      let next: URL;
-      try {
-        next = new URL(location, url);
-      } catch {
-        throw new HttpError(exchange.status, target.url.href, `GET ${url.href}: bad redirect`);
-      }
-      if (next.protocol !== "http:" && next.protocol !== "https:") {
-        throw new HttpError(
-          exchange.status,
-          target.url.href,
-          `GET ${url.href}: redirect to unsupported scheme ${next.protocol}`,
-        );
-      }
-      next.username = "";
-      next.password = "";
-      url = next;
-    }
   }
 }
 
