@@ -27,11 +27,9 @@ import {
   type CheckedFile,
   checkDirectory,
   checkLocalHeaders,
-  checkPlaces,
-  checkScriptNames,
-  checkSlimenvPaths,
   entryIsExecutable,
 } from "./wheel-check.ts";
+import { checkPlaces, checkScriptNames, checkSlimenvPaths } from "./wheel-places.ts";
 
 export interface PlannedFile extends CheckedFile {
   /** The RECORD row (undefined for RECORD itself). */
