@@ -22,6 +22,7 @@
  *     further and explains in ranges. It uses only metadata already fetched.
  */
 import type { Reporter } from "../base/index.ts";
+import { CONFLICT_THRESHOLD, ConflictTracker } from "./conflict-tracker.ts";
 import {
   type Cause,
   difference,
@@ -46,16 +47,6 @@ export class SolveFailure extends Error {
 
 const CONFLICT = Symbol("conflict");
 
-/** Conflicts between the same two packages before their priorities change (default). */
-export const CONFLICT_THRESHOLD = 5;
-
-/** Decision tiers: "early" before every other package, "late" after every other one. */
-type Tier = "early" | "late";
-
-function tierRank(tier: Tier | undefined): number {
-  return tier === "early" ? 0 : tier === undefined ? 1 : 2;
-}
-
 /** The set is one run of consecutive versions. */
 function isRun(bits: bigint): boolean {
   if (bits === 0n) return false;
@@ -76,18 +67,14 @@ export class Solver {
   readonly #byPkg = new Map<string, Incompatibility[]>();
   /** External incompatibilities that a neighbouring version's twin may extend, by key. */
   readonly #mergeable = new Map<string, Incompatibility>();
-  /** Conflicts per "affected\0culprit" pair of base names. */
-  readonly #conflicts = new Map<string, number>();
-  readonly #tiers = new Map<string, Tier>();
-  /** Set when #choose backtracked for a change of priorities (see #noteRejection). */
+  readonly #conflicts: ConflictTracker;
+  /** Set when #choose backtracked for a change of priorities (see ConflictTracker). */
   #restarted = false;
-
-  readonly #threshold: number;
 
   constructor(problem: Problem, reporter: Reporter, conflictThreshold = CONFLICT_THRESHOLD) {
     this.#problem = problem;
     this.#reporter = reporter;
-    this.#threshold = Math.max(1, Math.floor(conflictThreshold));
+    this.#conflicts = new ConflictTracker(this.#solution, reporter, conflictThreshold);
   }
 
   /** Decided version index per package id (root included). */
@@ -236,7 +223,7 @@ export class Solver {
         const culprit = this.#solution.decisionAt(previousLevel);
         this.#solution.backtrack(previousLevel);
         if (learned) this.#add(inc);
-        const restarted = this.#noteConflict(affected, culprit, previousLevel);
+        const restarted = this.#conflicts.noteConflict(affected, culprit, previousLevel);
         return { learned: inc, restarted };
       }
       const cause = mostRecent.cause;
@@ -247,62 +234,6 @@ export class Solver {
       learned = true;
     }
     throw new SolveFailure(inc);
-  }
-
-  /**
-   * Counts a conflict between the package whose decision was just undone (affected) and the
-   * one decided at the level the solver went back to (culprit). At the threshold the
-   * affected is decided first from now on and the culprit last, and the solver backtracks to
-   * before the culprit's decision; true when it did.
-   */
-  #noteConflict(
-    affected: string | undefined,
-    culprit: string | undefined,
-    culpritLevel: number,
-  ): boolean {
-    if (affected === undefined || culprit === undefined) return false;
-    if (affected === ROOT || culprit === ROOT || culpritLevel < 2) return false;
-    const a = baseName(affected);
-    const c = baseName(culprit);
-    if (a === c) return false;
-    const key = `${a}\0${c}`;
-    const count = (this.#conflicts.get(key) ?? 0) + 1;
-    this.#conflicts.set(key, count);
-    if (count !== this.#threshold) return false;
-    let changed = false;
-    if (!this.#tiers.has(a)) {
-      this.#tiers.set(a, "early");
-      changed = true;
-    }
-    if (!this.#tiers.has(c)) {
-      this.#tiers.set(c, "late");
-      changed = true;
-    }
-    if (!changed) return false;
-    this.#reporter.log(
-      "debug",
-      `resolver: ${c} conflicted with ${a} ${count} times; deciding ${a} before ${c}`,
-    );
-    this.#solution.backtrack(culpritLevel - 1);
-    return true;
-  }
-
-  /**
-   * A version of `pkg` was just rejected, before being decided, because earlier assignments
-   * contradict some of its dependencies: counts a conflict between `pkg` (affected) and the
-   * package decided at the level of each contradicting assignment (culprit), as a backjump
-   * does (uv counts these rejections too). Without it, a package decided early that every
-   * newer version of a later package rejects (wrong-backtracking-basic: a==2.0.0 against
-   * b>=2.0.0) is never reconsidered: the solver walks down the later package to a release
-   * old enough not to care. True when the priorities changed and the solver backtracked.
-   */
-  #noteRejection(pkg: string, rejecting: readonly Term[]): boolean {
-    for (const term of rejecting) {
-      const level = this.#solution.satisfier(term).level;
-      const culprit = this.#solution.decisionAt(level);
-      if (this.#noteConflict(pkg, culprit, level)) return true;
-    }
-    return false;
   }
 
   /** Picks the next package and version; undefined when every required package is decided. */
@@ -316,7 +247,7 @@ export class Solver {
       const real = t.set.bits & this.#problem.universe(t.pkg).full;
       const count = countBits(real);
       // The root, and a package with no version left (which fails at once), come first.
-      const tier = t.pkg === ROOT || count === 0 ? -1 : tierRank(this.#tiers.get(baseName(t.pkg)));
+      const tier = t.pkg === ROOT || count === 0 ? -1 : this.#conflicts.rank(t.pkg);
       const key: [number, number, number] = [tier, count, this.#problem.discoveryIndex(t.pkg)];
       if (best === undefined || compareKeys(key, bestKey) < 0) {
         best = t;
@@ -372,7 +303,7 @@ export class Solver {
         rejecting.push(dependency);
       }
     }
-    if (conflict && pkg !== ROOT) this.#restarted = this.#noteRejection(pkg, rejecting);
+    if (conflict && pkg !== ROOT) this.#restarted = this.#conflicts.noteRejection(pkg, rejecting);
     if (!conflict) {
       this.#solution.decide(pkg, index);
       if (pkg !== ROOT) {

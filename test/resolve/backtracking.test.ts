@@ -7,8 +7,9 @@
  */
 import { describe, expect, test } from "vitest";
 import { isSlimenvError, RecordingReporter } from "../../src/base/index.ts";
+import { CONFLICT_THRESHOLD } from "../../src/resolve/conflict-tracker.ts";
 import { unavailableReasons } from "../../src/resolve/incompatibility.ts";
-import { CONFLICT_THRESHOLD, SolveFailure } from "../../src/resolve/solver.ts";
+import { SolveFailure } from "../../src/resolve/solver.ts";
 import { outcome, type Registry, resolveTable, summary, TableProvider } from "./registry.ts";
 
 /**
