@@ -11,10 +11,10 @@
  * default a temp dir; removed at the end unless BENCH_KEEP=1).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, writeSection } from "./report.ts";
+import { benchPython, ROOT, writeSection } from "./report.ts";
 
 const SET = ["numpy", "pandas", "requests"];
 const PROJECT_EXTRAS = [
@@ -31,19 +31,7 @@ const PROJECT_EXTRAS = [
 ];
 const NUMPY_VERSIONS = ["numpy==2.1.3", "numpy==2.2.6"];
 
-function defaultPython(): string {
-  if (process.env.BENCH_PYTHON) return process.env.BENCH_PYTHON;
-  const pyenv = path.join(os.homedir(), ".pyenv", "versions");
-  if (existsSync(pyenv)) {
-    const v = readdirSync(pyenv)
-      .filter((x) => /^3\.12\.\d+$/.test(x))
-      .pop();
-    if (v !== undefined) return path.join(pyenv, v, "bin", "python3.12");
-  }
-  return "python3";
-}
-
-const PY = defaultPython();
+const PY = benchPython();
 const WORK = process.env.BENCH_DIR ?? mkdtempSync(path.join(os.tmpdir(), "slimenv-bench-"));
 mkdirSync(WORK, { recursive: true });
 const SLIMENV = [process.execPath, path.join(ROOT, "bin", "slimenv.js")];

@@ -3,7 +3,8 @@
  * docs/benchmarks.md between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` markers.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
@@ -44,4 +45,17 @@ export function writeSection(name: string, markdown: string): void {
   const tmp = `${DOC}.tmp-${process.pid}`;
   writeFileSync(tmp, next);
   renameSync(tmp, DOC);
+}
+
+/** $BENCH_PYTHON, else pyenv's newest CPython 3.12, else python3. */
+export function benchPython(): string {
+  if (process.env.BENCH_PYTHON) return process.env.BENCH_PYTHON;
+  const pyenv = path.join(os.homedir(), ".pyenv", "versions");
+  if (existsSync(pyenv)) {
+    const v = readdirSync(pyenv)
+      .filter((x) => /^3\.12\.\d+$/.test(x))
+      .pop();
+    if (v !== undefined) return path.join(pyenv, v, "bin", "python3.12");
+  }
+  return "python3";
 }

@@ -16,18 +16,10 @@
  * BENCH_DIR (work folder).
  */
 import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { median, ROOT, writeSection } from "./report.ts";
+import { benchPython, median, ROOT, writeSection } from "./report.ts";
 
 const SETS: Record<string, string[]> = {
   web: [
@@ -52,19 +44,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SET_NAMES = (process.env.BENCH_SETS ?? "web,data").split(",");
 const INDEX = process.env.BENCH_INDEX_URL ?? "https://pypi.org/simple/";
 
-function defaultPython(): string {
-  if (process.env.BENCH_PYTHON) return process.env.BENCH_PYTHON;
-  const pyenv = path.join(os.homedir(), ".pyenv", "versions");
-  if (existsSync(pyenv)) {
-    const v = readdirSync(pyenv)
-      .filter((x) => /^3\.12\.\d+$/.test(x))
-      .pop();
-    if (v !== undefined) return path.join(pyenv, v, "bin", "python3.12");
-  }
-  return "python3";
-}
-
-const PY = defaultPython();
+const PY = benchPython();
 const WORK = process.env.BENCH_DIR ?? mkdtempSync(path.join(os.tmpdir(), "slimenv-speed-"));
 mkdirSync(WORK, { recursive: true });
 const BUNDLE = process.env.BENCH_SLIMENV ?? path.join(ROOT, "dist", "slimenv.js");
