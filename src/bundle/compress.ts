@@ -61,8 +61,12 @@ export function decompressPayload(data: Uint8Array, codec: Compression): Uint8Ar
   }
 }
 
-/** Codec bytes of an SLDIFF01 patch's streams. */
-export const PATCH_CODEC = { xz: 1, zlib: 2 } as const;
+/**
+ * Codec bytes of an SLDIFF01 patch's streams. `raw` stores them as they are: the payload's
+ * solid xz then compresses every patch together (one stream across files, no double
+ * compression); bundles use it. xz and zlib compress each stream alone.
+ */
+export const PATCH_CODEC = { raw: 0, xz: 1, zlib: 2 } as const;
 export type PatchCodec = (typeof PATCH_CODEC)[keyof typeof PATCH_CODEC];
 
 /** The patch stream codec to use: xz when the binary exists, zlib otherwise. */
@@ -72,11 +76,13 @@ export function defaultPatchCodec(): PatchCodec {
 
 /** Compress one patch stream (control, diff or extra). */
 export function compressStream(data: Uint8Array, codec: PatchCodec): Uint8Array {
+  if (codec === PATCH_CODEC.raw) return data;
   if (codec === PATCH_CODEC.xz) return xzCompress(data, true);
   return new Uint8Array(deflateSync(data, { level: constants.Z_BEST_COMPRESSION }));
 }
 
 export function decompressStream(data: Uint8Array, codec: number): Uint8Array {
+  if (codec === PATCH_CODEC.raw) return data;
   if (codec === PATCH_CODEC.xz) return xzDecompress(data);
   if (codec === PATCH_CODEC.zlib) return new Uint8Array(inflateSync(data));
   throw new SlimenvError("HASH_MISMATCH", `unknown patch codec ${codec}`);
