@@ -46,9 +46,34 @@ export function xzDecompress(data: Uint8Array): Uint8Array {
   return runXz(["-d", "-c", "-T1", "--format=xz"], data, "decompress");
 }
 
+/** Payloads up to this size get xz's extreme mode (see {@link xzPayloadArgs}). */
+export const XZ_EXTREME_UP_TO = 128 * 1024 * 1024;
+const MAX_DICT = 64 * 1024 * 1024;
+const MIN_DICT = 1024 * 1024;
+
+/**
+ * The xz settings of a payload of `size` bytes: LZMA2 preset 9 (nice length 64, binary-tree
+ * match finder), extreme (`9e`: nice length 273, deeper search) up to {@link XZ_EXTREME_UP_TO}
+ * — on delta payloads, whose raw patches are long runs of zeros and near-copies of code, it
+ * is ~6% smaller than `9`, and `6` is no better than `9`. The dictionary is the payload's size
+ * rounded up to a power of two, between 1 and 64 MiB: every byte can still refer to every
+ * earlier one (as far as 64 MiB), and the device's decoder needs only about that much memory
+ * (python's lzma allocates the dictionary the stream header names: at most ~65 MiB). No
+ * branch/call/jump filter (`--x86`): it makes the patches' diff streams worse (+2% measured).
+ */
+export function xzPayloadArgs(size: number): string[] {
+  let dict = MIN_DICT;
+  while (dict < size && dict < MAX_DICT) dict *= 2;
+  const preset = size <= XZ_EXTREME_UP_TO ? "9e" : "9";
+  return [`--lzma2=preset=${preset},dict=${dict}`];
+}
+
 /** Compress a whole payload (payload.tar.xz / payload.tar.gz). */
 export function compressPayload(data: Uint8Array, codec: Compression): Uint8Array {
-  if (codec === "xz") return xzCompress(data);
+  if (codec === "xz") {
+    const args = ["-z", "-c", "-T1", "--format=xz", "--check=crc64"];
+    return runXz([...args, ...xzPayloadArgs(data.length)], data, "compress");
+  }
   return new Uint8Array(gzipSync(data, { level: constants.Z_BEST_COMPRESSION }));
 }
 
