@@ -65,7 +65,10 @@ function parse(xz: Uint8Array): Parsed {
     records.push([unpadded, uncompressed]);
     at = a2;
   }
-  return { flags: xz.subarray(6, 8), blocks: xz.subarray(HEADER, indexAt), records };
+  const blocks = xz.subarray(HEADER, indexAt);
+  const padded = records.reduce((n, [unpadded]) => n + Math.ceil(unpadded / 4) * 4, 0);
+  if (padded !== blocks.length) throw bad("its index does not account for its blocks");
+  return { flags: xz.subarray(6, 8), blocks, records };
 }
 
 /** One .xz stream holding the blocks of `streams` in order (all with the same check type). */
