@@ -99,13 +99,16 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
     path: `objects/${sha}`,
     data,
   }));
+  const patchesByTarget = patches.map((p): [string, Uint8Array] => [p.target, p.data]);
+  const patchOf = new Map(patches.map((p) => [p.target, p.sha256]));
+  const shaOf = (target: string) => patchOf.get(target) as string;
   const members = [
     ...objectMembers,
+    // Patches in the order of their targets (alike files together, as objects: ~1% smaller).
     // Two patches may be the same bytes (the same change to two files): one member serves both.
-    ...[...new Map(patches.map((p) => [p.sha256, p.data])).entries()].map(([sha, data]) => ({
-      path: `patches/${sha}`,
-      data,
-    })),
+    ...[...new Map(payloadOrder(patchesByTarget, draft.files).map(([t, d]) => [shaOf(t), d]))].map(
+      ([sha, data]) => ({ path: `patches/${sha}`, data }),
+    ),
   ];
   const compression = input.compression ?? (xzAvailable() ? "xz" : "gzip");
   const payload = compressPayload(writeTar(members, { sort: false }), compression, {
