@@ -3,7 +3,7 @@
  * producing the SLDIFF01 patch format of docs/fleet.md, and its decoder (for checks and
  * tests; the device agent has its own).
  *
- *   0  "SLDIFF01" · 8 u64 new size · 16 u8 codec (1 xz, 2 zlib) · 17/25/33 u64 compressed
+ *   0  "SLDIFF01" · 8 u64 new size · 16 u8 codec (0 raw, 1 xz, 2 zlib) · 17/25/33 u64 stored
  *   lengths of the control, diff and extra streams · 41 the three streams
  *
  * Control: triples of signed 64-bit (add, copy, seek). Memory: the suffix array (4 bytes per
@@ -261,7 +261,7 @@ export function patchCodec(patch: Uint8Array): PatchCodec {
     throw refuse("no SLDIFF01 header");
   }
   const codec = patch[16];
-  if (codec !== PATCH_CODEC.xz && codec !== PATCH_CODEC.zlib)
+  if (codec !== PATCH_CODEC.raw && codec !== PATCH_CODEC.xz && codec !== PATCH_CODEC.zlib)
     throw refuse(`unknown codec ${codec}`);
   return codec;
 }
@@ -313,6 +313,9 @@ export function applyPatch(
     at += l;
   }
   const [control, diff, extra] = streams as [Uint8Array, Uint8Array, Uint8Array];
+  if (control.length > 24 * (newSize + 2) || diff.length > newSize || extra.length > newSize) {
+    throw refuse("a stream is larger than it can be");
+  }
   if (control.length % 24 !== 0) throw refuse("control stream is not whole triples");
   if (newSize > diff.length + extra.length) throw refuse("new size exceeds the streams");
   const out = new Uint8Array(newSize);
@@ -343,5 +346,6 @@ export function applyPatch(
     oldPos += seek;
   }
   if (newPos !== newSize) throw refuse("output shorter than declared");
+  if (dpos !== diff.length || epos !== extra.length) throw refuse("bytes left over in a stream");
   return out;
 }

@@ -17,7 +17,7 @@ import { constants, deflateSync } from "node:zlib";
 import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { objectFile, storePaths } from "../store/paths.ts";
 import { applyPatch, makePatch, XZ_PATCH_FROM } from "./bsdiff.ts";
-import { xzAvailable, xzCompress } from "./compress.ts";
+import { PATCH_CODEC, xzAvailable, xzCompress } from "./compress.ts";
 import type { PublicKey } from "./keys.ts";
 import { type PairFile, pairFiles } from "./pair.ts";
 import {
@@ -198,10 +198,12 @@ export function planDelta(
   for (const p of pairs) {
     const src = readSource(p.source) as Uint8Array;
     const tgt = readNew(p.target);
-    const patch = makePatch(src, tgt);
+    // Raw streams: the payload's solid xz compresses the patches together. The patch wins
+    // when it compresses smaller alone than the object does alone.
+    const patch = makePatch(src, tgt, PATCH_CODEC.raw);
     if (
       patch !== undefined &&
-      patch.length < compressedSize(tgt) &&
+      compressedSize(patch) < compressedSize(tgt) &&
       Buffer.from(applyPatch(src, patch)).equals(tgt)
     ) {
       patches.push({ source: p.source, target: p.target, data: patch });

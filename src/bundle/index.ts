@@ -12,14 +12,16 @@ export {
   XZ_PATCH_FROM,
 } from "./bsdiff.ts";
 export { canonicalJson, canonicalJsonBytes } from "./canonical-json.ts";
-export type { PatchCodec } from "./compress.ts";
+export type { PatchCodec, PayloadOptions } from "./compress.ts";
 export {
   compressPayload,
   compressStream,
   decompressPayload,
   decompressStream,
   PATCH_CODEC,
+  XZ_EXTREME_UP_TO,
   xzAvailable,
+  xzPayloadArgs,
 } from "./compress.ts";
 export type { DeltaPlan, OldState } from "./delta.ts";
 export { compressedSize, oldFromBundle, planDelta, readOld } from "./delta.ts";
@@ -55,3 +57,4 @@ export type * from "./types.ts";
 export { APP_NAME_RE, BUNDLE_FORMAT, CHANNEL_FORMAT, PATCH_MAGIC } from "./types.ts";
 export type { WrittenBundle } from "./wire.ts";
 export { objectSetHash, readBundle, sha256Hex, writeBundle } from "./wire.ts";
+export { spliceXz } from "./xz-blocks.ts";

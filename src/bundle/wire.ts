@@ -68,6 +68,14 @@ function payloadOrder(
   return [...objects].sort(([a], [b]) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
+/** Machines whose code xz's x86 filter understands (compress.ts PayloadOptions). */
+const X86 = new Set(["x86_64", "i686", "i386"]);
+
+/** Bytes the tar headers and padded data of `members` take (short paths: ustar, no pax). */
+function tarLength(members: readonly { data: Uint8Array }[]): number {
+  return members.reduce((n, m) => n + 512 + Math.ceil(m.data.length / 512) * 512, 0);
+}
+
 /** Build and sign a bundle. */
 export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle {
   const draft = input.manifest;
@@ -87,16 +95,25 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
       if (!produced.has(f.sha256)) throw refuse(draft.app, `no object for ${f.path}`);
     }
   }
+  const objectMembers = payloadOrder(objects, draft.files).map(([sha, data]) => ({
+    path: `objects/${sha}`,
+    data,
+  }));
+  const patchesByTarget = patches.map((p): [string, Uint8Array] => [p.target, p.data]);
+  const patchOf = new Map(patches.map((p) => [p.target, p.sha256]));
+  const shaOf = (target: string) => patchOf.get(target) as string;
   const members = [
-    ...payloadOrder(objects, draft.files).map(([sha, data]) => ({ path: `objects/${sha}`, data })),
+    ...objectMembers,
+    // Patches in the order of their targets (alike files together, as objects: ~1% smaller).
     // Two patches may be the same bytes (the same change to two files): one member serves both.
-    ...[...new Map(patches.map((p) => [p.sha256, p.data])).entries()].map(([sha, data]) => ({
-      path: `patches/${sha}`,
-      data,
-    })),
+    ...[...new Map(payloadOrder(patchesByTarget, draft.files).map(([t, d]) => [shaOf(t), d]))].map(
+      ([sha, data]) => ({ path: `patches/${sha}`, data }),
+    ),
   ];
   const compression = input.compression ?? (xzAvailable() ? "xz" : "gzip");
-  const payload = compressPayload(writeTar(members, { sort: false }), compression);
+  const payload = compressPayload(writeTar(members, { sort: false }), compression, {
+    x86Prefix: X86.has(draft.target.machine) ? tarLength(objectMembers) : 0,
+  });
   const agent =
     input.agent === undefined
       ? null

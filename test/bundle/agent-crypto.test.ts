@@ -131,6 +131,8 @@ function rawPatch(
   return patchBytes(size, [z(control), z(diff), z(extra)], opts.codec ?? 2);
 }
 
+const RAW = { codec: PATCH_CODEC.raw, compress: (d: Uint8Array) => d };
+
 function file(name: string, data: Uint8Array): string {
   const p = path.join(dir, name);
   writeFileSync(p, data);
@@ -174,6 +176,17 @@ describe("SLDIFF01 patches in the agent", () => {
         compress: (d) => xzCompress(d),
       },
     );
+    const raw = rawPatch(
+      moved.length,
+      [
+        [0, 0, 1000],
+        [1000, 5, -2000],
+        [500, 0, 0],
+      ],
+      new Uint8Array(1500),
+      Buffer.from("hello"),
+      { codec: PATCH_CODEC.raw, compress: (d) => d },
+    );
     const o = file("old", old);
     const out = py({
       patches: [
@@ -181,6 +194,7 @@ describe("SLDIFF01 patches in the agent", () => {
         [o, file("p2", handPatch(old, grown)), grown.length],
         [o, file("p3", p3), moved.length],
         [o, file("p4", xz), moved.length],
+        [o, file("p5", raw), moved.length],
       ],
     }).patches as { sha256: string }[];
     expect(out.map((r) => r.sha256)).toEqual([
@@ -188,10 +202,11 @@ describe("SLDIFF01 patches in the agent", () => {
       sha256Hex(grown),
       sha256Hex(moved),
       sha256Hex(moved),
+      sha256Hex(moved),
     ]);
   });
 
-  it("applies patches made by the bsdiff encoder (bsdiff.ts), xz and zlib", () => {
+  it("applies patches made by the bsdiff encoder (bsdiff.ts), raw, xz and zlib", () => {
     const base = new Uint8Array(randomBytes(300_000));
     const neu = new Uint8Array([
       ...base.subarray(0, 100_000),
@@ -201,13 +216,13 @@ describe("SLDIFF01 patches in the agent", () => {
     ]);
     const o = file("bs-old", base);
     const cases: [string, string, number][] = [];
-    for (const codec of [PATCH_CODEC.xz, PATCH_CODEC.zlib]) {
+    for (const codec of [PATCH_CODEC.raw, PATCH_CODEC.xz, PATCH_CODEC.zlib]) {
       const patch = makePatch(base, neu, codec);
       expect(patch).toBeDefined();
       cases.push([o, file(`bs-${codec}`, patch as Uint8Array), neu.length]);
     }
     const out = py({ patches: cases }).patches as { sha256: string }[];
-    expect(out.map((r) => r.sha256)).toEqual([sha256Hex(neu), sha256Hex(neu)]);
+    expect(out.map((r) => r.sha256)).toEqual([sha256Hex(neu), sha256Hex(neu), sha256Hex(neu)]);
   });
 
   const five = new Uint8Array(5);
@@ -307,6 +322,47 @@ describe("SLDIFF01 patches in the agent", () => {
       /whole triples/,
     ],
     ["a truncated header", () => Buffer.from("SLDIFF01\0\0"), 5, /no SLDIFF01 header/],
+    // codec 0 (raw): the streams are stored as they are, under the same bounds
+    [
+      "a raw diff stream longer than the new size",
+      () => rawPatch(5, [[5, 0, 0]], new Uint8Array(6), new Uint8Array(), RAW),
+      5,
+      /larger than it can be/,
+    ],
+    [
+      "a raw extra stream longer than the new size",
+      () => rawPatch(3, [[0, 3, 0]], new Uint8Array(), new Uint8Array(4), RAW),
+      3,
+      /larger than it can be/,
+    ],
+    [
+      "a raw control stream longer than its bound, 24 × (new size + 2)",
+      () => rawPatch(1, Array(4).fill([0, 0, 0]), new Uint8Array(), new Uint8Array(1), RAW),
+      1,
+      /larger than it can be/,
+    ],
+    [
+      "raw stream lengths that do not add up",
+      () => {
+        const p = rawPatch(5, [[0, 5, 0]], new Uint8Array(), five, RAW);
+        Buffer.from(p.buffer, p.byteOffset).writeBigUInt64LE(4n, 33); // extra: 4, 5 stored
+        return p;
+      },
+      5,
+      /do not add up/,
+    ],
+    [
+      "raw streams left over after the control",
+      () => rawPatch(4, [[0, 3, 0]], new Uint8Array(), new Uint8Array(4), RAW),
+      4,
+      /output size differs/,
+    ],
+    [
+      "a raw control stream of partial triples",
+      () => patchBytes(5, [Buffer.alloc(10), five, Buffer.alloc(0)], PATCH_CODEC.raw),
+      5,
+      /whole triples/,
+    ],
   ];
 
   it.each(bad)("refuses %s", (_name, make, size, reason) => {

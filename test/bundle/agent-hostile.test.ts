@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findTarFiles } from "../../src/archive/tar-read.ts";
 import { writeTar } from "../../src/archive/tar-write.ts";
 import { canonicalJsonBytes } from "../../src/bundle/canonical-json.ts";
-import { compressPayload } from "../../src/bundle/compress.ts";
+import { compressPayload, PATCH_CODEC } from "../../src/bundle/compress.ts";
 import {
   formatPublicKey,
   generateSigningKey,
@@ -25,6 +25,7 @@ import {
   checkCurrent,
   fullBundle,
   handPatch,
+  patchBytes,
   runAgent,
   snapshot,
 } from "./agent-helpers.ts";
@@ -80,6 +81,41 @@ function flipAt(bundle: Uint8Array, member: string, offsetInMember: number): Uin
 }
 
 const good = () => fullBundle(key, v2);
+
+/**
+ * A delta from v1 whose lib/myapp/data.txt ("changed\n" in the new tree) is made by a patch:
+ * `patch(old)` gives its bytes.
+ */
+function patchedDelta(patch: (old: Uint8Array) => Uint8Array): Uint8Array {
+  const a = appEnv(v1);
+  const b = appEnv({ ...v2, files: { "lib/myapp/data.txt": "changed\n" } });
+  const src = a.draft.files.find((f) => f.path === "lib/myapp/data.txt") as { sha256: string };
+  const dst = b.draft.files.find((f) => f.path === "lib/myapp/data.txt") as { sha256: string };
+  const data = patch(a.objects.get(src.sha256) as Uint8Array);
+  const objects = new Map(
+    [...b.objects].filter(([sha]) => sha !== dst.sha256 && !a.objects.has(sha)),
+  );
+  return writeBundle(
+    {
+      manifest: { ...b.draft, base: { app: "myapp", sequence: 100, objects: "0".repeat(64) } },
+      objects,
+      patches: [{ source: src.sha256, target: dst.sha256, data }],
+    },
+    key,
+  ).bytes;
+}
+
+/** Raw (codec 0) SLDIFF01 bytes for "changed\n" (8 bytes): one copy from the extra stream. */
+function rawChanged(extra: Uint8Array, lens?: number[], diff = new Uint8Array()): Uint8Array {
+  const control = Buffer.alloc(24);
+  control.writeBigInt64LE(8n, 8);
+  const p = patchBytes(8, [control, diff, extra], PATCH_CODEC.raw);
+  const v = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  lens?.forEach((l, i) => {
+    v.writeBigUInt64LE(BigInt(l), 17 + 8 * i);
+  });
+  return p;
+}
 
 const cases: [string, () => Uint8Array, RegExp][] = [
   ["bit flip in the payload", () => flipAt(good(), "payload.tar.xz", 100), /payload|corrupt/],
@@ -213,6 +249,24 @@ const cases: [string, () => Uint8Array, RegExp][] = [
       ).bytes;
     },
     /lacks the object of lib\/myapp\/two\.py/,
+  ],
+  [
+    "a raw patch whose extra stream is longer than the file it makes",
+    () => patchedDelta(() => rawChanged(new TextEncoder().encode("changed\n and more"))),
+    /patch .*: a stream is larger than it can be/,
+  ],
+  [
+    "a raw patch whose stream lengths do not add up",
+    () => patchedDelta(() => rawChanged(new TextEncoder().encode("changed\n"), [24, 0, 7])),
+    /patch .*: stream lengths do not add up/,
+  ],
+  [
+    "a raw patch with diff bytes left over",
+    () =>
+      patchedDelta(() =>
+        rawChanged(new TextEncoder().encode("changed\n"), undefined, new Uint8Array(3)),
+      ),
+    /patch .*: output size differs from the header, or streams left over/,
   ],
   [
     "a patch that does not produce its target",

@@ -3,10 +3,12 @@
  * nothing outside the standard library, and older interpreters refuse with a clear message.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makePatch, patchCodec } from "../../src/bundle/bsdiff.ts";
+import { PATCH_CODEC } from "../../src/bundle/compress.ts";
 import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
 import { writeBundle } from "../../src/bundle/wire.ts";
 import {
@@ -42,6 +44,44 @@ beforeAll(() => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// v1 (with a big module) → v3: a grown module patched with raw streams, a new module carried (x86 target: the
+// payload is an x86 block of objects, then a plain block of patches).
+const BIG = "lib/myapp/big.py";
+const bigOld = Array.from({ length: 3000 }, (_, i) => `V${i} = ${i * 7}\n`).join("");
+const bigNew = bigOld.replace("V1500 = ", "V1500 = 1 + ").concat("TAIL = True\n");
+let rawDelta: string;
+beforeAll(() => {
+  const a = appEnv({ sequence: 100, files: { [BIG]: bigOld } });
+  writeFileSync(
+    path.join(dir, "v1-big.bundle"),
+    fullBundle(key, { sequence: 100, files: { [BIG]: bigOld } }),
+  );
+  const b = appEnv({ sequence: 300, files: { [BIG]: bigNew, "lib/myapp/new.py": "NEW = 1\n" } });
+  const src = a.draft.files.find((f) => f.path === BIG)?.sha256 as string;
+  const dst = b.draft.files.find((f) => f.path === BIG)?.sha256 as string;
+  const patch = makePatch(
+    a.objects.get(src) as Uint8Array,
+    b.objects.get(dst) as Uint8Array,
+    PATCH_CODEC.raw,
+  ) as Uint8Array;
+  expect(patchCodec(patch)).toBe(PATCH_CODEC.raw);
+  const objects = new Map([...b.objects].filter(([sha]) => !a.objects.has(sha) && sha !== dst));
+  expect(objects.size).toBeGreaterThan(0);
+  const base = { app: "myapp", sequence: 100, objects: "0".repeat(64) };
+  rawDelta = path.join(dir, "v3-raw.bundle");
+  writeFileSync(
+    rawDelta,
+    writeBundle(
+      {
+        manifest: { ...b.draft, base },
+        objects,
+        patches: [{ source: src, target: dst, data: patch }],
+      },
+      key,
+    ).bytes,
+  );
+});
 
 const STDLIB_ONLY = `
 import importlib.util, json, os, sys, sysconfig
@@ -79,6 +119,18 @@ describe.each(supported)("CPython %s", (version, exe) => {
       expect(r.status, `${args[0]}: ${r.stderr}`).toBe(0);
     }
     expect(checkCurrent(root, "myapp")).toBe(100);
+  });
+
+  it("applies a delta of raw (codec 0) patches and objects in a two-block payload", async () => {
+    const root = path.join(dir, `raw-${version}`);
+    const run = (args: string[]) =>
+      runAgent(["--root", root, "--key", pub, ...args], { pathDir: bin, python: exe });
+    expect((await run(["apply", path.join(dir, "v1-big.bundle")])).status).toBe(0);
+    const r = await run(["apply", rawDelta]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(checkCurrent(root, "myapp")).toBe(300);
+    expect(readFileSync(path.join(root, "apps/myapp/current", BIG), "utf8")).toBe(bigNew);
+    expect((await run(["verify"])).status).toBe(0);
   });
 
   it("needs nothing outside the standard library (-I -S, empty PYTHONPATH)", () => {

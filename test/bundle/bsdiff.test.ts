@@ -103,6 +103,18 @@ describe("SLDIFF01 patches", () => {
     expect(patch.length).toBeLessThan(2000);
   });
 
+  it("round-trips with raw streams (codec 0): the streams stored as they are", () => {
+    const r = rng(13);
+    const old = codeLike(50_000, r);
+    const neu = edited(old, r);
+    const patch = mustPatch(old, neu, PATCH_CODEC.raw);
+    expect(patchCodec(patch)).toBe(PATCH_CODEC.raw);
+    const streams = diffStreams(old, neu);
+    const stored = streams.control.length + streams.diff.length + streams.extra.length;
+    expect(patch.length).toBe(41 + stored);
+    expect(Buffer.from(applyPatch(old, patch)).equals(Buffer.from(neu))).toBe(true);
+  });
+
   it("patches from and to empty files", () => {
     const some = new Uint8Array(Buffer.from("hello"));
     const empty = new Uint8Array(0);
@@ -163,6 +175,42 @@ describe("SLDIFF01 patches", () => {
         err = e;
       }
       expect(isSlimenvError(err, "HASH_MISMATCH")).toBe(true);
+    }
+    // codec 0 (raw): stream lengths read straight from the header, under the same bounds
+    const raw = mustPatch(old, neu, PATCH_CODEC.raw);
+    const view = (p: Uint8Array) => new DataView(p.buffer, p.byteOffset, p.byteLength);
+    const lens = [17, 25, 33].map((o) => Number(view(raw).getBigUint64(o, true)));
+    const withLens = (control: Uint8Array, diff: Uint8Array, extra: Uint8Array) => {
+      const p = new Uint8Array(41 + control.length + diff.length + extra.length);
+      p.set(raw.subarray(0, 41));
+      [control, diff, extra].forEach((s, i) => {
+        view(p).setBigUint64(17 + 8 * i, BigInt(s.length), true);
+      });
+      p.set(control, 41);
+      p.set(diff, 41 + control.length);
+      p.set(extra, 41 + control.length + diff.length);
+      return p;
+    };
+    const [c, d, e] = [0, 1, 2].map((i) => {
+      const at = 41 + lens.slice(0, i).reduce((a, b) => a + b, 0);
+      return raw.subarray(at, at + (lens[i] as number));
+    }) as [Uint8Array, Uint8Array, Uint8Array];
+    const rawBad: [Uint8Array, RegExp][] = [
+      [raw.subarray(0, raw.length - 1), /do not add up/],
+      [new Uint8Array([...raw, 0]), /do not add up/],
+      [withLens(c, new Uint8Array(neu.length + 1), e), /larger than it can be/],
+      [withLens(c, d, new Uint8Array(neu.length + 1)), /larger than it can be/],
+      [withLens(new Uint8Array(24 * (neu.length + 3)), d, e), /larger than it can be/],
+      [withLens(c.subarray(0, c.length - 1), d, e), /whole triples/],
+      [withLens(c, d, new Uint8Array([...e, 7])), /left over/],
+    ];
+    for (const [p, why] of rawBad) {
+      expect(() => applyPatch(old, p)).toThrow(why);
+      try {
+        applyPatch(old, p);
+      } catch (err) {
+        expect(isSlimenvError(err, "HASH_MISMATCH")).toBe(true);
+      }
     }
     // A patch applied to a shorter old file reads outside it.
     expect(() => applyPatch(old.subarray(0, 5), good)).toThrow(/outside the old file/);

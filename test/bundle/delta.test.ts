@@ -6,8 +6,9 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { applyPatch } from "../../src/bundle/bsdiff.ts";
-import { planDelta, readOld } from "../../src/bundle/delta.ts";
+import { applyPatch, patchCodec } from "../../src/bundle/bsdiff.ts";
+import { PATCH_CODEC } from "../../src/bundle/compress.ts";
+import { compressedSize, planDelta, readOld } from "../../src/bundle/delta.ts";
 import { signingKeyFromSeed } from "../../src/bundle/keys.ts";
 import type { BundleDraft, FileEntry } from "../../src/bundle/types.ts";
 import { objectSetHash, sha256Hex, writeBundle } from "../../src/bundle/wire.ts";
@@ -90,7 +91,10 @@ describe("planDelta", () => {
       [sha256Hex(lib1), sha256Hex(lib2)],
     ]);
     const patch = plan.patches[0]?.data as Uint8Array;
-    expect(patch.length).toBeLessThan(1000);
+    // raw streams (codec 0): the payload's xz compresses them; compressed alone, small
+    expect(patchCodec(patch)).toBe(PATCH_CODEC.raw);
+    expect(compressedSize(patch)).toBeLessThan(1000);
+    expect(compressedSize(patch)).toBeLessThan(compressedSize(lib2) / 20);
     expect(Buffer.from(applyPatch(lib1, patch)).equals(Buffer.from(lib2))).toBe(true);
     expect([...plan.objects.keys()].sort()).toEqual([sha256Hex(a2), sha256Hex(other)].sort());
     expect(plan.base).toEqual({ app: "demo", sequence: 1, objects: objectSetHash(old.held) });

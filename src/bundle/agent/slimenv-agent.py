@@ -272,6 +272,10 @@ def verify_signature(data, sig_bytes, keys, what):
 
 
 def _decompress_bounded(data, codec, limit, what):
+    if codec == 0:  # raw: stored as is (the payload's xz compressed it)
+        if len(data) > limit:
+            refuse("patch %s: a stream is larger than it can be" % what)
+        return data
     try:
         if codec == 1:
             if lzma is None:
@@ -303,8 +307,12 @@ def _add_bytes(a, b):
     return s.to_bytes(n, "little")
 
 
+ADD_CHUNK = 1 << 20
+
+
 def apply_patch(old, patch, new_size_expected, what="?"):
-    """The bytes patch `patch` makes from `old` (docs/fleet.md SLDIFF01); refuses bad patches."""
+    """The bytes (a bytearray) patch `patch` makes from `old` (docs/fleet.md SLDIFF01); refuses
+    bad patches. Memory: old + patch + new, plus ~8 MiB."""
     if len(patch) < 41 or patch[:8] != b"SLDIFF01":
         refuse("patch %s: no SLDIFF01 header" % what)
     new_size, codec, lc, ld, le = struct.unpack_from("<QBQQQ", patch, 8)
@@ -312,10 +320,13 @@ def apply_patch(old, patch, new_size_expected, what="?"):
         refuse("patch %s: makes %d bytes, the manifest says %d" % (what, new_size, new_size_expected))
     if 41 + lc + ld + le != len(patch):
         refuse("patch %s: stream lengths do not add up to the patch size" % what)
+    # views, not copies: a raw (codec 0) stream is used in place, so a patch costs the old file,
+    # the patch and the new file in memory (plus one add run at a time)
+    mv = memoryview(patch)
     p = 41
-    ctrl = _decompress_bounded(patch[p : p + lc], codec, 24 * (new_size + 2), what)
-    diff = _decompress_bounded(patch[p + lc : p + lc + ld], codec, new_size, what)
-    extra = _decompress_bounded(patch[p + lc + ld :], codec, new_size, what)
+    ctrl = _decompress_bounded(mv[p : p + lc], codec, 24 * (new_size + 2), what)
+    diff = _decompress_bounded(mv[p + lc : p + lc + ld], codec, new_size, what)
+    extra = _decompress_bounded(mv[p + lc + ld :], codec, new_size, what)
     if len(ctrl) % 24:
         refuse("patch %s: control stream is not whole triples" % what)
     out = bytearray(new_size)
@@ -329,9 +340,11 @@ def apply_patch(old, patch, new_size_expected, what="?"):
                 refuse("patch %s: reads outside the old file" % what)
             if diff_pos + add > len(diff) or new_pos + add > new_size:
                 refuse("patch %s: runs past the diff stream or the new size" % what)
-            out[new_pos : new_pos + add] = _add_bytes(
-                old[old_pos : old_pos + add], diff[diff_pos : diff_pos + add]
-            )
+            for i in range(0, add, ADD_CHUNK):  # chunks: the big-int sums cost ~8x their bytes
+                k = min(ADD_CHUNK, add - i)
+                out[new_pos + i : new_pos + i + k] = _add_bytes(
+                    old[old_pos + i : old_pos + i + k], bytes(diff[diff_pos + i : diff_pos + i + k])
+                )
             new_pos += add
             diff_pos += add
             old_pos += add
@@ -344,7 +357,7 @@ def apply_patch(old, patch, new_size_expected, what="?"):
         old_pos += seek
     if new_pos != new_size or diff_pos != len(diff) or extra_pos != len(extra):
         refuse("patch %s: output size differs from the header, or streams left over" % what)
-    return bytes(out)
+    return out
 
 
 # ---------------------------------------------------------------- 5 target probe
