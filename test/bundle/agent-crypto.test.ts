@@ -21,7 +21,7 @@ const dir = mkdtempSync(path.join(tmpdir(), "slimenv-crypto-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const DRIVER = `
-import importlib.util, json, sys, time
+import importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("slimenv_agent", ${JSON.stringify(AGENT)})
 a = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(a)
@@ -29,23 +29,15 @@ req = json.load(sys.stdin)
 out = {}
 if "verify" in req:
     out["verify"] = [a.ed25519_verify(bytes.fromhex(p), bytes.fromhex(m), bytes.fromhex(s)) for p, m, s in req["verify"]]
-if "time" in req:
-    p, m, s = req["time"]
-    a.ed25519_verify(bytes.fromhex(p), bytes.fromhex(m), bytes.fromhex(s))
-    t = time.perf_counter()
-    for _ in range(20):
-        a.ed25519_verify(bytes.fromhex(p), bytes.fromhex(m), bytes.fromhex(s))
-    out["ms"] = (time.perf_counter() - t) * 1000 / 20
 if "patches" in req:
     res = []
     for old, patch, size in req["patches"]:
         o = open(old, "rb").read()
         pt = open(patch, "rb").read()
-        t = time.perf_counter()
         try:
             new = a.apply_patch(o, pt, size)
             import hashlib
-            res.append({"sha256": hashlib.sha256(new).hexdigest(), "ms": (time.perf_counter() - t) * 1000})
+            res.append({"sha256": hashlib.sha256(new).hexdigest()})
         except a.Refused as e:
             res.append({"error": str(e)})
     out["patches"] = res
@@ -103,13 +95,6 @@ describe("ed25519 in the agent (pure Python)", () => {
     cases.push([hex(key.publicKey.raw), hex(msg), sig.toString("hex")]);
     want.push(false);
     expect(py({ verify: cases }).verify).toEqual(want);
-  });
-
-  it("takes a few milliseconds a verify", () => {
-    const v = RFC8032_VECTORS[3];
-    const ms = py({ time: [v?.public, v?.message, v?.signature] }).ms as number;
-    console.log(`ed25519 verify in CPython: ${ms.toFixed(2)} ms`);
-    expect(ms).toBeLessThan(50);
   });
 });
 
@@ -373,7 +358,7 @@ describe("SLDIFF01 patches in the agent", () => {
     expect(out[0]?.error).toMatch(reason);
   });
 
-  it("patches a 10 MB file in well under a second", () => {
+  it("patches a 10 MB file with scattered edits", () => {
     const big = new Uint8Array(randomBytes(10 * 1024 * 1024));
     const neu = new Uint8Array(big);
     for (let i = 0; i < neu.length; i += 4099) neu[i] = (neu[i] as number) ^ 0x5a;
@@ -381,10 +366,7 @@ describe("SLDIFF01 patches in the agent", () => {
     const out = py({ patches: [[o, file("big-patch", handPatch(big, neu)), neu.length]] })
       .patches as {
       sha256: string;
-      ms: number;
     }[];
     expect(out[0]?.sha256).toBe(sha256Hex(neu));
-    console.log(`SLDIFF01 apply of a 10 MB file in CPython: ${out[0]?.ms.toFixed(0)} ms`);
-    expect(out[0]?.ms).toBeLessThan(1000);
   });
 });

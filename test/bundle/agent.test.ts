@@ -222,9 +222,9 @@ describe("device agent round trip", () => {
       return r;
     });
     await new Promise((resolve) => setTimeout(resolve, 700));
-    const t = Date.now();
     const st = await run(["status", "--json"]);
-    expect(Date.now() - t).toBeLessThan(1500);
+    // status answered while the paused apply still held the lock: it did not wait for it
+    expect(ends.apply).toBeUndefined();
     expect(JSON.parse(st.stdout).busy).toBe(true);
     const gcStart = Date.now();
     const gc = await run(["gc"]);
