@@ -1,9 +1,11 @@
+import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { formatBytes } from "../../base/index.ts";
 import { buildImage } from "../../bundle/image.ts";
 import { describeSpec, IMAGE_FORMATS, parseBlockSize } from "../../bundle/image-options.ts";
 import { storeRoot } from "../../store/paths.ts";
 import { action } from "../action.ts";
+import { cliIo } from "../context.ts";
 
 interface ImageFlags {
   output: string;
@@ -47,13 +49,15 @@ export function imageCommand(): Command {
     )
     .action(
       action<ImageFlags>(async (opts, args, out) => {
-        const result = await buildImage(args[0] as string, opts.output, {
+        const { cwd, env } = cliIo();
+        const output = path.resolve(cwd, opts.output);
+        const result = await buildImage(path.resolve(cwd, args[0] as string), output, {
           format: opts.format,
           ...(opts.compression === undefined ? {} : { compression: opts.compression }),
           ...(opts.level === undefined ? {} : { level: opts.level }),
           ...(opts.blockSize === undefined ? {} : { blockSize: parseBlockSize(opts.blockSize) }),
-          storeRoot: storeRoot(undefined, process.env),
-          env: process.env,
+          storeRoot: storeRoot(undefined, env),
+          env,
           reporter: out.reporter(),
         });
         const summary = {
