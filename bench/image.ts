@@ -1,0 +1,261 @@
+/**
+ * Read-only images of the data stack (issue 12): numpy 2.2.6, scipy 1.15.3, pandas 2.3.3,
+ * opencv-python-headless 4.11.0.86, pillow 11.2.1 for CPython 3.11, installed `--slim edge
+ * --keep-used-by "python use_all.py"` (use_all.py = bench/slim-sets.ts' SLIM_PROGRAM, which
+ * uses all five), then:
+ * - bytes: the plain tree (`du -B1` and the files' own bytes), `slimenv image` as squashfs
+ *   zstd-19 / 128K, squashfs xz / 128K, erofs lz4hc (4K clusters and 64K clusters), and a full
+ *   plain bundle (`slimenv bundle`, xz payload) for reference;
+ * - cold import: `python3.11 -I -c "import site; site.addsitedir(SITE); import numpy,
+ *   scipy.linalg, pandas, PIL.Image, cv2"` from the plain tree and from each image loop-mounted
+ *   read-only, the page cache dropped before every run (`sync; echo 3 >
+ *   /proc/sys/vm/drop_caches`), variants interleaved round by round; wall time and CPU time
+ *   (user + system, `/usr/bin/time`), medians of ROUNDS; warm (cache kept) medians too.
+ *
+ * Needs root (mount, drop_caches), squashfs-tools, erofs-utils and, unless the env exists
+ * already under BENCH_DIR, the network (PyPI). Not part of `npm test`. Run: npm run bench:image
+ * Variables: SLIMENV_E2E_PYTHON311 (default pyenv's newest 3.11), BENCH_DIR (work folder,
+ * default a temp dir, removed unless BENCH_KEEP=1), BENCH_ROUNDS (default 7).
+ */
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { median, ROOT, writeSection } from "./report.ts";
+import { python311, SLIM_PROGRAM } from "./slim-sets.ts";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "7");
+const STACK = [
+  "numpy==2.2.6",
+  "scipy==1.15.3",
+  "pandas==2.3.3",
+  "opencv-python-headless==4.11.0.86",
+  "pillow==11.2.1",
+];
+/** The script's own imports, in its order (what --keep-used-by proved). */
+const IMPORTS = "import numpy, scipy.linalg, pandas, PIL.Image, cv2";
+/** The import line of the issue, in its order. */
+const ISSUE_IMPORTS = "import numpy, scipy, pandas, cv2, PIL";
+
+interface ImageRow {
+  label: string;
+  args: string[];
+  format: "squashfs" | "erofs";
+  file: string;
+  size: number;
+  buildMs: number;
+}
+
+interface Variant {
+  label: string;
+  root: string;
+  cold: { wall: number[]; cpu: number[] };
+  warm: number[];
+}
+
+const log = (m: string) => process.stderr.write(`[bench:image] ${m}\n`);
+
+function main(): void {
+  const PY = python311();
+  if (PY === undefined) throw new Error("no CPython 3.11 (set SLIMENV_E2E_PYTHON311)");
+  if (process.getuid?.() !== 0) throw new Error("bench:image needs root (mount, drop_caches)");
+  for (const tool of ["mksquashfs", "mkfs.erofs", "du", "mount", "/usr/bin/time"]) {
+    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
+      throw new Error(`${tool} not found: apt-get install squashfs-tools erofs-utils time`);
+    }
+  }
+  const WORK = process.env.BENCH_DIR ?? mkdtempSync(path.join(os.tmpdir(), "slimenv-bench-image-"));
+  mkdirSync(WORK, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SLIMENV_HOME: path.join(WORK, "home"),
+    NO_COLOR: "1",
+    SOURCE_DATE_EPOCH: "1700000000",
+  };
+  const run = (cmd: string, args: string[], cwd = WORK) => {
+    const start = performance.now();
+    const res = spawnSync(cmd, args, { env, cwd, encoding: "utf8", maxBuffer: 1 << 28 });
+    const ms = performance.now() - start;
+    if (res.status !== 0) {
+      throw new Error(`${cmd} ${args.join(" ")} failed (${res.status}): ${res.stderr}`);
+    }
+    return { ...res, ms };
+  };
+  const slimenv = (args: string[]) =>
+    run("nice", [process.execPath, path.join(ROOT, "bin", "slimenv.js"), ...args]);
+
+  writeFileSync(path.join(WORK, "use_all.py"), SLIM_PROGRAM);
+  const envDir = path.join(WORK, "env-data-edge");
+  if (!existsSync(envDir)) {
+    log("installing the data stack, --slim edge --keep-used-by");
+    const keep = ["--slim", "edge", "--keep-used-by", "python use_all.py"];
+    slimenv(["install", ...STACK, "--prefix", envDir, "--python", PY, ...keep]);
+  }
+  const tree = realpathSync(path.join(envDir, ".slimenv", "current"));
+  const site = (root: string) => path.join(root, "lib", "python3.11", "site-packages");
+  const du = Number(run("du", ["-s", "-B1", tree]).stdout.split("\t")[0]);
+
+  if (!existsSync(path.join(WORK, "fleet.key")))
+    slimenv(["keygen", "-o", path.join(WORK, "fleet")]);
+  const bundle = path.join(WORK, "data.bundle");
+  log("full bundle");
+  const bundleRun = slimenv([
+    "bundle",
+    envDir,
+    "-o",
+    bundle,
+    "--app",
+    "data",
+    "--version",
+    "1",
+    "--key",
+    path.join(WORK, "fleet.key"),
+  ]);
+
+  const specs: Omit<ImageRow, "file" | "size" | "buildMs">[] = [
+    { label: "squashfs zstd-19, 128K blocks", format: "squashfs", args: [] },
+    { label: "squashfs xz, 128K blocks", format: "squashfs", args: ["--compression", "xz"] },
+    { label: "erofs lz4hc-12, 4K clusters", format: "erofs", args: [] },
+    { label: "erofs lz4hc-12, 64K clusters", format: "erofs", args: ["--block-size", "64K"] },
+  ];
+  const images: ImageRow[] = [];
+  let treeBytes = 0;
+  specs.forEach((s, i) => {
+    log(s.label);
+    const file = path.join(WORK, `image-${i}.${s.format}`);
+    const r = slimenv(["--json", "image", envDir, "-o", file, "--format", s.format, ...s.args]);
+    treeBytes = (JSON.parse(r.stdout) as { treeBytes: number }).treeBytes;
+    images.push({ ...s, file, size: statSync(file).size, buildMs: r.ms });
+  });
+
+  const mounts: string[] = [];
+  const variants: Variant[] = [
+    { label: "plain tree", root: tree, cold: { wall: [], cpu: [] }, warm: [] },
+  ];
+  try {
+    images.forEach((img, i) => {
+      const mnt = path.join(WORK, `mnt-${i}`);
+      mkdirSync(mnt, { recursive: true });
+      run("mount", ["-t", img.format, "-o", "loop,ro", img.file, mnt]);
+      mounts.push(mnt);
+      variants.push({ label: img.label, root: mnt, cold: { wall: [], cpu: [] }, warm: [] });
+    });
+    const importOnce = (root: string, imports: string) =>
+      spawnSync(
+        "/usr/bin/time",
+        [
+          "-f",
+          "TIME %e %U %S",
+          PY,
+          "-I",
+          "-c",
+          `import site; site.addsitedir(${JSON.stringify(site(root))}); ${imports}`,
+        ],
+        { encoding: "utf8", env },
+      );
+    const issueLine = importOnce(tree, ISSUE_IMPORTS);
+    const issueOutcome =
+      issueLine.status === 0
+        ? "imports"
+        : `fails: ${
+            issueLine.stderr
+              .split("\n")
+              .filter((l) => /Error/.test(l))
+              .pop() ?? "?"
+          }`;
+    for (let r = 0; r < ROUNDS; r++) {
+      log(`round ${r + 1}/${ROUNDS}`);
+      const order = r % 2 === 0 ? variants : [...variants].reverse();
+      for (const v of order) {
+        run("sh", ["-c", "sync; echo 3 > /proc/sys/vm/drop_caches"]);
+        const res = importOnce(v.root, IMPORTS);
+        const m = /TIME (\S+) (\S+) (\S+)\s*$/.exec(res.stderr);
+        if (res.status !== 0 || m === null)
+          throw new Error(`import from ${v.label}: ${res.stderr}`);
+        v.cold.wall.push(Number(m[1]) * 1000);
+        v.cold.cpu.push((Number(m[2]) + Number(m[3])) * 1000);
+        const warm = importOnce(v.root, IMPORTS);
+        const w = /TIME (\S+)/.exec(warm.stderr);
+        v.warm.push(Number(w?.[1]) * 1000);
+      }
+    }
+    writeSection(
+      "image",
+      render({
+        py: PY,
+        du,
+        treeBytes,
+        bundle: statSync(bundle).size,
+        bundleMs: bundleRun.ms,
+        images,
+        variants,
+        issueOutcome,
+      }),
+    );
+  } finally {
+    for (const mnt of mounts) spawnSync("umount", [mnt]);
+  }
+  if (process.env.BENCH_KEEP !== "1" && process.env.BENCH_DIR === undefined) {
+    rmSync(WORK, { recursive: true, force: true });
+  }
+}
+
+function mb(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+function render(r: {
+  py: string;
+  du: number;
+  treeBytes: number;
+  bundle: number;
+  bundleMs: number;
+  images: ImageRow[];
+  variants: Variant[];
+  issueOutcome: string;
+}): string {
+  const plain = r.variants[0] as Variant;
+  const base = { wall: median(plain.cold.wall), cpu: median(plain.cold.cpu) };
+  const out: string[] = [
+    "## Read-only images of the data stack (`npm run bench:image`)",
+    "",
+    `\`npm run bench:image\` on ${new Date().toISOString().slice(0, 10)}, CPython ${path.basename(path.dirname(path.dirname(r.py)))}: numpy 2.2.6, scipy 1.15.3, pandas 2.3.3, opencv-python-headless 4.11.0.86, pillow 11.2.1 installed \`--slim edge --keep-used-by "python use_all.py"\` (use_all.py: bench/slim-sets.ts' program, which uses all five). Images by \`slimenv image\` (squashfs-tools 4.5.1, erofs-utils 1.5, under \`nice\` on 2 shared cores); ratios are to the files' bytes.`,
+    "",
+    "| what | bytes | × tree | build time |",
+    "| --- | ---: | ---: | ---: |",
+    `| plain tree, files' bytes | ${mb(r.treeBytes)} | 1.00× | — |`,
+    `| plain tree, \`du -B1\` | ${mb(r.du)} | ${(r.du / r.treeBytes).toFixed(2)}× | — |`,
+  ];
+  for (const img of r.images) {
+    out.push(
+      `| ${img.label} | ${mb(img.size)} | ${(img.size / r.treeBytes).toFixed(2)}× | ${(img.buildMs / 1000).toFixed(0)} s |`,
+    );
+  }
+  out.push(
+    `| full plain bundle (xz payload, for reference) | ${mb(r.bundle)} | ${(r.bundle / r.treeBytes).toFixed(2)}× | ${(r.bundleMs / 1000).toFixed(0)} s |`,
+    "",
+    `Cold import of \`${IMPORTS}\` (\`python3.11 -I\`, the site dir added by \`site.addsitedir\`), page cache dropped before each run, variants interleaved, medians of ${ROUNDS} rounds; CPU = user + system of the process (squashfs and erofs decompress in the reading process):`,
+    "",
+    "| tree | cold wall | cold CPU | wall × plain | CPU × plain | warm wall |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+  );
+  for (const v of r.variants) {
+    const wall = median(v.cold.wall);
+    const cpu = median(v.cold.cpu);
+    out.push(
+      `| ${v.label} | ${(wall / 1000).toFixed(2)} s | ${(cpu / 1000).toFixed(2)} s | ${(wall / base.wall).toFixed(2)}× | ${(cpu / base.cpu).toFixed(2)}× | ${(median(v.warm) / 1000).toFixed(2)} s |`,
+    );
+  }
+  out.push("", `The issue's line \`${ISSUE_IMPORTS}\` from the pruned tree: ${r.issueOutcome}.`);
+  return out.join("\n");
+}
+
+main();
