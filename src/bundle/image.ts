@@ -129,7 +129,14 @@ export async function writeTreeImage(
     chmodSync(temp, 0o644);
     const sha256 = await hashFile(temp);
     const size = statSync(temp).size;
-    renameSync(temp, file);
+    try {
+      renameSync(temp, file);
+    } catch (cause) {
+      throw new SlimenvError("IO_ERROR", `cannot write ${output}: ${(cause as Error).message}`, {
+        cause,
+        hint: "-o names the image file to write (not a folder)",
+      });
+    }
     return {
       file,
       spec,
