@@ -6,8 +6,8 @@
  * - bytes: the plain tree (`du -B1` and the files' own bytes), `slimenv image` as squashfs
  *   zstd-19 / 128K, squashfs xz / 128K, erofs lz4hc (4K clusters and 64K clusters), and a full
  *   plain bundle (`slimenv bundle`, xz payload) for reference;
- * - cold start: `python3.11 -I -c "import site; site.addsitedir(SITE); import runpy;
- *   runpy.run_path('use_all.py')"` (imports all five, then a little work: the pruned env is
+ * - cold import: `python3.11 -I -S -c "import site; site.addsitedir(SITE); import numpy,
+ *   scipy.linalg, pandas, PIL.Image, cv2"` (the script's imports in its order: the pruned env is
  *   proved for that script only) from the plain tree and from each image loop-mounted
  *   read-only, the page cache dropped before every run (`sync; echo 3 >
  *   /proc/sys/vm/drop_caches`), variants interleaved round by round; wall time and CPU time
@@ -46,8 +46,8 @@ const STACK = [
 const ISSUE_IMPORTS = "import numpy, scipy, pandas, cv2, PIL";
 /** The script's own imports, in its order. */
 const SCRIPT_IMPORTS = "import numpy, scipy.linalg, pandas, PIL.Image, cv2";
-/** What is timed: the script --keep-used-by proved, run whole (imports, then a little work). */
-const timed = (work: string) =>
+/** The script --keep-used-by proved, run whole (checked once per variant). */
+const script = (work: string) =>
   `import runpy; runpy.run_path(${JSON.stringify(path.join(work, "use_all.py"))})`;
 
 interface ImageRow {
@@ -183,6 +183,7 @@ function main(): void {
           "TIME %e %U %S",
           PY,
           "-I",
+          "-S",
           "-c",
           `import site; site.addsitedir(${JSON.stringify(site(root))}); ${imports}`,
         ],
@@ -198,19 +199,23 @@ function main(): void {
           .pop() ?? "?";
       return `fails (\`${why.trim()}\`)`;
     };
-    const issueOutcome = `\`${ISSUE_IMPORTS}\` ${outcome(ISSUE_IMPORTS)}; \`${SCRIPT_IMPORTS}\` (the script's imports alone) ${outcome(SCRIPT_IMPORTS)}; the script itself runs (checked below, every round)`;
+    const issueOutcome = `\`${ISSUE_IMPORTS}\` ${outcome(ISSUE_IMPORTS)}; \`${SCRIPT_IMPORTS}\` (the script's imports alone) ${outcome(SCRIPT_IMPORTS)}; the script itself ${outcome(script(WORK)) === "imports" ? "runs" : "fails"} from the plain tree and from every image`;
+    for (const v of variants) {
+      const res = importOnce(v.root, script(WORK));
+      if (res.status !== 0) throw new Error(`use_all.py from ${v.label}: ${res.stderr}`);
+    }
     for (let r = 0; r < ROUNDS; r++) {
       log(`round ${r + 1}/${ROUNDS}`);
       const order = r % 2 === 0 ? variants : [...variants].reverse();
       for (const v of order) {
         run("sh", ["-c", "sync; echo 3 > /proc/sys/vm/drop_caches"]);
-        const res = importOnce(v.root, timed(WORK));
+        const res = importOnce(v.root, SCRIPT_IMPORTS);
         const m = /TIME (\S+) (\S+) (\S+)\s*$/.exec(res.stderr);
         if (res.status !== 0 || m === null)
           throw new Error(`import from ${v.label}: ${res.stderr}`);
         v.cold.wall.push(Number(m[1]) * 1000);
         v.cold.cpu.push((Number(m[2]) + Number(m[3])) * 1000);
-        const warm = importOnce(v.root, timed(WORK));
+        const warm = importOnce(v.root, SCRIPT_IMPORTS);
         const w = /TIME (\S+)/.exec(warm.stderr);
         v.warm.push(Number(w?.[1]) * 1000);
       }
@@ -274,7 +279,7 @@ function render(r: {
   out.push(
     `| full plain bundle (xz payload, for reference) | ${mb(r.bundle)} | ${(r.bundle / r.treeBytes).toFixed(2)}× | ${secs(r.bundleMs)} |`,
     "",
-    `Cold start of the script (\`python3.11 -I -c "import site; site.addsitedir(SITE); import runpy; runpy.run_path('use_all.py')"\`: it imports all five, then does a few milliseconds of work), page cache dropped before each run (\`sync; echo 3 > /proc/sys/vm/drop_caches\`), variants interleaved, medians of ${ROUNDS} rounds; CPU = user + system of the process (\`/usr/bin/time\`; squashfs and erofs decompress in the reading process). The machine was shared with other jobs (load 9–15 on 2 cores): compare within a column.`,
+    `Cold import of \`${SCRIPT_IMPORTS}\` (the script's imports, in its order) by \`python3.11 -I -S -c "import site; site.addsitedir(SITE); …"\` (\`-S\`: only the env's site dir, not the interpreter's own site-packages), page cache dropped before each run (\`sync; echo 3 > /proc/sys/vm/drop_caches\`), variants interleaved, medians of ${ROUNDS} rounds; CPU = user + system of the process (\`/usr/bin/time\`; squashfs and erofs decompress in the reading process). The machine was shared with other jobs (load 9–15 on 2 cores): compare within a column.`,
     "",
     "| tree | cold wall | cold CPU | wall × plain | CPU × plain | warm wall |",
     "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -288,7 +293,7 @@ function render(r: {
   }
   out.push(
     "",
-    `Import lines from the pruned tree: ${r.issueOutcome}. \`--keep-used-by\` proves the script, and only the script: opencv's bundled \`libquadmath-96973f99.so.0.0.0\` was never opened while it ran (the dynamic linker had already loaded a library of that soname from scipy.libs or numpy.libs), so pruning dropped it, and an import order in which cv2 loads first fails.`,
+    `Import lines from the pruned tree: ${r.issueOutcome}. \`--keep-used-by\` proves the script, and only the script: opencv's bundled \`libquadmath-96973f99.so.0.0.0\` was never opened while it ran (scipy.linalg, imported first, had already loaded scipy.libs' library of that soname, so the dynamic linker reused it), so pruning dropped it, and an import order that loads cv2 before scipy.linalg fails: a limit of tracing opened files, not of the images.`,
   );
   return out.join("\n");
 }
