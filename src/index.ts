@@ -29,10 +29,12 @@ export type {
 } from "./build/index.ts";
 export { BUILD_FLAG_PROFILES, buildSdist, buildSourceTree } from "./build/index.ts";
 // Shipping to devices (docs/fleet.md): full and delta bundles, keys, the static repository,
-// the device agent's source.
+// the device agent's source, read-only images.
 export type {
   BundleManifest,
   ChannelIndex,
+  EnvImage,
+  ImageOptions,
   LockBundleRequest,
   PackOptions,
   PackResult,
@@ -43,6 +45,7 @@ export type {
 } from "./bundle/index.ts";
 export {
   agentSource,
+  buildImage,
   generateSigningKey,
   packEnv,
   packLock,

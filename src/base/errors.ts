@@ -49,6 +49,7 @@ export type ErrorCode =
   | "RUNTIME_UNSUPPORTED"
   | "RUNTIME_CHECK_FAILED"
   | "SIZE_BUDGET_EXCEEDED"
+  | "IMAGE_FAILED"
   | "IO_ERROR"
   | "INTERNAL";
 

@@ -31,6 +31,24 @@ export type { EnvTree, EnvTreeOptions, TreeFile } from "./from-env.ts";
 export { ENV_MANIFEST_PATH, readEnvTree } from "./from-env.ts";
 export type { LockBundleRequest } from "./from-lock.ts";
 export { packLock } from "./from-lock.ts";
+export type { EnvImage, ImageOptions, TreeImage, TreeImageOptions } from "./image.ts";
+export { buildImage, imageTime, imageUuid, writeTreeImage } from "./image.ts";
+export type {
+  ImageCompression,
+  ImageFormat,
+  ImageSpec,
+  ImageSpecRequest,
+} from "./image-options.ts";
+export {
+  describeSpec,
+  IMAGE_COMPRESSIONS,
+  IMAGE_FORMATS,
+  imageSpec,
+  parseBlockSize,
+} from "./image-options.ts";
+export type { ImageTree } from "./image-stage.ts";
+export { checkImageTree, stageTree } from "./image-stage.ts";
+export { imageArgs, imageTool, probeImageTool, runImageTool } from "./image-tools.ts";
 export type { PublicKey, SigningKey } from "./keys.ts";
 export {
   formatPrivateKey,

@@ -7,6 +7,7 @@ import { agentCommand } from "./commands/agent.ts";
 import { bundleCommand } from "./commands/bundle.ts";
 import { checkCommand } from "./commands/check.ts";
 import { exportCommand } from "./commands/export.ts";
+import { imageCommand } from "./commands/image.ts";
 import { installCommand } from "./commands/install.ts";
 import { keygenCommand } from "./commands/keygen.ts";
 import { lockCommand } from "./commands/lock.ts";
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   program.addCommand(checkCommand());
   program.addCommand(zipCommand());
   program.addCommand(bundleCommand());
+  program.addCommand(imageCommand());
   program.addCommand(keygenCommand());
   program.addCommand(publishCommand());
   program.addCommand(agentCommand());

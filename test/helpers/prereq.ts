@@ -10,7 +10,7 @@
  *   itWith(LLVM_STRIP)("strips with llvm-strip", async () => { ... });
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, it, type TestContext, type TestFunction } from "vitest";
@@ -135,6 +135,34 @@ export const LLVM_MC = condition(
   "llvm-mc",
   LLVM_MC_PATH !== undefined,
   "install it with `apt-get install -y llvm`",
+);
+export const MKSQUASHFS = all(
+  "squashfs-tools",
+  command("mksquashfs", "squashfs-tools"),
+  command("unsquashfs", "squashfs-tools"),
+);
+export const MKFS_EROFS = all(
+  "erofs-utils",
+  command("mkfs.erofs", "erofs-utils"),
+  command("fsck.erofs", "erofs-utils"),
+);
+
+function kernelFilesystems(): string {
+  try {
+    return readFileSync("/proc/filesystems", "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Loop-mounting squashfs and erofs images: root, /dev/loop-control, both in the kernel. */
+export const LOOP_MOUNT = condition(
+  "loop mounts of squashfs and erofs",
+  process.getuid?.() === 0 &&
+    existsSync("/dev/loop-control") &&
+    /\tsquashfs$/m.test(kernelFilesystems()) &&
+    /\terofs$/m.test(kernelFilesystems()),
+  "run the tests as root, with loop devices and a kernel with squashfs and erofs (modprobe loop squashfs erofs)",
 );
 export const GCC_M32 = condition(
   "gcc -m32",
