@@ -25,6 +25,7 @@ import base64
 import fcntl
 import glob
 import hashlib
+import io
 import json
 import os
 import re
@@ -887,24 +888,56 @@ class HashingReader:
             pass
 
 
+class HeldPatches(dict):
+    """Patches kept in memory while a bundle is applied: patch hash -> BytesIO, up to `limit`
+    bytes in all (declared sizes); the rest go to work/p/ files."""
+
+    def __init__(self, limit=64 * 1024 * 1024):
+        dict.__init__(self)
+        self.limit, self.total = limit, 0
+
+
+def _patch_dest(work, patch, held):
+    """Where the payload's copy of a patch goes: memory (`held`) while it has room, else
+    work/p/<sha>. A patch held in memory is never a file: no create, write-back or unlink
+    (an unlink of a file already written back costs milliseconds on a busy ext4)."""
+    sha = patch["sha256"]
+    if held is None:
+        return os.path.join(work, "p", sha)
+    if sha not in held:
+        if held.total + patch["size"] > held.limit:
+            return os.path.join(work, "p", sha)
+        held.total += patch["size"]
+        held[sha] = io.BytesIO()
+    return held[sha]
+
+
 def _copy_hashed(src, dest_path, size, what, sync=True):
-    """Copy exactly `size` bytes from `src` into a new file; returns their sha256. With `sync`
-    the file is fsynced; staging skips that and syncs once before objects are renamed in."""
-    h = hashlib.sha256()
-    left = size
+    """Copy exactly `size` bytes from `src` into a new file (or into `dest_path` itself when it
+    is a writable file object, e.g. BytesIO); returns their sha256. With `sync` the file is
+    fsynced; staging skips that and syncs once before objects are renamed in."""
+    if not isinstance(dest_path, str):
+        return _copy_hashed_to(src, dest_path, size, what)
     with open(dest_path, "wb") as out:
-        while left:
-            data = src.read(min(CHUNK, left))
-            if not data:
-                refuse("%s is truncated" % what)
-            h.update(data)
-            out.write(data)
-            left -= len(data)
-        if src.read(1):
-            refuse("%s is larger than its manifest says" % what)
+        got = _copy_hashed_to(src, out, size, what)
         out.flush()
         if sync:
             os.fsync(out.fileno())
+    return got
+
+
+def _copy_hashed_to(src, out, size, what):
+    h = hashlib.sha256()
+    left = size
+    while left:
+        data = src.read(min(CHUNK, left))
+        if not data:
+            refuse("%s is truncated" % what)
+        h.update(data)
+        out.write(data)
+        left -= len(data)
+    if src.read(1):
+        refuse("%s is larger than its manifest says" % what)
     return h.hexdigest()
 
 
@@ -953,7 +986,7 @@ def read_head(tar, keys, what):
     return manifest, mbytes, kid
 
 
-def read_payload(tar, manifest, work, what):
+def read_payload(tar, manifest, work, what, held=None):
     """Stream the payload into work/o/<sha> and work/p/<sha>, every hash and size checked."""
     pl = manifest["payload"]
     member = _next_member(tar, pl["name"], what)
@@ -963,7 +996,7 @@ def read_payload(tar, manifest, work, what):
     for o in manifest["objects"]:
         want["objects/" + o["sha256"]] = (o["size"], os.path.join(work, "o", o["sha256"]))
     for p in manifest["patches"]:
-        want["patches/" + p["sha256"]] = (p["size"], os.path.join(work, "p", p["sha256"]))
+        want["patches/" + p["sha256"]] = (p["size"], _patch_dest(work, p, held))
     outer = HashingReader(tar.extractfile(member), pl["size"], what + " payload")
     mode = "r|xz" if pl["compression"] == "xz" else "r|gz"
     if pl["compression"] == "xz" and lzma is None:
@@ -1053,11 +1086,14 @@ def check_space(store, manifest, sizes):
                % (store.root, need >> 20, free >> 20))
 
 
-def stage_patches(store, manifest, work, sizes):
+def stage_patches(store, manifest, work, sizes, held=None):
     """Make each patch's target in work/o/ from its source (staged or stored), hashes checked.
-    Each patch file is removed as soon as it is used: before any sync(2) it never reaches the
-    disk, and unlinking a file whose blocks were written costs milliseconds on some file systems."""
+    Patches come from memory (`held`) or work/p/; each is dropped after its last use (a file
+    unlinked before any sync(2) may never reach the disk)."""
     staged = set(o["sha256"] for o in manifest["objects"])
+    uses = {}  # the same patch bytes may make several targets (from different sources)
+    for p in manifest["patches"]:
+        uses[p["sha256"]] = uses.get(p["sha256"], 0) + 1
     for p in manifest["patches"]:
         src = os.path.join(work, "o", p["source"]) if p["source"] in staged else store.any_object(p["source"])
         if src is None:
@@ -1067,8 +1103,12 @@ def stage_patches(store, manifest, work, sizes):
         if hashlib.sha256(old).hexdigest() != p["source"]:
             refuse("stored object %s is corrupt (run verify)" % p["source"])
         patch_path = os.path.join(work, "p", p["sha256"])
-        with open(patch_path, "rb") as f:
-            patch = f.read()
+        if held and p["sha256"] in held:
+            patch = held[p["sha256"]].getvalue()
+            patch_path = None
+        else:
+            with open(patch_path, "rb") as f:
+                patch = f.read()
         step("patch:apply")
         new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
         if hashlib.sha256(new).hexdigest() != p["target"]:
@@ -1076,7 +1116,12 @@ def stage_patches(store, manifest, work, sizes):
         with open(os.path.join(work, "o", p["target"]), "wb") as f:
             f.write(new)
         staged.add(p["target"])
-        os.unlink(patch_path)
+        uses[p["sha256"]] -= 1
+        if not uses[p["sha256"]]:
+            if patch_path is None:
+                del held[p["sha256"]]
+            else:
+                os.unlink(patch_path)
 
 
 def install_objects(store, manifest, work):
@@ -1265,9 +1310,10 @@ def apply_bundle(store, path, opts, expect=None):
         sizes = check_available(store, manifest)
         check_space(store, manifest, sizes)
         step("apply:verified")
-        read_payload(tar, manifest, work, what)
+        held = HeldPatches()
+        read_payload(tar, manifest, work, what, held)
         agent_file = read_agent(tar, manifest, work, what)
-    stage_patches(store, manifest, work, sizes)
+    stage_patches(store, manifest, work, sizes, held)
     finish_check_target(target_check)
     step("apply:staged")
     # -- nothing outside tmp/ has changed up to here
