@@ -1086,6 +1086,11 @@ def check_space(store, manifest, sizes):
                % (store.root, need >> 20, free >> 20))
 
 
+def _check_source(old, sha):
+    if hashlib.sha256(old).hexdigest() != sha:
+        refuse("stored object %s is corrupt (run verify)" % sha)
+
+
 def stage_patches(store, manifest, work, sizes, held=None):
     """Make each patch's target in work/o/ from its source (staged or stored), hashes checked.
     Patches come from memory (`held`) or work/p/; each is dropped after its last use (a file
@@ -1100,8 +1105,6 @@ def stage_patches(store, manifest, work, sizes, held=None):
             refuse("this device lacks object %s, the source of a patch" % p["source"])
         with open(src, "rb") as f:
             old = f.read()
-        if hashlib.sha256(old).hexdigest() != p["source"]:
-            refuse("stored object %s is corrupt (run verify)" % p["source"])
         patch_path = os.path.join(work, "p", p["sha256"])
         if held and p["sha256"] in held:
             patch = held[p["sha256"]].getvalue()
@@ -1110,8 +1113,15 @@ def stage_patches(store, manifest, work, sizes, held=None):
             with open(patch_path, "rb") as f:
                 patch = f.read()
         step("patch:apply")
-        new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
+        # the source is not hashed up front: the target's hash check below refuses whatever a
+        # corrupt source would make; only then is the source hashed, to say which is at fault
+        try:
+            new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
+        except Refused:
+            _check_source(old, p["source"])
+            raise
         if hashlib.sha256(new).hexdigest() != p["target"]:
+            _check_source(old, p["source"])
             refuse("patch %s does not produce object %s" % (p["sha256"][:12], p["target"][:12]))
         with open(os.path.join(work, "o", p["target"]), "wb") as f:
             f.write(new)
