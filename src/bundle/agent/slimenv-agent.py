@@ -441,10 +441,6 @@ def finish_probe(started):
     return info
 
 
-def probe_interpreter(command):
-    return finish_probe(start_probe(command))
-
-
 def _version_tuple(v):
     return tuple(int(x) for x in str(v).split("."))
 
@@ -471,10 +467,6 @@ def finish_check_target(started):
             why.append("%s %s or newer, device has %s" % (t["libc"], t["libcVersion"], dev["libcVersion"]))
     if why:
         refuse("bundle target does not fit this device's %s: %s" % (interp, "; ".join(why)))
-
-
-def check_target(manifest):
-    finish_check_target(start_check_target(manifest))
 
 
 # ---------------------------------------------------------------- 6 manifest checks
