@@ -3,7 +3,8 @@
  * gc, a failing health command switched back, and the store verified clean after each step.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +20,7 @@ import {
   deltaBundle,
   fullBundle,
   runAgent,
+  snapshot,
 } from "./agent-helpers.ts";
 
 const key = generateSigningKey();
@@ -137,6 +139,34 @@ describe("device agent round trip", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/lacks object/);
     expect(checkCurrent(root, "myapp")).toBe(400);
+  });
+
+  it("refuses a delta whose patch source is corrupt on the device, saying so, changing nothing", async () => {
+    const v4: AppSpec = {
+      sequence: 400,
+      files: { "lib/myapp/three.py": "X = 3\nY = 4\n", "lib/myapp/new.py": "N = 1\n" },
+    };
+    const v5: AppSpec = { sequence: 500, files: { "lib/myapp/three.py": "X = 3\nY = 5\n" } };
+    const source = "X = 3\nY = 4\n";
+    const sha = createHash("sha256").update(source).digest("hex");
+    const obj = path.join(root, "objects", sha.slice(0, 2), sha.slice(2));
+    // bit rot: same size, other bytes (the file is read-only, as the agent leaves it)
+    chmodSync(obj, 0o644);
+    writeFileSync(obj, "X = 3\nY = 9\n");
+    chmodSync(obj, 0o444);
+    try {
+      const before = snapshot(root);
+      const r = await agent(["apply", bundleFile("d45.bundle", deltaBundle(key, v4, v5))]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`stored object ${sha} is corrupt`));
+      expect(snapshot(root)).toEqual(before);
+    } finally {
+      chmodSync(obj, 0o644);
+      writeFileSync(obj, source);
+      chmodSync(obj, 0o444);
+    }
+    expect(checkCurrent(root, "myapp")).toBe(400);
+    await verifyClean();
   });
 
   it("switches back when the health command fails, and says why", async () => {
