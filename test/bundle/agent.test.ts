@@ -203,6 +203,33 @@ describe("device agent round trip", () => {
     expect(checkCurrent(root, "myapp")).toBe(400);
   });
 
+  it("applies a patch whose byte-wise add spans many 64 KiB blocks, some all zero", async () => {
+    // letters a..z, seeded; the new file keeps the first 150000 (zero diff blocks) and changes
+    // the rest (diff bytes that wrap past 255), 300001 bytes in all (a short last block)
+    let seed = 7;
+    const letters = (n: number) =>
+      Array.from({ length: n }, () => {
+        seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+        return String.fromCharCode(97 + (seed % 26));
+      }).join("");
+    const head = letters(150000);
+    const big = (sequence: number, tail: string): AppSpec => ({
+      app: "big",
+      sequence,
+      files: { "lib/myapp/table.txt": head + tail },
+    });
+    const a = big(1, letters(150001));
+    const b = big(2, letters(150001));
+    const full = await agent(["apply", bundleFile("big1.bundle", fullBundle(key, a))]);
+    expect(full.status, full.stderr).toBe(0);
+    const delta = deltaBundle(key, a, b);
+    expect(readBundle(delta, [key.publicKey]).manifest.patches).toHaveLength(2);
+    const r = await agent(["apply", bundleFile("big2.bundle", delta)]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(checkCurrent(root, "big")).toBe(2);
+    await verifyClean();
+  });
+
   it("applies a delta in which two files change the same way (one payload member)", async () => {
     const twin = (sequence: number, tail: string): AppSpec => ({
       app: "twin",
