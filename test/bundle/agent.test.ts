@@ -3,7 +3,8 @@
  * gc, a failing health command switched back, and the store verified clean after each step.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +20,7 @@ import {
   deltaBundle,
   fullBundle,
   runAgent,
+  snapshot,
 } from "./agent-helpers.ts";
 
 const key = generateSigningKey();
@@ -139,6 +141,34 @@ describe("device agent round trip", () => {
     expect(checkCurrent(root, "myapp")).toBe(400);
   });
 
+  it("refuses a delta whose patch source is corrupt on the device, saying so, changing nothing", async () => {
+    const v4: AppSpec = {
+      sequence: 400,
+      files: { "lib/myapp/three.py": "X = 3\nY = 4\n", "lib/myapp/new.py": "N = 1\n" },
+    };
+    const v5: AppSpec = { sequence: 500, files: { "lib/myapp/three.py": "X = 3\nY = 5\n" } };
+    const source = "X = 3\nY = 4\n";
+    const sha = createHash("sha256").update(source).digest("hex");
+    const obj = path.join(root, "objects", sha.slice(0, 2), sha.slice(2));
+    // bit rot: same size, other bytes (the file is read-only, as the agent leaves it)
+    chmodSync(obj, 0o644);
+    writeFileSync(obj, "X = 3\nY = 9\n");
+    chmodSync(obj, 0o444);
+    try {
+      const before = snapshot(root);
+      const r = await agent(["apply", bundleFile("d45.bundle", deltaBundle(key, v4, v5))]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`stored object ${sha} is corrupt`));
+      expect(snapshot(root)).toEqual(before);
+    } finally {
+      chmodSync(obj, 0o644);
+      writeFileSync(obj, source);
+      chmodSync(obj, 0o444);
+    }
+    expect(checkCurrent(root, "myapp")).toBe(400);
+    await verifyClean();
+  });
+
   it("switches back when the health command fails, and says why", async () => {
     const bad: AppSpec = {
       sequence: 600,
@@ -171,6 +201,33 @@ describe("device agent round trip", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/timed out after 1 s/);
     expect(checkCurrent(root, "myapp")).toBe(400);
+  });
+
+  it("applies a patch whose byte-wise add spans many 64 KiB blocks, some all zero", async () => {
+    // letters a..z, seeded; the new file keeps the first 150000 (zero diff blocks) and changes
+    // the rest (diff bytes that wrap past 255), 300001 bytes in all (a short last block)
+    let seed = 7;
+    const letters = (n: number) =>
+      Array.from({ length: n }, () => {
+        seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+        return String.fromCharCode(97 + (seed % 26));
+      }).join("");
+    const head = letters(150000);
+    const big = (sequence: number, tail: string): AppSpec => ({
+      app: "big",
+      sequence,
+      files: { "lib/myapp/table.txt": head + tail },
+    });
+    const a = big(1, letters(150001));
+    const b = big(2, letters(150001));
+    const full = await agent(["apply", bundleFile("big1.bundle", fullBundle(key, a))]);
+    expect(full.status, full.stderr).toBe(0);
+    const delta = deltaBundle(key, a, b);
+    expect(readBundle(delta, [key.publicKey]).manifest.patches).toHaveLength(2);
+    const r = await agent(["apply", bundleFile("big2.bundle", delta)]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(checkCurrent(root, "big")).toBe(2);
+    await verifyClean();
   });
 
   it("applies a delta in which two files change the same way (one payload member)", async () => {

@@ -25,7 +25,7 @@ import base64
 import fcntl
 import glob
 import hashlib
-import http.client
+import io
 import json
 import os
 import re
@@ -33,13 +33,13 @@ import shutil
 import signal
 import stat
 import struct
-import subprocess
 import tarfile
 import time
 import unicodedata
-import urllib.error
-import urllib.request
 import zlib
+
+# subprocess (probe, health) and urllib/http.client (update) are imported where they are used:
+# start-up is part of every apply's time on a small device.
 
 try:  # some small builds of CPython lack _lzma: they can still apply gzip bundles
     import lzma
@@ -295,16 +295,37 @@ def _decompress_bounded(data, codec, limit, what):
         refuse("patch %s: corrupt stream (%s)" % (what, e))
 
 
+_ADD_BLOCK = 64 * 1024
+_ADD_M7 = int.from_bytes(b"\x7f" * _ADD_BLOCK, "little")
+_ADD_M80 = int.from_bytes(b"\x80" * _ADD_BLOCK, "little")
+
+
 def _add_bytes(a, b):
-    """Byte-wise (a + b) mod 256 over equal-length bytes, with big-int SWAR."""
+    """Byte-wise (a + b) mod 256 over equal-length bytes, with big-int SWAR: the low 7 bits of
+    each byte are added with the carry out of bit 7 masked away, bit 7 is the xor of both and
+    of that carry. Long inputs go in 64 KiB blocks (ints that stay in the CPU cache: about 4x
+    faster than one int per input of several MiB), all-zero blocks of `b` as plain copies."""
     n = len(a)
     if b.count(0) == n:
         return a
-    x = int.from_bytes(a, "little")
-    y = int.from_bytes(b, "little")
-    m7 = int.from_bytes(b"\x7f" * n, "little")
-    s = ((x & m7) + (y & m7)) ^ ((x ^ y) & ~m7 & ((1 << (8 * n)) - 1))
-    return s.to_bytes(n, "little")
+    fb = int.from_bytes
+    if n <= _ADD_BLOCK:
+        m7, m80 = fb(b"\x7f" * n, "little"), fb(b"\x80" * n, "little")
+        x, y = fb(a, "little"), fb(b, "little")
+        return (((x & m7) + (y & m7)) ^ ((x ^ y) & m80)).to_bytes(n, "little")
+    out = bytearray(a)
+    bv = memoryview(b)
+    m7, m80, size = _ADD_M7, _ADD_M80, _ADD_BLOCK
+    for i in range(0, n, size):
+        j = min(i + size, n)
+        if b.count(0, i, j) == j - i:
+            continue
+        if j - i < size:
+            out[i:j] = _add_bytes(a[i:j], b[i:j])
+            continue
+        x, y = fb(out[i:j], "little"), fb(bv[i:j], "little")
+        out[i:j] = (((x & m7) + (y & m7)) ^ ((x ^ y) & m80)).to_bytes(size, "little")
+    return bytes(out)
 
 
 ADD_CHUNK = 1 << 20
@@ -362,56 +383,94 @@ def apply_patch(old, patch, new_size_expected, what="?"):
 
 # ---------------------------------------------------------------- 5 target probe
 
-PROBE = r"""
-import glob, json, os, re, struct, subprocess, sys, sysconfig
-impl = {"cpython": "cp", "pypy": "pp"}.get(sys.implementation.name, sys.implementation.name)
-abi = "cp%d%d" % sys.version_info[:2]
-if sysconfig.get_config_var("Py_GIL_DISABLED"):
-    abi += "t"
-if hasattr(sys, "gettotalrefcount"):
-    abi += "d"
-machine = os.uname().machine
-if struct.calcsize("P") == 4:
-    machine = {"x86_64": "i686", "aarch64": "armv7l", "armv8l": "armv7l"}.get(machine, machine)
-libc = ver = None
-try:
-    s = os.confstr("CS_GNU_LIBC_VERSION") or ""
-    if s.startswith("glibc "):
-        libc, ver = "glibc", s.split()[1]
-except (ValueError, OSError, AttributeError):
-    pass
-if libc is None:
-    for f in sorted(glob.glob("/lib/ld-musl-*.so.1")):
-        try:
-            err = subprocess.run([f], stdout=subprocess.PIPE, stderr=subprocess.PIPE).stderr
-            m = re.search(r"Version (\d+(?:\.\d+)*)", err.decode("utf-8", "replace"))
-            if m:
-                libc, ver = "musl", m.group(1)
-                break
-        except OSError:
-            pass
-print(json.dumps({"implementation": impl, "python": "%d.%d" % sys.version_info[:2],
-                  "abi": abi, "machine": machine, "libc": libc, "libcVersion": ver,
-                  "executable": sys.executable}))
+# The probe runs in the interpreter a bundle names: in a child process (`-I -c`), or in the
+# agent's own process when that command is the very interpreter running the agent.
+PROBE_FN = r"""
+def probe():
+    import os, struct, sys, sysconfig
+    impl = {"cpython": "cp", "pypy": "pp"}.get(sys.implementation.name, sys.implementation.name)
+    abi = "cp%d%d" % sys.version_info[:2]
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        abi += "t"
+    if hasattr(sys, "gettotalrefcount"):
+        abi += "d"
+    machine = os.uname().machine
+    if struct.calcsize("P") == 4:
+        machine = {"x86_64": "i686", "aarch64": "armv7l", "armv8l": "armv7l"}.get(machine, machine)
+    libc = ver = None
+    try:
+        s = os.confstr("CS_GNU_LIBC_VERSION") or ""
+        if s.startswith("glibc "):
+            libc, ver = "glibc", s.split()[1]
+    except (ValueError, OSError, AttributeError):
+        pass
+    if libc is None:
+        import glob, re, subprocess
+        for f in sorted(glob.glob("/lib/ld-musl-*.so.1")):
+            try:
+                err = subprocess.run([f], stdout=subprocess.PIPE, stderr=subprocess.PIPE).stderr
+                m = re.search(r"Version (\d+(?:\.\d+)*)", err.decode("utf-8", "replace"))
+                if m:
+                    libc, ver = "musl", m.group(1)
+                    break
+            except OSError:
+                pass
+    return {"implementation": impl, "python": "%d.%d" % sys.version_info[:2], "abi": abi,
+            "machine": machine, "libc": libc, "libcVersion": ver, "executable": sys.executable}
 """
+PROBE = "import json\n" + PROBE_FN + "print(json.dumps(probe()))\n"
 
 _probes = {}
 
 
-def probe_interpreter(command):
-    """What the interpreter `command` (on PATH, or a path) is: implementation, version, abi…"""
+def _same_file(a, b):
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def start_probe(command):
+    """Begin probing the interpreter `command` (on PATH, or a path): a finished result when it is
+    the interpreter running the agent (probed in-process) or probed before, else a child process
+    working while the caller goes on. finish_probe() gives the result."""
     if command in _probes:
-        return _probes[command]
+        return (command, _probes[command])
     exe = command if command.startswith("/") else shutil.which(command)
     if not exe:
         refuse("interpreter %s is not on this device's PATH" % command)
+    if sys.executable and _same_file(exe, sys.executable):
+        ns = {}
+        exec(PROBE_FN, ns)
+        _probes[command] = ns["probe"]()
+        return (command, _probes[command])
+    import subprocess
+
     try:
-        r = subprocess.run(
-            [exe, "-I", "-c", PROBE], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60
-        )
-        info = json.loads(r.stdout.decode("utf-8"))
-    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        p = subprocess.Popen([exe, "-I", "-c", PROBE], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as e:
         refuse("cannot probe interpreter %s: %s" % (command, e))
+    return (command, p)
+
+
+def finish_probe(started):
+    """What start_probe's interpreter is: implementation, version, abi, machine, libc…"""
+    command, p = started
+    if isinstance(p, dict):
+        return p
+    import subprocess
+
+    try:
+        out = p.communicate(timeout=60)[0]
+        info = json.loads(out.decode("utf-8"))
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        p.kill()
+        p.communicate()
+        refuse("cannot probe interpreter %s: %s" % (command, e))
+    if not isinstance(info, dict):
+        refuse("cannot probe interpreter %s: %r" % (command, info))
     _probes[command] = info
     return info
 
@@ -420,10 +479,17 @@ def _version_tuple(v):
     return tuple(int(x) for x in str(v).split("."))
 
 
-def check_target(manifest):
+def start_check_target(manifest):
+    """Start checking the bundle's target against this device (see finish_check_target)."""
+    return (manifest, start_probe(manifest["interpreter"]))
+
+
+def finish_check_target(started):
+    """Refuse a bundle whose target the device's interpreter does not satisfy."""
+    manifest, probing = started
     t = manifest["target"]
     interp = manifest["interpreter"]
-    dev = probe_interpreter(interp)
+    dev = finish_probe(probing)
     why = []
     for k in ("implementation", "python", "abi", "machine"):
         if t[k] != dev[k]:
@@ -592,14 +658,18 @@ def rmtree(path):
         shutil.rmtree(path)
 
 
-def write_atomic(path, data):
+def write_atomic(path, data, sync=True):
+    """Write `data` to a temp file renamed over `path`. Without `sync` (no fsync of the file or
+    its directory) the caller makes it durable with a later sync(2)."""
     tmp = "%s.tmp.%d" % (path, os.getpid())
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
-    fsync_dir(os.path.dirname(path))
+    if sync:
+        fsync_dir(os.path.dirname(path))
 
 
 def now_iso():
@@ -614,6 +684,9 @@ class Store:
         self.tmp = os.path.join(self.root, "tmp")
         self.downloads = os.path.join(self.tmp, "downloads")
         self._lock_fd = None
+        self._objects = None  # (sha, executable) on disk, listed once under the lock, kept current
+        self._manifests = {}  # (app, seq) -> manifest this run wrote
+
 
     # -- paths
     def object_path(self, sha, executable):
@@ -632,15 +705,30 @@ class Store:
         d = os.path.join(self.root, "apps")
         return sorted(a for a in os.listdir(d) if APP_RE.match(a)) if os.path.isdir(d) else []
 
+    def objects(self):
+        """The set of (sha, executable) stored: one listing of objects/ per run (the lock is held),
+        then kept current by add_object/remove_object instead of a stat per file."""
+        if self._objects is None:
+            self._objects = self.stored_objects()
+        return self._objects
+
     def has_object(self, sha):
-        return os.path.exists(self.object_path(sha, False)) or os.path.exists(self.object_path(sha, True))
+        objs = self.objects()
+        return (sha, False) in objs or (sha, True) in objs
 
     def any_object(self, sha):
+        objs = self.objects()
         for x in (False, True):
-            p = self.object_path(sha, x)
-            if os.path.exists(p):
-                return p
+            if (sha, x) in objs:
+                return self.object_path(sha, x)
         return None
+
+    def add_object(self, sha, executable):
+        self.objects().add((sha, executable))
+
+    def remove_object(self, sha, executable):
+        os.unlink(self.object_path(sha, executable))
+        self.objects().discard((sha, executable))
 
     # -- lock and recovery
     def lock(self, shared=False):
@@ -753,8 +841,15 @@ class Store:
         step("switch:done")
 
     def load_manifest(self, app, seq):
+        m = self._manifests.get((app, seq))
+        if m is not None:
+            return m
         with open(self.manifest_path(app, seq), "rb") as f:
             return json.loads(f.read().decode("utf-8"))
+
+    def remember_manifest(self, app, seq, manifest):
+        """The manifest of a generation this run built: gc need not read it back."""
+        self._manifests[(app, seq)] = manifest
 
     def used_objects(self):
         """(sha, executable) of every file of every kept generation of every app."""
@@ -792,6 +887,7 @@ class Store:
             os.replace(os.path.join(gens, str(seq)), dead)
         rmtree(dead)
         rmtree(self.manifest_path(app, seq))
+        self._manifests.pop((app, seq), None)
 
 
 # ---------------------------------------------------------------- 8 reading a bundle
@@ -818,24 +914,56 @@ class HashingReader:
             pass
 
 
+class HeldPatches(dict):
+    """Patches kept in memory while a bundle is applied: patch hash -> BytesIO, up to `limit`
+    bytes in all (declared sizes); the rest go to work/p/ files."""
+
+    def __init__(self, limit=64 * 1024 * 1024):
+        dict.__init__(self)
+        self.limit, self.total = limit, 0
+
+
+def _patch_dest(work, patch, held):
+    """Where the payload's copy of a patch goes: memory (`held`) while it has room, else
+    work/p/<sha>. A patch held in memory is never a file: no create, write-back or unlink
+    (an unlink of a file already written back costs milliseconds on a busy ext4)."""
+    sha = patch["sha256"]
+    if held is None:
+        return os.path.join(work, "p", sha)
+    if sha not in held:
+        if held.total + patch["size"] > held.limit:
+            return os.path.join(work, "p", sha)
+        held.total += patch["size"]
+        held[sha] = io.BytesIO()
+    return held[sha]
+
+
 def _copy_hashed(src, dest_path, size, what, sync=True):
-    """Copy exactly `size` bytes from `src` into a new file; returns their sha256. With `sync`
-    the file is fsynced; staging skips that and syncs once before objects are renamed in."""
-    h = hashlib.sha256()
-    left = size
+    """Copy exactly `size` bytes from `src` into a new file (or into `dest_path` itself when it
+    is a writable file object, e.g. BytesIO); returns their sha256. With `sync` the file is
+    fsynced; staging skips that and syncs once before objects are renamed in."""
+    if not isinstance(dest_path, str):
+        return _copy_hashed_to(src, dest_path, size, what)
     with open(dest_path, "wb") as out:
-        while left:
-            data = src.read(min(CHUNK, left))
-            if not data:
-                refuse("%s is truncated" % what)
-            h.update(data)
-            out.write(data)
-            left -= len(data)
-        if src.read(1):
-            refuse("%s is larger than its manifest says" % what)
+        got = _copy_hashed_to(src, out, size, what)
         out.flush()
         if sync:
             os.fsync(out.fileno())
+    return got
+
+
+def _copy_hashed_to(src, out, size, what):
+    h = hashlib.sha256()
+    left = size
+    while left:
+        data = src.read(min(CHUNK, left))
+        if not data:
+            refuse("%s is truncated" % what)
+        h.update(data)
+        out.write(data)
+        left -= len(data)
+    if src.read(1):
+        refuse("%s is larger than its manifest says" % what)
     return h.hexdigest()
 
 
@@ -884,7 +1012,7 @@ def read_head(tar, keys, what):
     return manifest, mbytes, kid
 
 
-def read_payload(tar, manifest, work, what):
+def read_payload(tar, manifest, work, what, held=None):
     """Stream the payload into work/o/<sha> and work/p/<sha>, every hash and size checked."""
     pl = manifest["payload"]
     member = _next_member(tar, pl["name"], what)
@@ -894,7 +1022,7 @@ def read_payload(tar, manifest, work, what):
     for o in manifest["objects"]:
         want["objects/" + o["sha256"]] = (o["size"], os.path.join(work, "o", o["sha256"]))
     for p in manifest["patches"]:
-        want["patches/" + p["sha256"]] = (p["size"], os.path.join(work, "p", p["sha256"]))
+        want["patches/" + p["sha256"]] = (p["size"], _patch_dest(work, p, held))
     outer = HashingReader(tar.extractfile(member), pl["size"], what + " payload")
     mode = "r|xz" if pl["compression"] == "xz" else "r|gz"
     if pl["compression"] == "xz" and lzma is None:
@@ -984,53 +1112,91 @@ def check_space(store, manifest, sizes):
                % (store.root, need >> 20, free >> 20))
 
 
-def stage_patches(store, manifest, work, sizes):
+def _check_source(old, sha):
+    if hashlib.sha256(old).hexdigest() != sha:
+        refuse("stored object %s is corrupt (run verify)" % sha)
+
+
+def stage_patches(store, manifest, work, sizes, held=None):
+    """Make each patch's target in work/o/ from its source (staged or stored), hashes checked.
+    Patches come from memory (`held`) or work/p/; each is dropped after its last use (a file
+    unlinked before any sync(2) may never reach the disk)."""
+    staged = set(o["sha256"] for o in manifest["objects"])
+    uses = {}  # the same patch bytes may make several targets (from different sources)
     for p in manifest["patches"]:
-        src = os.path.join(work, "o", p["source"])
-        if not os.path.exists(src):
-            src = store.any_object(p["source"])
+        uses[p["sha256"]] = uses.get(p["sha256"], 0) + 1
+    for p in manifest["patches"]:
+        src = os.path.join(work, "o", p["source"]) if p["source"] in staged else store.any_object(p["source"])
+        if src is None:
+            refuse("this device lacks object %s, the source of a patch" % p["source"])
         with open(src, "rb") as f:
             old = f.read()
-        if hashlib.sha256(old).hexdigest() != p["source"]:
-            refuse("stored object %s is corrupt (run verify)" % p["source"])
-        with open(os.path.join(work, "p", p["sha256"]), "rb") as f:
-            patch = f.read()
+        patch_path = os.path.join(work, "p", p["sha256"])
+        if held and p["sha256"] in held:
+            patch = held[p["sha256"]].getvalue()
+            patch_path = None
+        else:
+            with open(patch_path, "rb") as f:
+                patch = f.read()
         step("patch:apply")
-        new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
+        # the source is not hashed up front: the target's hash check below refuses whatever a
+        # corrupt source would make; only then is the source hashed, to say which is at fault
+        try:
+            new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
+        except Refused:
+            _check_source(old, p["source"])
+            raise
         if hashlib.sha256(new).hexdigest() != p["target"]:
+            _check_source(old, p["source"])
             refuse("patch %s does not produce object %s" % (p["sha256"][:12], p["target"][:12]))
-        dest = os.path.join(work, "o", p["target"])
-        with open(dest, "wb") as f:
+        with open(os.path.join(work, "o", p["target"]), "wb") as f:
             f.write(new)
+        staged.add(p["target"])
+        uses[p["sha256"]] -= 1
+        if not uses[p["sha256"]]:
+            if patch_path is None:
+                del held[p["sha256"]]
+            else:
+                os.unlink(patch_path)
 
 
 def install_objects(store, manifest, work):
-    """Move every new object into objects/ or objects-x/ (fsync + chmod + rename); returns the count."""
-    missing = sorted(k for k in _file_modes(manifest) if not os.path.exists(store.object_path(*k)))
+    """Move every new object into objects/ or objects-x/ (chmod + rename); returns the count.
+    The staged files are made durable first (one sync); the renames are made durable by the
+    sync build_generation does before the generation gets its name."""
+    stored = store.objects()
+    missing = sorted(k for k in _file_modes(manifest) if k not in stored)
+    staged_dir = os.path.join(work, "o")
+    staged_names = set(os.listdir(staged_dir))
+    copies = set()
+    for sha, x in missing:
+        if sha not in staged_names or (x is False and (sha, True) in missing):
+            # the other mode's twin (or an object staged for both modes): a copy, hash checked
+            src = os.path.join(staged_dir, sha) if sha in staged_names else store.any_object(sha)
+            tmp = os.path.join(work, "copy-%s-%d" % (sha, x))
+            with open(src, "rb") as f:
+                got = _copy_hashed(f, tmp, os.fstat(f.fileno()).st_size, sha, sync=False)
+            if got != sha:
+                refuse("stored object %s is corrupt (run verify)" % sha)
+            copies.add(tmp)
     # one sync makes every staged file durable before any is renamed into objects/
     # (cheaper than an fsync per file on flash storage)
     step("objects:sync")
     os.sync()
-    touched = set()
+    made = set()
     for sha, x in missing:
         dest = store.object_path(sha, x)
-        staged = os.path.join(work, "o", sha)
-        if os.path.exists(staged) and not (x is False and (sha, True) in missing):
-            tmp = staged
-        else:
-            src = staged if os.path.exists(staged) else store.any_object(sha)
-            tmp = os.path.join(work, "copy-%s-%d" % (sha, x))
-            with open(src, "rb") as f:
-                got = _copy_hashed(f, tmp, os.fstat(f.fileno()).st_size, sha)
-            if got != sha:
-                refuse("stored object %s is corrupt (run verify)" % sha)
+        tmp = os.path.join(work, "copy-%s-%d" % (sha, x))
+        if tmp not in copies:
+            tmp = os.path.join(staged_dir, sha)
         os.chmod(tmp, 0o555 if x else 0o444)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        parent = os.path.dirname(dest)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
         step("object:rename")
         os.rename(tmp, dest)
-        touched.add(os.path.dirname(dest))
-    if touched:
-        os.sync()  # the renames and new directories, at once (an fsync per directory costs more)
+        store.add_object(sha, x)
     return len(missing)
 
 
@@ -1041,27 +1207,35 @@ def build_generation(store, app, manifest, mbytes):
     gens = os.path.join(adir, "gens")
     os.makedirs(gens, exist_ok=True)
     os.makedirs(os.path.join(adir, "manifests"), exist_ok=True)
-    write_atomic(store.manifest_path(app, seq), mbytes)
+    mpath = store.manifest_path(app, seq)
+    # a manifest a kept generation already uses is replaced durably; a new one is made durable
+    # by the sync below, before the generation that needs it gets its name
+    write_atomic(mpath, mbytes, sync=os.path.exists(mpath))
     new = os.path.join(gens, ".new-%d" % seq)
     rmtree(new)
     os.mkdir(new)
     dirs = set([new])
+    # object paths by string concatenation: os.path.join per file costs more than the link
+    objs = (os.path.join(store.root, "objects") + "/", os.path.join(store.root, "objects-x") + "/")
+    prefix = new + "/"
     for f in manifest["files"]:
-        dest = os.path.join(new, f["path"])
-        parent = os.path.dirname(dest)
-        if parent not in dirs:
-            os.makedirs(parent, exist_ok=True)
-            while parent not in dirs:
-                dirs.add(parent)
-                parent = os.path.dirname(parent)
-        src = store.object_path(f["sha256"], f["mode"] == 493)
+        path = f["path"]
+        dest = prefix + path
+        cut = path.rfind("/")
+        if cut > 0:
+            parent = prefix + path[:cut]
+            if parent not in dirs:
+                os.makedirs(parent, exist_ok=True)
+                while parent not in dirs:
+                    dirs.add(parent)
+                    parent = os.path.dirname(parent)
+        sha = f["sha256"]
+        src = objs[f["mode"] == 493] + sha[:2] + "/" + sha[2:]
         try:
             os.link(src, dest)
         except OSError:
             with open(src, "rb") as fi, open(dest, "wb") as fo:
                 shutil.copyfileobj(fi, fo, CHUNK)
-                fo.flush()
-                os.fsync(fo.fileno())
             os.chmod(dest, f["mode"])
         step("gen:file")
     for s in manifest["symlinks"]:
@@ -1069,7 +1243,10 @@ def build_generation(store, app, manifest, mbytes):
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         dirs.add(os.path.dirname(dest))
         os.symlink(s["target"], dest)
-    os.sync()  # every link and directory of the new tree, before it gets its name
+    # one sync: the objects install_objects renamed in, the manifest, every link, copy and
+    # directory of the new tree, before it gets its name
+    step("gen:sync")
+    os.sync()
     final = os.path.join(gens, str(seq))
     if os.path.exists(final):
         store.drop_generation(app, seq)
@@ -1077,6 +1254,7 @@ def build_generation(store, app, manifest, mbytes):
     step("gen:rename")
     os.rename(new, final)
     fsync_dir(gens)
+    store.remember_manifest(app, seq, manifest)
     step("gen:done")
 
 
@@ -1085,6 +1263,8 @@ def run_health(store, app, manifest):
     h = manifest["health"]
     if h is None:
         return None
+    import subprocess
+
     gen = store.gen_dir(app, manifest["sequence"])
     argv = list(h["command"])
     if "/" in argv[0] and not argv[0].startswith("/"):
@@ -1111,6 +1291,19 @@ def run_health(store, app, manifest):
         lines = out.decode("utf-8", "replace").strip().splitlines()
         return "exit status %d%s" % (p.returncode, (": " + lines[-1][:300]) if lines else "")
     return None
+
+
+def install_agent(store, agent_file, sha):
+    """ROOT/agent/slimenv-agent.py := the bundle's agent, unless it is that file already."""
+    dest = os.path.join(store.root, "agent", "slimenv-agent.py")
+    try:
+        if _hash_file(dest) == sha:
+            return
+    except OSError:
+        pass
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    with open(agent_file, "rb") as f:
+        write_atomic(dest, f.read())
 
 
 def new_state(app):
@@ -1148,13 +1341,16 @@ def apply_bundle(store, path, opts, expect=None):
         if st and st["highest"] is not None and seq <= st["highest"] and not opts.allow_downgrade:
             refuse("replay: %s sequence %d is not newer than %d, the newest applied "
                    "(--allow-downgrade to force)" % (app, seq, st["highest"]))
-        check_target(manifest)
+        # the interpreter probe (a child process) runs while the payload streams into tmp/
+        target_check = start_check_target(manifest)
         sizes = check_available(store, manifest)
         check_space(store, manifest, sizes)
         step("apply:verified")
-        read_payload(tar, manifest, work, what)
+        held = HeldPatches()
+        read_payload(tar, manifest, work, what, held)
         agent_file = read_agent(tar, manifest, work, what)
-    stage_patches(store, manifest, work, sizes)
+    stage_patches(store, manifest, work, sizes, held)
+    finish_check_target(target_check)
     step("apply:staged")
     # -- nothing outside tmp/ has changed up to here
     added = install_objects(store, manifest, work)
@@ -1191,9 +1387,7 @@ def apply_bundle(store, path, opts, expect=None):
         store.drop_generation(app, g)
     removed = gc_objects(store)
     if agent_file:
-        os.makedirs(os.path.join(store.root, "agent"), exist_ok=True)
-        with open(agent_file, "rb") as f:
-            write_atomic(os.path.join(store.root, "agent", "slimenv-agent.py"), f.read())
+        install_agent(store, agent_file, manifest["agent"]["sha256"])
     rmtree(work)
     return {"ok": True, "app": app, "sequence": seq, "version": manifest["version"],
             "previous": previous, "changed": True, "keyid": kid, "objectsAdded": added,
@@ -1204,6 +1398,9 @@ def apply_bundle(store, path, opts, expect=None):
 
 
 def http_get_small(url, limit):
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(urllib.request.Request(url), timeout=60) as r:
             data = r.read(limit + 1)
@@ -1218,6 +1415,10 @@ def http_get_small(url, limit):
 
 def download(store, url, sha, size):
     """Fetch url into tmp/downloads/<sha>.part, resuming with Range; checks size and hash."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
     os.makedirs(store.downloads, exist_ok=True)
     part = os.path.join(store.downloads, sha + ".part")
     have = os.path.getsize(part) if os.path.exists(part) else 0
@@ -1345,9 +1546,9 @@ def gc_objects(store):
     """Remove objects no kept generation of any app uses; returns how many."""
     used = store.used_objects()
     removed = 0
-    for sha, x in sorted(store.stored_objects() - used):
+    for sha, x in sorted(store.objects() - used):
         step("gc:remove")
-        os.unlink(store.object_path(sha, x))
+        store.remove_object(sha, x)
         removed += 1
     return removed
 
