@@ -1,6 +1,8 @@
 // Shipping to devices (docs/fleet.md): bundles full and delta, patches, keys, repositories.
 
 export { agentBytes, agentSource } from "./agent-source.ts";
+export type { BundleMember } from "./bundle-zip.ts";
+export { MAX_BUNDLE_BYTES, readBundleZip, writeBundleZip } from "./bundle-zip.ts";
 export type { PatchStreams, StreamCodec } from "./bsdiff.ts";
 export {
   applyPatch,
@@ -24,6 +26,7 @@ export {
 export type { DeltaPlan, OldState } from "./delta.ts";
 export { compressedSize, oldFromBundle, planDelta, readOld } from "./delta.ts";
 export { envTarget, libcOfPlatform } from "./env-target.ts";
+export { sha256Hex } from "./hashing.ts";
 export { loadSigningKey, parseHealth } from "./files.ts";
 export type { EnvTree, EnvTreeOptions, TreeFile } from "./from-env.ts";
 export { ENV_MANIFEST_PATH, readEnvTree } from "./from-env.ts";
@@ -52,6 +55,8 @@ export type { PublishOptions, PublishResult } from "./publish.ts";
 export { blobPath, publishBundle } from "./publish.ts";
 export { suffixArray } from "./suffix-array.ts";
 export type * from "./types.ts";
-export { APP_NAME_RE, BUNDLE_FORMAT, CHANNEL_FORMAT, PATCH_MAGIC } from "./types.ts";
-export type { WrittenBundle } from "./wire.ts";
-export { objectSetHash, readBundle, sha256Hex, writeBundle } from "./wire.ts";
+export type { EncodedTree } from "./tree-codec.ts";
+export { decodeTree, encodeTree, MAX_TREE_BYTES, parseTree, treeBytesOf } from "./tree-codec.ts";
+export { APP_NAME_RE, BUNDLE_FORMAT, CHANNEL_FORMAT, PATCH_MAGIC, TREE_MEMBERS } from "./types.ts";
+export type { ReadBundleOptions, WrittenBundle } from "./wire.ts";
+export { MAX_HEADER_BYTES, objectSetHash, readBundle, writeBundle } from "./wire.ts";
