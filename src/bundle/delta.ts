@@ -19,10 +19,10 @@ import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../
 import { objectFile, storePaths } from "../store/paths.ts";
 import { applyPatch, makePatch, XZ_PATCH_FROM } from "./bsdiff.ts";
 import { xzAvailable, xzCompress } from "./compress.ts";
-import type { PublicKey } from "./keys.ts";
-import { type PairFile, pairFiles } from "./pair.ts";
 import { sha256Hex } from "./hashing.ts";
+import type { PublicKey } from "./keys.ts";
 import { checkTree } from "./manifest-check.ts";
+import { type PairFile, pairFiles } from "./pair.ts";
 import { parseTree } from "./tree-codec.ts";
 import type { BaseRef, BundleContents, BundleTree, PatchInput } from "./types.ts";
 import { objectSetHash, readBundle } from "./wire.ts";

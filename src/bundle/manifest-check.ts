@@ -125,7 +125,10 @@ export function checkHeader(m: BundleHeader): void {
     throw refuse("bad payload entry");
   }
   if (!SHA_RE.test(pl.sha256) || !isInt(pl.size)) throw refuse("bad payload hash");
-  if (m.agent !== null && (m.agent === undefined || !SHA_RE.test(m.agent.sha256) || !isInt(m.agent.size))) {
+  if (
+    m.agent !== null &&
+    (m.agent === undefined || !SHA_RE.test(m.agent.sha256) || !isInt(m.agent.size))
+  ) {
     throw refuse("bad agent entry");
   }
   const t = m.tree;

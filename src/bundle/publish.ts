@@ -14,6 +14,7 @@ import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { canonicalJsonBytes } from "./canonical-json.ts";
 import { oldFromBundle, planDelta } from "./delta.ts";
+import { sha256Hex } from "./hashing.ts";
 import { type SigningKey, signDocument, verifyDocument } from "./keys.ts";
 import {
   APP_NAME_RE,
@@ -23,7 +24,6 @@ import {
   type ChannelDelta,
   type ChannelIndex,
 } from "./types.ts";
-import { sha256Hex } from "./hashing.ts";
 import { readBundle, writeBundle } from "./wire.ts";
 
 export interface PublishOptions {

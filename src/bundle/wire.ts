@@ -5,13 +5,14 @@
  * strictly as the device agent does (signature first, then the tree's stored hash before it is
  * decoded, then every hash) and returns its contents.
  */
+
+import { findTarFiles } from "../archive/tar-read.ts";
+import { writeTar } from "../archive/tar-write.ts";
 import { SlimenvError } from "../base/index.ts";
 import { readBundleZip, writeBundleZip } from "./bundle-zip.ts";
 import { canonicalJsonBytes } from "./canonical-json.ts";
 import { compressPayload, decompressPayload, xzAvailable } from "./compress.ts";
 import { sha256Hex } from "./hashing.ts";
-import { findTarFiles } from "../archive/tar-read.ts";
-import { writeTar } from "../archive/tar-write.ts";
 import { type PublicKey, type SigningKey, signDocument, verifyDocument } from "./keys.ts";
 import { checkHeader, checkManifest } from "./manifest-check.ts";
 import { decodeTree, encodeTree, parseTree, treeBytesOf } from "./tree-codec.ts";

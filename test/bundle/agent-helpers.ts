@@ -23,6 +23,7 @@ import { deflateSync } from "node:zlib";
 import { canonicalJsonBytes } from "../../src/bundle/canonical-json.ts";
 import { sha256Hex } from "../../src/bundle/hashing.ts";
 import { type SigningKey, signDocument } from "../../src/bundle/keys.ts";
+import { treeBytesOf } from "../../src/bundle/tree-codec.ts";
 import {
   type BundleDraft,
   type BundleTarget,
@@ -31,7 +32,6 @@ import {
   type FileEntry,
   type PatchInput,
 } from "../../src/bundle/types.ts";
-import { treeBytesOf } from "../../src/bundle/tree-codec.ts";
 import { writeBundle } from "../../src/bundle/wire.ts";
 import { parseRange } from "../helpers/index-server.ts";
 

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentSource } from "../../src/bundle/agent-source.ts";
-import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
 import { sha256Hex } from "../../src/bundle/hashing.ts";
+import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
 import { treeBytesOf } from "../../src/bundle/tree-codec.ts";
 import { readBundle } from "../../src/bundle/wire.ts";
 import {

@@ -20,8 +20,8 @@ import {
   decompressStream,
   PATCH_CODEC,
 } from "../../src/bundle/compress.ts";
-import { generateSigningKey } from "../../src/bundle/keys.ts";
 import { sha256Hex } from "../../src/bundle/hashing.ts";
+import { generateSigningKey } from "../../src/bundle/keys.ts";
 import { encodeTree, treeBytesOf } from "../../src/bundle/tree-codec.ts";
 import type { BundleHeader } from "../../src/bundle/types.ts";
 import { objectSetHash, readBundle, writeBundle } from "../../src/bundle/wire.ts";

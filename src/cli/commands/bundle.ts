@@ -2,9 +2,9 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { cacheDir, formatBytes, SlimenvError } from "../../base/index.ts";
 import { loadSigningKey, parseHealth, writeFileAtomic } from "../../bundle/files.ts";
 import { packLock } from "../../bundle/from-lock.ts";
+import { sha256Hex } from "../../bundle/hashing.ts";
 import { type PackOptions, packEnv } from "../../bundle/pack.ts";
 import type { Compression } from "../../bundle/types.ts";
-import { sha256Hex } from "../../bundle/hashing.ts";
 import { slimPolicy } from "../../slim/policy.ts";
 import { PRESET_NAMES } from "../../slim/presets.ts";
 import { storeRoot } from "../../store/paths.ts";
@@ -69,7 +69,10 @@ export function bundleCommand(): Command {
         "gzip",
       ]),
     )
-    .option("--agent", "carry the device agent (agent.py) in a delta too (a full bundle does by default)")
+    .option(
+      "--agent",
+      "carry the device agent (agent.py) in a delta too (a full bundle does by default)",
+    )
     .option("--no-agent", "leave the device agent (agent.py) out of a full bundle")
     .option(
       "--lock <pylock.toml>",
