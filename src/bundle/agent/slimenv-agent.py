@@ -966,6 +966,8 @@ def read_head(zf, infos, keys, what):
     names = [i.filename for i in infos]
     if names != member_names(header):
         refuse("%s: members %s, bundle.json says %s" % (what, ",".join(names), ",".join(member_names(header))))
+    if lzma is None and "xz" in (header["payload"]["compression"], header["tree"]["encoding"]):
+        refuse("%s: an xz payload or tree needs the lzma module, which this python3 lacks (use gzip)" % what)
     return header, hbytes, kid
 
 
