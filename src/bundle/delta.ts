@@ -41,6 +41,11 @@ export interface OldState {
    * the new tree ships as a patch of it.
    */
   tree: Uint8Array | undefined;
+  /**
+   * The sha256 of the trees a device status says the app's kept generations have (undefined
+   * without a status): a tree base outside it is not used.
+   */
+  deviceTrees: Set<string> | undefined;
 }
 
 function badOld(file: string, why: string): SlimenvError {
@@ -67,6 +72,7 @@ export async function readOld(
     files: [],
     sources: new Map(),
     tree: undefined,
+    deviceTrees: undefined,
   };
   // Trees given as documents are a delta's base for the old bundles given beside them.
   const trees = new Map<string, Uint8Array>();
@@ -127,6 +133,7 @@ export function oldFromBundle(contents: BundleContents, from: string): OldState 
     files: [],
     sources: new Map(),
     tree: undefined,
+    deviceTrees: undefined,
   };
   addContents(old, contents);
   return old;
@@ -154,13 +161,26 @@ function addTree(
   }
 }
 
+/** The tree base a delta patches against: known, and kept by the device when a status says. */
+export function treeBase(old: OldState): Uint8Array | undefined {
+  if (old.tree === undefined) return undefined;
+  if (old.deviceTrees !== undefined && !old.deviceTrees.has(sha256Hex(old.tree))) return undefined;
+  return old.tree;
+}
+
 function addStatus(
   old: OldState,
   file: string,
-  apps: Record<string, { current?: unknown }>,
+  apps: Record<string, { current?: unknown; generations?: unknown }>,
   objects: unknown[],
   app: string,
 ): void {
+  const gens = apps[app]?.generations;
+  old.deviceTrees ??= new Set();
+  for (const g of Array.isArray(gens) ? gens : []) {
+    const tree = (g as { tree?: unknown } | null)?.tree;
+    if (typeof tree === "string") old.deviceTrees.add(tree);
+  }
   for (const sha of objects) {
     if (typeof sha !== "string" || !/^[0-9a-f]{64}$/.test(sha)) {
       throw badOld(file, "its objects are not sha256 hashes");

@@ -24,7 +24,7 @@ export {
   xzAvailable,
 } from "./compress.ts";
 export type { DeltaPlan, OldState } from "./delta.ts";
-export { compressedSize, oldFromBundle, planDelta, readOld } from "./delta.ts";
+export { compressedSize, oldFromBundle, planDelta, readOld, treeBase } from "./delta.ts";
 export { envTarget, libcOfPlatform } from "./env-target.ts";
 export { loadSigningKey, parseHealth } from "./files.ts";
 export type { EnvTree, EnvTreeOptions, TreeFile } from "./from-env.ts";

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { agentBytes } from "./agent-source.ts";
-import { planDelta, readOld } from "./delta.ts";
+import { planDelta, readOld, treeBase } from "./delta.ts";
 import { lockEnv, readEnvTree } from "./from-env.ts";
 import type { SigningKey } from "./keys.ts";
 import {
@@ -160,6 +160,7 @@ async function packLocked(envDir: string, options: PackOptions): Promise<PackRes
     patches = plan.patches;
     held = plan.stats.held;
   }
+  const base = old === undefined ? undefined : treeBase(old);
   const written = writeBundle(
     {
       manifest: draft,
@@ -167,7 +168,7 @@ async function packLocked(envDir: string, options: PackOptions): Promise<PackRes
       patches,
       ...((options.agent ?? old === undefined) ? { agent: agentBytes() } : {}),
       ...(options.compression === undefined ? {} : { compression: options.compression }),
-      ...(old?.tree === undefined ? {} : { treeBase: old.tree }),
+      ...(base === undefined ? {} : { treeBase: base }),
     },
     options.key,
   );

@@ -175,6 +175,13 @@ export async function readBundle(
   } catch (err) {
     throw new SlimenvError("HASH_MISMATCH", `${what}: unreadable bundle.json`, { cause: err });
   }
+  if (
+    header !== null &&
+    typeof header === "object" &&
+    ("files" in header || "symlinks" in header)
+  ) {
+    throw refuse(what, "bundle.json is not a bundle header (it holds the tree's entries)");
+  }
   checkHeader(header);
   if (t?.name !== TREE_MEMBERS[header.tree.encoding]) {
     throw refuse(what, "third member is not the tree bundle.json names");

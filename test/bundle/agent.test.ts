@@ -242,6 +242,12 @@ describe("device agent round trip", () => {
     const e = spawnSync(agentPython(), ["-I", "-m", "zipfile", "-e", file, out]);
     expect(e.status, e.stderr.toString()).toBe(0);
     expect(readFileSync(path.join(out, "agent.py"), "utf8")).toBe(agentSource());
+    // verify compares each generation's stored tree with the hash its header names
+    const treeFile = path.join(fresh, "apps/boot/manifests/1.tree.json");
+    writeFileSync(treeFile, Buffer.concat([readFileSync(treeFile), Buffer.from(" ")]));
+    const v = await runAgent(["--root", fresh, "verify"], { pathDir: bin });
+    expect(v.status).toBe(1);
+    expect(v.stderr).toMatch(/boot 1: its stored tree does not match its header/);
   });
 
   it("lets one agent at a time change the store; status never waits", async () => {

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyPatch } from "../../src/bundle/bsdiff.ts";
-import { planDelta, readOld } from "../../src/bundle/delta.ts";
+import { planDelta, readOld, treeBase } from "../../src/bundle/delta.ts";
 import { sha256Hex } from "../../src/bundle/hashing.ts";
 import { signingKeyFromSeed } from "../../src/bundle/keys.ts";
 import type { BundleDraft, FileEntry } from "../../src/bundle/types.ts";
@@ -153,6 +153,18 @@ describe("planDelta", () => {
     const plan = planDelta("demo", newFiles, readNew, both);
     expect([...plan.objects.keys()]).toEqual([sha256Hex(a2)]);
     expect(plan.patches).toHaveLength(1);
+    // the status names no tree of demo: the old bundle's tree is not a base the device keeps
+    expect(both.tree).toBeDefined();
+    expect(treeBase(both)).toBeUndefined();
+    const tree = both.tree as Uint8Array;
+    const gens = [{ sequence: 1, tree: sha256Hex(tree) }];
+    writeFileSync(
+      statusFile,
+      JSON.stringify({ ...status, apps: { demo: { current: 1, generations: gens } } }),
+    );
+    const kept = await readOld([statusFile, oldBundle()], "demo", [key.publicKey]);
+    expect(treeBase(kept)).toEqual(tree);
+    expect(treeBase(await readOld([oldBundle()], "demo", [key.publicKey]))).toEqual(tree);
   });
 
   it("refuses --from input it cannot use", async () => {

@@ -1570,8 +1570,11 @@ def verify_generation(store, app, seq):
     gen = store.gen_dir(app, seq)
     try:
         m = store.load_manifest(app, seq)
-    except (OSError, ValueError):
-        return ["app %s generation %d has no manifest" % (app, seq)]
+        tree_sha = _hash_file(store.tree_path(app, seq))
+    except (OSError, ValueError, KeyError, TypeError):
+        return ["app %s generation %d has no header or tree" % (app, seq)]
+    if tree_sha != m["tree"]["sha256"]:
+        out.append("%s %d: its stored tree does not match its header" % (app, seq))
     want = {}
     for f in m["files"]:
         want[f["path"]] = f
