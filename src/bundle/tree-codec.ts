@@ -6,9 +6,9 @@
  */
 import { constants, gunzipSync, gzipSync } from "node:zlib";
 import { SlimenvError } from "../base/index.ts";
-import { applyPatch, makePatch } from "./bsdiff.ts";
+import { applyPatch, diffStreams, encodeStreams, GIVE_UP_ABOVE } from "./bsdiff.ts";
 import { canonicalJsonBytes } from "./canonical-json.ts";
-import { xzCompress, xzDecompress } from "./compress.ts";
+import { compressStream, PATCH_CODEC, xzAvailable, xzCompress, xzDecompress } from "./compress.ts";
 import { sha256Hex } from "./hashing.ts";
 import {
   type BundleTree,
@@ -56,7 +56,7 @@ export function encodeTree(bytes: Uint8Array, codec: Compression, base?: Uint8Ar
   let data = compressTree(bytes, codec);
   let baseSha: string | null = null;
   if (base !== undefined) {
-    const patch = makePatch(base, bytes);
+    const patch = treePatch(base, bytes);
     if (patch !== undefined && patch.length < data.length) {
       encoding = "sldiff";
       data = patch;
@@ -73,6 +73,19 @@ export function encodeTree(bytes: Uint8Array, codec: Compression, base?: Uint8Ar
     },
     member: { name: TREE_MEMBERS[encoding], data },
   };
+}
+
+/**
+ * The SLDIFF01 patch of tree `base` into `bytes`: the smaller of its zlib and xz encodings
+ * (a few changed entries make streams of a few hundred bytes, where xz's ~60 bytes of
+ * container a stream outweigh its better compression).
+ */
+function treePatch(base: Uint8Array, bytes: Uint8Array): Uint8Array | undefined {
+  const streams = diffStreams(base, bytes, { giveUpAbove: GIVE_UP_ABOVE });
+  if (streams === undefined) return undefined;
+  const codecs = xzAvailable() ? [PATCH_CODEC.zlib, PATCH_CODEC.xz] : [PATCH_CODEC.zlib];
+  const patches = codecs.map((c) => encodeStreams(streams, c, (d) => compressStream(d, c)));
+  return patches.reduce((a, b) => (b.length < a.length ? b : a));
 }
 
 /**
