@@ -12,5 +12,5 @@ export {
   readZipEntry,
   ZIP_TAIL_BYTES,
 } from "./zip-read.ts";
-export type { ZipInput } from "./zip-write.ts";
+export type { ZipInput, ZipWriteOptions } from "./zip-write.ts";
 export { writeZip } from "./zip-write.ts";

@@ -3,7 +3,8 @@
  * for tracebacks, pure-Python code on sys.path). Entries are sorted by name, every entry has
  * the DOS time 1980-01-01 00:00, deflate level 9 (stored when that is not smaller): the same
  * files always give the same bytes. No zip64: an archive over 4 GiB or 65535 entries is
- * refused. zipimport and zipfile read what it writes.
+ * refused. zipimport and zipfile read what it writes. Options keep the given order and store
+ * every entry (bundles: their members are already compressed, and their order is the format).
  */
 import { crc32, deflateRawSync } from "node:zlib";
 import { SlimenvError } from "../base/index.ts";
@@ -20,8 +21,18 @@ const DOS_DATE = (0 << 9) | (1 << 5) | 1; // 1980-01-01
 const DOS_TIME = 0;
 const LIMIT = 0xffffffff;
 
-export function writeZip(inputs: readonly ZipInput[]): Uint8Array {
-  const entries = [...inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+export interface ZipWriteOptions {
+  /** Sort entries by name (default true); false keeps the given order. */
+  sort?: boolean;
+  /** Never deflate: every entry STORED (default false: deflate where smaller). */
+  storeOnly?: boolean;
+}
+
+export function writeZip(inputs: readonly ZipInput[], options: ZipWriteOptions = {}): Uint8Array {
+  const entries =
+    options.sort === false
+      ? [...inputs]
+      : [...inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (entries.length > 0xffff) {
     throw new SlimenvError("SLIM_FAILED", `a zip of ${entries.length} entries needs zip64`);
   }
@@ -36,8 +47,8 @@ export function writeZip(inputs: readonly ZipInput[]): Uint8Array {
     seen.add(entry.name);
     const name = Buffer.from(entry.name, "utf8");
     const crc = crc32(entry.data);
-    const deflated = deflateRawSync(entry.data, { level: 9 });
-    const stored = deflated.length >= entry.data.length;
+    const deflated = options.storeOnly ? undefined : deflateRawSync(entry.data, { level: 9 });
+    const stored = deflated === undefined || deflated.length >= entry.data.length;
     const body = stored ? Buffer.from(entry.data) : deflated;
     if (entry.data.length > LIMIT || offset > LIMIT) {
       throw new SlimenvError("SLIM_FAILED", "a zip over 4 GiB needs zip64");

@@ -1,10 +1,11 @@
 /**
- * Deltas: what a device already holds (from an old bundle, an old manifest.json, or the
+ * Deltas: what a device already holds (from an old bundle, an old tree document, or the
  * agent's `status --json`), and the objects and patches a new tree needs on top of it.
  *
  * - old bundle: the device holds every object of its files; the bundle's objects are patch
- *   sources;
- * - manifest.json (a bundle's): the same holdings; sources only from the local store;
+ *   sources, and its tree bytes the base the new tree is patched against;
+ * - a tree document (the device's `manifests/SEQ.tree.json`, or a bundle's tree decoded):
+ *   the same holdings and tree base; sources only from the local store;
  * - status --json: every object of the device store, whatever app uses it (apps share one
  *   store); it names no paths, so only same-object dedupe — add an old bundle or manifest
  *   (`--from` repeats) for patches.
@@ -18,16 +19,13 @@ import { isSlimenvError, type Reporter, SlimenvError, silentReporter } from "../
 import { objectFile, storePaths } from "../store/paths.ts";
 import { applyPatch, makePatch, XZ_PATCH_FROM } from "./bsdiff.ts";
 import { PATCH_CODEC, xzAvailable, xzCompress } from "./compress.ts";
+import { sha256Hex } from "./hashing.ts";
 import type { PublicKey } from "./keys.ts";
+import { checkTree } from "./manifest-check.ts";
 import { type PairFile, pairFiles } from "./pair.ts";
-import {
-  type BaseRef,
-  BUNDLE_FORMAT,
-  type BundleContents,
-  type BundleManifest,
-  type PatchInput,
-} from "./types.ts";
-import { objectSetHash, readBundle, sha256Hex } from "./wire.ts";
+import { parseTree } from "./tree-codec.ts";
+import type { BaseRef, BundleContents, BundleTree, PatchInput } from "./types.ts";
+import { objectSetHash, readBundle } from "./wire.ts";
 
 /** What the device holds before the delta, and the bytes we can patch from. */
 export interface OldState {
@@ -38,20 +36,34 @@ export interface OldState {
   held: Set<string>;
   files: PairFile[];
   sources: Map<string, Uint8Array>;
+  /**
+   * The exact bytes of the tree the device keeps for the newest old generation (when known):
+   * the new tree ships as a patch of it.
+   */
+  tree: Uint8Array | undefined;
+  /**
+   * The sha256 of the trees a device status says the app's kept generations have (undefined
+   * without a status): a tree base outside it is not used.
+   */
+  deviceTrees: Set<string> | undefined;
 }
 
 function badOld(file: string, why: string): SlimenvError {
   return new SlimenvError("INVALID_OPTION", `--from ${file}: ${why}`, {
-    hint: "--from takes an old bundle, its manifest.json, or the agent's `status --json`",
+    hint: "--from takes an old bundle, a tree document (the device's manifests/SEQ.tree.json), or the agent's `status --json`",
   });
 }
 
-function isTar(bytes: Uint8Array): boolean {
-  return bytes.length >= 512 && Buffer.from(bytes.subarray(257, 262)).toString() === "ustar";
+function isZip(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && Buffer.from(bytes.subarray(0, 4)).equals(Buffer.from("PK\x03\x04"));
 }
 
 /** Read what `--from` names (each file adds to the holdings) for the app `app`. */
-export function readOld(files: readonly string[], app: string, trusted: PublicKey[]): OldState {
+export async function readOld(
+  files: readonly string[],
+  app: string,
+  trusted: PublicKey[],
+): Promise<OldState> {
   const old: OldState = {
     from: [...files],
     app: undefined,
@@ -59,7 +71,13 @@ export function readOld(files: readonly string[], app: string, trusted: PublicKe
     held: new Set(),
     files: [],
     sources: new Map(),
+    tree: undefined,
+    deviceTrees: undefined,
   };
+  // Trees given as documents are a delta's base for the old bundles given beside them.
+  const trees = new Map<string, Uint8Array>();
+  const docs: [string, Uint8Array][] = [];
+  const bundles: [string, Uint8Array][] = [];
   for (const file of files) {
     let bytes: Uint8Array;
     try {
@@ -67,35 +85,40 @@ export function readOld(files: readonly string[], app: string, trusted: PublicKe
     } catch (cause) {
       throw badOld(file, `cannot read it (${(cause as Error).message})`);
     }
-    if (isTar(bytes)) {
-      let contents: BundleContents;
-      try {
-        contents = readBundle(bytes, trusted, file);
-      } catch (err) {
-        if (!isSlimenvError(err)) throw err;
-        throw new SlimenvError(err.code, err.message, {
-          cause: err,
-          hint: "an old bundle given to --from must be signed by --key and intact",
-        });
-      }
-      addManifest(old, contents.manifest);
-      for (const [sha, data] of contents.objects) old.sources.set(sha, data);
-      continue;
-    }
+    if (isZip(bytes)) bundles.push([file, bytes]);
+    else docs.push([file, bytes]);
+  }
+  for (const [file, bytes] of docs) {
     let doc: unknown;
     try {
       doc = JSON.parse(Buffer.from(bytes).toString("utf8"));
     } catch {
       throw badOld(file, "neither a bundle nor JSON");
     }
-    const d = doc as Partial<BundleManifest> & { apps?: unknown; objects?: unknown };
-    if (d?.format === BUNDLE_FORMAT && Array.isArray(d.files)) {
-      addManifest(old, d as BundleManifest);
+    const d = doc as Partial<BundleTree> & { apps?: unknown; objects?: unknown };
+    if (d !== null && Array.isArray(d.files) && Array.isArray(d.symlinks)) {
+      const tree = parseTree(bytes, `--from ${file}`);
+      checkTree(tree);
+      trees.set(sha256Hex(bytes), bytes);
+      addTree(old, tree, bytes, undefined, 0);
     } else if (d !== null && typeof d.apps === "object" && Array.isArray(d.objects)) {
       addStatus(old, file, d.apps as Record<string, { current?: unknown }>, d.objects, app);
     } else {
-      throw badOld(file, "not a bundle manifest nor an agent status");
+      throw badOld(file, "not a bundle, a tree document nor an agent status");
     }
+  }
+  for (const [file, bytes] of bundles) {
+    let contents: BundleContents;
+    try {
+      contents = await readBundle(bytes, trusted, file, { trees });
+    } catch (err) {
+      if (!isSlimenvError(err)) throw err;
+      throw new SlimenvError(err.code, err.message, {
+        cause: err,
+        hint: "an old bundle given to --from must be signed by --key and intact (a delta whose tree is a patch needs its base tree given too)",
+      });
+    }
+    addContents(old, contents);
   }
   return old;
 }
@@ -108,28 +131,56 @@ export function oldFromBundle(contents: BundleContents, from: string): OldState 
     sequence: 0,
     held: new Set(),
     files: [],
-    sources: new Map(contents.objects),
+    sources: new Map(),
+    tree: undefined,
+    deviceTrees: undefined,
   };
-  addManifest(old, contents.manifest);
+  addContents(old, contents);
   return old;
 }
 
-function addManifest(old: OldState, m: BundleManifest): void {
-  for (const f of m.files) old.held.add(f.sha256);
-  old.files.push(...m.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size })));
-  if (old.app === undefined || m.sequence > old.sequence) {
-    old.app = m.app;
-    old.sequence = m.sequence;
+function addContents(old: OldState, contents: BundleContents): void {
+  const m = contents.manifest;
+  addTree(old, m, contents.treeBytes, m.app, m.sequence);
+  for (const [sha, data] of contents.objects) old.sources.set(sha, data);
+}
+
+function addTree(
+  old: OldState,
+  tree: BundleTree,
+  bytes: Uint8Array,
+  app: string | undefined,
+  sequence: number,
+): void {
+  for (const f of tree.files) old.held.add(f.sha256);
+  old.files.push(...tree.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size })));
+  if (old.tree === undefined || sequence >= old.sequence) old.tree = bytes;
+  if (app !== undefined && (old.app === undefined || sequence > old.sequence)) {
+    old.app = app;
+    old.sequence = sequence;
   }
+}
+
+/** The tree base a delta patches against: known, and kept by the device when a status says. */
+export function treeBase(old: OldState): Uint8Array | undefined {
+  if (old.tree === undefined) return undefined;
+  if (old.deviceTrees !== undefined && !old.deviceTrees.has(sha256Hex(old.tree))) return undefined;
+  return old.tree;
 }
 
 function addStatus(
   old: OldState,
   file: string,
-  apps: Record<string, { current?: unknown }>,
+  apps: Record<string, { current?: unknown; generations?: unknown }>,
   objects: unknown[],
   app: string,
 ): void {
+  const gens = apps[app]?.generations;
+  old.deviceTrees ??= new Set();
+  for (const g of Array.isArray(gens) ? gens : []) {
+    const tree = (g as { tree?: unknown } | null)?.tree;
+    if (typeof tree === "string") old.deviceTrees.add(tree);
+  }
   for (const sha of objects) {
     if (typeof sha !== "string" || !/^[0-9a-f]{64}$/.test(sha)) {
       throw badOld(file, "its objects are not sha256 hashes");

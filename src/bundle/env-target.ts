@@ -51,17 +51,17 @@ export function envTarget(manifest: EnvManifest): BundleTarget {
   const tags = t.tags.map((tag) => tag.split("-"));
   const cpAbi = tags.map((p) => p[1] ?? "").find((abi) => /^cp\d+/.test(abi));
   const abi = cpAbi ?? `${t.implementation}${major}${minor}`;
-  const platforms: string[] = [];
-  for (const p of tags) {
-    const plat = p[2];
-    if (plat !== undefined && plat !== "any" && !platforms.includes(plat)) platforms.push(plat);
-  }
   // A wheel's platform set means "any of these": it needs the lowest; the env needs the
   // highest of its wheels' needs.
+  // `platforms` (informative): the platform tags the installed wheels carry — what the env
+  // needs, not every tag the build machine accepts (dozens of manylinux aliases, ~1 KB of a
+  // small delta's header).
+  const platforms = new Set<string>();
   let libc: Libc | undefined;
   for (const pkg of manifest.packages) {
     let need: Libc | undefined;
     for (const plat of platformsOfWheel(pkg.filename)) {
+      if (plat !== "any") platforms.add(plat);
       const one = libcOfPlatform(plat);
       if (one !== undefined && (need === undefined || newer(need.version, one.version))) need = one;
     }
@@ -82,6 +82,6 @@ export function envTarget(manifest: EnvManifest): BundleTarget {
     machine: t.arch,
     libc: libc?.family ?? null,
     libcVersion: libc === undefined ? null : `${libc.version[0]}.${libc.version[1]}`,
-    platforms,
+    platforms: [...platforms].sort(),
   };
 }

@@ -11,6 +11,8 @@ export {
   patchCodecFor,
   XZ_PATCH_FROM,
 } from "./bsdiff.ts";
+export type { BundleMember } from "./bundle-zip.ts";
+export { MAX_BUNDLE_BYTES, readBundleZip, writeBundleZip } from "./bundle-zip.ts";
 export { canonicalJson, canonicalJsonBytes } from "./canonical-json.ts";
 export type { PatchCodec, PayloadOptions } from "./compress.ts";
 export {
@@ -24,13 +26,14 @@ export {
   xzPayloadArgs,
 } from "./compress.ts";
 export type { DeltaPlan, OldState } from "./delta.ts";
-export { compressedSize, oldFromBundle, planDelta, readOld } from "./delta.ts";
+export { compressedSize, oldFromBundle, planDelta, readOld, treeBase } from "./delta.ts";
 export { envTarget, libcOfPlatform } from "./env-target.ts";
 export { loadSigningKey, parseHealth } from "./files.ts";
 export type { EnvTree, EnvTreeOptions, TreeFile } from "./from-env.ts";
 export { ENV_MANIFEST_PATH, readEnvTree } from "./from-env.ts";
 export type { LockBundleRequest } from "./from-lock.ts";
 export { packLock } from "./from-lock.ts";
+export { sha256Hex } from "./hashing.ts";
 export type { EnvImage, ImageOptions, TreeImage, TreeImageOptions } from "./image.ts";
 export { buildImage, imageTime, imageUuid, writeTreeImage } from "./image.ts";
 export type {
@@ -71,8 +74,10 @@ export { normalizePath, pairFiles } from "./pair.ts";
 export type { PublishOptions, PublishResult } from "./publish.ts";
 export { blobPath, publishBundle } from "./publish.ts";
 export { suffixArray } from "./suffix-array.ts";
+export type { EncodedTree } from "./tree-codec.ts";
+export { decodeTree, encodeTree, MAX_TREE_BYTES, parseTree, treeBytesOf } from "./tree-codec.ts";
 export type * from "./types.ts";
-export { APP_NAME_RE, BUNDLE_FORMAT, CHANNEL_FORMAT, PATCH_MAGIC } from "./types.ts";
-export type { WrittenBundle } from "./wire.ts";
-export { objectSetHash, readBundle, sha256Hex, writeBundle } from "./wire.ts";
+export { APP_NAME_RE, BUNDLE_FORMAT, CHANNEL_FORMAT, PATCH_MAGIC, TREE_MEMBERS } from "./types.ts";
+export type { ReadBundleOptions, WrittenBundle } from "./wire.ts";
+export { MAX_HEADER_BYTES, objectSetHash, readBundle, writeBundle } from "./wire.ts";
 export { spliceXz } from "./xz-blocks.ts";

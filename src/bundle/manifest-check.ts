@@ -3,7 +3,13 @@
  * build what a device refuses) and reader. The device agent does the same in Python.
  */
 import { SlimenvError } from "../base/index.ts";
-import { APP_NAME_RE, BUNDLE_FORMAT, type BundleManifest } from "./types.ts";
+import {
+  APP_NAME_RE,
+  BUNDLE_FORMAT,
+  type BundleHeader,
+  type BundleManifest,
+  type BundleTree,
+} from "./types.ts";
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 
@@ -68,20 +74,26 @@ function isInt(n: unknown): n is number {
   return typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 }
 
-/** Throw a refusal unless `m` is a well-formed slimenv-bundle/1 manifest. */
+/** Throw a refusal unless `m` is a well-formed slimenv-bundle/2 header and tree. */
 export function checkManifest(m: BundleManifest): void {
+  checkHeader(m);
+  checkTree(m);
+}
+
+/** Throw a refusal unless `m` is a well-formed bundle.json (format slimenv-bundle/2). */
+export function checkHeader(m: BundleHeader): void {
   if (m === null || typeof m !== "object") throw refuse("not an object");
   if (m.format !== BUNDLE_FORMAT) throw refuse(`format ${JSON.stringify(m.format)}`);
   if (typeof m.app !== "string" || !APP_NAME_RE.test(m.app)) throw refuse("bad app name");
   if (!isInt(m.sequence)) throw refuse("bad sequence");
   if (typeof m.version !== "string") throw refuse("bad version");
-  const t = m.target;
-  if (t === null || typeof t !== "object") throw refuse("no target");
+  const tg = m.target;
+  if (tg === null || typeof tg !== "object") throw refuse("no target");
   for (const k of ["implementation", "python", "abi", "machine"] as const) {
-    if (typeof t[k] !== "string" || t[k] === "") throw refuse(`target.${k} missing`);
+    if (typeof tg[k] !== "string" || tg[k] === "") throw refuse(`target.${k} missing`);
   }
-  if (t.libc !== null && t.libc !== "glibc" && t.libc !== "musl") throw refuse("target.libc");
-  if (t.libc !== null && !/^\d+(\.\d+)*$/.test(String(t.libcVersion))) {
+  if (tg.libc !== null && tg.libc !== "glibc" && tg.libc !== "musl") throw refuse("target.libc");
+  if (tg.libc !== null && !/^\d+(\.\d+)*$/.test(String(tg.libcVersion))) {
     throw refuse("target.libcVersion");
   }
   if (m.health !== null) {
@@ -90,6 +102,56 @@ export function checkManifest(m: BundleManifest): void {
       throw refuse("bad health command");
     }
   }
+  for (const o of m.objects) {
+    if (!SHA_RE.test(o.sha256) || !isInt(o.size)) throw refuse("bad object entry");
+  }
+  sortedUnique(
+    m.objects.map((o) => o.sha256),
+    "objects",
+  );
+  for (const p of m.patches) {
+    for (const h of [p.sha256, p.source, p.target]) {
+      if (!SHA_RE.test(h)) throw refuse("bad patch entry");
+    }
+    if (!isInt(p.size)) throw refuse("bad patch size");
+  }
+  sortedUnique(
+    m.patches.map((p) => p.target),
+    "patches",
+  );
+  const pl = m.payload;
+  const names = { xz: "payload.tar.xz", gzip: "payload.tar.gz" } as const;
+  if (pl === null || typeof pl !== "object" || names[pl.compression] !== pl.name) {
+    throw refuse("bad payload entry");
+  }
+  if (!SHA_RE.test(pl.sha256) || !isInt(pl.size)) throw refuse("bad payload hash");
+  if (
+    m.agent !== null &&
+    (m.agent === undefined || !SHA_RE.test(m.agent.sha256) || !isInt(m.agent.size))
+  ) {
+    throw refuse("bad agent entry");
+  }
+  const t = m.tree;
+  const members = { xz: true, gzip: true, sldiff: true } as const;
+  if (
+    t === null ||
+    typeof t !== "object" ||
+    !Object.hasOwn(members, t.encoding) ||
+    !SHA_RE.test(t.sha256) ||
+    !isInt(t.size) ||
+    t.stored === null ||
+    typeof t.stored !== "object" ||
+    !SHA_RE.test(t.stored.sha256) ||
+    !isInt(t.stored.size) ||
+    (t.encoding === "sldiff" ? !SHA_RE.test(String(t.base)) : t.base !== null)
+  ) {
+    throw refuse("bad tree entry");
+  }
+}
+
+/** Throw a refusal unless `m` is a well-formed tree: paths, modes, symlinks. */
+export function checkTree(m: BundleTree): void {
+  if (!Array.isArray(m.files) || !Array.isArray(m.symlinks)) throw refuse("bad tree");
   const owners = new Set<string>();
   for (const f of m.files) {
     const why = badTreePath(f.path);
@@ -125,31 +187,5 @@ export function checkManifest(m: BundleManifest): void {
     if (resolveInside(links, s.path.split("/").slice(0, -1), s.target) === null) {
       throw refuse(`symlink ${s.path} -> ${s.target} escapes the tree`);
     }
-  }
-  for (const o of m.objects) {
-    if (!SHA_RE.test(o.sha256) || !isInt(o.size)) throw refuse("bad object entry");
-  }
-  sortedUnique(
-    m.objects.map((o) => o.sha256),
-    "objects",
-  );
-  for (const p of m.patches) {
-    for (const h of [p.sha256, p.source, p.target]) {
-      if (!SHA_RE.test(h)) throw refuse("bad patch entry");
-    }
-    if (!isInt(p.size)) throw refuse("bad patch size");
-  }
-  sortedUnique(
-    m.patches.map((p) => p.target),
-    "patches",
-  );
-  const pl = m.payload;
-  const names = { xz: "payload.tar.xz", gzip: "payload.tar.gz" } as const;
-  if (pl === null || typeof pl !== "object" || names[pl.compression] !== pl.name) {
-    throw refuse("bad payload entry");
-  }
-  if (!SHA_RE.test(pl.sha256) || !isInt(pl.size)) throw refuse("bad payload hash");
-  if (m.agent !== null && (!SHA_RE.test(m.agent.sha256) || !isInt(m.agent.size))) {
-    throw refuse("bad agent entry");
   }
 }

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { agentBytes } from "./agent-source.ts";
-import { planDelta, readOld } from "./delta.ts";
+import { planDelta, readOld, treeBase } from "./delta.ts";
 import { lockEnv, readEnvTree } from "./from-env.ts";
 import type { SigningKey } from "./keys.ts";
 import {
@@ -25,10 +25,10 @@ export interface PackOptions {
   key: SigningKey;
   sequence?: number;
   health?: HealthCheck | null;
-  /** Old bundles, manifests or device statuses: makes a delta. */
+  /** Old bundles, tree documents or device statuses: makes a delta. */
   from?: readonly string[];
   compression?: Compression;
-  /** Carry agent.py (default true). */
+  /** Carry agent.py (default: a full bundle does, for bootstrap; a delta does not). */
   agent?: boolean;
   storeRoot?: string;
   /** Environment variables (SOURCE_DATE_EPOCH). */
@@ -119,7 +119,9 @@ async function packLocked(envDir: string, options: PackOptions): Promise<PackRes
   const time = buildTime(options.env ?? process.env, tree.manifest.createdAt);
   const fromFiles = options.from ?? [];
   const old =
-    fromFiles.length === 0 ? undefined : readOld(fromFiles, options.app, [options.key.publicKey]);
+    fromFiles.length === 0
+      ? undefined
+      : await readOld(fromFiles, options.app, [options.key.publicKey]);
   const sequence = options.sequence ?? time;
   if (old !== undefined && old.app === options.app && sequence <= old.sequence) {
     throw optionError(
@@ -158,13 +160,15 @@ async function packLocked(envDir: string, options: PackOptions): Promise<PackRes
     patches = plan.patches;
     held = plan.stats.held;
   }
+  const base = old === undefined ? undefined : treeBase(old);
   const written = writeBundle(
     {
       manifest: draft,
       objects,
       patches,
-      ...(options.agent === false ? {} : { agent: agentBytes() }),
+      ...((options.agent ?? old === undefined) ? { agent: agentBytes() } : {}),
       ...(options.compression === undefined ? {} : { compression: options.compression }),
+      ...(base === undefined ? {} : { treeBase: base }),
     },
     options.key,
   );

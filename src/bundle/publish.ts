@@ -14,6 +14,7 @@ import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { canonicalJsonBytes } from "./canonical-json.ts";
 import { oldFromBundle, planDelta } from "./delta.ts";
+import { sha256Hex } from "./hashing.ts";
 import { type SigningKey, signDocument, verifyDocument } from "./keys.ts";
 import {
   APP_NAME_RE,
@@ -23,7 +24,7 @@ import {
   type ChannelDelta,
   type ChannelIndex,
 } from "./types.ts";
-import { readBundle, sha256Hex, writeBundle } from "./wire.ts";
+import { readBundle, writeBundle } from "./wire.ts";
 
 export interface PublishOptions {
   repo: string;
@@ -99,7 +100,10 @@ function readJson<T>(file: string): { value: T; bytes: Uint8Array } | undefined 
 }
 
 /** Publish the full bundle `bundle` (its bytes) to a channel. */
-export function publishBundle(bundle: Uint8Array, options: PublishOptions): PublishResult {
+export async function publishBundle(
+  bundle: Uint8Array,
+  options: PublishOptions,
+): Promise<PublishResult> {
   const reporter = options.reporter ?? silentReporter;
   const repo = path.resolve(options.repo);
   const n = options.deltas ?? 3;
@@ -113,7 +117,7 @@ export function publishBundle(bundle: Uint8Array, options: PublishOptions): Publ
     throw optionError(`--deltas ${n} is not a whole number`, "e.g. --deltas 3 (0: none)");
   }
   const pub = [options.key.publicKey];
-  const contents = readBundle(bundle, pub, "the bundle to publish");
+  const contents = await readBundle(bundle, pub, "the bundle to publish");
   const m = contents.manifest;
   if (m.base !== null) {
     throw optionError("publish takes a full bundle, not a delta", "bundle without --from");
@@ -158,7 +162,7 @@ export function publishBundle(bundle: Uint8Array, options: PublishOptions): Publ
       skipped.push(entry.sequence);
       continue;
     }
-    const old = oldFromBundle(readBundle(oldBytes, pub, `blob ${entry.full.sha256}`), "repo");
+    const old = oldFromBundle(await readBundle(oldBytes, pub, `blob ${entry.full.sha256}`), "repo");
     const bytes = deltaBundle(contents, old, options.key, reporter);
     task.done();
     if (bytes.length >= bundle.length) {
@@ -177,7 +181,7 @@ export function publishBundle(bundle: Uint8Array, options: PublishOptions): Publ
     channel: options.channel,
     sequence: m.sequence,
     version: m.version,
-    manifest: { sha256: sha256Hex(contents.manifestBytes) },
+    header: { sha256: sha256Hex(contents.headerBytes) },
     full,
     deltas,
     published: (options.published ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
@@ -204,15 +208,16 @@ function deltaBundle(
   const m = contents.manifest;
   const read = (sha: string) => contents.objects.get(sha) as Uint8Array;
   const plan = planDelta(m.app, m.files, read, old, { reporter });
-  const { format: _f, objects: _o, patches: _p, payload, agent: _a, ...rest } = m;
+  const { format: _f, objects: _o, patches: _p, tree: _t, payload, agent: _a, ...rest } = m;
   const draft: BundleDraft = { ...rest, base: plan.base };
+  // A delta carries no agent: the device has one, and the full bundle carries it.
   return writeBundle(
     {
       manifest: draft,
       objects: plan.objects,
       patches: plan.patches,
-      ...(contents.agent === null ? {} : { agent: contents.agent }),
       compression: payload.compression,
+      ...(old.tree === undefined ? {} : { treeBase: old.tree }),
     },
     key,
   ).bytes;

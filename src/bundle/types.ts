@@ -1,11 +1,11 @@
 /**
- * The shipping formats of docs/fleet.md as TypeScript types: bundle manifest, channel index,
+ * The shipping formats of docs/fleet.md as TypeScript types: bundle header and tree, channel index,
  * signature document, and the in-memory shapes the bundle writer takes and the reader returns.
  * Plain data only; every JSON document here is written as canonical JSON (canonical-json.ts).
  */
 
-export const BUNDLE_FORMAT = "slimenv-bundle/1";
-export const CHANNEL_FORMAT = "slimenv-channel/1";
+export const BUNDLE_FORMAT = "slimenv-bundle/2";
+export const CHANNEL_FORMAT = "slimenv-channel/2";
 export const PATCH_MAGIC = "SLDIFF01";
 
 /** `[a-z0-9][a-z0-9._-]{0,63}` */
@@ -88,12 +88,44 @@ export interface PayloadInfo {
   size: number;
 }
 
+/** How the tree document travels: compressed whole, or as an SLDIFF01 patch of a base tree. */
+export type TreeEncoding = "xz" | "gzip" | "sldiff";
+
+/** The zip member that holds the tree, by encoding. */
+export const TREE_MEMBERS = {
+  xz: "tree.json.xz",
+  gzip: "tree.json.gz",
+  sldiff: "tree.sldiff",
+} as const satisfies Record<TreeEncoding, string>;
+
+/** bundle.json's `tree`: the tree document's hash and size, and how its member encodes it. */
+export interface TreeInfo {
+  /** sha256 of the decoded (canonical JSON) tree bytes. */
+  sha256: Sha256;
+  /** Size of the decoded tree bytes. */
+  size: number;
+  encoding: TreeEncoding;
+  /** Hash and size of the member's bytes, checked before anything decodes them. */
+  stored: { sha256: Sha256; size: number };
+  /** sldiff: sha256 of the base tree's bytes (a tree the device keeps); else null. */
+  base: Sha256 | null;
+}
+
+/** The tree document: canonical JSON of exactly these two fields. */
+export interface BundleTree {
+  /** Sorted by path. */
+  files: FileEntry[];
+  /** Sorted by path. */
+  symlinks: SymlinkEntry[];
+}
+
 export interface AgentInfo {
   sha256: Sha256;
   size: number;
 }
 
-export interface BundleManifest {
+/** bundle.json: everything but the tree's entries, which travel in the tree member. */
+export interface BundleHeader {
   format: typeof BUNDLE_FORMAT;
   app: string;
   version: string;
@@ -104,21 +136,21 @@ export interface BundleManifest {
   /** The command the env's launchers run, e.g. "python3.11". */
   interpreter: string;
   health: HealthCheck | null;
-  /** Sorted by path. */
-  files: FileEntry[];
-  /** Sorted by path. */
-  symlinks: SymlinkEntry[];
   base: BaseRef | null;
   /** Objects carried in the payload, sorted by sha256. */
   objects: ObjectEntry[];
   /** Sorted by target. */
   patches: PatchEntry[];
+  tree: TreeInfo;
   payload: PayloadInfo;
   agent: AgentInfo | null;
 }
 
+/** A bundle's header and its decoded tree, as one value (what readers check and return). */
+export type BundleManifest = BundleHeader & BundleTree;
+
 /** The manifest fields the bundle writer fills in itself. */
-export type ComputedManifestKeys = "format" | "objects" | "patches" | "payload" | "agent";
+export type ComputedManifestKeys = "format" | "objects" | "patches" | "tree" | "payload" | "agent";
 
 /** A manifest as the bundle's builder knows it, before the writer adds what it computes. */
 export type BundleDraft = Omit<BundleManifest, ComputedManifestKeys>;
@@ -140,13 +172,20 @@ export interface BundleInput {
   agent?: Uint8Array | string;
   /** Default "xz" (falls back to "gzip" when no `xz` binary is found). */
   compression?: Compression;
+  /**
+   * The exact bytes of a tree the device keeps: the tree ships as an SLDIFF01 patch of it
+   * when that is smaller than the tree compressed.
+   */
+  treeBase?: Uint8Array;
 }
 
 /** What the bundle reader (wire.ts `readBundle`) returns, every hash checked. */
 export interface BundleContents {
   manifest: BundleManifest;
-  /** The exact bytes of manifest.json (what the signature and channel index cover). */
-  manifestBytes: Uint8Array;
+  /** The exact bytes of bundle.json (what the signature and channel index cover). */
+  headerBytes: Uint8Array;
+  /** The decoded tree bytes (a later delta's base). */
+  treeBytes: Uint8Array;
   /** Key id of the trusted key that signed it. */
   keyid: string;
   objects: Map<Sha256, Uint8Array>;
@@ -155,7 +194,7 @@ export interface BundleContents {
   agent: Uint8Array | null;
 }
 
-/** A detached signature: `<document>.sig` or the bundle's manifest.sig. */
+/** A detached signature: `<document>.sig` or the bundle's bundle.sig. */
 export interface SignatureDoc {
   alg: "ed25519";
   /** First 16 hex digits of sha256(raw public key). */
@@ -176,7 +215,8 @@ export interface ChannelIndex {
   channel: string;
   sequence: number;
   version: string;
-  manifest: { sha256: Sha256 };
+  /** sha256 of the full bundle's bundle.json. */
+  header: { sha256: Sha256 };
   full: { sha256: Sha256; size: number };
   deltas: ChannelDelta[];
   published: string;

@@ -1,32 +1,34 @@
 /**
- * Bundle files (docs/fleet.md "Bundle file"): an uncompressed tar of manifest.json,
- * manifest.sig, payload.tar.xz|gz and optionally agent.py, in that order. `writeBundle` builds
- * and signs one; `readBundle` verifies one as strictly as the device agent does (signature
- * first, then every hash) and returns its contents.
+ * Bundle files (docs/fleet.md "Bundle file"): a zip of stored members — bundle.json,
+ * bundle.sig, the tree (tree.json.xz|gz or tree.sldiff), payload.tar.xz|gz and optionally
+ * agent.py, in that order. `writeBundle` builds and signs one; `readBundle` verifies one as
+ * strictly as the device agent does (signature first, then the tree's stored hash before it is
+ * decoded, then every hash) and returns its contents.
  */
-import { createHash } from "node:crypto";
+
 import { findTarFiles } from "../archive/tar-read.ts";
 import { writeTar } from "../archive/tar-write.ts";
 import { SlimenvError } from "../base/index.ts";
+import { readBundleZip, writeBundleZip } from "./bundle-zip.ts";
 import { canonicalJsonBytes } from "./canonical-json.ts";
 import { compressPayload, decompressPayload, xzAvailable } from "./compress.ts";
+import { sha256Hex } from "./hashing.ts";
 import { type PublicKey, type SigningKey, signDocument, verifyDocument } from "./keys.ts";
-import { checkManifest } from "./manifest-check.ts";
+import { checkHeader, checkManifest } from "./manifest-check.ts";
+import { decodeTree, encodeTree, parseTree, treeBytesOf } from "./tree-codec.ts";
 import {
   BUNDLE_FORMAT,
   type BundleContents,
+  type BundleHeader,
   type BundleInput,
   type BundleManifest,
   type PatchEntry,
+  TREE_MEMBERS,
 } from "./types.ts";
 
 /** Bounds on the small members, as the agent applies them. */
-export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+export const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 export const MAX_SIGNATURE_BYTES = 4096;
-
-export function sha256Hex(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
 
 function refuse(what: string, why: string): SlimenvError {
   return new SlimenvError("HASH_MISMATCH", `bundle ${what} refused: ${why}`);
@@ -42,7 +44,10 @@ export interface WrittenBundle {
   /** The bundle file's bytes. */
   bytes: Uint8Array;
   manifest: BundleManifest;
-  manifestBytes: Uint8Array;
+  /** bundle.json's bytes (signed). */
+  headerBytes: Uint8Array;
+  /** The decoded tree's bytes (a later delta's base). */
+  treeBytes: Uint8Array;
 }
 
 /**
@@ -120,6 +125,8 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
       : typeof input.agent === "string"
         ? new TextEncoder().encode(input.agent)
         : input.agent;
+  const treeBytes = treeBytesOf(draft);
+  const tree = encodeTree(treeBytes, compression, input.treeBase);
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     ...draft,
@@ -132,6 +139,7 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
         target: p.target,
       }),
     ),
+    tree: tree.info,
     payload: {
       name: compression === "xz" ? "payload.tar.xz" : "payload.tar.gz",
       compression,
@@ -141,54 +149,83 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
     agent: agent === null ? null : { sha256: sha256Hex(agent), size: agent.length },
   };
   checkManifest(manifest);
-  const manifestBytes = canonicalJsonBytes(manifest);
-  const outer = [
-    { path: "manifest.json", data: manifestBytes },
-    { path: "manifest.sig", data: signDocument(key, manifestBytes) },
-    { path: manifest.payload.name, data: payload },
-    ...(agent === null ? [] : [{ path: "agent.py", data: agent }]),
-  ];
-  return { bytes: writeTar(outer, { sort: false }), manifest, manifestBytes };
+  const { files: _f, symlinks: _s, ...onWire } = manifest;
+  const headerBytes = canonicalJsonBytes(onWire satisfies BundleHeader);
+  const bytes = writeBundleZip(
+    [
+      { name: "bundle.json", data: headerBytes },
+      { name: "bundle.sig", data: signDocument(key, headerBytes) },
+      tree.member,
+      { name: manifest.payload.name, data: payload },
+      ...(agent === null ? [] : [{ name: "agent.py", data: agent }]),
+    ],
+    `bundle of ${draft.app}`,
+  );
+  return { bytes, manifest, headerBytes, treeBytes };
+}
+
+export interface ReadBundleOptions {
+  /** Bytes of base trees by sha256, for a delta whose tree is an sldiff. */
+  trees?: ReadonlyMap<string, Uint8Array>;
 }
 
 /** Read and verify a bundle against trusted keys; every hash checked. */
-export function readBundle(
+export async function readBundle(
   bytes: Uint8Array,
   trusted: readonly PublicKey[],
   what = "bundle",
-): BundleContents {
-  const members = findTarFiles(bytes, () => true, what);
-  const [m, s, p, ...rest] = members;
-  if (m?.path !== "manifest.json" || s?.path !== "manifest.sig") {
-    throw refuse(what, "manifest.json and manifest.sig must come first");
+  options: ReadBundleOptions = {},
+): Promise<BundleContents> {
+  const members = await readBundleZip(bytes, what);
+  const [h, s, t, p, ...rest] = members;
+  if (h?.name !== "bundle.json" || s?.name !== "bundle.sig") {
+    throw refuse(what, "bundle.json and bundle.sig must come first");
   }
-  if (m.data.length > MAX_MANIFEST_BYTES || s.data.length > MAX_SIGNATURE_BYTES) {
-    throw refuse(what, "manifest or signature too large");
+  if (h.data.length > MAX_HEADER_BYTES || s.data.length > MAX_SIGNATURE_BYTES) {
+    throw refuse(what, "bundle.json or its signature too large");
   }
-  const manifestBytes = new Uint8Array(m.data);
-  const keyid = verifyDocument(manifestBytes, s.data, trusted, `${what} manifest`);
-  let manifest: BundleManifest;
+  const headerBytes = new Uint8Array(h.data);
+  const keyid = verifyDocument(headerBytes, s.data, trusted, `${what} bundle.json`);
+  let header: BundleHeader;
   try {
-    manifest = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(manifestBytes));
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(headerBytes));
   } catch (err) {
-    throw new SlimenvError("HASH_MISMATCH", `${what}: unreadable manifest`, { cause: err });
+    throw new SlimenvError("HASH_MISMATCH", `${what}: unreadable bundle.json`, { cause: err });
   }
+  if (
+    header !== null &&
+    typeof header === "object" &&
+    ("files" in header || "symlinks" in header)
+  ) {
+    throw refuse(what, "bundle.json is not a bundle header (it holds the tree's entries)");
+  }
+  checkHeader(header);
+  if (t?.name !== TREE_MEMBERS[header.tree.encoding]) {
+    throw refuse(what, "third member is not the tree bundle.json names");
+  }
+  const treeBytes = decodeTree(
+    header.tree,
+    t.data,
+    (sha) => options.trees?.get(sha),
+    `${what} tree`,
+  );
+  const manifest: BundleManifest = { ...header, ...parseTree(treeBytes, `${what} tree`) };
   checkManifest(manifest);
-  if (p?.path !== manifest.payload.name) throw refuse(what, `third member is not the payload`);
+  if (p?.name !== manifest.payload.name) throw refuse(what, `fourth member is not the payload`);
   if (p.data.length !== manifest.payload.size || sha256Hex(p.data) !== manifest.payload.sha256) {
-    throw refuse(what, "payload hash or size differs from the manifest");
+    throw refuse(what, "payload hash or size differs from bundle.json");
   }
   let agent: Uint8Array | null = null;
-  if (rest.length > 1 || (rest.length === 1 && rest[0]?.path !== "agent.py")) {
-    throw refuse(what, `unexpected member ${rest.at(-1)?.path}`);
+  if (rest.length > 1 || (rest.length === 1 && rest[0]?.name !== "agent.py")) {
+    throw refuse(what, `unexpected member ${rest.at(-1)?.name}`);
   }
   const a = rest[0];
   if ((a === undefined) !== (manifest.agent === null)) {
-    throw refuse(what, "agent.py and the manifest disagree");
+    throw refuse(what, "agent.py and bundle.json disagree");
   }
   if (a !== undefined && manifest.agent !== null) {
     if (a.data.length !== manifest.agent.size || sha256Hex(a.data) !== manifest.agent.sha256) {
-      throw refuse(what, "agent.py hash differs from the manifest");
+      throw refuse(what, "agent.py hash differs from bundle.json");
     }
     agent = new Uint8Array(a.data);
   }
@@ -204,7 +241,7 @@ export function readBundle(
     const size = kind === "objects" ? wantObjects.get(sha) : wantPatches.get(sha);
     const into = kind === "objects" ? objects : patches;
     if (match === null || size === undefined || into.has(sha)) {
-      throw refuse(what, `payload member ${entry.path} not named by the manifest`);
+      throw refuse(what, `payload member ${entry.path} not named by bundle.json`);
     }
     if (entry.data.length !== size || sha256Hex(entry.data) !== sha) {
       throw refuse(what, `payload member ${entry.path} does not match its hash`);
@@ -212,7 +249,7 @@ export function readBundle(
     into.set(sha, new Uint8Array(entry.data));
   }
   if (objects.size !== wantObjects.size || patches.size !== wantPatches.size) {
-    throw refuse(what, "payload lacks members the manifest names");
+    throw refuse(what, "payload lacks members bundle.json names");
   }
-  return { manifest, manifestBytes, keyid, objects, patches, agent };
+  return { manifest, headerBytes, treeBytes, keyid, objects, patches, agent };
 }

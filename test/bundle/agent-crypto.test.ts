@@ -12,8 +12,8 @@ import { deflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { makePatch } from "../../src/bundle/bsdiff.ts";
 import { PATCH_CODEC, xzCompress } from "../../src/bundle/compress.ts";
+import { sha256Hex } from "../../src/bundle/hashing.ts";
 import { generateSigningKey, signBytes } from "../../src/bundle/keys.ts";
-import { sha256Hex } from "../../src/bundle/wire.ts";
 import { AGENT, agentPython, handPatch, patchBytes } from "./agent-helpers.ts";
 import { RFC8032_VECTORS } from "./rfc8032-vectors.ts";
 

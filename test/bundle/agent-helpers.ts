@@ -20,9 +20,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
-import { findTarFiles } from "../../src/archive/tar-read.ts";
 import { canonicalJsonBytes } from "../../src/bundle/canonical-json.ts";
+import { sha256Hex } from "../../src/bundle/hashing.ts";
 import { type SigningKey, signDocument } from "../../src/bundle/keys.ts";
+import { treeBytesOf } from "../../src/bundle/tree-codec.ts";
 import {
   type BundleDraft,
   type BundleTarget,
@@ -31,7 +32,7 @@ import {
   type FileEntry,
   type PatchInput,
 } from "../../src/bundle/types.ts";
-import { sha256Hex, writeBundle } from "../../src/bundle/wire.ts";
+import { writeBundle } from "../../src/bundle/wire.ts";
 import { parseRange } from "../helpers/index-server.ts";
 
 export const AGENT = path.resolve(import.meta.dirname, "../../src/bundle/agent/slimenv-agent.py");
@@ -171,12 +172,15 @@ export function patchBytes(newSize: number, streams: Uint8Array[], codec = 2): U
   return new Uint8Array(Buffer.concat([head, ...streams]));
 }
 
-/** A delta bundle from app `from` to app `to`: new objects carried, changed files patched. */
+/**
+ * A delta bundle from app `from` to app `to`: new objects carried, changed files patched, the
+ * tree patched against `from`'s tree when that is smaller (unless `tree: false`).
+ */
 export function deltaBundle(
   key: SigningKey,
   from: AppSpec,
   to: AppSpec,
-  opts: { patch?: boolean } = {},
+  opts: { patch?: boolean; tree?: boolean } = {},
 ): Uint8Array {
   const a = appEnv(from);
   const b = appEnv(to);
@@ -199,7 +203,26 @@ export function deltaBundle(
     } else objects.set(f.sha256, data);
   }
   const base = { app: a.draft.app, sequence: a.draft.sequence, objects: "0".repeat(64) };
-  return writeBundle({ manifest: { ...b.draft, base }, objects, patches }, key).bytes;
+  const treeBase = opts.tree === false ? {} : { treeBase: treeBytesOf(a.draft) };
+  return writeBundle({ manifest: { ...b.draft, base }, objects, patches, ...treeBase }, key).bytes;
+}
+
+/**
+ * A bundle's first member, bundle.json: stored at offset 0, so its local header gives its
+ * size (offset 22) and name length (offset 26); the bytes follow the name.
+ */
+export function headerBytesOf(bundle: Uint8Array): Uint8Array {
+  const b = Buffer.from(bundle.buffer, bundle.byteOffset, bundle.byteLength);
+  const name = b.readUInt16LE(26);
+  if (b.toString("latin1", 30, 30 + name) !== "bundle.json") throw new Error("not a bundle");
+  return bundle.subarray(30 + name, 30 + name + b.readUInt32LE(22));
+}
+
+/** A kept generation's tree, as the agent stores it. */
+export function storedTree(root: string, app: string, seq: number): { files: FileEntry[] } {
+  return JSON.parse(
+    readFileSync(path.join(root, "apps", app, "manifests", `${seq}.tree.json`), "utf8"),
+  ) as { files: FileEntry[] };
 }
 
 export interface Run {
@@ -275,9 +298,7 @@ export function checkCurrent(root: string, app: string): number | null {
   const m = /^gens\/(\d+)$/.exec(readlinkSync(cur));
   if (m === null) throw new Error(`current -> ${readlinkSync(cur)}`);
   const seq = Number(m[1]);
-  const manifest = JSON.parse(
-    readFileSync(path.join(root, "apps", app, "manifests", `${seq}.json`), "utf8"),
-  ) as { files: FileEntry[] };
+  const manifest = storedTree(root, app, seq);
   for (const f of manifest.files) {
     const p = path.join(cur, f.path);
     const hash = createHash("sha256").update(readFileSync(p)).digest("hex");
@@ -308,14 +329,14 @@ export function publishToRepo(
     writeFileSync(path.join(dir, sha.slice(2)), bytes);
     return { sha256: sha, size: bytes.length };
   };
-  const manifest = findTarFiles(index.full, (p) => p === "manifest.json", "bundle")[0];
+
   const doc: ChannelIndex = {
     format: CHANNEL_FORMAT,
     app,
     channel,
     sequence: index.sequence,
     version: index.version,
-    manifest: { sha256: sha256Hex(manifest?.data ?? new Uint8Array()) },
+    header: { sha256: sha256Hex(headerBytesOf(index.full)) },
     full: put(index.full),
     deltas: (index.deltas ?? []).map((d) => ({ from: d.from, ...put(d.bytes) })),
     published: "2026-12-06T17:00:00Z",

@@ -6,18 +6,19 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findTarFiles } from "../../src/archive/tar-read.ts";
 import { writeTar } from "../../src/archive/tar-write.ts";
 import { canonicalJsonBytes } from "../../src/bundle/canonical-json.ts";
-import { compressPayload, PATCH_CODEC } from "../../src/bundle/compress.ts";
+import { compressPayload, PATCH_CODEC, xzCompress } from "../../src/bundle/compress.ts";
+import { sha256Hex } from "../../src/bundle/hashing.ts";
 import {
   formatPublicKey,
   generateSigningKey,
   type SigningKey,
   signDocument,
 } from "../../src/bundle/keys.ts";
+import { treeBytesOf } from "../../src/bundle/tree-codec.ts";
 import type { BundleManifest } from "../../src/bundle/types.ts";
-import { sha256Hex, writeBundle } from "../../src/bundle/wire.ts";
+import { writeBundle } from "../../src/bundle/wire.ts";
 import {
   type AppSpec,
   appEnv,
@@ -29,6 +30,7 @@ import {
   runAgent,
   snapshot,
 } from "./agent-helpers.ts";
+import { flipAt, members, type ResignOptions, resign as resignWith, rezip } from "./bundle-edit.ts";
 
 const key = generateSigningKey();
 const otherKey = generateSigningKey();
@@ -40,47 +42,44 @@ let pub: string;
 const v1: AppSpec = { sequence: 100 };
 const v2: AppSpec = { sequence: 200, files: { "lib/myapp/two.py": "X = 2\n" } };
 
-function members(bundle: Uint8Array) {
-  return findTarFiles(bundle, () => true, "bundle").map((m) => ({ path: m.path, data: m.data }));
-}
-
-/** Re-sign a bundle (a trusted key signing something hostile) after changing its manifest. */
-function resign(
+/** Re-sign with the trusted key (a trusted key signing something hostile). */
+const resign = (
   bundle: Uint8Array,
   mutate: (m: BundleManifest) => void,
-  opts: { key?: SigningKey; payload?: Uint8Array } = {},
-): Uint8Array {
-  const list = members(bundle);
-  const manifest = JSON.parse(new TextDecoder().decode(list[0]?.data)) as BundleManifest;
-  if (opts.payload !== undefined) {
-    manifest.payload.sha256 = sha256Hex(opts.payload);
-    manifest.payload.size = opts.payload.length;
-    (list[2] as { data: Uint8Array }).data = opts.payload;
-  }
-  mutate(manifest);
-  const bytes = canonicalJsonBytes(manifest);
-  (list[0] as { data: Uint8Array }).data = bytes;
-  (list[1] as { data: Uint8Array }).data = signDocument(opts.key ?? key, bytes);
-  return writeTar(list, { sort: false });
+  opts: ResignOptions = {},
+): Uint8Array => resignWith(bundle, key, mutate, opts);
+
+const enc = new TextEncoder();
+
+const good = () => fullBundle(key, v2, "print('agent')\n");
+
+function manifestEncoding(bundle: Uint8Array): string {
+  return JSON.parse(new TextDecoder().decode(members(bundle)[0]?.data)).tree.encoding;
 }
 
-function flipAt(bundle: Uint8Array, member: string, offsetInMember: number): Uint8Array {
-  const list = members(bundle);
-  const out = new Uint8Array(bundle);
-  // locate the member's data: members are laid out in order, each after its 512-byte header
-  let at = 0;
-  for (const m of list) {
-    at += 512;
-    if (m.path === member) {
-      out[at + offsetInMember] = (out[at + offsetInMember] as number) ^ 0x10;
-      return out;
-    }
-    at += Math.ceil(m.data.length / 512) * 512;
-  }
-  throw new Error(`no member ${member}`);
+/** ~64 MiB of zeros as xz (about 10 KB). */
+function bomb(): Uint8Array {
+  return xzCompress(new Uint8Array(64 * 1024 * 1024));
 }
 
-const good = () => fullBundle(key, v2);
+/** The zip without its last central directory entry (the entry's data stays in the file). */
+function dropLastEntry(zip: Uint8Array): Uint8Array {
+  const b = Buffer.from(zip);
+  const eocd = b.length - 22;
+  const count = b.readUInt16LE(eocd + 10);
+  const cdSize = b.readUInt32LE(eocd + 12);
+  const cdStart = b.readUInt32LE(eocd + 16);
+  let p = cdStart;
+  for (let i = 0; i < count - 1; i++) {
+    p += 46 + b.readUInt16LE(p + 28) + b.readUInt16LE(p + 30) + b.readUInt16LE(p + 32);
+  }
+  const end = Buffer.from(b.subarray(eocd));
+  end.writeUInt16LE(count - 1, 8);
+  end.writeUInt16LE(count - 1, 10);
+  end.writeUInt32LE(p - cdStart, 12);
+  void cdSize;
+  return new Uint8Array(Buffer.concat([b.subarray(0, p), end]));
+}
 
 /**
  * A delta from v1 whose lib/myapp/data.txt ("changed\n" in the new tree) is made by a patch:
@@ -119,36 +118,154 @@ function rawChanged(extra: Uint8Array, lens?: number[], diff = new Uint8Array())
 
 const cases: [string, () => Uint8Array, RegExp][] = [
   ["bit flip in the payload", () => flipAt(good(), "payload.tar.xz", 100), /payload|corrupt/],
-  ["bit flip in manifest.json", () => flipAt(good(), "manifest.json", 40), /bad signature/],
+  ["bit flip (zip CRC-32 not fixed)", () => flipAt(good(), "bundle.json", 40), /CRC/],
   [
-    "truncated bundle",
-    () => good().subarray(0, 1500),
-    /unreadable|truncated|expected member|cannot read/,
+    "bit flip in bundle.json (CRC-32 fixed)",
+    () => rezip(members(flipAt(good(), "bundle.json", 40))),
+    /bad signature/,
   ],
   [
-    "truncated payload",
-    () => good().subarray(0, 2200),
-    /unreadable|truncated|expected member|corrupt|cannot read/,
+    "bit flip in the tree member (CRC-32 fixed)",
+    () => rezip(members(flipAt(good(), "tree.json.xz", 30))),
+    /tree\.json\.xz does not match bundle\.json \(corrupt\)/,
+  ],
+  ["truncated bundle", () => good().subarray(0, 1500), /cannot read bundle|unreadable/],
+  ["truncated payload", () => good().subarray(0, 2200), /cannot read bundle|unreadable/],
+  [
+    "an extra member",
+    () => rezip([...members(good()), { name: "evil.sh", data: new Uint8Array(10) }]),
+    /not a bundle \(6 members\)/,
   ],
   [
-    "an extra member (oversized)",
-    () =>
-      writeTar([...members(good()), { path: "evil.sh", data: new Uint8Array(10) }], {
-        sort: false,
-      }),
-    /unexpected member 'evil.sh'/,
+    "a member in place of agent.py",
+    () => rezip([...members(good()).slice(0, 4), { name: "evil.sh", data: new Uint8Array(10) }]),
+    /members .*evil\.sh, bundle\.json says .*agent\.py/,
+  ],
+  [
+    "a duplicate member",
+    () => {
+      // writeZip refuses two entries of one name: write a same-length name, then rename it
+      const l = members(good());
+      const zip = Buffer.from(
+        rezip([...l.slice(0, 4), { name: "payload.tar.xy", data: l[3]?.data as Uint8Array }]),
+      );
+      const alias = Buffer.from("payload.tar.xy");
+      for (let i = zip.indexOf(alias); i >= 0; i = zip.indexOf(alias, i + 1))
+        zip.write("z", i + 13);
+      return new Uint8Array(zip);
+    },
+    /members .*payload\.tar\.xz,payload\.tar\.xz/,
+  ],
+  [
+    "members out of order (payload before tree)",
+    () => {
+      const l = members(good());
+      return rezip([l[0], l[1], l[3], l[2], l[4]] as typeof l);
+    },
+    /members bundle\.json,bundle\.sig,payload\.tar\.xz,tree\.json\.xz/,
+  ],
+  [
+    "bundle.sig before bundle.json",
+    () => {
+      const l = members(good());
+      return rezip([l[1], l[0], ...l.slice(2)] as typeof l);
+    },
+    /bundle\.json and bundle\.sig must come first/,
+  ],
+  ["a deflated member", () => rezip(members(good()), true), /is compressed \(method 8\)/],
+  [
+    "a local header name differing from the central directory",
+    () => {
+      const out = new Uint8Array(good());
+      out[30 + 10] = "x".charCodeAt(0); // "bundle.json" -> "bundle.jsox", local header only
+      return out;
+    },
+    /local header of bundle\.json differs from the central directory|differ/,
+  ],
+  [
+    "bytes smuggled between the members and the central directory",
+    () => {
+      const l = members(good());
+      const zip = rezip([...l, { name: "evil", data: enc.encode("evil") }]);
+      // the central directory names 5 members; the sixth's data stays in the file
+      return dropLastEntry(zip);
+    },
+    /bytes lie between the last member and the central directory/,
   ],
   ["signed by an untrusted key", () => fullBundle(otherKey, v2), /not trusted \(wrong key\)/],
   [
-    "tampered manifest (sequence raised, old signature kept)",
+    "tampered bundle.json (sequence raised, old signature kept)",
     () => {
       const list = members(good());
-      const m = JSON.parse(new TextDecoder().decode(list[0]?.data)) as BundleManifest;
-      m.sequence = 999;
-      (list[0] as { data: Uint8Array }).data = canonicalJsonBytes(m);
-      return writeTar(list, { sort: false });
+      const h = JSON.parse(new TextDecoder().decode(list[0]?.data)) as BundleManifest;
+      h.sequence = 999;
+      return rezip([{ name: "bundle.json", data: canonicalJsonBytes(h) }, ...list.slice(1)]);
     },
     /bad signature/,
+  ],
+  [
+    "a tree member that is a decompression bomb, its size signed but not its hash",
+    () => {
+      // 64 MiB of zeros in ~10 KB of xz in place of the signed tree, bundle.json signed with
+      // the bomb's size and the tree's size at the bound: only the stored hash stops it, and
+      // it does so before decoding (decoded, it would fail on the decoded hash instead)
+      const b = bomb();
+      const signed = resign(good(), () => {}, {
+        header: (h) => {
+          h.tree.stored.size = b.length;
+          h.tree.size = 64 * 1024 * 1024;
+        },
+      });
+      const l = members(signed);
+      return rezip([l[0], l[1], { name: "tree.json.xz", data: b }, ...l.slice(3)] as typeof l);
+    },
+    /tree\.json\.xz does not match bundle\.json \(corrupt\)/,
+  ],
+  [
+    "a signed tree decoding to other bytes than tree.sha256",
+    () => resign(good(), () => {}, { header: (h) => (h.tree.sha256 = sha256Hex(enc.encode("x"))) }),
+    /decoded tree does not match bundle\.json/,
+  ],
+  [
+    "a signed tree member larger than tree.size once decoded (a bomb)",
+    () =>
+      resign(good(), () => {}, {
+        treeBytes: new Uint8Array(8 * 1024 * 1024),
+        header: (h) => (h.tree.size = 1000),
+      }),
+    /decodes to more than the 1000 bytes bundle\.json says/,
+  ],
+  [
+    "an oversized tree",
+    () => resign(good(), () => {}, { header: (h) => (h.tree.size = 65 * 1024 * 1024) }),
+    /the tree is \d+ bytes, over the 67108864 this agent accepts/,
+  ],
+  [
+    "a tree with fields besides files and symlinks",
+    () => {
+      const m = { files: appEnv(v2).draft.files, symlinks: [], extra: 1 };
+      return resign(good(), () => {}, { treeBytes: canonicalJsonBytes(m) });
+    },
+    /tree is not \{files, symlinks\}/,
+  ],
+  [
+    "bundle.json carrying the files itself",
+    () =>
+      resign(good(), () => {}, {
+        header: (h) => Object.assign(h, { files: appEnv(v2).draft.files }),
+      }),
+    /bundle\.json is not a bundle header/,
+  ],
+  [
+    "an sldiff tree against a base this device does not keep",
+    () => {
+      const other = treeBytesOf(appEnv({ sequence: 1, files: { "x.py": "other\n" } }).draft);
+      const { draft, objects } = appEnv(v2);
+      const bytes = writeBundle({ manifest: draft, objects, treeBase: other }, key).bytes;
+      expect(manifestEncoding(bytes)).toBe("sldiff");
+      return bytes;
+    },
+    /lacks base tree [0-9a-f]{12} of this delta/,
   ],
   ["replayed older sequence", () => fullBundle(key, { sequence: 50 }), /replay: myapp sequence 50/],
   ["replayed same sequence", () => fullBundle(key, v1), /replay: myapp sequence 100/],
@@ -232,7 +349,7 @@ const cases: [string, () => Uint8Array, RegExp][] = [
       const bundle = writeBundle({ manifest: draft, objects }, key).bytes;
       return resign(bundle, () => {}, { payload: compressPayload(tar, "xz") });
     },
-    /not named by the manifest/,
+    /not named by bundle\.json/,
   ],
   [
     "an object neither carried nor stored",

@@ -16,7 +16,9 @@ import {
   appEnv,
   binDir,
   checkCurrent,
+  deltaBundle,
   fullBundle,
+  headerBytesOf,
   pythons,
   runAgent,
 } from "./agent-helpers.ts";
@@ -39,7 +41,8 @@ beforeAll(() => {
   writeFileSync(path.join(dir, "v1.bundle"), fullBundle(key, { sequence: 100 }));
   writeFileSync(
     path.join(dir, "v2.bundle"),
-    fullBundle(key, { sequence: 200, files: { "lib/myapp/x.py": "" } }),
+    // a delta: its tree an sldiff against v1's, which the agent patches under every CPython
+    deltaBundle(key, { sequence: 100 }, { sequence: 200, files: { "lib/myapp/x.py": "" } }),
   );
 });
 
@@ -111,6 +114,7 @@ describe.each(supported)("CPython %s", (version, exe) => {
       ["apply", path.join(dir, "v1.bundle")],
       ["apply", path.join(dir, "v2.bundle")],
       ["status", "--json"],
+      ["verify"],
       ["rollback", "myapp"],
       ["gc"],
       ["verify"],
@@ -180,7 +184,7 @@ sys.exit(agent.main(base + [sys.argv[4]]) * 10 + agent.main(base + [sys.argv[5]]
   );
   expect(r.status, r.stderr.toString()).toBe(1);
   expect(r.stderr.toString()).toMatch(
-    /an xz payload needs the lzma module, which this python3 lacks/,
+    /an xz payload or tree needs the lzma module, which this python3 lacks/,
   );
   expect(checkCurrent(root, "myapp")).toBe(100);
 });
@@ -193,6 +197,11 @@ describe.each(old)("CPython %s (unsupported)", (_version, exe) => {
       /^slimenv-agent: needs CPython 3\.8 or newer \(this is 3\.\d\)\n$/,
     );
   });
+});
+
+it("tests a delta whose tree is an sldiff (v2.bundle)", () => {
+  const header = Buffer.from(headerBytesOf(readFileSync(path.join(dir, "v2.bundle"))));
+  expect(JSON.parse(header.toString()).tree.encoding).toBe("sldiff");
 });
 
 it("found CPython 3.8 to 3.13 on this machine", () => {

@@ -25,6 +25,7 @@ import {
   checkCurrent,
   deltaBundle,
   fullBundle,
+  headerBytesOf,
   publishToRepo,
   pythons,
   type RepoServer,
@@ -220,6 +221,26 @@ describe("update from a repository", () => {
     const r = await update(["--json"]);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ sequence: 500, download: "full" });
+  });
+
+  it("falls back to the full bundle when the delta patches a tree the device does not keep", async () => {
+    // the delta's objects are all on the device, but its tree patches another generation's
+    const stranger: AppSpec = { sequence: 450, files: { "lib/myapp/stranger.py": "S = 1\n" } };
+    const v6: AppSpec = { sequence: 550, files: { "lib/myapp/five.py": "" } };
+    const delta = deltaBundle(key, stranger, v6, { patch: false });
+    expect(Buffer.from(headerBytesOf(delta)).toString()).toContain('"encoding":"sldiff"');
+    publishToRepo(repo, key, "stable", "myapp", {
+      sequence: 550,
+      version: "1.550",
+      full: fullBundle(key, v6),
+      deltas: [{ from: 500, bytes: delta }],
+    });
+    server.log.length = 0;
+    const r = await update(["--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ sequence: 550, download: "full" });
+    expect(server.log.filter((l) => l.startsWith("GET /blobs/"))).toHaveLength(2);
+    expect(checkCurrent(root, "myapp")).toBe(550);
   });
 
   it("updates from a file:// repository and trusts keys in ROOT/keys, under CPython 3.8", async () => {

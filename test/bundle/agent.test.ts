@@ -4,12 +4,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentSource } from "../../src/bundle/agent-source.ts";
+import { sha256Hex } from "../../src/bundle/hashing.ts";
 import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
+import { treeBytesOf } from "../../src/bundle/tree-codec.ts";
 import { readBundle } from "../../src/bundle/wire.ts";
 import {
   type AppSpec,
@@ -19,6 +21,7 @@ import {
   checkCurrent,
   deltaBundle,
   fullBundle,
+  headerBytesOf,
   runAgent,
   snapshot,
 } from "./agent-helpers.ts";
@@ -126,19 +129,36 @@ describe("device agent round trip", () => {
       sequence: 400,
       files: { "lib/myapp/three.py": "X = 3\nY = 4\n", "lib/myapp/new.py": "N = 1\n" },
     };
-    const r = await agent(["apply", bundleFile("d34.bundle", deltaBundle(key, v3, v4))]);
+    const delta = deltaBundle(key, v3, v4);
+    const header = JSON.parse(Buffer.from(headerBytesOf(delta)).toString("utf8"));
+    expect(header.tree.encoding).toBe("sldiff");
+    expect(header.tree.base).toBe(sha256Hex(treeBytesOf(appEnv(v3).draft)));
+    expect(header.agent).toBeNull();
+    const r = await agent(["apply", bundleFile("d34.bundle", delta)]);
     expect(r.status, r.stderr).toBe(0);
     expect(checkCurrent(root, "myapp")).toBe(400);
+    // the patched tree is stored verbatim: the next delta's base
+    const stored = readFileSync(path.join(root, "apps/myapp/manifests/400.tree.json"));
+    expect(Buffer.from(stored).equals(Buffer.from(treeBytesOf(appEnv(v4).draft)))).toBe(true);
+    expect(sha256Hex(stored)).toBe(header.tree.sha256);
     await verifyClean();
   });
 
   it("refuses a delta whose patch source the device lacks, changing nothing", async () => {
     const other: AppSpec = { sequence: 1, files: { "lib/myapp/three.py": "unknown base\n" } };
     const v5: AppSpec = { sequence: 500, files: { "lib/myapp/three.py": "X = 5\n" } };
-    const r = await agent(["apply", bundleFile("d-other.bundle", deltaBundle(key, other, v5))]);
+    const before = snapshot(root);
+    const whole = deltaBundle(key, other, v5, { tree: false });
+    const r = await agent(["apply", bundleFile("d-other.bundle", whole)]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/lacks object/);
     expect(checkCurrent(root, "myapp")).toBe(400);
+    // its tree patched against a tree this device never kept: refused before any object check
+    const patched = deltaBundle(key, other, v5);
+    const t = await agent(["apply", bundleFile("d-other-tree.bundle", patched)]);
+    expect(t.status).toBe(1);
+    expect(t.stderr).toMatch(/lacks base tree [0-9a-f]{12} of this delta/);
+    expect(snapshot(root)).toEqual(before);
   });
 
   it("refuses a delta whose patch source is corrupt on the device, saying so, changing nothing", async () => {
@@ -223,7 +243,7 @@ describe("device agent round trip", () => {
     const full = await agent(["apply", bundleFile("big1.bundle", fullBundle(key, a))]);
     expect(full.status, full.stderr).toBe(0);
     const delta = deltaBundle(key, a, b);
-    expect(readBundle(delta, [key.publicKey]).manifest.patches).toHaveLength(2);
+    expect((await readBundle(delta, [key.publicKey])).manifest.patches).toHaveLength(2);
     const r = await agent(["apply", bundleFile("big2.bundle", delta)]);
     expect(r.status, r.stderr).toBe(0);
     expect(checkCurrent(root, "big")).toBe(2);
@@ -242,7 +262,10 @@ describe("device agent round trip", () => {
     const full = await agent(["apply", bundleFile("twin1.bundle", fullBundle(key, twin(10, "")))]);
     expect(full.status, full.stderr).toBe(0);
     const delta = deltaBundle(key, twin(10, ""), twin(20, "# same\n"));
-    const read = readBundle(delta, [key.publicKey]);
+    const base = treeBytesOf(appEnv(twin(10, "")).draft);
+    const trees = new Map([[sha256Hex(base), base]]);
+    const read = await readBundle(delta, [key.publicKey], "delta", { trees });
+    await expect(readBundle(delta, [key.publicKey])).rejects.toThrow(/base tree .* not at hand/);
     const shared = read.manifest.patches.filter(
       (p, _, all) => all.filter((q) => q.sha256 === p.sha256).length > 1,
     );
@@ -265,7 +288,22 @@ describe("device agent round trip", () => {
     const carried = path.join(fresh, "agent/slimenv-agent.py");
     const s = spawnSync(agentPython(), ["-I", carried, "--root", fresh, "--json", "status"]);
     expect(s.status, s.stderr.toString()).toBe(0);
-    expect(JSON.parse(s.stdout.toString()).apps.boot.current).toBe(1);
+    const boot = JSON.parse(s.stdout.toString()).apps.boot;
+    expect(boot.current).toBe(1);
+    // status names each kept generation's tree by the hash of its stored bytes
+    const tree = readFileSync(path.join(fresh, "apps/boot/manifests/1.tree.json"));
+    expect(boot.generations[0].tree).toBe(sha256Hex(tree));
+    // the bundle is a plain zip: python3 -m zipfile takes the agent out of it
+    const out = path.join(dir, "boot-extract");
+    const e = spawnSync(agentPython(), ["-I", "-m", "zipfile", "-e", file, out]);
+    expect(e.status, e.stderr.toString()).toBe(0);
+    expect(readFileSync(path.join(out, "agent.py"), "utf8")).toBe(agentSource());
+    // verify compares each generation's stored tree with the hash its header names
+    const treeFile = path.join(fresh, "apps/boot/manifests/1.tree.json");
+    writeFileSync(treeFile, Buffer.concat([readFileSync(treeFile), Buffer.from(" ")]));
+    const v = await runAgent(["--root", fresh, "verify"], { pathDir: bin });
+    expect(v.status).toBe(1);
+    expect(v.stderr).toMatch(/boot 1: its stored tree does not match its header/);
   });
 
   it("lets one agent at a time change the store; status never waits", async () => {

@@ -90,7 +90,9 @@ describe.skipIf(PY === undefined)("slimenv keygen / agent / bundle / publish", (
     const summary = JSON.parse(full.stdout) as { kind: string; sequence: number; size: number };
     expect(summary).toMatchObject({ kind: "full", sequence: 1765000000 });
     const key = parsePrivateKey(readFileSync(path.join(cwd, "fleet.key"), "utf8"));
-    const contents = readBundle(readFileSync(path.join(cwd, "v1.bundle")), [key.publicKey]);
+    const contents = await readBundle(readFileSync(path.join(cwd, "v1.bundle")), [key.publicKey]);
+    expect(contents.agent).not.toBeNull();
+    expect(contents.manifest.tree.encoding).toBe("gzip");
     expect(contents.manifest.health).toEqual({
       command: ["bin/python", "-c", "import demo"],
       timeout: 60,
@@ -117,9 +119,48 @@ describe.skipIf(PY === undefined)("slimenv keygen / agent / bundle / publish", (
       "v1.bundle",
     );
     expect(delta.stderr).toBe("");
-    const d = JSON.parse(delta.stdout) as { kind: string; patches: number; size: number };
+    const d = JSON.parse(delta.stdout) as {
+      kind: string;
+      patches: number;
+      size: number;
+      agent: boolean;
+      tree: { encoding: string };
+    };
     expect(d.kind).toBe("delta");
     expect(d.patches).toBeGreaterThan(0);
+    expect(d.agent).toBe(false);
+    expect(d.tree.encoding).toBe("sldiff");
+    const common = ["--json", "bundle", "target-2.0", "--app", "demo", "--version=2.0"];
+    const forced = await slimenv(
+      cwd,
+      env,
+      ...common,
+      "-o",
+      "v2a.delta",
+      "--sequence",
+      "1765000001",
+      "--key",
+      "fleet.key",
+      "--from",
+      "v1.bundle",
+      "--agent",
+    );
+    expect(forced.stderr).toBe("");
+    expect(JSON.parse(forced.stdout)).toMatchObject({ kind: "delta", agent: true });
+    const bare = await slimenv(
+      cwd,
+      env,
+      ...common,
+      "-o",
+      "v2-bare.bundle",
+      "--sequence",
+      "1765000001",
+      "--key",
+      "fleet.key",
+      "--no-agent",
+    );
+    expect(bare.stderr).toBe("");
+    expect(JSON.parse(bare.stdout)).toMatchObject({ kind: "full", agent: false });
 
     const pub = await slimenv(
       cwd,
@@ -192,7 +233,7 @@ describe.skipIf(PY === undefined)("slimenv keygen / agent / bundle / publish", (
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const key = parsePrivateKey(readFileSync(path.join(cwd, "fleet.key"), "utf8"));
-    const contents = readBundle(readFileSync(path.join(cwd, "lock.bundle")), [key.publicKey]);
+    const contents = await readBundle(readFileSync(path.join(cwd, "lock.bundle")), [key.publicKey]);
     const paths = contents.manifest.files.map((f) => f.path);
     expect(paths).toContain("bin/python");
     expect(paths.some((p) => p.endsWith("/site-packages/demo/core.py"))).toBe(true);

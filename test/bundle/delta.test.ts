@@ -3,15 +3,16 @@
  * device status covering several apps), a patch where it is smaller than the object (renamed
  * library), the object where it is not (a rewritten file); and bad --from input refused.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyPatch, patchCodec } from "../../src/bundle/bsdiff.ts";
 import { PATCH_CODEC } from "../../src/bundle/compress.ts";
-import { compressedSize, planDelta, readOld } from "../../src/bundle/delta.ts";
+import { compressedSize, planDelta, readOld, treeBase } from "../../src/bundle/delta.ts";
+import { sha256Hex } from "../../src/bundle/hashing.ts";
 import { signingKeyFromSeed } from "../../src/bundle/keys.ts";
 import type { BundleDraft, FileEntry } from "../../src/bundle/types.ts";
-import { objectSetHash, sha256Hex, writeBundle } from "../../src/bundle/wire.ts";
+import { objectSetHash, writeBundle } from "../../src/bundle/wire.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { expectSlimenvError } from "../install/fixtures.ts";
 import { bytes } from "./bundle-fixtures.ts";
@@ -66,7 +67,7 @@ function oldBundle(): string {
   );
   const p = path.join(dir, "old.bundle");
   writeFileSync(p, written.bytes);
-  writeFileSync(path.join(dir, "manifest.json"), written.manifestBytes);
+  writeFileSync(path.join(dir, "1.tree.json"), written.treeBytes);
   return p;
 }
 
@@ -82,10 +83,11 @@ const newFiles = [
 const readNew = (sha: string) => newData.get(sha) as Uint8Array;
 
 describe("planDelta", () => {
-  it("from an old bundle: patches the renamed library, carries the rewritten file", () => {
-    const old = readOld([oldBundle()], "demo", [key.publicKey]);
+  it("from an old bundle: patches the renamed library, carries the rewritten file", async () => {
+    const old = await readOld([oldBundle()], "demo", [key.publicKey]);
     expect(old.sequence).toBe(1);
     expect(old.held.size).toBe(3);
+    expect(old.tree).toEqual(new Uint8Array(readFileSync(path.join(dir, "1.tree.json"))));
     const plan = planDelta("demo", newFiles, readNew, old);
     expect(plan.patches.map((p) => [p.source, p.target])).toEqual([
       [sha256Hex(lib1), sha256Hex(lib2)],
@@ -101,15 +103,41 @@ describe("planDelta", () => {
     expect(plan.stats).toMatchObject({ held: 1, carried: 2, patched: 1 });
   });
 
-  it("from a manifest.json: the same holdings, but no bytes to patch from", () => {
+  it("from a tree document: the same holdings and tree base, but no bytes to patch from", async () => {
     oldBundle();
-    const old = readOld([path.join(dir, "manifest.json")], "demo", [key.publicKey]);
+    const treeFile = path.join(dir, "1.tree.json");
+    const old = await readOld([treeFile], "demo", [key.publicKey]);
+    expect(old.tree).toEqual(new Uint8Array(readFileSync(treeFile)));
+    expect(old.held.size).toBe(3);
     const plan = planDelta("demo", newFiles, readNew, old);
     expect(plan.patches).toEqual([]);
     expect(plan.objects.size).toBe(3);
   });
 
-  it("from a device status: objects any app holds are skipped; bundle + status add up", () => {
+  it("reads an old delta whose tree is a patch when its base tree is given beside it", async () => {
+    const oldFile = oldBundle();
+    const treeFile = path.join(dir, "1.tree.json");
+    const base = await readOld([oldFile], "demo", [key.publicKey]);
+    const plan = planDelta("demo", newFiles, readNew, base);
+    const delta = writeBundle(
+      {
+        manifest: { ...draft("demo", 2, newFiles), base: plan.base },
+        objects: plan.objects,
+        patches: plan.patches,
+        treeBase: base.tree as Uint8Array,
+      },
+      key,
+    );
+    expect(delta.manifest.tree.encoding).toBe("sldiff");
+    const deltaFile = path.join(dir, "delta2.bundle");
+    writeFileSync(deltaFile, delta.bytes);
+    await expect(readOld([deltaFile], "demo", [key.publicKey])).rejects.toThrow(/not at hand/);
+    const old = await readOld([deltaFile, treeFile], "demo", [key.publicKey]);
+    expect(old.sequence).toBe(2);
+    expect(old.tree).toEqual(delta.treeBytes);
+  });
+
+  it("from a device status: objects any app holds are skipped; bundle + status add up", async () => {
     const status = {
       ok: true,
       apps: { demo: { current: 1 }, other: { current: 7 } },
@@ -117,13 +145,30 @@ describe("planDelta", () => {
     };
     const statusFile = path.join(dir, "status.json");
     writeFileSync(statusFile, JSON.stringify(status));
-    const fromStatus = planDelta("demo", newFiles, readNew, readOld([statusFile], "demo", []));
+    const fromStatus = planDelta(
+      "demo",
+      newFiles,
+      readNew,
+      await readOld([statusFile], "demo", []),
+    );
     expect([...fromStatus.objects.keys()].sort()).toEqual([sha256Hex(lib2), sha256Hex(a2)].sort());
     expect(fromStatus.base.sequence).toBe(1);
-    const both = readOld([statusFile, oldBundle()], "demo", [key.publicKey]);
+    const both = await readOld([statusFile, oldBundle()], "demo", [key.publicKey]);
     const plan = planDelta("demo", newFiles, readNew, both);
     expect([...plan.objects.keys()]).toEqual([sha256Hex(a2)]);
     expect(plan.patches).toHaveLength(1);
+    // the status names no tree of demo: the old bundle's tree is not a base the device keeps
+    expect(both.tree).toBeDefined();
+    expect(treeBase(both)).toBeUndefined();
+    const tree = both.tree as Uint8Array;
+    const gens = [{ sequence: 1, tree: sha256Hex(tree) }];
+    writeFileSync(
+      statusFile,
+      JSON.stringify({ ...status, apps: { demo: { current: 1, generations: gens } } }),
+    );
+    const kept = await readOld([statusFile, oldBundle()], "demo", [key.publicKey]);
+    expect(treeBase(kept)).toEqual(tree);
+    expect(treeBase(await readOld([oldBundle()], "demo", [key.publicKey]))).toEqual(tree);
   });
 
   it("refuses --from input it cannot use", async () => {
@@ -137,10 +182,17 @@ describe("planDelta", () => {
     writeFileSync(path.join(dir, "junk"), "not json");
     await refuse([path.join(dir, "junk")], /neither a bundle nor JSON/);
     writeFileSync(path.join(dir, "other.json"), '{"hello": 1}');
-    await refuse([path.join(dir, "other.json")], /not a bundle manifest/);
+    await refuse(
+      [path.join(dir, "other.json")],
+      /not a bundle, a tree document nor an agent status/,
+    );
+    writeFileSync(path.join(dir, "bad-tree.json"), '{"files":[{"path":"../x"}],"symlinks":[]}');
+    await expect(readOld([path.join(dir, "bad-tree.json")], "demo", [])).rejects.toThrow(/segment/);
     writeFileSync(path.join(dir, "bad-status.json"), '{"apps": {}, "objects": ["xyz"]}');
     await refuse([path.join(dir, "bad-status.json")], /not sha256/);
     const stranger = signingKeyFromSeed(new Uint8Array(32).fill(4));
-    expect(() => readOld([oldBundle()], "demo", [stranger.publicKey])).toThrow(/not trusted/);
+    await expect(readOld([oldBundle()], "demo", [stranger.publicKey])).rejects.toThrow(
+      /not trusted/,
+    );
   });
 });

@@ -4,10 +4,11 @@
  * new version (one changed .py, a renamed auditwheel-style library) → a delta much smaller
  * than the full bundle → applied. Also: same inputs give the same bytes; bad input refused.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEnvTree } from "../../src/bundle/from-env.ts";
+import { sha256Hex } from "../../src/bundle/hashing.ts";
 import { packEnv } from "../../src/bundle/pack.ts";
 import { readBundle } from "../../src/bundle/wire.ts";
 import { type IndexServer, startIndexServer } from "../helpers/index-server.ts";
@@ -65,7 +66,9 @@ describe.skipIf(PY === undefined)("bundle: env → full → agent → delta → 
         {},
       ).stdout.trim(),
     );
-    const contents = readBundle(full.bytes, [key.publicKey]);
+    const contents = await readBundle(full.bytes, [key.publicKey]);
+    expect(full.manifest.agent).not.toBeNull(); // a full bundle bootstraps: it carries the agent
+    expect(full.manifest.tree.encoding).toBe("xz");
     expect(contents.objects.size).toBe(new Set(full.manifest.files.map((f) => f.sha256)).size);
     writeFileSync(path.join(root, "demo-1.0.bundle"), full.bytes);
     figures.fullV1 = full.bytes.length;
@@ -101,6 +104,17 @@ describe.skipIf(PY === undefined)("bundle: env → full → agent → delta → 
     figures.deltaV1toV2 = delta.bytes.length;
     expect(delta.kind).toBe("delta");
     expect(delta.manifest.base?.sequence).toBe(1);
+    // A delta ships no agent unless asked, and its tree as a patch of v1's tree.
+    expect(delta.manifest.agent).toBeNull();
+    expect(delta.manifest.tree.encoding).toBe("sldiff");
+    expect(full.manifest.tree.encoding).toBe("xz");
+    expect(delta.manifest.tree.stored.size).toBeLessThan(full.manifest.tree.stored.size);
+    const forced = await packEnv(env, {
+      ...base,
+      agent: true,
+      from: [path.join(root, "demo-1.0.bundle")],
+    });
+    expect(forced.manifest.agent).toEqual(full.manifest.agent);
     // The library was renamed (auditwheel) and patched, not carried.
     const lib = delta.manifest.files.find((f) => f.path.endsWith("libdemo-9c0ffee1.so"));
     expect(lib).toBeDefined();
@@ -108,7 +122,8 @@ describe.skipIf(PY === undefined)("bundle: env → full → agent → delta → 
     expect(patch).toBeDefined();
     expect(delta.manifest.objects.map((o) => o.sha256)).not.toContain(lib?.sha256);
     figures.libPatch = patch?.size ?? 0;
-    // Without agent.py (~60 KB, the same in both), the delta is a small fraction of the full.
+    writeFileSync(path.join(root, "demo-2.0.bundle"), full.bytes);
+    // Without agent.py (~60 KB), the delta is a small fraction of the full.
     const bareFull = await packEnv(env, { ...base, agent: false });
     const bare = await packEnv(env, {
       ...base,
@@ -162,7 +177,50 @@ describe.skipIf(PY === undefined)("bundle: env → full → agent → delta → 
     expect(delta.manifest.objects).toEqual([]);
     expect(delta.manifest.patches).toEqual([]);
     expect(delta.held).toBe(new Set(delta.manifest.files.map((f) => f.sha256)).size);
+    // a status names trees by hash, not their bytes: the tree ships compressed
+    expect(delta.manifest.tree.encoding).toBe("xz");
     figures.deltaFromStatus = delta.bytes.length;
+    // with the device's stored tree beside it, the tree ships as a patch the device applies
+    const parsed = JSON.parse(status.stdout);
+    const treeFile = path.join(device(), "apps", "demo", "manifests", "2.tree.json");
+    expect(parsed.apps.demo.generations[0].tree).toBe(sha256Hex(readFileSync(treeFile)));
+    const withTree = await packEnv(env, {
+      app: "demo",
+      version: "2.0",
+      key,
+      sequence: 3,
+      storeRoot: store,
+      from: [statusFile, treeFile],
+    });
+    expect(withTree.manifest.tree.encoding).toBe("sldiff");
+    expect(withTree.manifest.tree.base).toBe(parsed.apps.demo.generations[0].tree);
+    const file = path.join(root, "demo-3.delta");
+    writeFileSync(file, withTree.bytes);
+    const applied = runAgent(root, ["--root", device(), "--key", keys.pub, "apply", file]);
+    expect(applied.stderr).toBe("");
+    expect(applied.status).toBe(0);
+  });
+
+  it("a one-file change is a delta far smaller than the full bundle, its tree an sldiff", async () => {
+    const env = path.join(root, "ci", "env");
+    const tree = await readEnvTree(env, { storeRoot: store });
+    const py = tree.files.find((f) => f.path.endsWith("demo/__init__.py"));
+    expect(py).toBeDefined();
+    const abs = (py as { abs: string }).abs;
+    const text = readFileSync(abs, "utf8");
+    rmSync(abs); // may be a hard link into the store: a new file, never an edit in place
+    writeFileSync(abs, `${text}\n# one change\n`);
+    const opts = { app: "demo", version: "2.1", key, sequence: 4, storeRoot: store };
+    const full = await packEnv(env, opts);
+    const delta = await packEnv(env, { ...opts, from: [path.join(root, "demo-2.0.bundle")] });
+    expect(delta.manifest.tree.encoding).toBe("sldiff");
+    expect(delta.objects + delta.patches).toBe(1);
+    figures.oneFileFull = full.bytes.length;
+    figures.oneFileDelta = delta.bytes.length;
+    figures.oneFileTree = delta.manifest.tree.stored.size;
+    figures.oneFileTreeFull = full.manifest.tree.stored.size;
+    expect(delta.bytes.length * 20).toBeLessThan(full.bytes.length);
+    expect(delta.manifest.tree.stored.size * 4).toBeLessThan(full.manifest.tree.stored.size);
   });
 
   it("refuses bad input with a clear error and writes nothing", async () => {

@@ -9,10 +9,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256Hex } from "../../src/bundle/hashing.ts";
 import { signingKeyFromSeed, verifyDocument } from "../../src/bundle/keys.ts";
 import { packEnv } from "../../src/bundle/pack.ts";
 import { blobPath, publishBundle } from "../../src/bundle/publish.ts";
 import type { ChannelIndex } from "../../src/bundle/types.ts";
+import { readBundle } from "../../src/bundle/wire.ts";
 import { type IndexServer, parseRange, startIndexServer } from "../helpers/index-server.ts";
 import { expectSlimenvError, run, snapshot, tempDir } from "../install/fixtures.ts";
 import {
@@ -127,7 +129,7 @@ describe.skipIf(PY === undefined)("publish → HTTP repository → agent update"
 
   it("publishes v1 (no deltas yet); the device updates from the full bundle", async () => {
     const published = new Date("2026-12-06T17:00:00Z");
-    const first = publishBundle(bundles[0] as Uint8Array, {
+    const first = await publishBundle(bundles[0] as Uint8Array, {
       repo,
       channel: "stable",
       key,
@@ -151,7 +153,7 @@ describe.skipIf(PY === undefined)("publish → HTTP repository → agent update"
   });
 
   it("publishes v2 with a delta from v1; the device's update downloads only the delta", async () => {
-    const second = publishBundle(bundles[1] as Uint8Array, {
+    const second = await publishBundle(bundles[1] as Uint8Array, {
       repo,
       channel: "stable",
       key,
@@ -160,6 +162,19 @@ describe.skipIf(PY === undefined)("publish → HTTP repository → agent update"
     expect(second.deltas.map((d) => d.from)).toEqual([10]);
     const delta = second.deltas[0] as { sha256: string; size: number };
     expect(delta.size * 2).toBeLessThan(second.full.size);
+    // publish's delta: the tree patched against the kept v1 bundle's tree, no agent
+    const blob = new Uint8Array(readFileSync(blobPath(repo, delta.sha256)));
+    const v1 = await readBundle(bundles[0] as Uint8Array, [key.publicKey]);
+    const read = await readBundle(blob, [key.publicKey], "delta", {
+      trees: new Map([[sha256Hex(v1.treeBytes), v1.treeBytes]]),
+    });
+    expect(read.manifest.tree.encoding).toBe("sldiff");
+    expect(read.manifest.agent).toBeNull();
+    const idx = JSON.parse(
+      readFileSync(path.join(repo, "channels", "stable", "demo.json"), "utf8"),
+    ) as ChannelIndex;
+    const v2 = await readBundle(bundles[1] as Uint8Array, [key.publicKey]);
+    expect(idx.header.sha256).toBe(sha256Hex(v2.headerBytes));
     http.log.length = 0;
     const res = await update();
     expect(res.stderr).toBe("");
@@ -172,9 +187,9 @@ describe.skipIf(PY === undefined)("publish → HTTP repository → agent update"
   it("refuses a bundle of another key, a delta, a replay; the repository is unchanged", async () => {
     const before = snapshot(repo);
     const other = signingKeyFromSeed(new Uint8Array(32).fill(9));
-    expect(() =>
+    await expect(
       publishBundle(bundles[1] as Uint8Array, { repo, channel: "stable", key: other }),
-    ).toThrow(/not trusted/);
+    ).rejects.toThrow(/not trusted/);
     await expectSlimenvError(
       Promise.resolve().then(() =>
         publishBundle(bundles[1] as Uint8Array, { repo, channel: "stable", key }),

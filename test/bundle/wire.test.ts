@@ -1,9 +1,10 @@
 /**
  * Bundle files in TypeScript (wire.ts): written deterministically, read back with every
- * check the device makes, readable by Python's tarfile; the deterministic tar writer and the
- * payload/patch codecs.
+ * check the device makes, readable by Python's zipfile; the deterministic tar writer (the
+ * payload) and the payload/patch codecs.
  */
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,10 +20,13 @@ import {
   decompressStream,
   PATCH_CODEC,
 } from "../../src/bundle/compress.ts";
-import { generateSigningKey, signDocument } from "../../src/bundle/keys.ts";
-import type { BundleManifest } from "../../src/bundle/types.ts";
-import { objectSetHash, readBundle, sha256Hex, writeBundle } from "../../src/bundle/wire.ts";
+import { sha256Hex } from "../../src/bundle/hashing.ts";
+import { generateSigningKey } from "../../src/bundle/keys.ts";
+import { encodeTree, treeBytesOf } from "../../src/bundle/tree-codec.ts";
+import type { BundleHeader } from "../../src/bundle/types.ts";
+import { objectSetHash, readBundle, writeBundle } from "../../src/bundle/wire.ts";
 import { AGENT, agentPython, appEnv, handPatch } from "./agent-helpers.ts";
+import { flipAt, members, resign, rezip } from "./bundle-edit.ts";
 
 const key = generateSigningKey();
 const dir = mkdtempSync(path.join(tmpdir(), "slimenv-wire-"));
@@ -35,10 +39,6 @@ function build(compression: "xz" | "gzip" = "xz") {
   return writeBundle({ manifest: draft, objects, agent: "print('agent')\n", compression }, key);
 }
 
-function members(bytes: Uint8Array) {
-  return findTarFiles(bytes, () => true, "bundle").map((m) => ({ path: m.path, data: m.data }));
-}
-
 function python(code: string, ...args: string[]): string {
   const r = spawnSync(agentPython(), ["-I", "-c", code, ...args]);
   if (r.status !== 0) throw new Error(r.stderr.toString());
@@ -48,47 +48,55 @@ function python(code: string, ...args: string[]): string {
 describe("writeBundle / readBundle", () => {
   it.each(["xz", "gzip"] as const)(
     "round-trips a %s bundle, byte-for-byte reproducible",
-    (codec) => {
+    async (codec) => {
       const a = build(codec);
       const b = build(codec);
       expect(Buffer.from(a.bytes).equals(Buffer.from(b.bytes))).toBe(true);
-      expect(members(a.bytes).map((m) => m.path)).toEqual([
-        "manifest.json",
-        "manifest.sig",
+      expect(members(a.bytes).map((m) => m.name)).toEqual([
+        "bundle.json",
+        "bundle.sig",
+        codec === "xz" ? "tree.json.xz" : "tree.json.gz",
         codec === "xz" ? "payload.tar.xz" : "payload.tar.gz",
         "agent.py",
       ]);
-      const read = readBundle(a.bytes, [generateSigningKey().publicKey, key.publicKey]);
+      const read = await readBundle(a.bytes, [generateSigningKey().publicKey, key.publicKey]);
       expect(read.keyid).toBe(key.publicKey.keyid);
       expect(read.manifest).toEqual(a.manifest);
       expect(read.manifest.payload.compression).toBe(codec);
+      expect(read.manifest.tree.encoding).toBe(codec);
       expect(new TextDecoder().decode(read.agent ?? new Uint8Array())).toBe("print('agent')\n");
       for (const f of read.manifest.files)
         expect(sha256Hex(read.objects.get(f.sha256) ?? new Uint8Array())).toBe(f.sha256);
+      const { files, symlinks, ...header } = read.manifest;
+      expect(Buffer.from(read.headerBytes).equals(Buffer.from(canonicalJsonBytes(header)))).toBe(
+        true,
+      );
       expect(
-        Buffer.from(read.manifestBytes).equals(Buffer.from(canonicalJsonBytes(read.manifest))),
+        Buffer.from(read.treeBytes).equals(Buffer.from(treeBytesOf({ files, symlinks }))),
       ).toBe(true);
+      expect(sha256Hex(read.treeBytes)).toBe(read.manifest.tree.sha256);
+      // bundle.json names no file: those travel compressed in the tree member only
+      expect(new TextDecoder().decode(read.headerBytes)).not.toContain("lib/myapp");
     },
   );
 
-  it("is readable by Python's tarfile, payload included", () => {
+  it("is a zip Python's zipfile reads: every member stored, payload included", () => {
     for (const codec of ["xz", "gzip"] as const) {
       const file = path.join(dir, `b.${codec}`);
       writeFileSync(file, build(codec).bytes);
       const out = python(
-        `import io, sys, tarfile
-t = tarfile.open(sys.argv[1], "r:")
-names = [(m.name, m.mtime, m.uid, m.isreg()) for m in t.getmembers()]
-p = t.extractfile(names[2][0]).read()
-inner = tarfile.open(fileobj=io.BytesIO(p), mode="r:*")
-print(len(names), all(m[1] == 0 and m[2] == 0 and m[3] for m in names), len(inner.getnames()))`,
+        `import io, sys, tarfile, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+infos = z.infolist()
+inner = tarfile.open(fileobj=io.BytesIO(z.read(infos[3])), mode="r:*")
+print(len(infos), all(i.compress_type == zipfile.ZIP_STORED for i in infos), z.testzip(), len(inner.getnames()))`,
         file,
       );
-      expect(out.trim()).toBe("4 True 4");
+      expect(out.trim()).toBe("5 True None 4");
     }
   });
 
-  it("carries patches and names each by its hash", () => {
+  it("carries patches and names each by its hash; patches the tree against a base tree", async () => {
     const a = appEnv({ sequence: 1 });
     const b = appEnv({ sequence: 2, files: { "lib/myapp/data.txt": "changed\n" } });
     const src = a.draft.files.find((f) => f.path === "lib/myapp/data.txt")?.sha256 as string;
@@ -96,15 +104,24 @@ print(len(names), all(m[1] == 0 and m[2] == 0 and m[3] for m in names), len(inne
     const patch = handPatch(a.objects.get(src) as Uint8Array, b.objects.get(dst) as Uint8Array);
     const objects = new Map([...b.objects].filter(([sha]) => !a.objects.has(sha) && sha !== dst));
     const base = { app: "myapp", sequence: 1, objects: objectSetHash(a.objects.keys()) };
+    const oldTree = treeBytesOf(a.draft);
     const w = writeBundle(
       {
         manifest: { ...b.draft, base },
         objects,
         patches: [{ source: src, target: dst, data: patch }],
+        treeBase: oldTree,
       },
       key,
     );
-    const r = readBundle(w.bytes, [key.publicKey]);
+    expect(w.manifest.tree.encoding).toBe("sldiff");
+    expect(w.manifest.tree.base).toBe(sha256Hex(oldTree));
+    expect(members(w.bytes)[2]?.name).toBe("tree.sldiff");
+    await expect(readBundle(w.bytes, [key.publicKey])).rejects.toThrow(/not at hand/);
+    const r = await readBundle(w.bytes, [key.publicKey], "delta", {
+      trees: new Map([[sha256Hex(oldTree), oldTree]]),
+    });
+    expect(r.manifest.files).toEqual(b.draft.files);
     expect(r.manifest.patches).toEqual([
       { sha256: sha256Hex(patch), size: patch.length, source: src, target: dst },
     ]);
@@ -112,55 +129,56 @@ print(len(names), all(m[1] == 0 and m[2] == 0 and m[3] for m in names), len(inne
     expect(r.manifest.base?.objects).toBe(
       sha256Hex(enc.encode([...a.objects.keys()].sort().join("\n"))),
     );
+    // the smaller of the two ships: a patch of an unrelated base never beats the compressed tree
+    const plain = encodeTree(treeBytesOf(b.draft), "xz").info.stored.size;
+    expect(w.manifest.tree.stored.size).toBeLessThan(plain);
+    const unrelated = new Uint8Array(randomBytes(20000));
+    const c = writeBundle({ manifest: { ...b.draft, base }, objects, treeBase: unrelated }, key);
+    expect(c.manifest.tree.stored.size).toBeLessThanOrEqual(plain);
+    if (c.manifest.tree.encoding === "xz") expect(c.manifest.tree.base).toBeNull();
+    else expect(c.manifest.tree.base).toBe(sha256Hex(unrelated));
   });
 
-  it("refuses what the device refuses", () => {
+  it("refuses what the device refuses", async () => {
     const good = build();
     const list = members(good.bytes);
-    const retar = (l: { path: string; data: Uint8Array }[]) => writeTar(l, { sort: false });
-    expect(() => readBundle(good.bytes, [generateSigningKey().publicKey])).toThrow(/not trusted/);
-    const m = JSON.parse(new TextDecoder().decode(list[0]?.data)) as BundleManifest;
-    const tampered = canonicalJsonBytes({ ...m, sequence: 8 });
-    expect(() =>
-      readBundle(retar([{ path: "manifest.json", data: tampered }, ...list.slice(1)]), [
-        key.publicKey,
-      ]),
-    ).toThrow(/bad signature/);
-    const flipped = new Uint8Array(list[2]?.data ?? []);
-    flipped[50] = (flipped[50] as number) ^ 1;
-    expect(() =>
-      readBundle(
-        retar([
-          ...list.slice(0, 2),
-          { path: list[2]?.path ?? "", data: flipped },
-          ...list.slice(3),
-        ]),
-        [key.publicKey],
-      ),
-    ).toThrow(/payload hash/);
-    expect(() =>
-      readBundle(retar([...list, { path: "x", data: new Uint8Array(1) }]), [key.publicKey]),
-    ).toThrow(/unexpected member/);
-    expect(() =>
-      readBundle(retar([list[1], list[0], ...list.slice(2)] as typeof list), [key.publicKey]),
-    ).toThrow(/first/);
-    expect(() => readBundle(retar(list.slice(0, 3)), [key.publicKey])).toThrow(
-      /agent.py and the manifest disagree/,
+    const read = (bytes: Uint8Array) => readBundle(bytes, [key.publicKey]);
+    await expect(readBundle(good.bytes, [generateSigningKey().publicKey])).rejects.toThrow(
+      /not trusted/,
     );
-    const evil = canonicalJsonBytes({
-      ...m,
-      files: [{ ...m.files[0], path: "../x" }, ...m.files.slice(1)],
-    });
-    expect(() =>
-      readBundle(
-        retar([
-          { path: "manifest.json", data: evil },
-          { path: "manifest.sig", data: signDocument(key, evil) },
-          ...list.slice(2),
-        ]),
-        [key.publicKey],
+    const h = JSON.parse(new TextDecoder().decode(list[0]?.data)) as BundleHeader;
+    const tampered = canonicalJsonBytes({ ...h, sequence: 8 });
+    await expect(
+      read(rezip([{ name: "bundle.json", data: tampered }, ...list.slice(1)])),
+    ).rejects.toThrow(/bad signature/);
+    await expect(read(rezip(members(flipAt(good.bytes, "payload.tar.xz", 50))))).rejects.toThrow(
+      /payload hash/,
+    );
+    await expect(read(rezip(members(flipAt(good.bytes, "tree.json.xz", 20))))).rejects.toThrow(
+      /tree member's hash or size differs/,
+    );
+    await expect(read(flipAt(good.bytes, "tree.json.xz", 20))).rejects.toThrow(/CRC/);
+    await expect(read(rezip([...list, { name: "x", data: new Uint8Array(1) }]))).rejects.toThrow(
+      /unexpected member/,
+    );
+    await expect(read(rezip([list[1], list[0], ...list.slice(2)] as typeof list))).rejects.toThrow(
+      /first/,
+    );
+    await expect(read(rezip(list.slice(0, 4)))).rejects.toThrow(
+      /agent.py and bundle.json disagree/,
+    );
+    await expect(read(rezip(list, true))).rejects.toThrow(/not stored/);
+    const renamed = new Uint8Array(good.bytes);
+    renamed[30 + 10] = "x".charCodeAt(0);
+    await expect(read(renamed)).rejects.toThrow(/local header of bundle.json differs/);
+    await expect(
+      read(resign(good.bytes, key, (m) => ((m.files[0] as { path: string }).path = "../x"))),
+    ).rejects.toThrow(/'\.\.' segment/);
+    await expect(
+      read(
+        resign(good.bytes, key, () => {}, { header: (x) => (x.tree.sha256 = h.payload.sha256) }),
       ),
-    ).toThrow(/'\.\.' segment/);
+    ).rejects.toThrow(/decoded tree's hash or size differs/);
   });
 
   it("refuses to build a bundle the device would refuse", () => {

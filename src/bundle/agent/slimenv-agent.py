@@ -10,7 +10,7 @@
 # Exit status: 0 ok, 1 refused or failed (one line on stderr says why), 2 usage.
 #
 # Sections: 1 errors and test hooks · 2 ed25519 · 3 keys and signatures · 4 SLDIFF01 patches ·
-# 5 target probe · 6 manifest checks · 7 device store · 8 reading a bundle · 9 apply ·
+# 5 target probe · 6 header and tree checks · 7 device store · 8 reading a bundle (zip) · 9 apply ·
 # 10 update (HTTP) · 11 status, rollback, gc, verify · 12 command line.
 import sys
 
@@ -36,6 +36,7 @@ import struct
 import tarfile
 import time
 import unicodedata
+import zipfile
 import zlib
 
 # subprocess (probe, health) and urllib/http.client (update) are imported where they are used:
@@ -52,12 +53,14 @@ except ImportError:
         pass
 
 
-AGENT_VERSION = "1"
-BUNDLE_FORMAT = "slimenv-bundle/1"
-CHANNEL_FORMAT = "slimenv-channel/1"
+AGENT_VERSION = "2"
+BUNDLE_FORMAT = "slimenv-bundle/2"
+CHANNEL_FORMAT = "slimenv-channel/2"
 STATE_FORMAT = "slimenv-device-state/1"
-MAX_MANIFEST = 64 * 1024 * 1024
+MAX_HEADER = 64 * 1024 * 1024
+MAX_TREE = 64 * 1024 * 1024
 MAX_SIG = 4096
+TREE_MEMBERS = {"xz": "tree.json.xz", "gzip": "tree.json.gz", "sldiff": "tree.sldiff"}
 MAX_INDEX = 4 * 1024 * 1024
 CHUNK = 1024 * 1024
 APP_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -561,7 +564,13 @@ def _sorted_unique(values, what):
 
 
 def check_manifest(m):
-    """Refuse a manifest that is not a well-formed slimenv-bundle/1 manifest."""
+    """Refuse a header + tree that is not a well-formed slimenv-bundle/2 bundle."""
+    check_header(m)
+    check_tree(m)
+
+
+def check_header(m):
+    """Refuse a bundle.json that is not a well-formed slimenv-bundle/2 header."""
     try:
         if m.get("format") != BUNDLE_FORMAT:
             refuse("manifest format %r is not %s" % (m.get("format"), BUNDLE_FORMAT))
@@ -586,6 +595,40 @@ def check_manifest(m):
                 refuse("manifest health command")
             if not _is_int(h["timeout"]):
                 refuse("manifest health timeout")
+        for o in m["objects"]:
+            if not SHA_RE.match(str(o["sha256"])) or not _is_int(o["size"]):
+                refuse("manifest object entry")
+        _sorted_unique([o["sha256"] for o in m["objects"]], "objects")
+        for p in m["patches"]:
+            if not all(SHA_RE.match(str(p[k])) for k in ("sha256", "source", "target")):
+                refuse("manifest patch entry")
+            if not _is_int(p["size"]):
+                refuse("manifest patch size")
+        _sorted_unique([p["target"] for p in m["patches"]], "patches")
+        pl = m["payload"]
+        names = {"xz": "payload.tar.xz", "gzip": "payload.tar.gz"}
+        if names.get(pl["compression"]) != pl["name"]:
+            refuse("manifest payload entry")
+        if not SHA_RE.match(str(pl["sha256"])) or not _is_int(pl["size"]):
+            refuse("manifest payload hash")
+        a = m["agent"]
+        if a is not None and (not SHA_RE.match(str(a["sha256"])) or not _is_int(a["size"])):
+            refuse("manifest agent entry")
+        t = m["tree"]
+        if (t["encoding"] not in TREE_MEMBERS or not SHA_RE.match(str(t["sha256"]))
+                or not _is_int(t["size"]) or not SHA_RE.match(str(t["stored"]["sha256"]))
+                or not _is_int(t["stored"]["size"])):
+            refuse("manifest tree entry")
+        if (t["base"] is not None) != (t["encoding"] == "sldiff") or (
+                t["base"] is not None and not SHA_RE.match(str(t["base"]))):
+            refuse("manifest tree base")
+    except (KeyError, TypeError, AttributeError) as e:
+        refuse("manifest is malformed (%s: %s)" % (type(e).__name__, e))
+
+
+def check_tree(m):
+    """Refuse a tree whose paths, modes or symlinks are not as docs/fleet.md says."""
+    try:
         owners = set()
         for f in m["files"]:
             why = bad_tree_path(f["path"])
@@ -617,27 +660,8 @@ def check_manifest(m):
         for s in m["symlinks"]:
             if resolve_inside(links, s["path"].split("/")[:-1], s["target"]) is None:
                 refuse("symlink %s -> %s escapes the tree" % (s["path"], s["target"]))
-        for o in m["objects"]:
-            if not SHA_RE.match(str(o["sha256"])) or not _is_int(o["size"]):
-                refuse("manifest object entry")
-        _sorted_unique([o["sha256"] for o in m["objects"]], "objects")
-        for p in m["patches"]:
-            if not all(SHA_RE.match(str(p[k])) for k in ("sha256", "source", "target")):
-                refuse("manifest patch entry")
-            if not _is_int(p["size"]):
-                refuse("manifest patch size")
-        _sorted_unique([p["target"] for p in m["patches"]], "patches")
-        pl = m["payload"]
-        names = {"xz": "payload.tar.xz", "gzip": "payload.tar.gz"}
-        if names.get(pl["compression"]) != pl["name"]:
-            refuse("manifest payload entry")
-        if not SHA_RE.match(str(pl["sha256"])) or not _is_int(pl["size"]):
-            refuse("manifest payload hash")
-        a = m["agent"]
-        if a is not None and (not SHA_RE.match(str(a["sha256"])) or not _is_int(a["size"])):
-            refuse("manifest agent entry")
     except (KeyError, TypeError, AttributeError) as e:
-        refuse("manifest is malformed (%s: %s)" % (type(e).__name__, e))
+        refuse("tree is malformed (%s: %s)" % (type(e).__name__, e))
 
 
 # ---------------------------------------------------------------- 7 device store
@@ -677,7 +701,8 @@ def now_iso():
 
 
 class Store:
-    """ROOT: objects/, objects-x/, apps/APP/{gens,manifests,current,state.json}, keys/, tmp/, lock."""
+    """ROOT: objects/, objects-x/, apps/APP/{gens,manifests,current,state.json}, keys/, tmp/, lock.
+    manifests/SEQ.json is a generation's bundle.json, manifests/SEQ.tree.json its tree's bytes."""
 
     def __init__(self, root):
         self.root = os.path.abspath(root)
@@ -700,6 +725,28 @@ class Store:
 
     def manifest_path(self, app, seq):
         return os.path.join(self.app_dir(app), "manifests", "%d.json" % seq)
+
+    def tree_path(self, app, seq):
+        return os.path.join(self.app_dir(app), "manifests", "%d.tree.json" % seq)
+
+    def write_manifests(self, app, seq, docs, sync=True):
+        """Write a generation's (header bytes, tree bytes) verbatim, each atomically (and
+        durably unless `sync` is False: the caller syncs before anything depends on them)."""
+        write_atomic(self.manifest_path(app, seq), docs[0], sync=sync)
+        write_atomic(self.tree_path(app, seq), docs[1], sync=sync)
+
+    def find_tree(self, app, sha):
+        """The bytes of a kept generation's stored tree that hash to `sha`, else None."""
+        st = self.load_state(app)
+        for seq in st["generations"] if st else []:
+            try:
+                with open(self.tree_path(app, seq), "rb") as f:
+                    data = f.read(MAX_TREE + 1)
+            except OSError:
+                continue
+            if hashlib.sha256(data).hexdigest() == sha:
+                return data
+        return None
 
     def apps(self):
         d = os.path.join(self.root, "apps")
@@ -787,7 +834,7 @@ class Store:
         mans = os.path.join(adir, "manifests")
         if os.path.isdir(mans):
             for name in os.listdir(mans):
-                m = re.match(r"^(\d+)\.json$", name)
+                m = re.match(r"^(\d+)(\.tree)?\.json$", name)
                 if not (m and int(m.group(1)) in keep):
                     rmtree(os.path.join(mans, name))
         if st:
@@ -841,11 +888,16 @@ class Store:
         step("switch:done")
 
     def load_manifest(self, app, seq):
+        """A kept generation's header and tree, as one dict (files, symlinks from the tree)."""
         m = self._manifests.get((app, seq))
         if m is not None:
             return m
         with open(self.manifest_path(app, seq), "rb") as f:
-            return json.loads(f.read().decode("utf-8"))
+            m = json.loads(f.read().decode("utf-8"))
+        with open(self.tree_path(app, seq), "rb") as f:
+            tree = json.loads(f.read().decode("utf-8"))
+        m["files"], m["symlinks"] = tree["files"], tree["symlinks"]
+        return m
 
     def remember_manifest(self, app, seq, manifest):
         """The manifest of a generation this run built: gc need not read it back."""
@@ -888,6 +940,7 @@ class Store:
         rmtree(dead)
         rmtree(self.manifest_path(app, seq))
         self._manifests.pop((app, seq), None)
+        rmtree(self.tree_path(app, seq))
 
 
 # ---------------------------------------------------------------- 8 reading a bundle
@@ -967,102 +1020,204 @@ def _copy_hashed_to(src, out, size, what):
     return h.hexdigest()
 
 
-def _next_member(tar, name, what):
-    try:
-        member = tar.next()
-    except (tarfile.TarError, OSError, EOFError, LZMAError, zlib.error) as e:
-        refuse("%s: unreadable tar (%s)" % (what, e))
-    if name is None:
-        if member is not None:
-            refuse("%s: unexpected member %r" % (what, member.name))
-        return None
-    if member is None or member.name != name or not member.isreg():
-        refuse("%s: expected member %s, found %r" % (what, name, member.name if member else "end"))
-    return member
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+              NotImplementedError, RuntimeError)
 
 
-def _read_member(tar, member, what):
+def open_bundle(path, what):
+    """The bundle's zip and its members, each checked (docs/fleet.md "Bundle file"): stored,
+    not encrypted, no data descriptor, local header equal to the central directory entry, back
+    to back from offset 0 to the central directory, no archive comment, at most 5 members."""
     try:
-        data = tar.extractfile(member).read()
-    except (tarfile.TarError, OSError, EOFError) as e:
-        refuse("%s: unreadable tar (%s)" % (what, e))
-    if len(data) != member.size:
-        refuse("%s: %s is truncated" % (what, member.name))
+        zf = zipfile.ZipFile(path)
+    except ZIP_ERRORS as e:
+        refuse("cannot read bundle %s: %s" % (what, e))
+    try:
+        infos = zf.infolist()
+        if zf.comment or not 4 <= len(infos) <= 5:
+            refuse("%s: not a bundle (%d members%s)" % (what, len(infos), ", a comment" if zf.comment else ""))
+        at = 0
+        with open(path, "rb") as f:
+            for i in infos:
+                if i.compress_type != zipfile.ZIP_STORED:
+                    refuse("%s: member %s is compressed (method %d); bundle members are stored"
+                           % (what, i.filename, i.compress_type))
+                if i.flag_bits & 0x9 or i.file_size != i.compress_size:
+                    refuse("%s: member %s is encrypted, has a data descriptor or two sizes" % (what, i.filename))
+                if i.header_offset != at:
+                    refuse("%s: member %s is not where the one before it ends" % (what, i.filename))
+                f.seek(at)
+                head = f.read(30)
+                if len(head) != 30:
+                    refuse("%s: member %s is truncated" % (what, i.filename))
+                sig, _v, flags, method, _t, _d, crc, csize, usize, nlen, elen = struct.unpack(
+                    "<IHHHHHIIIHH", head)
+                name = f.read(nlen)
+                want = i.orig_filename.encode("utf-8" if i.flag_bits & 0x800 else "cp437")
+                if (sig != 0x04034B50 or flags != i.flag_bits or method != i.compress_type
+                        or crc != i.CRC or csize != i.compress_size or usize != i.file_size
+                        or name != want):
+                    refuse("%s: the local header of %s differs from the central directory" % (what, i.filename))
+                at += 30 + nlen + elen + i.compress_size
+        if at != zf.start_dir:
+            refuse("%s: bytes lie between the last member and the central directory" % what)
+    except Refused:
+        zf.close()
+        raise
+    except ZIP_ERRORS as e:
+        zf.close()
+        refuse("%s: unreadable zip (%s)" % (what, e))
+    return zf, infos
+
+
+def _read_zip_member(zf, info, limit, what):
+    """All of a (small) member's bytes, refusing one larger than `limit`."""
+    if info.file_size > limit:
+        refuse("%s: %s is larger than %d bytes" % (what, info.filename, limit))
+    try:
+        with zf.open(info) as f:
+            data = f.read(limit + 1)
+    except ZIP_ERRORS as e:
+        refuse("%s: unreadable %s (%s)" % (what, info.filename, e))
+    if len(data) != info.file_size:
+        refuse("%s: %s is truncated" % (what, info.filename))
     return data
 
 
-def read_head(tar, keys, what):
-    """The verified manifest (dict) and its bytes from a bundle's first two members."""
-    m = _next_member(tar, "manifest.json", what)
-    if m.size > MAX_MANIFEST:
-        refuse("%s: manifest.json too large" % what)
-    mbytes = _read_member(tar, m, what)
-    s = _next_member(tar, "manifest.sig", what)
-    if s.size > MAX_SIG:
-        refuse("%s: manifest.sig too large" % what)
-    sig = _read_member(tar, s, what)
-    kid = verify_signature(mbytes, sig, keys, "%s manifest" % what)
+def member_names(header):
+    """The names a bundle with this header has, in order."""
+    names = ["bundle.json", "bundle.sig", TREE_MEMBERS[header["tree"]["encoding"]],
+             header["payload"]["name"]]
+    return names + (["agent.py"] if header["agent"] is not None else [])
+
+
+def read_head(zf, infos, keys, what):
+    """The verified bundle.json (dict) and its bytes; the members must be the ones it names."""
+    if [i.filename for i in infos[:2]] != ["bundle.json", "bundle.sig"]:
+        refuse("%s: bundle.json and bundle.sig must come first" % what)
+    hbytes = _read_zip_member(zf, infos[0], MAX_HEADER, what)
+    sig = _read_zip_member(zf, infos[1], MAX_SIG, what)
+    kid = verify_signature(hbytes, sig, keys, what + " bundle.json")
     try:
-        manifest = json.loads(mbytes.decode("utf-8"))
+        header = json.loads(hbytes.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        refuse("%s: manifest.json is not JSON" % what)
-    if not isinstance(manifest, dict):
-        refuse("%s: manifest.json is not an object" % what)
-    check_manifest(manifest)
-    return manifest, mbytes, kid
+        refuse("%s: bundle.json is not JSON" % what)
+    if not isinstance(header, dict) or "files" in header or "symlinks" in header:
+        refuse("%s: bundle.json is not a bundle header" % what)
+    check_header(header)
+    names = [i.filename for i in infos]
+    if names != member_names(header):
+        refuse("%s: members %s, bundle.json says %s" % (what, ",".join(names), ",".join(member_names(header))))
+    if lzma is None and "xz" in (header["payload"]["compression"], header["tree"]["encoding"]):
+        refuse("%s: an xz payload or tree needs the lzma module, which this python3 lacks (use gzip)" % what)
+    return header, hbytes, kid
 
 
-def read_payload(tar, manifest, work, what, held=None):
+def _decode_bounded(data, codec, limit, what):
+    """xz or gzip bytes decoded to at most `limit` bytes; one whole stream, nothing after it."""
+    try:
+        if codec == "xz":
+            if lzma is None:
+                refuse("%s: xz needs the lzma module, which this python3 lacks (use gzip)" % what)
+            d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+        else:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out = d.decompress(data, limit + 1)
+        if len(out) > limit:
+            refuse("%s: decodes to more than the %d bytes bundle.json says" % (what, limit))
+        if not d.eof or d.unused_data:
+            refuse("%s: truncated, or bytes after the stream" % what)
+        return out
+    except (LZMAError, zlib.error, EOFError) as e:
+        refuse("%s: corrupt (%s)" % (what, e))
+
+
+def read_tree(zf, info, header, store, what):
+    """The tree (dict) and its exact bytes: the member's hash is checked before it is decoded,
+    the decoded bytes are bounded by tree.size and must hash to tree.sha256."""
+    t = header["tree"]
+    if t["size"] > MAX_TREE:
+        refuse("%s: the tree is %d bytes, over the %d this agent accepts" % (what, t["size"], MAX_TREE))
+    if info.file_size != t["stored"]["size"]:
+        refuse("%s: %s is %d bytes, bundle.json says %d" % (what, info.filename, info.file_size, t["stored"]["size"]))
+    stored = _read_zip_member(zf, info, t["stored"]["size"], what)
+    if hashlib.sha256(stored).hexdigest() != t["stored"]["sha256"]:
+        refuse("%s: %s does not match bundle.json (corrupt)" % (what, info.filename))
+    name = "%s tree" % what
+    if t["encoding"] == "sldiff":
+        base = store.find_tree(header["app"], t["base"])
+        if base is None:
+            refuse("this device lacks base tree %s of this delta (a delta from another base)" % t["base"][:12])
+        data = apply_patch(base, stored, t["size"], "tree")
+    else:
+        data = _decode_bounded(stored, t["encoding"], t["size"], name)
+    if len(data) != t["size"] or hashlib.sha256(data).hexdigest() != t["sha256"]:
+        refuse("%s: the decoded tree does not match bundle.json (corrupt)" % what)
+    try:
+        tree = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        refuse("%s: the tree is not JSON" % what)
+    if not isinstance(tree, dict) or sorted(tree) != ["files", "symlinks"]:
+        refuse("%s: the tree is not {files, symlinks}" % what)
+    if not isinstance(tree["files"], list) or not isinstance(tree["symlinks"], list):
+        refuse("%s: the tree's files or symlinks are not lists" % what)
+    return tree, data
+
+
+def read_payload(zf, info, manifest, work, what, held=None):
     """Stream the payload into work/o/<sha> and work/p/<sha>, every hash and size checked."""
     pl = manifest["payload"]
-    member = _next_member(tar, pl["name"], what)
-    if member.size != pl["size"]:
-        refuse("%s: payload size %d, manifest says %d" % (what, member.size, pl["size"]))
+    if info.file_size != pl["size"]:
+        refuse("%s: payload size %d, bundle.json says %d" % (what, info.file_size, pl["size"]))
     want = {}
     for o in manifest["objects"]:
         want["objects/" + o["sha256"]] = (o["size"], os.path.join(work, "o", o["sha256"]))
     for p in manifest["patches"]:
         want["patches/" + p["sha256"]] = (p["size"], _patch_dest(work, p, held))
-    outer = HashingReader(tar.extractfile(member), pl["size"], what + " payload")
     mode = "r|xz" if pl["compression"] == "xz" else "r|gz"
     if pl["compression"] == "xz" and lzma is None:
         refuse("%s: an xz payload needs the lzma module, which this python3 lacks (use gzip)" % what)
     seen = set()
     try:
-        with tarfile.open(fileobj=outer, mode=mode) as inner:
-            for entry in inner:
-                name = entry.name
-                if name not in want or name in seen or not entry.isreg():
-                    refuse("%s: payload member %r is not named by the manifest" % (what, name))
-                size, dest = want[name]
-                if entry.size != size:
-                    refuse("%s: payload member %s has the wrong size" % (what, name))
-                step("payload:member")
-                got = _copy_hashed(inner.extractfile(entry), dest, size, name, sync=False)
-                if got != name.split("/")[1]:
-                    refuse("%s: %s does not match its hash (corrupt)" % (what, name))
-                seen.add(name)
-        outer.drain()
-    except (tarfile.TarError, EOFError, LZMAError, zlib.error, OSError) as e:
+        with zf.open(info) as member:
+            outer = HashingReader(member, pl["size"], what + " payload")
+            with tarfile.open(fileobj=outer, mode=mode) as inner:
+                for entry in inner:
+                    name = entry.name
+                    if name not in want or name in seen or not entry.isreg():
+                        refuse("%s: payload member %r is not named by bundle.json" % (what, name))
+                    size, dest = want[name]
+                    if entry.size != size:
+                        refuse("%s: payload member %s has the wrong size" % (what, name))
+                    step("payload:member")
+                    got = _copy_hashed(inner.extractfile(entry), dest, size, name, sync=False)
+                    if got != name.split("/")[1]:
+                        refuse("%s: %s does not match its hash (corrupt)" % (what, name))
+                    seen.add(name)
+            outer.drain()
+    except (tarfile.TarError, EOFError, LZMAError, zlib.error, OSError, zipfile.BadZipFile) as e:
         refuse("%s: corrupt payload (%s)" % (what, e))
     if outer.n != pl["size"] or outer.h.hexdigest() != pl["sha256"]:
-        refuse("%s: payload hash differs from the manifest (corrupt)" % what)
+        refuse("%s: payload hash differs from bundle.json (corrupt)" % what)
     if len(seen) != len(want):
-        refuse("%s: payload lacks %d member(s) the manifest names" % (what, len(want) - len(seen)))
+        refuse("%s: payload lacks %d member(s) bundle.json names" % (what, len(want) - len(seen)))
 
 
-def read_agent(tar, manifest, work, what):
+def read_agent(zf, infos, manifest, work, what):
     if manifest["agent"] is None:
-        _next_member(tar, None, what)
         return None
     a = manifest["agent"]
-    member = _next_member(tar, "agent.py", what)
-    if member.size != a["size"]:
-        refuse("%s: agent.py size differs from the manifest" % what)
+    info = infos[0]
+    if info.file_size != a["size"]:
+        refuse("%s: agent.py size differs from bundle.json" % what)
     dest = os.path.join(work, "agent.py")
-    if _copy_hashed(tar.extractfile(member), dest, a["size"], "agent.py") != a["sha256"]:
-        refuse("%s: agent.py hash differs from the manifest" % what)
-    _next_member(tar, None, what)
+    try:
+        with zf.open(info) as member:
+            got = _copy_hashed(member, dest, a["size"], "agent.py")
+    except (OSError, zipfile.BadZipFile) as e:
+        refuse("%s: unreadable agent.py (%s)" % (what, e))
+    if got != a["sha256"]:
+        refuse("%s: agent.py hash differs from bundle.json" % what)
     return dest
 
 
@@ -1201,16 +1356,16 @@ def install_objects(store, manifest, work):
 
 
 def build_generation(store, app, manifest, mbytes):
-    """apps/APP/gens/SEQ: hard links to objects (copies where links fail), then symlinks."""
+    """apps/APP/gens/SEQ: hard links to objects (copies where links fail), then symlinks.
+    `mbytes`: the (bundle.json, tree) bytes, stored verbatim first (a later delta's base)."""
     seq = manifest["sequence"]
     adir = store.app_dir(app)
     gens = os.path.join(adir, "gens")
     os.makedirs(gens, exist_ok=True)
     os.makedirs(os.path.join(adir, "manifests"), exist_ok=True)
-    mpath = store.manifest_path(app, seq)
-    # a manifest a kept generation already uses is replaced durably; a new one is made durable
-    # by the sync below, before the generation that needs it gets its name
-    write_atomic(mpath, mbytes, sync=os.path.exists(mpath))
+    # manifests a kept generation already uses are replaced durably; new ones are made durable
+    # by the sync below, before the generation that needs them gets its name
+    store.write_manifests(app, seq, mbytes, sync=os.path.exists(store.manifest_path(app, seq)))
     new = os.path.join(gens, ".new-%d" % seq)
     rmtree(new)
     os.mkdir(new)
@@ -1250,7 +1405,7 @@ def build_generation(store, app, manifest, mbytes):
     final = os.path.join(gens, str(seq))
     if os.path.exists(final):
         store.drop_generation(app, seq)
-        write_atomic(store.manifest_path(app, seq), mbytes)
+        store.write_manifests(app, seq, mbytes)
     step("gen:rename")
     os.rename(new, final)
     fsync_dir(gens)
@@ -1321,19 +1476,16 @@ def apply_bundle(store, path, opts, expect=None):
     os.makedirs(os.path.join(work, "o"))
     os.makedirs(os.path.join(work, "p"))
     step("apply:start")
-    try:
-        tar = tarfile.open(path, "r:")
-    except (OSError, tarfile.TarError, EOFError) as e:
-        refuse("cannot read bundle %s: %s" % (what, e))
-    with tar:
-        manifest, mbytes, kid = read_head(tar, keys, what)
-        app, seq = manifest["app"], manifest["sequence"]
+    zf, infos = open_bundle(path, what)
+    with zf:
+        header, hbytes, kid = read_head(zf, infos, keys, what)
+        app, seq = header["app"], header["sequence"]
         if expect:
             if expect.get("app") not in (None, app) or expect.get("sequence") not in (None, seq):
                 refuse("%s is %s %d, the channel index promised %s %s" % (
                     what, app, seq, expect.get("app"), expect.get("sequence")))
-            if expect.get("manifest") and hashlib.sha256(mbytes).hexdigest() != expect["manifest"]:
-                refuse("%s: manifest differs from the one the channel index names" % what)
+            if expect.get("header") and hashlib.sha256(hbytes).hexdigest() != expect["header"]:
+                refuse("%s: bundle.json differs from the one the channel index names" % what)
         st = store.load_state(app)
         if st and st["current"] == seq and opts.allow_downgrade:
             return {"ok": True, "app": app, "sequence": seq, "changed": False,
@@ -1341,21 +1493,24 @@ def apply_bundle(store, path, opts, expect=None):
         if st and st["highest"] is not None and seq <= st["highest"] and not opts.allow_downgrade:
             refuse("replay: %s sequence %d is not newer than %d, the newest applied "
                    "(--allow-downgrade to force)" % (app, seq, st["highest"]))
-        # the interpreter probe (a child process) runs while the payload streams into tmp/
-        target_check = start_check_target(manifest)
+        # the interpreter probe (a child process) runs while the tree and payload are read
+        target_check = start_check_target(header)
+        tree, tbytes = read_tree(zf, infos[2], header, store, what)
+        manifest = dict(header, files=tree["files"], symlinks=tree["symlinks"])
+        check_tree(manifest)
         sizes = check_available(store, manifest)
         check_space(store, manifest, sizes)
         step("apply:verified")
         held = HeldPatches()
-        read_payload(tar, manifest, work, what, held)
-        agent_file = read_agent(tar, manifest, work, what)
+        read_payload(zf, infos[3], manifest, work, what, held)
+        agent_file = read_agent(zf, infos[4:], manifest, work, what)
     stage_patches(store, manifest, work, sizes, held)
     finish_check_target(target_check)
     step("apply:staged")
     # -- nothing outside tmp/ has changed up to here
     added = install_objects(store, manifest, work)
     step("apply:objects")
-    build_generation(store, app, manifest, mbytes)
+    build_generation(store, app, manifest, (hbytes, tbytes))
     previous = st["current"] if st else None
     store.switch(app, seq)
     failure = run_health(store, app, manifest)
@@ -1483,7 +1638,7 @@ def check_index(idx, app, channel):
     try:
         ok = (idx["format"] == CHANNEL_FORMAT and idx["app"] == app and idx["channel"] == channel
               and _is_int(idx["sequence"]) and SHA_RE.match(idx["full"]["sha256"])
-              and _is_int(idx["full"]["size"]) and SHA_RE.match(idx["manifest"]["sha256"])
+              and _is_int(idx["full"]["size"]) and SHA_RE.match(idx["header"]["sha256"])
               and all(_is_int(d["from"]) and SHA_RE.match(d["sha256"]) and _is_int(d["size"])
                       for d in idx["deltas"]))
     except (KeyError, TypeError):
@@ -1526,7 +1681,7 @@ def cmd_update(store, opts):
             if i + 1 < len(choices):
                 continue
             raise
-        expect = {"app": app, "sequence": seq, "manifest": idx["manifest"]["sha256"] if c.get("full") else None}
+        expect = {"app": app, "sequence": seq, "header": idx["header"]["sha256"] if c.get("full") else None}
         try:
             result = apply_bundle(store, path, opts, expect)
         except Refused as e:
@@ -1579,8 +1734,12 @@ def cmd_status(store, opts):
         st = store.load_state(app) or new_state(app)
         gens = []
         for g in st["generations"]:
+            try:
+                tree = _hash_file(store.tree_path(app, g))
+            except OSError:
+                tree = None
             gens.append({"sequence": g, "version": st["versions"].get(str(g)),
-                         "health": st["health"].get(str(g))})
+                         "health": st["health"].get(str(g)), "tree": tree})
         apps[app] = {"current": st["current"], "version": st["versions"].get(str(st["current"])),
                      "highest": st["highest"], "generations": gens,
                      "health": st["health"].get(str(st["current"])),
@@ -1625,8 +1784,11 @@ def verify_generation(store, app, seq):
     gen = store.gen_dir(app, seq)
     try:
         m = store.load_manifest(app, seq)
-    except (OSError, ValueError):
-        return ["app %s generation %d has no manifest" % (app, seq)]
+        tree_sha = _hash_file(store.tree_path(app, seq))
+    except (OSError, ValueError, KeyError, TypeError):
+        return ["app %s generation %d has no header or tree" % (app, seq)]
+    if tree_sha != m["tree"]["sha256"]:
+        out.append("%s %d: its stored tree does not match its header" % (app, seq))
     want = {}
     for f in m["files"]:
         want[f["path"]] = f
@@ -1729,7 +1891,7 @@ def main(argv=None):
         msg = str(e)
     except OSError as e:
         msg = "%s: %s" % (getattr(e, "filename", None) or "I/O error", e.strerror or e)
-    except (tarfile.TarError, EOFError, LZMAError, zlib.error) as e:
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, LZMAError, zlib.error) as e:
         msg = "unreadable archive: %s" % e
     except Exception as e:  # a bug: still one line, still exit status 1
         msg = "internal error: %s: %s" % (type(e).__name__, e)

@@ -2,9 +2,9 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { cacheDir, formatBytes, SlimenvError } from "../../base/index.ts";
 import { loadSigningKey, parseHealth, writeFileAtomic } from "../../bundle/files.ts";
 import { packLock } from "../../bundle/from-lock.ts";
+import { sha256Hex } from "../../bundle/hashing.ts";
 import { type PackOptions, packEnv } from "../../bundle/pack.ts";
 import type { Compression } from "../../bundle/types.ts";
-import { sha256Hex } from "../../bundle/wire.ts";
 import { slimPolicy } from "../../slim/policy.ts";
 import { PRESET_NAMES } from "../../slim/presets.ts";
 import { storeRoot } from "../../store/paths.ts";
@@ -25,7 +25,7 @@ interface BundleFlags extends IndexOptionValues, TargetOptionValues {
   healthTimeout?: number;
   from?: string[];
   compression?: Compression;
-  agent: boolean;
+  agent?: boolean;
 }
 
 function wholeNumber(text: string): number {
@@ -61,7 +61,7 @@ export function bundleCommand(): Command {
     )
     .option(
       "--from <old...>",
-      "make a delta from an old bundle, its manifest.json or a device's `status --json` (repeatable)",
+      "make a delta from an old bundle, a tree document (the device's manifests/SEQ.tree.json) or a device's `status --json` (repeatable)",
     )
     .addOption(
       new Option("--compression <codec>", "payload compression (default xz when found)").choices([
@@ -69,7 +69,11 @@ export function bundleCommand(): Command {
         "gzip",
       ]),
     )
-    .option("--no-agent", "leave the device agent (agent.py) out of the bundle")
+    .option(
+      "--agent",
+      "carry the device agent (agent.py) in a delta too (a full bundle does by default)",
+    )
+    .option("--no-agent", "leave the device agent (agent.py) out of a full bundle")
     .option(
       "--lock <pylock.toml>",
       "no env: install this lock for the target (--python, or --python-version + --platform) into a temp env and bundle that",
@@ -103,7 +107,7 @@ export function bundleCommand(): Command {
         version: opts.appVersion,
         key,
         health,
-        agent: opts.agent,
+        ...(opts.agent === undefined ? {} : { agent: opts.agent }),
         reporter: out.reporter(),
         ...(opts.sequence === undefined ? {} : { sequence: opts.sequence }),
         ...(opts.from === undefined ? {} : { from: opts.from }),
@@ -153,6 +157,8 @@ export function bundleCommand(): Command {
         held: result.held,
         skippedRuntimeCaches: result.skipped,
         base: result.manifest.base,
+        tree: result.manifest.tree,
+        agent: result.manifest.agent !== null,
       };
       if (out.json) out.data(summary);
       else {
@@ -160,7 +166,7 @@ export function bundleCommand(): Command {
           `${opts.output}: ${result.kind} bundle of ${summary.app} ${summary.version} (sequence ${summary.sequence}), ${formatBytes(summary.size)}`,
         );
         out.line(
-          `  ${summary.files} files (${formatBytes(summary.treeBytes)}), ${summary.objects} objects carried, ${summary.patches} patches${result.kind === "delta" ? `, ${summary.held} objects already on the device` : ""}`,
+          `  ${summary.files} files (${formatBytes(summary.treeBytes)}), ${summary.objects} objects carried, ${summary.patches} patches${result.kind === "delta" ? `, ${summary.held} objects already on the device` : ""}; tree ${summary.tree.encoding} ${formatBytes(summary.tree.stored.size)}`,
         );
       }
       return 0;

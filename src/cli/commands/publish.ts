@@ -30,7 +30,7 @@ export function publishCommand(): Command {
     .requiredOption("--key <file>", "the signing key (the bundle must be signed by it)")
     .option("--deltas <n>", "deltas from the last N published versions (default 3)", count)
     .action(
-      action<PublishFlags>((opts, args, out) => {
+      action<PublishFlags>(async (opts, args, out) => {
         const file = args[0] as string;
         let bytes: Uint8Array;
         try {
@@ -41,7 +41,7 @@ export function publishCommand(): Command {
             hint: "pass a bundle file written by slimenv bundle",
           });
         }
-        const result = publishBundle(bytes, {
+        const result = await publishBundle(bytes, {
           repo: opts.repo,
           channel: opts.channel,
           key: loadSigningKey(opts.key),
