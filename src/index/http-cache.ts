@@ -264,5 +264,6 @@ export function responseFromCache(entry: CacheEntry, maxBytes: number | undefine
     headers: { ...meta.headers },
     body,
     fromCache: true,
+    cached: true,
   };
 }

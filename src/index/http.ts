@@ -47,6 +47,8 @@ import { proxySettingsFromEnv } from "./proxy.ts";
 
 export class HttpClient {
   readonly offline: boolean;
+  /** The HTTP cache folder given (undefined: no cache). */
+  readonly cacheDir: string | undefined;
   readonly #cache: HttpCache | undefined;
   readonly #timeoutMs: number;
   readonly #limiter: Limiter;
@@ -61,6 +63,7 @@ export class HttpClient {
 
   constructor(options: HttpClientOptions = {}) {
     this.offline = options.offline ?? false;
+    this.cacheDir = options.cacheDir;
     this.#cache = options.cacheDir === undefined ? undefined : new HttpCache(options.cacheDir);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#limiter = new Limiter(options.concurrency ?? 16);
@@ -129,9 +132,11 @@ export class HttpClient {
       headers: exchange.headers,
       body: exchange.body,
       fromCache: false,
+      cached: false,
     };
     if (cache !== undefined) {
       if (unchangedAndTimeless(cached, exchange, fetched.url)) {
+        response.cached = true;
         // Same bytes, and nothing in the answer that a new entry would date or validate with:
         // the entry on disk already says all this one would (indexes without caching headers
         // send tens of MB of project pages on every run).
@@ -149,7 +154,7 @@ export class HttpClient {
           requestTime: exchange.requestTime,
           responseTime: exchange.responseTime,
         };
-        await this.#store(cache, key, meta, exchange.body);
+        response.cached = await this.#store(cache, key, meta, exchange.body);
       } else if (cached !== undefined) {
         await cache.delete(key);
       }
@@ -205,13 +210,15 @@ export class HttpClient {
     await dispatchers?.close();
   }
 
-  async #store(cache: HttpCache, key: string, meta: CacheMeta, body: Uint8Array): Promise<void> {
+  async #store(cache: HttpCache, key: string, meta: CacheMeta, body: Uint8Array): Promise<boolean> {
     try {
       await cache.write(key, meta, body);
+      return true;
     } catch (err) {
       const fsError = err instanceof Error && err.cause !== undefined ? err.cause : err;
       const reason = (fsError as { code?: string }).code ?? "error";
       this.#reporter.log("warn", `cannot write the HTTP cache under ${cache.dir} (${reason})`);
+      return false;
     }
   }
 

@@ -1,0 +1,397 @@
+/**
+ * The compact form of a project page: what a page says, checked and classified once, in a
+ * shape that is cheap to read again.
+ *
+ * - The header (JSON) holds, per version as the filenames spell it (in the order the page
+ *   first names each), the filenames, their requires-python (an index into a table of the
+ *   distinct texts) and their yanked state: all that choosing files for a target needs.
+ * - The blob holds, per version, one JSON array with the rest of each file (URL, hashes, size,
+ *   upload time, core metadata), read only when that version's files are asked for.
+ *
+ * Only files that `classifyFilename` accepts for the page's project are kept (the rest are
+ * counted as skipped), so the filenames are split again without a full parse
+ * (listed-file.ts). `CompactPage.decode` checks the shape of what it reads and throws a plain
+ * Error on anything else; the page cache then treats the entry as damaged.
+ */
+import type { Reporter } from "../base/index.ts";
+import { canonicalizeName } from "../standards/names.ts";
+import type { Tag } from "../standards/tags.ts";
+import type { Version } from "../standards/version.ts";
+import { filenameParts, type ListedFile, listedTags, listedVersion } from "./listed-file.ts";
+import { classifyFilename, type DistributionFile, type RawLink } from "./project.ts";
+
+/** What a page says about itself. */
+export interface PageFacts {
+  /** PEP 691 meta.api-version, or PEP 629 pypi:repository-version (HTML); may be absent. */
+  apiVersion: string | undefined;
+  name: string | undefined;
+}
+
+export interface EncodedPage {
+  /** JSON text (UTF-8). */
+  header: Buffer;
+  blob: Buffer;
+}
+
+type Yanked = 0 | 1 | string;
+/** [url, hashes, size, upload time, core metadata]; absent values are null. */
+type Details = [
+  string,
+  Record<string, string>,
+  number | null,
+  string | null,
+  boolean | Record<string, string> | null,
+];
+
+type Build = readonly [number, string];
+
+/**
+ * One version: its text, the filenames (sorted), then per file (one value when all alike):
+ * the tag set (index into `t`; -1 for an sdist), requires-python (index into `rp`; -1: none),
+ * yanked (0: no, 1: yes, or the reason), the build tag (0: none).
+ */
+type Group = [
+  string,
+  string[],
+  number | number[],
+  number | number[],
+  Yanked | Yanked[],
+  0 | (Build | 0)[],
+];
+
+interface Header {
+  api: string | null;
+  name: string | null;
+  skipped: number;
+  /** Distinct wheel tag sets ("py3-none-any"). */
+  t: string[];
+  /** Distinct requires-python texts. */
+  rp: string[];
+  g: Group[];
+  /** Byte offsets of each version's details in the blob (one more than versions). */
+  o: number[];
+}
+
+interface Pending {
+  text: string;
+  files: {
+    name: string;
+    tag: number;
+    rp: number;
+    yanked: Yanked;
+    build: Build | 0;
+    rest: Details;
+  }[];
+}
+
+/** One value when every item is alike, else the list. */
+function oneOrAll<T>(items: T[]): T | T[] {
+  const first = items[0] as T;
+  return items.every((i) => i === first) ? first : items;
+}
+
+function interned(table: Map<string, number>, text: string): number {
+  let at = table.get(text);
+  if (at === undefined) {
+    at = table.size;
+    table.set(text, at);
+  }
+  return at;
+}
+
+/**
+ * Classify and group the links of a page of `project`. Files that are not wheels or sdists
+ * of it are skipped with a debug log, as `toDistributionFile` does.
+ */
+export function encodePage(
+  links: readonly RawLink[],
+  facts: PageFacts,
+  project: string,
+  reporter: Reporter,
+): EncodedPage {
+  const canonical = canonicalizeName(project);
+  const groups = new Map<string, Pending>();
+  const tagIndex = new Map<string, number>();
+  const rpIndex = new Map<string, number>();
+  let skipped = 0;
+  for (const link of links) {
+    const kind = classifyFilename(link.filename);
+    if (kind === undefined || kind.name !== canonical) {
+      reporter.log(
+        "debug",
+        kind === undefined
+          ? `skipping ${link.filename}: not a wheel or sdist filename`
+          : `skipping ${link.filename}: it belongs to ${kind.name}, not ${canonical}`,
+      );
+      skipped++;
+      continue;
+    }
+    const parts = filenameParts(link.filename, kind.kind);
+    let group = groups.get(parts.version);
+    if (group === undefined) {
+      group = { text: parts.version, files: [] };
+      groups.set(parts.version, group);
+    }
+    const build = kind.kind === "wheel" ? kind.wheel.build : undefined;
+    group.files.push({
+      name: link.filename,
+      tag: parts.tags === undefined ? -1 : interned(tagIndex, parts.tags),
+      rp: link.requiresPython === undefined ? -1 : interned(rpIndex, link.requiresPython),
+      yanked: link.yanked === undefined ? 0 : link.yanked === true ? 1 : link.yanked,
+      build: build === undefined ? 0 : build,
+      rest: [
+        link.url,
+        link.hashes,
+        link.size ?? null,
+        link.uploadTime ?? null,
+        link.coreMetadata ?? null,
+      ],
+    });
+  }
+  const blobs: Buffer[] = [];
+  const offsets = [0];
+  const g: Group[] = [];
+  let at = 0;
+  for (const group of groups.values()) {
+    // Sorted by filename, as a resolver orders them (a stable sort: equal names keep their order).
+    const files = group.files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const builds = files.map((f) => f.build);
+    g.push([
+      group.text,
+      files.map((f) => f.name),
+      oneOrAll(files.map((f) => f.tag)),
+      oneOrAll(files.map((f) => f.rp)),
+      oneOrAll(files.map((f) => f.yanked)),
+      builds.every((b) => b === 0) ? 0 : builds,
+    ]);
+    const bytes = Buffer.from(JSON.stringify(files.map((f) => f.rest)), "utf8");
+    blobs.push(bytes);
+    at += bytes.byteLength;
+    offsets.push(at);
+  }
+  const header: Header = {
+    api: facts.apiVersion ?? null,
+    name: facts.name ?? null,
+    skipped,
+    t: [...tagIndex.keys()],
+    rp: [...rpIndex.keys()],
+    g,
+    o: offsets,
+  };
+  return { header: Buffer.from(JSON.stringify(header), "utf8"), blob: Buffer.concat(blobs) };
+}
+
+function bad(why: string): Error {
+  return new Error(`not a compact page: ${why}`);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === "string");
+}
+
+/** One file of a compact page. */
+class PageFile implements ListedFile {
+  readonly filename: string;
+  readonly kind: "wheel" | "sdist";
+  readonly version: Version;
+  readonly tags: readonly Tag[] | undefined;
+  readonly build: Build | undefined;
+  readonly yanked: string | true | undefined;
+  readonly requiresPython: string | undefined;
+  readonly #page: CompactPage;
+  readonly #group: number;
+  readonly #slot: number;
+
+  constructor(
+    page: CompactPage,
+    group: number,
+    slot: number,
+    filename: string,
+    version: Version,
+    tags: readonly Tag[] | undefined,
+    build: Build | undefined,
+    yanked: string | true | undefined,
+    requiresPython: string | undefined,
+  ) {
+    this.filename = filename;
+    this.kind = tags === undefined ? "sdist" : "wheel";
+    this.version = version;
+    this.tags = tags;
+    this.build = build;
+    this.yanked = yanked;
+    this.requiresPython = requiresPython;
+    this.#page = page;
+    this.#group = group;
+    this.#slot = slot;
+  }
+
+  file(): DistributionFile {
+    return this.#page.file(this.#group, this.#slot);
+  }
+}
+
+/** A decoded compact page: its files grouped by version, full files built on demand. */
+export class CompactPage {
+  readonly apiVersion: string | undefined;
+  readonly name: string | undefined;
+  /** Files the page lists that are not wheels or sdists of the project. */
+  readonly skipped: number;
+  /** Per version (as the filenames spell it), in the order the page first names each. */
+  readonly groups: readonly (readonly ListedFile[])[];
+  readonly #blob: Uint8Array;
+  readonly #offsets: number[];
+  readonly #project: string;
+  readonly #index: string;
+  readonly #files: (DistributionFile[] | undefined)[];
+
+  /**
+   * Read an encoded page. `project` (canonical name) and `index` (without credentials) are
+   * what DistributionFile.name and .index say. Throws a plain Error when the bytes are not a
+   * compact page.
+   */
+  constructor(encoded: EncodedPage, project: string, index: string) {
+    let header: Header;
+    try {
+      header = JSON.parse(encoded.header.toString("utf8")) as Header;
+    } catch {
+      throw bad("the header is not JSON");
+    }
+    if (typeof header !== "object" || header === null) throw bad("the header is not an object");
+    const { api, name, skipped, t, rp, g, o } = header;
+    if (api !== null && typeof api !== "string") throw bad("api");
+    if (name !== null && typeof name !== "string") throw bad("name");
+    if (
+      typeof skipped !== "number" ||
+      !isStringArray(t) ||
+      !isStringArray(rp) ||
+      !Array.isArray(g)
+    ) {
+      throw bad("skipped, t, rp or g");
+    }
+    if (!Array.isArray(o) || o.length !== g.length + 1) throw bad("offsets");
+    for (let i = 0; i < o.length; i++) {
+      const at = o[i];
+      if (!Number.isSafeInteger(at) || (at as number) < (i === 0 ? 0 : (o[i - 1] as number))) {
+        throw bad("offsets");
+      }
+    }
+    if (o[o.length - 1] !== encoded.blob.byteLength) throw bad("the blob's length");
+    this.apiVersion = api ?? undefined;
+    this.name = name ?? undefined;
+    this.skipped = skipped;
+    this.#blob = encoded.blob;
+    this.#offsets = o;
+    this.#project = project;
+    this.#index = index;
+    this.#files = new Array(g.length);
+    const tables = { tags: t.map(listedTags), rp };
+    this.groups = g.map((group, gi) => decodeGroup(this, gi, group, tables));
+  }
+
+  /** The whole file `slot` of version group `group`. */
+  file(group: number, slot: number): DistributionFile {
+    let files = this.#files[group];
+    if (files === undefined) {
+      files = this.#decodeDetails(group);
+      this.#files[group] = files;
+    }
+    const file = files[slot];
+    if (file === undefined) throw new RangeError(`no file ${slot} in version group ${group}`);
+    return file;
+  }
+
+  #decodeDetails(group: number): DistributionFile[] {
+    const entries = this.groups[group] ?? [];
+    const start = this.#offsets[group] as number;
+    const end = this.#offsets[group + 1] as number;
+    const text = Buffer.from(this.#blob.buffer, this.#blob.byteOffset + start, end - start);
+    const details = JSON.parse(text.toString("utf8")) as Details[];
+    if (!Array.isArray(details) || details.length !== entries.length) {
+      throw bad(`the details of version group ${group}`);
+    }
+    return entries.map((entry, i) => this.#toFile(entry, details[i] as Details));
+  }
+
+  #toFile(entry: ListedFile, details: Details): DistributionFile {
+    const [url, hashes, size, uploadTime, coreMetadata] = details;
+    if (typeof url !== "string" || typeof hashes !== "object" || hashes === null) {
+      throw bad(`the details of ${entry.filename}`);
+    }
+    const file: DistributionFile = {
+      filename: entry.filename,
+      url,
+      kind: entry.kind,
+      name: this.#project,
+      version: entry.version,
+      hashes,
+      index: this.#index,
+    };
+    if (entry.kind === "wheel") {
+      file.wheel = {
+        name: this.#project,
+        version: entry.version,
+        build: entry.build,
+        tags: [...(entry.tags ?? [])],
+      };
+    }
+    if (entry.requiresPython !== undefined) file.requiresPython = entry.requiresPython;
+    if (entry.yanked !== undefined) file.yanked = entry.yanked;
+    if (size !== null) file.size = size;
+    if (uploadTime !== null) file.uploadTime = uploadTime;
+    if (coreMetadata !== null) file.coreMetadata = coreMetadata;
+    return file;
+  }
+}
+
+/** Item `i` of a per-file value (one value when all alike). */
+function nth(value: unknown, i: number): unknown {
+  return Array.isArray(value) ? value[i] : value;
+}
+
+function decodeGroup(
+  page: CompactPage,
+  gi: number,
+  group: unknown,
+  tables: { tags: (readonly Tag[])[]; rp: string[] },
+): readonly ListedFile[] {
+  if (!Array.isArray(group) || group.length !== 6) throw bad(`version group ${gi}`);
+  const [text, names, tags, rps, yanked, builds] = group as unknown[];
+  if (typeof text !== "string" || !isStringArray(names) || names.length === 0) {
+    throw bad(`version group ${gi}`);
+  }
+  const version = listedVersion(text);
+  return names.map((filename, i) => {
+    const tag = nth(tags, i);
+    const rp = nth(rps, i);
+    const y = nth(yanked, i);
+    const build = builds === 0 ? 0 : nth(builds, i);
+    if (typeof tag !== "number" || typeof rp !== "number") throw bad(`version group ${gi}`);
+    const tagSet = tag === -1 ? undefined : tables.tags[tag];
+    const requiresPython = rp === -1 ? undefined : tables.rp[rp];
+    if ((tag !== -1 && tagSet === undefined) || (rp !== -1 && requiresPython === undefined)) {
+      throw bad(`version group ${gi}`);
+    }
+    if (y !== 0 && y !== 1 && typeof y !== "string") throw bad(`yanked of group ${gi}`);
+    if (build !== 0 && !isBuild(build)) throw bad(`build of group ${gi}`);
+    return new PageFile(
+      page,
+      gi,
+      i,
+      filename,
+      version,
+      tagSet,
+      build === 0 ? undefined : build,
+      y === 0 ? undefined : y === 1 ? true : y,
+      requiresPython,
+    );
+  });
+}
+
+function isBuild(value: unknown): value is Build {
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    typeof value[0] === "number" &&
+    typeof value[1] === "string"
+  );
+}
