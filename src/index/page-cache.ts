@@ -87,9 +87,7 @@ export class PageCache {
       return { page: undefined, why: "changed" };
     }
     try {
-      // The blob is copied out so the file's bytes (and the header text) can go.
-      const own = { header: encoded.header, blob: Buffer.from(encoded.blob) };
-      return { page: new CompactPage(own, source.project, index) };
+      return { page: new CompactPage(encoded, source.project, index) };
     } catch {
       await fs.rm(file, { force: true }).catch(() => {});
       return { page: undefined, why: "damaged" };

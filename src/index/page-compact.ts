@@ -34,9 +34,13 @@ export interface EncodedPage {
 }
 
 type Yanked = 0 | 1 | string;
-/** [url, hashes, size, upload time, core metadata]; absent values are null. */
+/**
+ * [url, hashes, size, upload time, core metadata]; absent values are null. A URL that ends
+ * with "/" + the filename (as PyPI's do) is kept without the filename; any other URL that ends
+ * with "/" is kept as [url].
+ */
 type Details = [
-  string,
+  string | [string],
   Record<string, string>,
   number | null,
   string | null,
@@ -140,7 +144,7 @@ export function encodePage(
       yanked: link.yanked === undefined ? 0 : link.yanked === true ? 1 : link.yanked,
       build: build === undefined ? 0 : build,
       rest: [
-        link.url,
+        shortUrl(link.url, link.filename),
         link.hashes,
         link.size ?? null,
         link.uploadTime ?? null,
@@ -179,6 +183,19 @@ export function encodePage(
     o: offsets,
   };
   return { header: Buffer.from(JSON.stringify(header), "utf8"), blob: Buffer.concat(blobs) };
+}
+
+function shortUrl(url: string, filename: string): string | [string] {
+  if (url.endsWith(`/${filename}`)) return url.slice(0, url.length - filename.length);
+  return url.endsWith("/") ? [url] : url;
+}
+
+function fullUrl(stored: unknown, filename: string): string | undefined {
+  if (typeof stored === "string") return stored.endsWith("/") ? stored + filename : stored;
+  if (Array.isArray(stored) && stored.length === 1 && typeof stored[0] === "string") {
+    return stored[0];
+  }
+  return undefined;
 }
 
 function bad(why: string): Error {
@@ -313,8 +330,9 @@ export class CompactPage {
   }
 
   #toFile(entry: ListedFile, details: Details): DistributionFile {
-    const [url, hashes, size, uploadTime, coreMetadata] = details;
-    if (typeof url !== "string" || typeof hashes !== "object" || hashes === null) {
+    const [stored, hashes, size, uploadTime, coreMetadata] = details;
+    const url = fullUrl(stored, entry.filename);
+    if (url === undefined || typeof hashes !== "object" || hashes === null) {
       throw bad(`the details of ${entry.filename}`);
     }
     const file: DistributionFile = {
