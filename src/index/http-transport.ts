@@ -134,6 +134,53 @@ async function readBody(
   return size;
 }
 
+/** The Content-Length of an uncompressed body, when it declares one (at most 1 GiB). */
+function plainLength(headers: Record<string, string>, status: number): number | undefined {
+  const declared = headers["content-length"];
+  if (declared === undefined || !/^\d{1,10}$/.test(declared)) return undefined;
+  if (status === 304 || status === 204 || (headers["content-encoding"] ?? "") !== "") {
+    return undefined;
+  }
+  const n = Number(declared);
+  return n <= 1 << 30 ? n : undefined;
+}
+
+/**
+ * A body collected in memory: into one buffer of the declared length when there is one (no
+ * second copy of a page of several MB), else piece by piece.
+ */
+class BodyBuffer {
+  #whole: Buffer | undefined;
+  #filled = 0;
+  readonly #pieces: Buffer[] = [];
+
+  constructor(length: number | undefined) {
+    if (length !== undefined) this.#whole = Buffer.allocUnsafe(length);
+  }
+
+  add(chunk: Buffer): void {
+    const whole = this.#whole;
+    if (whole !== undefined && this.#filled + chunk.byteLength <= whole.byteLength) {
+      chunk.copy(whole, this.#filled);
+      this.#filled += chunk.byteLength;
+      return;
+    }
+    // Longer than declared (readBody then fails): keep what came, piece by piece.
+    if (whole !== undefined) {
+      this.#pieces.push(whole.subarray(0, this.#filled));
+      this.#whole = undefined;
+    }
+    this.#pieces.push(chunk);
+  }
+
+  bytes(): Uint8Array {
+    const whole = this.#whole;
+    const body =
+      whole !== undefined ? whole.subarray(0, this.#filled) : Buffer.concat(this.#pieces);
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  }
+}
+
 export interface SendOptions {
   dispatcher: Dispatcher;
   headers: Record<string, string>;
@@ -179,12 +226,11 @@ export async function send(url: URL, options: SendOptions): Promise<Exchange> {
       );
       return { ...empty, size };
     }
-    const chunks: Buffer[] = [];
+    const body = new BodyBuffer(plainLength(headers, status));
     const size = await readBody(res.body, status, headers, options.maxBytes, (chunk) =>
-      chunks.push(chunk),
+      body.add(chunk),
     );
-    const body = Buffer.concat(chunks);
-    return { ...base, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), size };
+    return { ...base, body: body.bytes(), size };
   } finally {
     if (!res.body.readableEnded) res.body.destroy();
   }

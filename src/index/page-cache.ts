@@ -66,18 +66,25 @@ export class PageCache {
    */
   async read(key: string, source: PageSource, index: string): Promise<PageCacheRead> {
     const file = this.entryPath(key);
-    let data: Buffer;
+    let handle: fs.FileHandle;
     try {
-      data = await fs.readFile(file);
+      handle = await fs.open(file, "r");
     } catch {
       return { page: undefined, why: "absent" };
     }
-    const decoded = decodeEntry(data);
-    if (decoded === undefined) {
+    let entry: { meta: EntryMeta; encoded: EncodedPage } | undefined;
+    try {
+      entry = await readEntry(handle);
+    } catch {
+      entry = undefined;
+    } finally {
+      await handle.close().catch(() => {});
+    }
+    if (entry === undefined) {
       await fs.rm(file, { force: true }).catch(() => {});
       return { page: undefined, why: "damaged" };
     }
-    const { meta, encoded } = decoded;
+    const { meta, encoded } = entry;
     if (
       meta.body !== source.body ||
       meta.url !== source.url ||
@@ -117,8 +124,7 @@ export function encodeEntry(source: PageSource, encoded: EncodedPage): Buffer {
   return Buffer.concat([Buffer.from(`${MAGIC}${JSON.stringify(meta)}\n`, "utf8"), ...body]);
 }
 
-/** The metadata and parts of an entry file; undefined when it is not a whole, intact entry. */
-export function decodeEntry(data: Buffer): { meta: EntryMeta; encoded: EncodedPage } | undefined {
+function decodeMeta(data: Buffer): { meta: EntryMeta; end: number } | undefined {
   if (data.subarray(0, MAGIC.length).toString("utf8") !== MAGIC) return undefined;
   const end = data.indexOf(10, MAGIC.length);
   if (end < 0) return undefined;
@@ -137,18 +143,47 @@ export function decodeEntry(data: Buffer): { meta: EntryMeta; encoded: EncodedPa
     typeof meta.project !== "string" ||
     !Number.isSafeInteger(meta.headerSize) ||
     !Number.isSafeInteger(meta.blobSize) ||
+    meta.headerSize < 0 ||
+    meta.blobSize < 0 ||
     typeof meta.crc32 !== "number"
   ) {
     return undefined;
   }
-  const rest = data.subarray(end + 1);
-  if (rest.byteLength !== meta.headerSize + 1 + meta.blobSize) return undefined;
-  if (rest[meta.headerSize] !== 10 || crc32(rest) !== meta.crc32) return undefined;
-  return {
-    meta,
-    encoded: {
-      header: rest.subarray(0, meta.headerSize),
-      blob: rest.subarray(meta.headerSize + 1),
-    },
-  };
+  return { meta, end };
+}
+
+const META_LIMIT = 64 * 1024;
+
+async function readExactly(handle: fs.FileHandle, length: number, position: number) {
+  const buffer = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) return undefined;
+    done += bytesRead;
+  }
+  return buffer;
+}
+
+/**
+ * Read an entry from an open file: the metadata line, then the header and the blob into
+ * buffers of their own (the blob stays with the page; nothing else of the file does).
+ * Undefined when it is not a whole, intact entry.
+ */
+async function readEntry(
+  handle: fs.FileHandle,
+): Promise<{ meta: EntryMeta; encoded: EncodedPage } | undefined> {
+  const { size } = await handle.stat();
+  const first = await readExactly(handle, Math.min(size, META_LIMIT), 0);
+  const decoded = first === undefined ? undefined : decodeMeta(first);
+  if (decoded === undefined) return undefined;
+  const { meta, end } = decoded;
+  if (size !== end + 1 + meta.headerSize + 1 + meta.blobSize) return undefined;
+  const header = await readExactly(handle, meta.headerSize + 1, end + 1);
+  const blob = await readExactly(handle, meta.blobSize, end + 2 + meta.headerSize);
+  if (header === undefined || blob === undefined || header[meta.headerSize] !== 10) {
+    return undefined;
+  }
+  if (crc32(blob, crc32(header)) !== meta.crc32) return undefined;
+  return { meta, encoded: { header: header.subarray(0, meta.headerSize), blob } };
 }
