@@ -20,7 +20,6 @@
 import { rm } from "node:fs/promises";
 import { type Reporter, silentReporter } from "../base/index.ts";
 import {
-  bodySha256,
   type CacheHead,
   type CacheMeta,
   cacheKey,
@@ -150,7 +149,10 @@ export class HttpClient {
       url: fetched.url,
       status: exchange.status,
       headers: exchange.headers,
-      body: exchange.body,
+      // Not put together when nobody reads it (an unchanged page only hashed).
+      get body() {
+        return exchange.body;
+      },
       fromCache: false,
       cached: false,
     };
@@ -161,7 +163,7 @@ export class HttpClient {
         range !== undefined,
         fetched.authorized,
       );
-      if (head !== undefined || storable) response.sha256 = bodySha256(exchange.body);
+      if (head !== undefined || storable) response.sha256 = exchange.sha256();
       if (unchangedAndTimeless(head, exchange, fetched.url, response.sha256)) {
         response.cached = true;
         // Same bytes, and nothing in the answer that a new entry would date or validate with:
@@ -291,7 +293,7 @@ const DATING_HEADERS = ["cache-control", "expires", "etag", "last-modified", "ag
 /** The answer repeats the cached entry (same sha256) and carries no freshness or validator. */
 function unchangedAndTimeless(
   head: CacheHead | undefined,
-  exchange: { status: number; headers: Record<string, string>; body: Uint8Array },
+  exchange: { status: number; headers: Record<string, string>; size: number },
   url: string,
   sha256: string | undefined,
 ): boolean {
@@ -301,7 +303,7 @@ function unchangedAndTimeless(
     head.meta.url === url &&
     head.meta.headers["content-type"] === exchange.headers["content-type"] &&
     DATING_HEADERS.every((h) => exchange.headers[h] === undefined) &&
-    head.size === exchange.body.byteLength &&
+    head.size === exchange.size &&
     head.sha256 === sha256
   );
 }
