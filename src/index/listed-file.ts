@@ -15,8 +15,8 @@ export interface ListedFile {
   readonly filename: string;
   readonly kind: "wheel" | "sdist";
   readonly version: Version;
-  /** The wheel's tag set (shared between files: do not change it); undefined for an sdist. */
-  readonly tags: readonly Tag[] | undefined;
+  /** The wheel's compressed tag set as its filename spells it ("py2.py3-none-any"); undefined for an sdist. */
+  readonly tagText: string | undefined;
   /** The wheel's build tag, split into its number and the rest. */
   readonly build: readonly [number, string] | undefined;
   readonly yanked: string | true | undefined;
@@ -41,8 +41,8 @@ export class KnownFile implements ListedFile {
   get version(): Version {
     return this.#file.version;
   }
-  get tags(): readonly Tag[] | undefined {
-    return this.#file.wheel?.tags;
+  get tagText(): string | undefined {
+    return this.#file.wheel === undefined ? undefined : filenameParts(this.filename, "wheel").tags;
   }
   get build(): readonly [number, string] | undefined {
     return this.#file.wheel?.build;

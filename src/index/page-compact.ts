@@ -15,7 +15,6 @@
  */
 import type { Reporter } from "../base/index.ts";
 import { canonicalizeName } from "../standards/names.ts";
-import type { Tag } from "../standards/tags.ts";
 import type { Version } from "../standards/version.ts";
 import { filenameParts, type ListedFile, listedTags, listedVersion } from "./listed-file.ts";
 import { classifyFilename, type DistributionFile, type RawLink } from "./project.ts";
@@ -211,7 +210,7 @@ class PageFile implements ListedFile {
   readonly filename: string;
   readonly kind: "wheel" | "sdist";
   readonly version: Version;
-  readonly tags: readonly Tag[] | undefined;
+  readonly tagText: string | undefined;
   readonly build: Build | undefined;
   readonly yanked: string | true | undefined;
   readonly requiresPython: string | undefined;
@@ -225,15 +224,15 @@ class PageFile implements ListedFile {
     slot: number,
     filename: string,
     version: Version,
-    tags: readonly Tag[] | undefined,
+    tagText: string | undefined,
     build: Build | undefined,
     yanked: string | true | undefined,
     requiresPython: string | undefined,
   ) {
     this.filename = filename;
-    this.kind = tags === undefined ? "sdist" : "wheel";
+    this.kind = tagText === undefined ? "sdist" : "wheel";
     this.version = version;
-    this.tags = tags;
+    this.tagText = tagText;
     this.build = build;
     this.yanked = yanked;
     this.requiresPython = requiresPython;
@@ -301,7 +300,7 @@ export class CompactPage {
     this.#project = project;
     this.#index = index;
     this.#files = new Array(g.length);
-    const tables = { tags: t.map(listedTags), rp };
+    const tables = { tags: t, rp };
     this.groups = g.map((group, gi) => decodeGroup(this, gi, group, tables));
   }
 
@@ -349,7 +348,7 @@ export class CompactPage {
         name: this.#project,
         version: entry.version,
         build: entry.build,
-        tags: [...(entry.tags ?? [])],
+        tags: [...listedTags(entry.tagText ?? "")],
       };
     }
     if (entry.requiresPython !== undefined) file.requiresPython = entry.requiresPython;
@@ -370,7 +369,7 @@ function decodeGroup(
   page: CompactPage,
   gi: number,
   group: unknown,
-  tables: { tags: (readonly Tag[])[]; rp: string[] },
+  tables: { tags: string[]; rp: string[] },
 ): readonly ListedFile[] {
   if (!Array.isArray(group) || group.length !== 6) throw bad(`version group ${gi}`);
   const [text, names, tags, rps, yanked, builds] = group as unknown[];

@@ -8,7 +8,7 @@ import { KnownFile, type ListedFile } from "../index/listed-file.ts";
 import type { DistributionFile } from "../index/project.ts";
 import type { Target } from "../python/target.ts";
 import { canonicalizeName } from "../standards/names.ts";
-import { createTagRanker, type Tag } from "../standards/tags.ts";
+import { createTagRanker } from "../standards/tags.ts";
 import type { Version } from "../standards/version.ts";
 
 /** Canonical names, or ":all:". */
@@ -133,8 +133,8 @@ export class FileSelector {
   readonly #rank: ReturnType<typeof createTagRanker>;
   readonly #target: Target;
   readonly #format: FormatControl;
-  /** Rank per tag set: listed files of a page share one array per tag triple. */
-  readonly #ranks = new WeakMap<readonly Tag[], number | null>();
+  /** Rank per compressed tag set text (null: the target supports none of its tags). */
+  readonly #ranks = new Map<string, number | null>();
 
   constructor(target: Target, format: FormatControl = {}) {
     this.#target = target;
@@ -168,11 +168,19 @@ export class FileSelector {
     return [...byVersion.values()].map((group) => this.#chooseVersion(name, group));
   }
 
-  #rankOf(tags: readonly Tag[]): number | undefined {
-    let rank = this.#ranks.get(tags);
+  /** The rank of a compressed tag set ("py2.py3-none-any"), expanded without parsing. */
+  #rankOf(text: string): number | undefined {
+    let rank = this.#ranks.get(text);
     if (rank === undefined) {
+      const [interpreters = "", abis = "", platforms = ""] = text.split("-");
+      const tags: string[] = [];
+      for (const i of interpreters.split(".")) {
+        for (const a of abis.split(".")) {
+          for (const p of platforms.split(".")) tags.push(`${i}-${a}-${p}`);
+        }
+      }
       rank = this.#rank(tags) ?? null;
-      this.#ranks.set(tags, rank);
+      this.#ranks.set(text, rank);
     }
     return rank ?? undefined;
   }
@@ -187,8 +195,8 @@ export class FileSelector {
     const ranked: { file: ListedFile; rank: number }[] = [];
     if (!noBinary) {
       for (const file of live) {
-        if (file.kind !== "wheel" || file.tags === undefined) continue;
-        const rank = this.#rankOf(file.tags);
+        if (file.kind !== "wheel" || file.tagText === undefined) continue;
+        const rank = this.#rankOf(file.tagText);
         if (rank !== undefined) ranked.push({ file, rank });
       }
     }
