@@ -30,6 +30,8 @@ export interface EncodedPage {
   /** JSON text (UTF-8). */
   header: Buffer;
   blob: Buffer;
+  /** The header before it became text (a page just encoded is read without parsing it back). */
+  parsed?: unknown;
 }
 
 type Yanked = 0 | 1 | string;
@@ -181,7 +183,11 @@ export function encodePage(
     g,
     o: offsets,
   };
-  return { header: Buffer.from(JSON.stringify(header), "utf8"), blob: Buffer.concat(blobs) };
+  return {
+    header: Buffer.from(JSON.stringify(header), "utf8"),
+    blob: Buffer.concat(blobs),
+    parsed: header,
+  };
 }
 
 function shortUrl(url: string, filename: string): string | [string] {
@@ -268,7 +274,7 @@ export class CompactPage {
   constructor(encoded: EncodedPage, project: string, index: string) {
     let header: Header;
     try {
-      header = JSON.parse(encoded.header.toString("utf8")) as Header;
+      header = (encoded.parsed ?? JSON.parse(encoded.header.toString("utf8"))) as Header;
     } catch {
       throw bad("the header is not JSON");
     }

@@ -71,9 +71,15 @@ function byUrl(files: readonly DistributionFile[]): DistributionFile[] {
   return [...files].sort((a, b) => (a.url + a.filename < b.url + b.filename ? -1 : 1));
 }
 
-function compact(text: string, contentType: string): CompactPage {
+/** The compact page of `text`; `asText`: read back from its bytes, as from the cache. */
+function compact(text: string, contentType: string, asText = false): CompactPage {
   const encoded = encodeProjectPage(bytes(text), contentType, options());
-  return new CompactPage(encoded, "demo-pkg", "https://example.org/simple/");
+  const { header, blob } = encoded;
+  return new CompactPage(
+    asText ? { header, blob } : encoded,
+    "demo-pkg",
+    "https://example.org/simple/",
+  );
 }
 
 describe("compact project pages", () => {
@@ -86,6 +92,7 @@ describe("compact project pages", () => {
       const page = compact(text, type);
       expect(eager.length).toBe(type === "text/html" ? 3 : 8);
       expect(byUrl(new ProjectListing([page]).all())).toEqual(byUrl(eager));
+      expect(byUrl(new ProjectListing([compact(text, type, true)]).all())).toEqual(byUrl(eager));
       expect(page.skipped).toBe(type === "text/html" ? 1 : 3);
     }
   });
