@@ -21,7 +21,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { writeFileAtomic } from "../base/index.ts";
-import { CompactPage, type EncodedPage } from "./page-compact.ts";
+import { CompactPage } from "./page-compact.ts";
+import type { EncodedPage } from "./page-encode.ts";
 
 /** Bump when page-compact.ts, or how a page is read into links, changes what an entry holds. */
 export const PAGE_CACHE_FORMAT = 1;
