@@ -1,16 +1,16 @@
 /**
  * The compact form of a project page: what a page says, checked and classified once, in a
- * shape that is cheap to read again.
+ * shape that is cheap to read again (page-encode.ts writes it).
  *
  * - The header (JSON) holds, per version as the filenames spell it (in the order the page
- *   first names each), the filenames, their requires-python (an index into a table of the
- *   distinct texts) and their yanked state: all that choosing files for a target needs.
+ *   first names each): the version text, the filenames (sorted), and per file its tag set and
+ *   requires-python (indexes into tables of the distinct texts), yanked state and build tag:
+ *   all that choosing files for a target needs, with no filename to split or parse again.
  * - The blob holds, per version, one JSON array with the rest of each file (URL, hashes, size,
  *   upload time, core metadata), read only when that version's files are asked for.
  *
  * Only files that `classifyFilename` accepts for the page's project are kept (the rest are
- * counted as skipped), so the filenames are split again without a full parse
- * (listed-file.ts). `CompactPage.decode` checks the shape of what it reads and throws a plain
+ * counted as skipped). The constructor checks the shape of what it reads and throws a plain
  * Error on anything else; the page cache then treats the entry as damaged.
  */
 import type { Version } from "../standards/version.ts";
