@@ -55,6 +55,13 @@ export interface CacheEntry {
   body: Uint8Array;
 }
 
+/** An entry's metadata with its body's size and sha256, its body not read. */
+export interface CacheHead {
+  meta: CacheMeta;
+  size: number;
+  sha256: string;
+}
+
 /** The cache key of a request. `url` must already be free of credentials. */
 export function cacheKey(url: string, accept: string, range: string | undefined): string {
   return createHash("sha256")
@@ -196,10 +203,44 @@ export class HttpCache {
     return entry;
   }
 
-  /** Store an entry atomically (temp file + rename). */
-  async write(key: string, meta: CacheMeta, body: Uint8Array): Promise<void> {
+  /**
+   * The metadata of the entry for `key`, without reading its body (only a file whose length
+   * matches is taken; the body's sha256 is checked when `read` reads it). Undefined when
+   * absent or damaged (a damaged one is removed).
+   */
+  async readHead(key: string): Promise<CacheHead | undefined> {
     const file = this.entryPath(key);
-    await writeFileAtomic(file, encodeEntry(meta, body));
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, "r");
+    } catch {
+      return undefined;
+    }
+    let head: CacheHead | undefined;
+    try {
+      const { size } = await handle.stat();
+      let chunk = Buffer.alloc(Math.min(size, 4096));
+      let length = (await handle.read(chunk, 0, chunk.length, 0)).bytesRead;
+      while (chunk.indexOf(10, MAGIC.length) < 0 && length < size && length < HEAD_LIMIT) {
+        const more = Buffer.alloc(Math.min(size, chunk.length * 4, HEAD_LIMIT));
+        chunk.copy(more, 0, 0, length);
+        length += (await handle.read(more, length, more.length - length, length)).bytesRead;
+        chunk = more;
+      }
+      head = decodeHead(chunk.subarray(0, length), size);
+    } catch {
+      head = undefined;
+    } finally {
+      await handle.close().catch(() => {});
+    }
+    if (head === undefined) await fs.rm(file, { force: true }).catch(() => {});
+    return head;
+  }
+
+  /** Store an entry atomically (temp file + rename); `sha256`: the body's, when known. */
+  async write(key: string, meta: CacheMeta, body: Uint8Array, sha256?: string): Promise<void> {
+    const file = this.entryPath(key);
+    await writeFileAtomic(file, encodeEntry(meta, body, sha256));
   }
 
   async delete(key: string): Promise<void> {
@@ -207,17 +248,24 @@ export class HttpCache {
   }
 }
 
-export function encodeEntry(meta: CacheMeta, body: Uint8Array): Buffer {
+/** The most bytes `readHead` reads looking for the end of the metadata line. */
+const HEAD_LIMIT = 1 << 20;
+
+/** Hex sha256 of a body. */
+export function bodySha256(body: Uint8Array): string {
+  return createHash("sha256").update(body).digest("hex");
+}
+
+export function encodeEntry(meta: CacheMeta, body: Uint8Array, sha256?: string): Buffer {
   const stored: StoredMeta = {
     ...meta,
     size: body.byteLength,
-    sha256: createHash("sha256").update(body).digest("hex"),
+    sha256: sha256 ?? bodySha256(body),
   };
   return Buffer.concat([Buffer.from(`${MAGIC}${JSON.stringify(stored)}\n`, "utf8"), body]);
 }
 
-/** Parse an entry file; undefined when it is not a complete, intact entry. */
-export function decodeEntry(data: Buffer): CacheEntry | undefined {
+function decodeStoredMeta(data: Buffer): { stored: StoredMeta; end: number } | undefined {
   if (data.subarray(0, MAGIC.length).toString("utf8") !== MAGIC) return undefined;
   const end = data.indexOf(10, MAGIC.length);
   if (end < 0) return undefined;
@@ -241,9 +289,30 @@ export function decodeEntry(data: Buffer): CacheEntry | undefined {
   ) {
     return undefined;
   }
+  return { stored, end };
+}
+
+/**
+ * The metadata of an entry from its first bytes (`data`, at least the metadata line) and the
+ * file's length; undefined when the length does not match or the metadata is unreadable.
+ */
+export function decodeHead(data: Buffer, fileSize: number): CacheHead | undefined {
+  const decoded = decodeStoredMeta(data);
+  if (decoded === undefined) return undefined;
+  const { stored, end } = decoded;
+  if (fileSize !== end + 1 + stored.size) return undefined;
+  const { size, sha256, ...meta } = stored;
+  return { meta, size, sha256 };
+}
+
+/** Parse an entry file; undefined when it is not a complete, intact entry. */
+export function decodeEntry(data: Buffer): CacheEntry | undefined {
+  const decoded = decodeStoredMeta(data);
+  if (decoded === undefined) return undefined;
+  const { stored, end } = decoded;
   const body = data.subarray(end + 1);
   if (body.byteLength !== stored.size) return undefined;
-  if (createHash("sha256").update(body).digest("hex") !== stored.sha256) return undefined;
+  if (bodySha256(body) !== stored.sha256) return undefined;
   const { size: _size, sha256: _sha, ...meta } = stored;
   return { meta, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
 }
@@ -264,5 +333,6 @@ export function responseFromCache(entry: CacheEntry, maxBytes: number | undefine
     headers: { ...meta.headers },
     body,
     fromCache: true,
+    cached: true,
   };
 }

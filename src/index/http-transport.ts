@@ -6,6 +6,7 @@
  * that a large download is never held whole. No retries, no redirects, no cache — http.ts
  * does those.
  */
+import { createHash } from "node:crypto";
 import { pipeline, Readable, type Transform } from "node:stream";
 import zlib from "node:zlib";
 import type { Dispatcher } from "undici";
@@ -17,8 +18,13 @@ export interface Exchange {
   status: number;
   statusText: string;
   headers: Record<string, string>;
-  /** The decoded body; empty when it went to a sink (or was dropped). */
-  body: Uint8Array;
+  /**
+   * The decoded body; empty when it went to a sink (or was dropped). Put together from its
+   * pieces on first use: an answer only hashed (`sha256`) is never copied into one buffer.
+   */
+  readonly body: Uint8Array;
+  /** Hex sha256 of `body` (computed once, from its pieces). */
+  sha256(): string;
   /** Length of the decoded body, wherever it went. */
   size: number;
   requestTime: number;
@@ -134,6 +140,53 @@ async function readBody(
   return size;
 }
 
+/** A body collected in memory, piece by piece. */
+class BodyPieces {
+  readonly #pieces: Buffer[] = [];
+  #whole: Uint8Array | undefined;
+  #sha256: string | undefined;
+
+  add(chunk: Buffer): void {
+    this.#pieces.push(chunk);
+  }
+
+  bytes(): Uint8Array {
+    if (this.#whole === undefined) {
+      const body =
+        this.#pieces.length === 1 ? (this.#pieces[0] as Buffer) : Buffer.concat(this.#pieces);
+      this.#whole = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      this.#pieces.length = 0;
+      this.#pieces.push(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    }
+    return this.#whole;
+  }
+
+  sha256(): string {
+    if (this.#sha256 === undefined) {
+      const hash = createHash("sha256");
+      for (const piece of this.#pieces) hash.update(piece);
+      this.#sha256 = hash.digest("hex");
+    }
+    return this.#sha256;
+  }
+}
+
+/** An exchange whose body is `pieces`. */
+function withBody(
+  base: Omit<Exchange, "body" | "sha256" | "size">,
+  size: number,
+  pieces: BodyPieces,
+): Exchange {
+  return {
+    ...base,
+    size,
+    get body() {
+      return pieces.bytes();
+    },
+    sha256: () => pieces.sha256(),
+  };
+}
+
 export interface SendOptions {
   dispatcher: Dispatcher;
   headers: Record<string, string>;
@@ -161,7 +214,7 @@ export async function send(url: URL, options: SendOptions): Promise<Exchange> {
   const headers = flattenHeaders(res.headers);
   const status = res.statusCode;
   const base = { status, statusText: res.statusText ?? "", headers, requestTime, responseTime };
-  const empty: Exchange = { ...base, body: new Uint8Array(0), size: 0 };
+  const empty = withBody(base, 0, new BodyPieces());
   const { sink } = options;
   try {
     if (options.redirectStatuses.has(status) && headers.location !== undefined) {
@@ -177,14 +230,13 @@ export async function send(url: URL, options: SendOptions): Promise<Exchange> {
       const size = await readBody(res.body, status, headers, options.maxBytes, (chunk) =>
         sink.write(chunk),
       );
-      return { ...empty, size };
+      return withBody(base, size, new BodyPieces());
     }
-    const chunks: Buffer[] = [];
+    const pieces = new BodyPieces();
     const size = await readBody(res.body, status, headers, options.maxBytes, (chunk) =>
-      chunks.push(chunk),
+      pieces.add(chunk),
     );
-    const body = Buffer.concat(chunks);
-    return { ...base, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), size };
+    return withBody(base, size, pieces);
   } finally {
     if (!res.body.readableEnded) res.body.destroy();
   }

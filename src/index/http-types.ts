@@ -72,4 +72,12 @@ export interface HttpResponse {
   headers: Record<string, string>;
   body: Uint8Array;
   fromCache: boolean;
+  /**
+   * The HTTP cache holds this answer (it came from there, was stored, or repeats the entry):
+   * what is derived from it may be cached alike. False for answers the cache may not keep
+   * (no-store, private, sent with credentials) and when there is no cache.
+   */
+  cached?: boolean;
+  /** Hex sha256 of the body, when the client computed it. */
+  sha256?: string;
 }

@@ -20,7 +20,7 @@
 import { rm } from "node:fs/promises";
 import { type Reporter, silentReporter } from "../base/index.ts";
 import {
-  type CacheEntry,
+  type CacheHead,
   type CacheMeta,
   cacheKey,
   HttpCache,
@@ -47,6 +47,8 @@ import { proxySettingsFromEnv } from "./proxy.ts";
 
 export class HttpClient {
   readonly offline: boolean;
+  /** The HTTP cache folder given (undefined: no cache). */
+  readonly cacheDir: string | undefined;
   readonly #cache: HttpCache | undefined;
   readonly #timeoutMs: number;
   readonly #limiter: Limiter;
@@ -61,6 +63,7 @@ export class HttpClient {
 
   constructor(options: HttpClientOptions = {}) {
     this.offline = options.offline ?? false;
+    this.cacheDir = options.cacheDir;
     this.#cache = options.cacheDir === undefined ? undefined : new HttpCache(options.cacheDir);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#limiter = new Limiter(options.concurrency ?? 16);
@@ -83,7 +86,15 @@ export class HttpClient {
   }
 
   /** GET `url`. 404 is returned; other 4xx/5xx (after retries) throw HttpError. */
-  async get(url: string, options: HttpGetOptions = {}): Promise<HttpResponse> {
+  get(url: string, options: HttpGetOptions = {}): Promise<HttpResponse> {
+    return this.#get(url, options, true);
+  }
+
+  /**
+   * The cache entry's metadata is read first; its body only when it answers (offline, fresh,
+   * immutable, 304). A fetched answer is compared with the entry by sha256, hashed once.
+   */
+  async #get(url: string, options: HttpGetOptions, revalidate: boolean): Promise<HttpResponse> {
     const target = parseRequestUrl(url);
     const display = target.url.href;
     const accept = options.accept ?? "*/*";
@@ -91,54 +102,75 @@ export class HttpClient {
     const mode = options.cache ?? "default";
     const cache = mode === "no-store" ? undefined : this.#cache;
     const key = cacheKey(display, accept, range);
-    const cached = cache === undefined ? undefined : await cache.read(key);
+    const head = cache === undefined ? undefined : await cache.readHead(key);
+    const fromCache = async (why: string): Promise<HttpResponse | undefined> => {
+      const entry = await cache?.read(key);
+      if (entry === undefined) return undefined;
+      this.#reporter.log("debug", `GET ${display} (${why})`);
+      return responseFromCache(entry, options.maxBytes);
+    };
 
     if (this.offline) {
-      if (cached !== undefined) return responseFromCache(cached, options.maxBytes);
+      const answer = head === undefined ? undefined : await fromCache("offline, from cache");
+      if (answer !== undefined) return answer;
       throw offlineMiss(display);
     }
-    if (cached !== undefined && mode === "immutable" && cached.meta.status === 200) {
-      this.#reporter.log("debug", `GET ${display} (immutable, from cache)`);
-      return responseFromCache(cached, options.maxBytes);
+    if (head !== undefined && mode === "immutable" && head.meta.status === 200) {
+      const answer = await fromCache("immutable, from cache");
+      if (answer !== undefined) return answer;
     }
-    if (cached !== undefined && mode === "default" && isFresh(cached.meta, Date.now())) {
-      this.#reporter.log("debug", `GET ${display} (fresh in cache)`);
-      return responseFromCache(cached, options.maxBytes);
+    if (head !== undefined && mode === "default" && isFresh(head.meta, Date.now())) {
+      const answer = await fromCache("fresh in cache");
+      if (answer !== undefined) return answer;
     }
 
-    const headers = this.#requestHeaders(accept, range, cached);
+    const validated = revalidate ? head : undefined;
+    const headers = this.#requestHeaders(accept, range, validated);
     const fetched = await fetchWithRetries(this.#fetchContext, target, headers, {
       maxBytes: options.maxBytes,
     });
     const { exchange } = fetched;
 
-    if (exchange.status === 304 && cached !== undefined && cache !== undefined) {
+    if (exchange.status === 304 && validated !== undefined && cache !== undefined) {
+      const entry = await cache.read(key);
+      // The entry's body is damaged (and now removed): ask again, unconditionally.
+      if (entry === undefined) return this.#get(url, options, false);
       this.#reporter.log("debug", `GET ${display} (not modified, from cache)`);
       const meta = refreshed(
-        cached.meta,
+        entry.meta,
         exchange.headers,
         exchange.requestTime,
         exchange.responseTime,
       );
-      await this.#store(cache, key, meta, cached.body);
-      return responseFromCache({ meta, body: cached.body }, options.maxBytes);
+      await this.#store(cache, key, meta, entry.body, validated.sha256);
+      return responseFromCache({ meta, body: entry.body }, options.maxBytes);
     }
     const response: HttpResponse = {
       url: fetched.url,
       status: exchange.status,
       headers: exchange.headers,
-      body: exchange.body,
+      // Not put together when nobody reads it (an unchanged page only hashed).
+      get body() {
+        return exchange.body;
+      },
       fromCache: false,
+      cached: false,
     };
     if (cache !== undefined) {
-      if (unchangedAndTimeless(cached, exchange, fetched.url)) {
+      const storable = isStorable(
+        exchange.status,
+        exchange.headers,
+        range !== undefined,
+        fetched.authorized,
+      );
+      if (head !== undefined || storable) response.sha256 = exchange.sha256();
+      if (unchangedAndTimeless(head, exchange, fetched.url, response.sha256)) {
+        response.cached = true;
         // Same bytes, and nothing in the answer that a new entry would date or validate with:
         // the entry on disk already says all this one would (indexes without caching headers
         // send tens of MB of project pages on every run).
         this.#reporter.log("debug", `GET ${display} (same as the cached copy; not rewritten)`);
-      } else if (
-        isStorable(exchange.status, exchange.headers, range !== undefined, fetched.authorized)
-      ) {
+      } else if (storable) {
         const meta: CacheMeta = {
           requestUrl: display,
           accept,
@@ -149,8 +181,8 @@ export class HttpClient {
           requestTime: exchange.requestTime,
           responseTime: exchange.responseTime,
         };
-        await this.#store(cache, key, meta, exchange.body);
-      } else if (cached !== undefined) {
+        response.cached = await this.#store(cache, key, meta, exchange.body, response.sha256);
+      } else if (head !== undefined) {
         await cache.delete(key);
       }
     }
@@ -205,20 +237,28 @@ export class HttpClient {
     await dispatchers?.close();
   }
 
-  async #store(cache: HttpCache, key: string, meta: CacheMeta, body: Uint8Array): Promise<void> {
+  async #store(
+    cache: HttpCache,
+    key: string,
+    meta: CacheMeta,
+    body: Uint8Array,
+    sha256: string | undefined,
+  ): Promise<boolean> {
     try {
-      await cache.write(key, meta, body);
+      await cache.write(key, meta, body, sha256);
+      return true;
     } catch (err) {
       const fsError = err instanceof Error && err.cause !== undefined ? err.cause : err;
       const reason = (fsError as { code?: string }).code ?? "error";
       this.#reporter.log("warn", `cannot write the HTTP cache under ${cache.dir} (${reason})`);
+      return false;
     }
   }
 
   #requestHeaders(
     accept: string,
     range: string | undefined,
-    cached: CacheEntry | undefined,
+    cached: CacheHead | undefined,
   ): Record<string, string> {
     return {
       accept,
@@ -250,22 +290,20 @@ export class HttpClient {
 
 const DATING_HEADERS = ["cache-control", "expires", "etag", "last-modified", "age"];
 
-/** The answer repeats the cached entry byte for byte and carries no freshness or validator. */
+/** The answer repeats the cached entry (same sha256) and carries no freshness or validator. */
 function unchangedAndTimeless(
-  cached:
-    | { meta: { status: number; url: string; headers: Record<string, string> }; body: Uint8Array }
-    | undefined,
-  exchange: { status: number; headers: Record<string, string>; body: Uint8Array },
+  head: CacheHead | undefined,
+  exchange: { status: number; headers: Record<string, string>; size: number },
   url: string,
+  sha256: string | undefined,
 ): boolean {
   return (
-    cached !== undefined &&
-    cached.meta.status === exchange.status &&
-    cached.meta.url === url &&
-    cached.meta.headers["content-type"] === exchange.headers["content-type"] &&
+    head !== undefined &&
+    head.meta.status === exchange.status &&
+    head.meta.url === url &&
+    head.meta.headers["content-type"] === exchange.headers["content-type"] &&
     DATING_HEADERS.every((h) => exchange.headers[h] === undefined) &&
-    Buffer.from(cached.body.buffer, cached.body.byteOffset, cached.body.byteLength).equals(
-      exchange.body,
-    )
+    head.size === exchange.size &&
+    head.sha256 === sha256
   );
 }

@@ -18,17 +18,24 @@ export type {
 } from "./http-types.ts";
 export type { IndexSetOptions, IndexStrategy } from "./indexes.ts";
 export { DEFAULT_INDEX_URL, IndexSet } from "./indexes.ts";
+export type { ListedFile } from "./listed-file.ts";
 export type { FetchedMetadata, MetadataFetchOptions, MetadataSource } from "./metadata-fetch.ts";
 export { checkMatches, fetchMetadata, fetchMetadataWithSource } from "./metadata-fetch.ts";
 export type { NetrcEntry, ParsedNetrc } from "./netrc.ts";
 export { lookupNetrc, netrcPath, parseNetrc, readNetrc } from "./netrc.ts";
+export type { PageCacheRead, PageSource } from "./page-cache.ts";
+export { PageCache } from "./page-cache.ts";
+export { CompactPage } from "./page-compact.ts";
 export type { DistributionFile, RawLink } from "./project.ts";
 export { classifyFilename, toDistributionFile } from "./project.ts";
+export { ProjectListing } from "./project-listing.ts";
 export type { ProxySettings } from "./proxy.ts";
 export { proxyFor, proxySettingsFromEnv } from "./proxy.ts";
 export type { ParsePageOptions } from "./simple.ts";
 export {
+  encodeProjectPage,
   fetchProjectFiles,
+  fetchProjectPage,
   parseProjectPage,
   parseSimpleHtml,
   parseSimpleJson,

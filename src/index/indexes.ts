@@ -13,8 +13,11 @@ import { canonicalizeName } from "../standards/names.ts";
 import { listFindLinks } from "./find-links.ts";
 import type { HttpClient } from "./http.ts";
 import { fetchMetadata } from "./metadata-fetch.ts";
+import { PageCache } from "./page-cache.ts";
+import type { CompactPage } from "./page-compact.ts";
 import type { DistributionFile } from "./project.ts";
-import { fetchProjectFiles } from "./simple.ts";
+import { ProjectListing } from "./project-listing.ts";
+import { fetchProjectPage } from "./simple.ts";
 import { CredentialStore, parseSourceUrl } from "./source-url.ts";
 
 export type IndexStrategy = "first-index" | "unsafe-best-match";
@@ -31,6 +34,11 @@ export interface IndexSetOptions {
   reporter?: Reporter;
   /** Try HTTP range requests for wheel metadata (default true). */
   rangeRequests?: boolean;
+  /**
+   * Keep the compact form of project pages beside the client's HTTP cache (page-cache.ts), so
+   * an unchanged page is not read again (default true; nothing without an HTTP cache).
+   */
+  pageCache?: boolean;
 }
 
 export class IndexSet {
@@ -44,7 +52,8 @@ export class IndexSet {
   readonly #indexes: readonly string[];
   readonly #findLinks: readonly string[];
   readonly #rangeRequests: boolean;
-  readonly #files = new Map<string, Promise<DistributionFile[]>>();
+  readonly #listings = new Map<string, Promise<ProjectListing>>();
+  readonly #pageCache: PageCache | undefined;
   readonly #metadata = new Map<string, Promise<CoreMetadata>>();
   #findLinksFiles: Promise<DistributionFile[]> | undefined;
 
@@ -53,6 +62,9 @@ export class IndexSet {
     this.#reporter = options.reporter ?? silentReporter;
     this.strategy = options.strategy ?? "first-index";
     this.#rangeRequests = options.rangeRequests ?? true;
+    const cacheDir = options.client.cacheDir;
+    this.#pageCache =
+      options.pageCache === false || cacheDir === undefined ? undefined : new PageCache(cacheDir);
     const indexes = options.indexUrls ?? [DEFAULT_INDEX_URL];
     for (const url of indexes) parseSourceUrl(url, "index URL");
     this.#indexes = indexes;
@@ -69,15 +81,22 @@ export class IndexSet {
   /**
    * Every file of project `name`: from the first index that has it ("first-index") or from
    * all indexes ("unsafe-best-match"), plus find-links files. [] when no source has it.
-   * Remembered per project for the life of this object.
    */
-  files(name: string): Promise<DistributionFile[]> {
+  async files(name: string): Promise<DistributionFile[]> {
+    return (await this.listing(name)).all();
+  }
+
+  /**
+   * The files of project `name` (as `files`), each whole only when asked for. Remembered per
+   * project for the life of this object.
+   */
+  listing(name: string): Promise<ProjectListing> {
     const key = canonicalizeName(name);
-    let pending = this.#files.get(key);
+    let pending = this.#listings.get(key);
     if (pending === undefined) {
-      pending = this.#loadFiles(key);
-      this.#files.set(key, pending);
-      pending.catch(() => this.#files.delete(key));
+      pending = this.#loadListing(key);
+      this.#listings.set(key, pending);
+      pending.catch(() => this.#listings.delete(key));
     }
     return pending;
   }
@@ -101,24 +120,31 @@ export class IndexSet {
     return pending;
   }
 
-  async #loadFiles(name: string): Promise<DistributionFile[]> {
-    let found: DistributionFile[] = [];
+  async #loadListing(name: string): Promise<ProjectListing> {
+    const pages: CompactPage[] = [];
     for (const index of this.#indexes) {
-      const files = await fetchProjectFiles(this.#client, index, name, this.#reporter);
-      if (files === undefined) continue;
-      found = found.length === 0 ? files : found.concat(files);
+      const page = await fetchProjectPage(
+        this.#client,
+        index,
+        name,
+        this.#reporter,
+        this.#pageCache,
+      );
+      if (page === undefined) continue;
+      pages.push(page);
       if (this.strategy === "first-index") break;
     }
     const links = (await this.#allFindLinks()).filter((f) => f.name === name);
-    if (links.length === 0) return found; // (a page lists tens of thousands of files)
-    const seen = new Set(found.map((f) => f.url));
+    if (links.length === 0) return new ProjectListing(pages);
+    const seen = new Set(new ProjectListing(pages).all().map((f) => f.url));
+    const others: DistributionFile[] = [];
     for (const file of links) {
       if (!seen.has(file.url)) {
         seen.add(file.url);
-        found.push(file);
+        others.push(file);
       }
     }
-    return found;
+    return new ProjectListing(pages, others);
   }
 
   #allFindLinks(): Promise<DistributionFile[]> {

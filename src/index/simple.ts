@@ -3,8 +3,15 @@
  * preferred, PEP 503 HTML accepted) and turn it into DistributionFiles, parsed by the
  * response's Content-Type.
  */
+import { createHash } from "node:crypto";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
+import { canonicalizeName } from "../standards/names.ts";
 import type { HttpClient } from "./http.ts";
+import { cacheKey } from "./http-cache.ts";
+import type { HttpResponse } from "./http-types.ts";
+import type { PageCache, PageSource } from "./page-cache.ts";
+import { CompactPage } from "./page-compact.ts";
+import { type EncodedPage, encodePage } from "./page-encode.ts";
 import { type DistributionFile, type RawLink, toDistributionFile } from "./project.ts";
 import { parseHtmlLinks } from "./simple-html.ts";
 import { parseJsonPage } from "./simple-json.ts";
@@ -115,22 +122,72 @@ function decodeBody(body: Uint8Array, contentType: string | undefined, url: stri
   }
 }
 
+function pageText(
+  body: Uint8Array,
+  contentType: string | undefined,
+  pageUrl: string,
+): { text: string; format: PageFormat } {
+  const text = decodeBody(body, contentType, pageUrl);
+  const format = formatOf(contentType, text);
+  if (format === undefined) {
+    throw new SlimenvError(
+      "INDEX_ERROR",
+      `unexpected content type ${JSON.stringify(contentType)} for project page ${stripCredentials(pageUrl)}`,
+      { hint: "an index answers with PEP 691 JSON or PEP 503 HTML; check --index-url" },
+    );
+  }
+  return { text, format };
+}
+
 /** Parse a project page response by its Content-Type (JSON or HTML). */
 export function parseProjectPage(
   body: Uint8Array,
   contentType: string | undefined,
   options: ParsePageOptions,
 ): DistributionFile[] {
-  const text = decodeBody(body, contentType, options.pageUrl);
-  const format = formatOf(contentType, text);
-  if (format === undefined) {
+  const { text, format } = pageText(body, contentType, options.pageUrl);
+  return format === "json" ? parseSimpleJson(text, options) : parseSimpleHtml(text, options);
+}
+
+/**
+ * Read a project page response into its compact form (page-compact.ts): the same checks and
+ * the same files as `parseProjectPage`, grouped by version, the text and parsed JSON dropped.
+ */
+export function encodeProjectPage(
+  body: Uint8Array,
+  contentType: string | undefined,
+  options: ParsePageOptions,
+): EncodedPage {
+  const reporter = options.reporter ?? silentReporter;
+  const { text, format } = pageText(body, contentType, options.pageUrl);
+  if (format === "json") {
+    const page = parseJsonPage(text, options.pageUrl);
+    checkApiVersion(page.apiVersion, options.pageUrl, silentReporter);
+    return encodePage(page.links, page, options.project, reporter);
+  }
+  const page = parseHtmlLinks(text, options.pageUrl, reporter);
+  if (page.repositoryVersion !== undefined) {
+    checkApiVersion(page.repositoryVersion, options.pageUrl, silentReporter);
+  }
+  const facts = { apiVersion: page.repositoryVersion, name: undefined };
+  return encodePage(page.links, facts, options.project, reporter);
+}
+
+async function projectPageResponse(
+  client: HttpClient,
+  indexUrl: string,
+  project: string,
+): Promise<HttpResponse | undefined> {
+  const url = projectPageUrl(indexUrl, project);
+  const response = await client.get(url, { accept: SIMPLE_ACCEPT });
+  if (response.status === 404) return undefined;
+  if (response.status < 200 || response.status >= 300) {
     throw new SlimenvError(
       "INDEX_ERROR",
-      `unexpected content type ${JSON.stringify(contentType)} for project page ${stripCredentials(options.pageUrl)}`,
-      { hint: "an index answers with PEP 691 JSON or PEP 503 HTML; check --index-url" },
+      `unexpected HTTP status ${response.status} for project page ${stripCredentials(url)}`,
     );
   }
-  return format === "json" ? parseSimpleJson(text, options) : parseSimpleHtml(text, options);
+  return response;
 }
 
 /**
@@ -143,19 +200,73 @@ export async function fetchProjectFiles(
   project: string,
   reporter: Reporter = silentReporter,
 ): Promise<DistributionFile[] | undefined> {
-  const url = projectPageUrl(indexUrl, project);
-  const response = await client.get(url, { accept: SIMPLE_ACCEPT });
-  if (response.status === 404) return undefined;
-  if (response.status < 200 || response.status >= 300) {
-    throw new SlimenvError(
-      "INDEX_ERROR",
-      `unexpected HTTP status ${response.status} for project page ${stripCredentials(url)}`,
-    );
-  }
+  const response = await projectPageResponse(client, indexUrl, project);
+  if (response === undefined) return undefined;
   return parseProjectPage(response.body, response.headers["content-type"], {
     project,
     pageUrl: stripCredentials(response.url),
     index: stripCredentials(indexUrl),
     reporter,
   });
+}
+
+/**
+ * Fetch the page of `project` from one index as a CompactPage, like `fetchProjectFiles`.
+ * With `pageCache`, a page whose body is the one an entry was made from is not read again;
+ * only answers the HTTP cache holds are used with it (never one sent with credentials that
+ * the server did not mark as shareable).
+ */
+export async function fetchProjectPage(
+  client: HttpClient,
+  indexUrl: string,
+  project: string,
+  reporter: Reporter = silentReporter,
+  pageCache?: PageCache,
+): Promise<CompactPage | undefined> {
+  const response = await projectPageResponse(client, indexUrl, project);
+  if (response === undefined) return undefined;
+  const options: ParsePageOptions = {
+    project,
+    pageUrl: stripCredentials(response.url),
+    index: stripCredentials(indexUrl),
+    reporter,
+  };
+  const canonical = canonicalizeName(project);
+  const contentType = response.headers["content-type"];
+  const cache = response.cached === true ? pageCache : undefined;
+  let source: PageSource | undefined;
+  const key = cacheKey(
+    stripCredentials(projectPageUrl(indexUrl, project)),
+    SIMPLE_ACCEPT,
+    undefined,
+  );
+  if (cache !== undefined) {
+    source = {
+      body: response.sha256 ?? createHash("sha256").update(response.body).digest("hex"),
+      url: options.pageUrl,
+      contentType,
+      project: canonical,
+    };
+    const read = await cache.read(key, source, options.index);
+    if (read.page !== undefined) {
+      reporter.log("debug", `${options.pageUrl}: unchanged, read from the page cache`);
+      if (read.page.apiVersion !== undefined) {
+        checkApiVersion(read.page.apiVersion, options.pageUrl, reporter);
+      }
+      return read.page;
+    }
+    if (read.why === "damaged") {
+      reporter.log("debug", `${options.pageUrl}: ignoring a damaged page cache entry`);
+    }
+  }
+  const encoded = encodeProjectPage(response.body, contentType, options);
+  const page = new CompactPage(encoded, canonical, options.index);
+  if (page.apiVersion !== undefined) checkApiVersion(page.apiVersion, options.pageUrl, reporter);
+  if (cache !== undefined && source !== undefined) {
+    await cache.write(key, source, encoded).catch((err: unknown) => {
+      const reason = (err as { cause?: { code?: string } }).cause?.code ?? "error";
+      reporter.log("warn", `cannot write the page cache under ${cache.dir} (${reason})`);
+    });
+  }
+  return page;
 }

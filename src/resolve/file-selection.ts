@@ -4,6 +4,7 @@
  * why a version is unusable ("no wheel for cp311-manylinux_2_28_aarch64; wheels exist for: …")
  * and reads `--only-binary` / `--no-binary` ("format control").
  */
+import { KnownFile, type ListedFile } from "../index/listed-file.ts";
 import type { DistributionFile } from "../index/project.ts";
 import type { Target } from "../python/target.ts";
 import { canonicalizeName } from "../standards/names.ts";
@@ -29,6 +30,32 @@ export interface VersionFiles {
   yanked: boolean;
   /** Why nothing here is usable (set when `wheels` is empty and there is no `sdist`). */
   unavailableReason?: string;
+}
+
+/**
+ * The files of one version the target can use, as listed (whole files not built yet): the
+ * same choice as VersionFiles, see `wholeFiles`.
+ */
+export interface VersionChoice {
+  version: Version;
+  wheels: ListedFile[];
+  sdist?: ListedFile;
+  all: ListedFile[];
+  yanked: boolean;
+  unavailableReason?: string;
+}
+
+/** The whole files of a choice. */
+export function wholeFiles(choice: VersionChoice): VersionFiles {
+  const out: VersionFiles = {
+    version: choice.version,
+    wheels: choice.wheels.map((f) => f.file()),
+    all: choice.all.map((f) => f.file()),
+    yanked: choice.yanked,
+  };
+  if (choice.sdist !== undefined) out.sdist = choice.sdist.file();
+  if (choice.unavailableReason !== undefined) out.unavailableReason = choice.unavailableReason;
+  return out;
 }
 
 /** Whether a format-control list applies to a (canonical) project name. */
@@ -97,7 +124,7 @@ function listShort(items: readonly string[]): string {
   return items.length > MAX_LISTED ? `${shown}, … (${items.length - MAX_LISTED} more)` : shown;
 }
 
-function byFilename(a: DistributionFile, b: DistributionFile): number {
+function byFilename(a: { filename: string }, b: { filename: string }): number {
   return a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0;
 }
 
@@ -106,6 +133,8 @@ export class FileSelector {
   readonly #rank: ReturnType<typeof createTagRanker>;
   readonly #target: Target;
   readonly #format: FormatControl;
+  /** Rank per compressed tag set text (null: the target supports none of its tags). */
+  readonly #ranks = new Map<string, number | null>();
 
   constructor(target: Target, format: FormatControl = {}) {
     this.#target = target;
@@ -115,40 +144,71 @@ export class FileSelector {
 
   /** Group a project's files by version and select the usable ones of each. */
   select(name: string, files: readonly DistributionFile[]): VersionFiles[] {
-    const groups = new Map<string, DistributionFile[]>();
-    for (const file of files) {
-      const key = versionKey(file.version);
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, [file]);
-      else group.push(file);
-    }
-    return [...groups.values()].map((group) => this.#selectVersion(name, group));
+    return this.choose(
+      name,
+      files.map((f) => [new KnownFile(f)]),
+    ).map(wholeFiles);
   }
 
-  #selectVersion(name: string, group: DistributionFile[]): VersionFiles {
-    const all = [...group].sort(byFilename);
+  /**
+   * Choose among listed files: `groups` hold files of one version each (as a listing groups
+   * them); groups of equal versions ("1.0", "1.0.0") are merged, in the order each version
+   * first appears.
+   */
+  choose(name: string, groups: Iterable<readonly ListedFile[]>): VersionChoice[] {
+    const byVersion = new Map<string, ListedFile[]>();
+    for (const group of groups) {
+      const first = group[0];
+      if (first === undefined) continue;
+      const key = versionKey(first.version);
+      const merged = byVersion.get(key);
+      if (merged === undefined) byVersion.set(key, [...group]);
+      else merged.push(...group);
+    }
+    return [...byVersion.values()].map((group) => this.#chooseVersion(name, group));
+  }
+
+  /** The rank of a compressed tag set ("py2.py3-none-any"), expanded without parsing. */
+  #rankOf(text: string): number | undefined {
+    let rank = this.#ranks.get(text);
+    if (rank === undefined) {
+      const [interpreters = "", abis = "", platforms = ""] = text.split("-");
+      const tags: string[] = [];
+      for (const i of interpreters.split(".")) {
+        for (const a of abis.split(".")) {
+          for (const p of platforms.split(".")) tags.push(`${i}-${a}-${p}`);
+        }
+      }
+      rank = this.#rank(tags) ?? null;
+      this.#ranks.set(text, rank);
+    }
+    return rank ?? undefined;
+  }
+
+  #chooseVersion(name: string, group: ListedFile[]): VersionChoice {
+    const all = group.sort(byFilename);
     const yanked = all.every((f) => f.yanked !== undefined);
     // Yanked files are left out when the version has files that are not.
     const live = yanked ? all : all.filter((f) => f.yanked === undefined);
     const noBinary = appliesTo(this.#format.noBinary, name);
     const onlyBinary = !noBinary && appliesTo(this.#format.onlyBinary, name);
-    const ranked: { file: DistributionFile; rank: number }[] = [];
+    const ranked: { file: ListedFile; rank: number }[] = [];
     if (!noBinary) {
       for (const file of live) {
-        if (file.kind !== "wheel" || file.wheel === undefined) continue;
-        const rank = this.#rank(file.wheel.tags);
+        if (file.kind !== "wheel" || file.tagText === undefined) continue;
+        const rank = this.#rankOf(file.tagText);
         if (rank !== undefined) ranked.push({ file, rank });
       }
     }
     ranked.sort((a, b) => {
       if (a.rank !== b.rank) return a.rank - b.rank;
-      const ba = a.file.wheel?.build?.[0] ?? -1;
-      const bb = b.file.wheel?.build?.[0] ?? -1;
+      const ba = a.file.build?.[0] ?? -1;
+      const bb = b.file.build?.[0] ?? -1;
       if (ba !== bb) return bb - ba;
       return byFilename(a.file, b.file);
     });
-    const out: VersionFiles = {
-      version: (all[0] as DistributionFile).version,
+    const out: VersionChoice = {
+      version: (all[0] as ListedFile).version,
       wheels: ranked.map((r) => r.file),
       all,
       yanked,
@@ -167,7 +227,7 @@ export class FileSelector {
 
   #reason(
     name: string,
-    live: readonly DistributionFile[],
+    live: readonly ListedFile[],
     how: { noBinary: boolean; onlyBinary: boolean },
   ): string {
     const wheels = live.filter((f) => f.kind === "wheel");

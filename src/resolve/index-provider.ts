@@ -31,8 +31,10 @@ import { type DirectArchive, readDirectUrl } from "./direct-url.ts";
 import {
   FileSelector,
   type FormatControl,
+  type VersionChoice,
   type VersionFiles,
   versionKey,
+  wholeFiles,
 } from "./file-selection.ts";
 import type {
   Candidate,
@@ -119,7 +121,7 @@ export class IndexProvider implements ResolverProvider {
   readonly #o: IndexProviderOptions;
   readonly #reporter: Reporter;
   readonly #selector: FileSelector;
-  readonly #versions = new Map<string, Promise<Map<string, VersionFiles>>>();
+  readonly #versions = new Map<string, Promise<Map<string, ProjectVersion>>>();
   readonly #metadataPython = new Map<string, string>();
   readonly #direct = new Map<string, DirectArchive>();
   readonly #credentials = new CredentialStore();
@@ -135,12 +137,15 @@ export class IndexProvider implements ResolverProvider {
 
   async candidates(name: string): Promise<Candidate[]> {
     const versions = await this.#load(canonicalizeName(name));
-    return [...versions.values()].map((vf) => this.#candidate(name, vf));
+    return [...versions.values()].map((v) => this.#candidate(name, v.files ?? v.choice));
   }
 
   /** The usable files of one version (after `candidates` was asked for the project). */
   async files(name: string, version: Version): Promise<VersionFiles | undefined> {
-    return (await this.#load(canonicalizeName(name))).get(versionKey(version));
+    const entry = (await this.#load(canonicalizeName(name))).get(versionKey(version));
+    if (entry === undefined) return undefined;
+    entry.files ??= wholeFiles(entry.choice);
+    return entry.files;
   }
 
   /** The file of a direct URL requirement, once resolved. */
@@ -240,16 +245,25 @@ export class IndexProvider implements ResolverProvider {
     return { version: archive.version, requires: requiresDist(metadata) };
   }
 
-  #load(name: string): Promise<Map<string, VersionFiles>> {
+  /**
+   * The versions of a project and the files chosen for each. Whole files are built only for
+   * the versions asked for (`files`), except under `--hash`, which needs every file's hashes.
+   */
+  #load(name: string): Promise<Map<string, ProjectVersion>> {
     let pending = this.#versions.get(name);
     if (pending === undefined) {
       pending = (async () => {
-        const files = await this.#o.index.files(name);
+        const listing = await this.#o.index.listing(name);
         const allowed = this.#o.requiredHashes?.get(name);
-        const out = new Map<string, VersionFiles>();
-        for (const vf of this.#selector.select(name, files)) {
-          if (allowed !== undefined && allowed.length > 0) restrictToHashes(vf, allowed);
-          out.set(versionKey(vf.version), vf);
+        const out = new Map<string, ProjectVersion>();
+        for (const choice of this.#selector.choose(name, listing.groups)) {
+          const entry: ProjectVersion = { choice };
+          if (allowed !== undefined && allowed.length > 0) {
+            const vf = wholeFiles(choice);
+            restrictToHashes(vf, allowed);
+            entry.files = vf;
+          }
+          out.set(versionKey(choice.version), entry);
         }
         return out;
       })();
@@ -259,7 +273,7 @@ export class IndexProvider implements ResolverProvider {
     return pending;
   }
 
-  #candidate(name: string, vf: VersionFiles): Candidate {
+  #candidate(name: string, vf: VersionChoice | VersionFiles): Candidate {
     const candidate: Candidate = {
       version: vf.version,
       yanked: vf.yanked,
@@ -275,10 +289,11 @@ export class IndexProvider implements ResolverProvider {
     return candidate;
   }
 
-  #indexRequiresPython(vf: VersionFiles): string | undefined {
+  #indexRequiresPython(vf: VersionChoice | VersionFiles): string | undefined {
     const best = vf.wheels[0] ?? vf.sdist;
     if (best?.requiresPython !== undefined) return best.requiresPython;
-    return vf.all.find((f) => f.requiresPython !== undefined)?.requiresPython;
+    for (const f of vf.all) if (f.requiresPython !== undefined) return f.requiresPython;
+    return undefined;
   }
 
   /** The metadata of a version, or why only a build of its sdist would tell. */
@@ -306,6 +321,12 @@ export class IndexProvider implements ResolverProvider {
     }
     return built;
   }
+}
+
+/** A version of a project: the files chosen for the target, whole once asked for (or under --hash, restricted to the allowed hashes). */
+interface ProjectVersion {
+  choice: VersionChoice;
+  files?: VersionFiles;
 }
 
 /** An sdist whose PKG-INFO does not state its dependencies reliably. */

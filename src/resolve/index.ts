@@ -4,8 +4,14 @@ export type { DirectArchive, DirectUrlOptions } from "./direct-url.ts";
 export { readDirectUrl } from "./direct-url.ts";
 export type { ExportOptions } from "./export.ts";
 export { exportRequirements } from "./export.ts";
-export type { FormatControl, VersionFiles } from "./file-selection.ts";
-export { FileSelector, targetLabel, targetPlatform, versionKey } from "./file-selection.ts";
+export type { FormatControl, VersionChoice, VersionFiles } from "./file-selection.ts";
+export {
+  FileSelector,
+  targetLabel,
+  targetPlatform,
+  versionKey,
+  wholeFiles,
+} from "./file-selection.ts";
 export type { IndexProviderOptions, LeftOut, SdistMetadataBuilder } from "./index-provider.ts";
 export { IndexProvider } from "./index-provider.ts";
 export type { LockOptions, LockResult } from "./lock.ts";

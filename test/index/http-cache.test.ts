@@ -363,6 +363,74 @@ describe("HttpClient with a cache", () => {
     );
   });
 
+  it("a fresh entry whose body went bad (same length) is fetched again and replaced", async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { "cache-control": "max-age=600" });
+      res.end("the real body");
+    });
+    const dir = cacheDirectory();
+    await client(dir).get(`${server.origin}/p`);
+    const file = path.join(dir, cacheFiles(dir)[0] as string);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 1] = 0x21;
+    fs.writeFileSync(file, bytes);
+    const r = await client(dir).get(`${server.origin}/p`);
+    expect([r.fromCache, text(r.body)]).toEqual([false, "the real body"]);
+    expect(server.requests).toHaveLength(2);
+    const again = await client(dir).get(`${server.origin}/p`);
+    expect([again.fromCache, text(again.body)]).toEqual([true, "the real body"]);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("a 304 for an entry whose body went bad: asked again without validators", async () => {
+    const server = await serve((req, res) => {
+      if (req.headers["if-none-match"] === '"v1"') {
+        res.writeHead(304, { etag: '"v1"' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { etag: '"v1"' });
+      res.end("version one");
+    });
+    const dir = cacheDirectory();
+    await client(dir).get(`${server.origin}/p`);
+    const file = path.join(dir, cacheFiles(dir)[0] as string);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 1] = 0x21;
+    fs.writeFileSync(file, bytes);
+    const r = await client(dir).get(`${server.origin}/p`);
+    expect(text(r.body)).toBe("version one");
+    expect(server.requests.map((q) => q.headers["if-none-match"])).toEqual([
+      undefined,
+      '"v1"',
+      undefined,
+    ]);
+    expect(text(decodeEntry(fs.readFileSync(file))?.body ?? new Uint8Array())).toBe("version one");
+  });
+
+  it("an answer without caching headers equal to the entry is not written again", async () => {
+    let body = "same";
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(body);
+    });
+    const dir = cacheDirectory();
+    const first = await client(dir).get(`${server.origin}/p`);
+    expect(first.cached).toBe(true);
+    const file = path.join(dir, cacheFiles(dir)[0] as string);
+    const past = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(file, past, past);
+    const second = await client(dir).get(`${server.origin}/p`);
+    expect([second.fromCache, second.cached, text(second.body)]).toEqual([false, true, "same"]);
+    expect(second.sha256).toBe(first.sha256);
+    expect(fs.statSync(file).mtimeMs).toBe(past.getTime());
+    body = "changed";
+    const third = await client(dir).get(`${server.origin}/p`);
+    expect(third.sha256).not.toBe(first.sha256);
+    expect(fs.statSync(file).mtimeMs).toBeGreaterThan(past.getTime());
+    expect(text(decodeEntry(fs.readFileSync(file))?.body ?? new Uint8Array())).toBe("changed");
+  });
+
   it("never reads a temp file left by an interrupted write", async () => {
     const server = await serve((_req, res) => res.end("fresh"));
     const dir = cacheDirectory();

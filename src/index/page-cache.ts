@@ -1,0 +1,190 @@
+/**
+ * The on-disk cache of compact project pages (page-compact.ts), beside the HTTP cache.
+ *
+ * PyPI sends project pages without ETag, Last-Modified or a lifetime, so every run fetches
+ * every page again (27 MB for a 45-package set). Reading them is what costs: this cache keeps
+ * the compact form of each page, so a page whose bytes did not change is not read again.
+ *
+ * One entry per page request (the key of the HTTP cache: URL without credentials and Accept),
+ * replaced when the page changes, so the cache holds at most one entry per project page the
+ * HTTP cache holds. The entry names the body it was made from (sha256), the final URL, the
+ * Content-Type and the project: any difference is a miss, and the page is read again.
+ *
+ * File: a magic line (with the format version: an entry written by another version of the
+ * reader is a miss), one line of JSON metadata, the header, a newline, the blob. The metadata
+ * gives the header's and the blob's sizes and a CRC-32 of both; an entry that does not match
+ * (torn, truncated, edited) is ignored and removed. Written to a temp file and renamed into
+ * place: concurrent runs each write a whole entry, and a reader sees an old one, a new one or
+ * none.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { crc32 } from "node:zlib";
+import { writeFileAtomic } from "../base/index.ts";
+import { CompactPage } from "./page-compact.ts";
+import type { EncodedPage } from "./page-encode.ts";
+
+/** Bump when page-compact.ts, or how a page is read into links, changes what an entry holds. */
+export const PAGE_CACHE_FORMAT = 1;
+const MAGIC = `slimenv-page ${PAGE_CACHE_FORMAT}\n`;
+
+/** What an entry must have been made from to answer. */
+export interface PageSource {
+  /** sha256 (hex) of the page's body. */
+  body: string;
+  /** Final URL of the page, without credentials. */
+  url: string;
+  contentType: string | undefined;
+  /** Canonical project name. */
+  project: string;
+}
+
+interface EntryMeta extends PageSource {
+  headerSize: number;
+  blobSize: number;
+  crc32: number;
+}
+
+export type PageCacheRead =
+  | { page: CompactPage }
+  | { page: undefined; why: "absent" | "changed" | "damaged" };
+
+export class PageCache {
+  readonly dir: string;
+
+  /** `dir`: the HTTP cache folder; entries go to its `pages<format>` folder. */
+  constructor(dir: string) {
+    this.dir = path.join(dir, `pages${PAGE_CACHE_FORMAT}`);
+  }
+
+  entryPath(key: string): string {
+    return path.join(this.dir, key.slice(0, 2), key);
+  }
+
+  /**
+   * The page for `key` when it was made from `source`; `index` is recorded in the files.
+   * A damaged entry is removed.
+   */
+  async read(key: string, source: PageSource, index: string): Promise<PageCacheRead> {
+    const file = this.entryPath(key);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, "r");
+    } catch {
+      return { page: undefined, why: "absent" };
+    }
+    let entry: { meta: EntryMeta; encoded: EncodedPage } | undefined;
+    try {
+      entry = await readEntry(handle);
+    } catch {
+      entry = undefined;
+    } finally {
+      await handle.close().catch(() => {});
+    }
+    if (entry === undefined) {
+      await fs.rm(file, { force: true }).catch(() => {});
+      return { page: undefined, why: "damaged" };
+    }
+    const { meta, encoded } = entry;
+    if (
+      meta.body !== source.body ||
+      meta.url !== source.url ||
+      meta.contentType !== source.contentType ||
+      meta.project !== source.project
+    ) {
+      return { page: undefined, why: "changed" };
+    }
+    try {
+      return { page: new CompactPage(encoded, source.project, index) };
+    } catch {
+      await fs.rm(file, { force: true }).catch(() => {});
+      return { page: undefined, why: "damaged" };
+    }
+  }
+
+  /** Store an entry atomically (temp file + rename). */
+  async write(key: string, source: PageSource, encoded: EncodedPage): Promise<void> {
+    await writeFileAtomic(this.entryPath(key), encodeEntry(source, encoded));
+  }
+}
+
+export function encodeEntry(source: PageSource, encoded: EncodedPage): Buffer {
+  const newline = Buffer.from("\n");
+  const body = [encoded.header, newline, encoded.blob];
+  let crc = 0;
+  for (const part of body) crc = crc32(part, crc);
+  const meta: EntryMeta = {
+    body: source.body,
+    url: source.url,
+    contentType: source.contentType,
+    project: source.project,
+    headerSize: encoded.header.byteLength,
+    blobSize: encoded.blob.byteLength,
+    crc32: crc,
+  };
+  return Buffer.concat([Buffer.from(`${MAGIC}${JSON.stringify(meta)}\n`, "utf8"), ...body]);
+}
+
+function decodeMeta(data: Buffer): { meta: EntryMeta; end: number } | undefined {
+  if (data.subarray(0, MAGIC.length).toString("utf8") !== MAGIC) return undefined;
+  const end = data.indexOf(10, MAGIC.length);
+  if (end < 0) return undefined;
+  let meta: EntryMeta;
+  try {
+    meta = JSON.parse(data.subarray(MAGIC.length, end).toString("utf8")) as EntryMeta;
+  } catch {
+    return undefined;
+  }
+  if (
+    typeof meta !== "object" ||
+    meta === null ||
+    typeof meta.body !== "string" ||
+    typeof meta.url !== "string" ||
+    (meta.contentType !== undefined && typeof meta.contentType !== "string") ||
+    typeof meta.project !== "string" ||
+    !Number.isSafeInteger(meta.headerSize) ||
+    !Number.isSafeInteger(meta.blobSize) ||
+    meta.headerSize < 0 ||
+    meta.blobSize < 0 ||
+    typeof meta.crc32 !== "number"
+  ) {
+    return undefined;
+  }
+  return { meta, end };
+}
+
+const META_LIMIT = 64 * 1024;
+
+async function readExactly(handle: fs.FileHandle, length: number, position: number) {
+  const buffer = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) return undefined;
+    done += bytesRead;
+  }
+  return buffer;
+}
+
+/**
+ * Read an entry from an open file: the metadata line, then the header and the blob into
+ * buffers of their own (the blob stays with the page; nothing else of the file does).
+ * Undefined when it is not a whole, intact entry.
+ */
+async function readEntry(
+  handle: fs.FileHandle,
+): Promise<{ meta: EntryMeta; encoded: EncodedPage } | undefined> {
+  const { size } = await handle.stat();
+  const first = await readExactly(handle, Math.min(size, META_LIMIT), 0);
+  const decoded = first === undefined ? undefined : decodeMeta(first);
+  if (decoded === undefined) return undefined;
+  const { meta, end } = decoded;
+  if (size !== end + 1 + meta.headerSize + 1 + meta.blobSize) return undefined;
+  const header = await readExactly(handle, meta.headerSize + 1, end + 1);
+  const blob = await readExactly(handle, meta.blobSize, end + 2 + meta.headerSize);
+  if (header === undefined || blob === undefined || header[meta.headerSize] !== 10) {
+    return undefined;
+  }
+  if (crc32(blob, crc32(header)) !== meta.crc32) return undefined;
+  return { meta, encoded: { header: header.subarray(0, meta.headerSize), blob } };
+}
