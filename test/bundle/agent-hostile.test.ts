@@ -10,12 +10,7 @@ import { writeTar } from "../../src/archive/tar-write.ts";
 import { canonicalJsonBytes } from "../../src/bundle/canonical-json.ts";
 import { compressPayload, PATCH_CODEC, xzCompress } from "../../src/bundle/compress.ts";
 import { sha256Hex } from "../../src/bundle/hashing.ts";
-import {
-  formatPublicKey,
-  generateSigningKey,
-  type SigningKey,
-  signDocument,
-} from "../../src/bundle/keys.ts";
+import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
 import { treeBytesOf } from "../../src/bundle/tree-codec.ts";
 import type { BundleManifest } from "../../src/bundle/types.ts";
 import { writeBundle } from "../../src/bundle/wire.ts";
