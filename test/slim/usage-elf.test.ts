@@ -4,18 +4,20 @@
  * packages bundle a library with the same soname, the loader reuses the first copy for the
  * second package, so the second copy is never opened in the run; it must stay all the same.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readElfDynamicFile } from "../../src/elf/index.ts";
 import type { InstallRequest } from "../../src/env/install.ts";
 import { resolveSettings } from "../../src/settings/load.ts";
 import { installSlim } from "../../src/slim/install-slim.ts";
 import { slimPolicy } from "../../src/slim/policy.ts";
+import { elfClosure, expandOrigin } from "../../src/slim/usage/elf-closure.ts";
 import { runCommandIn } from "../../src/slim/usage/tracer.ts";
 import { interpreter } from "../env/env-fixtures.ts";
 import { describeWith, GCC, pyenv } from "../helpers/prereq.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { TWIN_SONAME, twinWheels } from "./elf-fixtures.ts";
+import { type LibSpec, libSource, sharedLib, TWIN_SONAME, twinWheels } from "./elf-fixtures.ts";
 import { filesUnder } from "./policy-fixtures.ts";
 
 const PYTHON = pyenv("3.11", "3.12");
@@ -96,4 +98,169 @@ describeWith(PYTHON, GCC)("install --slim --keep-used-by: ELF dependencies", () 
     expect(ab.stderr).toBe("");
     expect(ab.stdout).toBe("1 1\n");
   }, 120_000);
+});
+
+/** `${TOKEN}`: the loader's braced form of a search-path token (not a template placeholder). */
+function braced(token: string): string {
+  return `$${"{"}${token}}`;
+}
+
+describe("expandOrigin", () => {
+  it("expands $ORIGIN (bare and braced), and refuses what the loader resolves elsewhere", () => {
+    expect(expandOrigin("$ORIGIN/../p.libs", "/env/site/p")).toBe("/env/site/p.libs");
+    expect(expandOrigin(`${braced("ORIGIN")}/lib`, "/env/site/p")).toBe("/env/site/p/lib");
+    expect(expandOrigin("$ORIGIN", "/env/site/p")).toBe("/env/site/p");
+    expect(expandOrigin("/usr/lib", "/env/site/p")).toBe("/usr/lib");
+    // Not $ORIGIN; other tokens; relative to the cwd (unknown here).
+    expect(expandOrigin("$ORIGINAL/lib", "/env/site/p")).toBeUndefined();
+    expect(expandOrigin("$ORIGIN/../$LIB", "/env/site/p")).toBeUndefined();
+    expect(expandOrigin(`/opt/${braced("PLATFORM")}`, "/env/site/p")).toBeUndefined();
+    expect(expandOrigin("lib", "/env/site/p")).toBeUndefined();
+    expect(expandOrigin("", "/env/site/p")).toBeUndefined();
+  });
+});
+
+describeWith(GCC)("elfClosure", () => {
+  let root: string;
+  let site: string;
+  const lib = (rel: string, spec: LibSpec) => sharedLib(path.join(site, rel), spec);
+
+  beforeAll(() => {
+    root = tempDir("slimenv-elf-closure-");
+    site = path.join(root, "site");
+    mkdirSync(site);
+  });
+
+  it("follows DT_RPATH when there is no RUNPATH, and a braced $ORIGIN", async () => {
+    const q = lib("r.libs/libq.so.1", { source: libSource("q", 1), soname: "libq.so.1" });
+    lib("r/old.so", {
+      source: "int q(void);\nint o(void) { return q(); }\n",
+      links: [q],
+      searchPath: "$ORIGIN/../r.libs",
+      oldTags: true,
+    });
+    lib("r/brace.so", {
+      source: "int q(void);\nint b(void) { return q(); }\n",
+      links: [q],
+      searchPath: `${braced("ORIGIN")}/../r.libs`,
+    });
+    const old = await readElfDynamicFile(path.join(site, "r/old.so"));
+    expect(old?.searchPaths.map((s) => s.tag)).toEqual(["RPATH"]);
+    expect((await elfClosure(site, ["r/old.so"])).added).toEqual(["r.libs/libq.so.1"]);
+    expect((await elfClosure(site, ["r/brace.so"])).added).toEqual(["r.libs/libq.so.1"]);
+    // Already used: kept, not counted as kept back.
+    expect((await elfClosure(site, ["r/old.so", "r.libs/libq.so.1"])).added).toEqual([]);
+  });
+
+  it("keeps a cycle of libraries once each, and stops", async () => {
+    const stub = path.join(root, "stub", "libx.so.1");
+    sharedLib(stub, { source: libSource("x0", 0), soname: "libx.so.1" });
+    const y = lib("c.libs/liby.so.1", {
+      source: libSource("y", 1, "x0"),
+      soname: "liby.so.1",
+      links: [stub],
+      searchPath: "$ORIGIN",
+    });
+    const x = lib("c.libs/libx.so.1", {
+      source: libSource("x0", 2, "y"),
+      soname: "libx.so.1",
+      links: [y],
+      searchPath: "$ORIGIN",
+    });
+    lib("c/ext.so", {
+      source: "int x0(void);\nint e(void) { return x0(); }\n",
+      links: [x],
+      searchPath: "$ORIGIN/../c.libs",
+    });
+    const closure = await elfClosure(site, ["c/ext.so"]);
+    expect(closure.added).toEqual(["c.libs/libx.so.1", "c.libs/liby.so.1"]);
+    expect(closure.system).toContain("libc.so.6");
+  });
+
+  it("takes the first match of the search path; a match outside the site dir keeps nothing", async () => {
+    const inFirst = lib("f.libs/first/libm2.so.1", {
+      source: libSource("m2", 1),
+      soname: "libm2.so.1",
+    });
+    lib("f.libs/second/libm2.so.1", { source: libSource("m2", 2), soname: "libm2.so.1" });
+    lib("f/ext.so", {
+      source: "int m2(void);\nint e(void) { return m2(); }\n",
+      links: [inFirst],
+      searchPath: "$ORIGIN/../f.libs/first:$ORIGIN/../f.libs/second",
+    });
+    expect((await elfClosure(site, ["f/ext.so"])).added).toEqual(["f.libs/first/libm2.so.1"]);
+    // Escaping the site dir: the copy outside is the one the loader takes, the site's is not needed.
+    sharedLib(path.join(root, "outside", "libm2.so.1"), {
+      source: libSource("m2", 3),
+      soname: "libm2.so.1",
+    });
+    lib("f/escape.so", {
+      source: "int m2(void);\nint e(void) { return m2(); }\n",
+      links: [inFirst],
+      searchPath: "$ORIGIN/../../outside:$ORIGIN/../f.libs/first",
+    });
+    const escaped = await elfClosure(site, ["f/escape.so"]);
+    expect(escaped.added).toEqual([]);
+    expect(escaped.system).toContain("libm2.so.1");
+  });
+
+  it("reports names found nowhere in the site dir, and a copy the search path does not name stays out", async () => {
+    const gone = path.join(root, "gone", "libgone.so.1");
+    sharedLib(gone, { source: libSource("g", 1), soname: "libgone.so.1" });
+    // A same-named file exists in the site dir, but not where the search path looks.
+    lib("elsewhere.libs/libgone.so.1", { source: libSource("g", 2), soname: "libgone.so.1" });
+    lib("m/ext.so", {
+      source: "int g(void);\nint e(void) { return g(); }\n",
+      links: [gone],
+      searchPath: "$ORIGIN/../m.libs:$ORIGIN/../$LIB:relative/dir",
+    });
+    const closure = await elfClosure(site, ["m/ext.so"]);
+    expect(closure.added).toEqual([]);
+    expect(closure.system).toEqual(expect.arrayContaining(["libc.so.6", "libgone.so.1"]));
+  });
+
+  it("a DT_NEEDED path (no soname, linked by path) is taken as the path it is", async () => {
+    const abs = lib("p.libs/libnoso.so", { source: libSource("n", 1) });
+    lib("p/ext.so", { source: "int n(void);\nint e(void) { return n(); }\n", flags: [abs] });
+    const dyn = await readElfDynamicFile(path.join(site, "p/ext.so"));
+    expect(dyn?.needed).toContain(abs);
+    expect((await elfClosure(site, ["p/ext.so"])).added).toEqual(["p.libs/libnoso.so"]);
+  });
+
+  it("$ORIGIN is the folder in the env, not that of the object a link points at", async () => {
+    const q = lib("s.libs/libsq.so.1", { source: libSource("sq", 1), soname: "libsq.so.1" });
+    const object = sharedLib(path.join(root, "store", "obj"), {
+      source: "int sq(void);\nint e(void) { return sq(); }\n",
+      links: [q],
+      searchPath: "$ORIGIN/../s.libs",
+    });
+    mkdirSync(path.join(site, "s"));
+    symlinkSync(object, path.join(site, "s", "ext.so"));
+    expect((await elfClosure(site, ["s/ext.so"])).added).toEqual(["s.libs/libsq.so.1"]);
+  });
+
+  it("ignores what is not ELF, damaged or missing, and changes nothing", async () => {
+    mkdirSync(path.join(site, "bad"));
+    writeFileSync(path.join(site, "bad", "junk.so"), "not an ELF file at all\n");
+    writeFileSync(path.join(site, "bad", "empty.so"), "");
+    const real = readFileSync(lib("bad/real.so", { source: libSource("r", 1) }));
+    writeFileSync(path.join(site, "bad", "truncated.so"), real.subarray(0, 100));
+    const garbled = Buffer.from(real);
+    garbled.fill(0xff, 64);
+    writeFileSync(path.join(site, "bad", "garbled.so"), garbled);
+    const before = filesUnder(site).sort();
+    const used = [
+      "bad/junk.so",
+      "bad/empty.so",
+      "bad/truncated.so",
+      "bad/garbled.so",
+      "bad/gone.so",
+      "bad/m.py",
+      "bad",
+    ];
+    const closure = await elfClosure(site, used);
+    expect(closure.added).toEqual([]);
+    expect(filesUnder(site).sort()).toEqual(before);
+    await expect(elfClosure(path.join(root, "no-such-site"), used)).rejects.toThrow(/ENOENT/);
+  });
 });
