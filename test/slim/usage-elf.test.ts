@@ -13,10 +13,12 @@ import { resolveSettings } from "../../src/settings/load.ts";
 import { installSlim } from "../../src/slim/install-slim.ts";
 import { slimPolicy } from "../../src/slim/policy.ts";
 import { elfClosure, expandOrigin } from "../../src/slim/usage/elf-closure.ts";
+import type { UsageOutcome } from "../../src/slim/usage/pruning.ts";
 import { runCommandIn } from "../../src/slim/usage/tracer.ts";
 import { interpreter } from "../env/env-fixtures.ts";
 import { describeWith, GCC, pyenv } from "../helpers/prereq.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { cliEnv, slimenv } from "../install/fixtures.ts";
 import { type LibSpec, libSource, sharedLib, TWIN_SONAME, twinWheels } from "./elf-fixtures.ts";
 import { filesUnder } from "./policy-fixtures.ts";
 
@@ -97,6 +99,34 @@ describeWith(PYTHON, GCC)("install --slim --keep-used-by: ELF dependencies", () 
     const ab = await run("python use_ab.py");
     expect(ab.stderr).toBe("");
     expect(ab.stdout).toBe("1 1\n");
+  }, 120_000);
+
+  it("the CLI says how many files the closure kept back (text and --json)", async () => {
+    const env = cliEnv(path.join(root, "home"), {
+      PATH: `${path.dirname(PY as string)}:/usr/bin:/bin`,
+    });
+    const args = [
+      "install",
+      "--python",
+      PY as string,
+      "--no-deps",
+      ...wheelFiles,
+      "--slim",
+      "edge",
+    ];
+    const used = ["--keep-used-by", "python use_ab.py"];
+    const text = await slimenv(root, env, ...args, "--prefix", "cli-env", ...used);
+    expect(text.stderr).not.toMatch(/warning/);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(
+      /keep-used-by: pruned to the \d+ files "python use_ab.py" touched, plus 2 that kept native files need; same output/,
+    );
+    const json = await slimenv(root, env, ...args, "--prefix", "cli-env-json", "--json", ...used);
+    expect(json.status).toBe(0);
+    const usage = (JSON.parse(json.stdout) as { slim: { usage: UsageOutcome } }).slim.usage;
+    expect(usage.kept).toBe(true);
+    expect(usage.dependencyFiles).toBe(2);
+    expect(usage.systemLibraries).toContain("libc.so.6");
   }, 120_000);
 });
 
