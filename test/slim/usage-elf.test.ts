@@ -4,6 +4,7 @@
  * packages bundle a library with the same soname, the loader reuses the first copy for the
  * second package, so the second copy is never opened in the run; it must stay all the same.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -25,8 +26,11 @@ import { filesUnder } from "./policy-fixtures.ts";
 const PYTHON = pyenv("3.11", "3.12");
 const PY = PYTHON.exe;
 
-/** Imports pkga first: pkgb's extension then reuses pkga's libtwin.so.1 (same soname). */
-const USE_AB = "import pkga, pkgb\nprint(pkga.value(), pkgb.value())\n";
+/**
+ * Imports pkga first: pkgb's extension and pkgc's libmid then reuse pkga's libtwin.so.1 (same
+ * soname): neither pkgb's copy nor pkgc's is opened.
+ */
+const USE_AB = "import pkga, pkgb, pkgc\nprint(pkga.value(), pkgb.value(), pkgc.value())\n";
 
 describeWith(PYTHON, GCC)("install --slim --keep-used-by: ELF dependencies", () => {
   let root: string;
@@ -82,6 +86,10 @@ describeWith(PYTHON, GCC)("install --slim --keep-used-by: ELF dependencies", () 
     const b = await run("python -c 'import pkgb; print(pkgb.value())'");
     expect(b.stderr).toBe("");
     expect(b.stdout).toBe("22\n");
+    // pkgc first: libmid finds pkgc's own copy through _ext's RPATH (opencv's layout).
+    const c = await run("python -c 'import pkgc, pkga; print(pkgc.value(), pkga.value())'");
+    expect(c.stderr).toBe("");
+    expect(c.stdout).toBe("330 30\n");
     const files = siteFiles(dir);
     // Pruning did prune: what nothing opened or needs is gone.
     expect(files).not.toContain("pkgb/unused.py");
@@ -90,7 +98,9 @@ describeWith(PYTHON, GCC)("install --slim --keep-used-by: ELF dependencies", () 
     expect(files).toContain(`pkga.libs/${TWIN_SONAME}`);
     expect(files).toContain(`pkgb.libs/${TWIN_SONAME}`);
     expect(files).toContain("pkgb.libs/libdeep.so.1");
-    expect(usage?.dependencyFiles).toBe(2);
+    expect(files).toContain(`pkgc.libs/${TWIN_SONAME}`);
+    expect(files).toContain("pkgc.libs/libmid.so.1");
+    expect(usage?.dependencyFiles).toBe(3);
     expect(result.policy.used).toContain(`pkgb.libs/${TWIN_SONAME}`);
     // libc and friends are the system's: reported, not looked for in the env.
     expect(usage?.systemLibraries).toContain("libc.so.6");
@@ -98,7 +108,7 @@ describeWith(PYTHON, GCC)("install --slim --keep-used-by: ELF dependencies", () 
     // The traced order still gives its output (pkgb runs pkga's copy: the loader reuses it).
     const ab = await run("python use_ab.py");
     expect(ab.stderr).toBe("");
-    expect(ab.stdout).toBe("1 1\n");
+    expect(ab.stdout).toBe("1 1 301\n");
   }, 120_000);
 
   it("the CLI says how many files the closure kept back (text and --json)", async () => {
@@ -119,13 +129,13 @@ describeWith(PYTHON, GCC)("install --slim --keep-used-by: ELF dependencies", () 
     expect(text.stderr).not.toMatch(/warning/);
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(
-      /keep-used-by: pruned to the \d+ files "python use_ab.py" touched, plus 2 that kept native files need; same output/,
+      /keep-used-by: pruned to the \d+ files "python use_ab.py" touched, plus 3 that kept native files need; same output/,
     );
     const json = await slimenv(root, env, ...args, "--prefix", "cli-env-json", "--json", ...used);
     expect(json.status).toBe(0);
     const usage = (JSON.parse(json.stdout) as { slim: { usage: UsageOutcome } }).slim.usage;
     expect(usage.kept).toBe(true);
-    expect(usage.dependencyFiles).toBe(2);
+    expect(usage.dependencyFiles).toBe(3);
     expect(usage.systemLibraries).toContain("libc.so.6");
   }, 120_000);
 });
@@ -150,7 +160,13 @@ describe("expandOrigin", () => {
   });
 });
 
-describeWith(GCC)("elfClosure", () => {
+/** What the real loader says: dlopen `file` in a fresh CPython ("ok" or the OSError). */
+function dlopen(file: string): string {
+  const code = `import ctypes\ntry:\n    ctypes.CDLL(${JSON.stringify(file)}); print("ok")\nexcept OSError as e:\n    print(e)`;
+  return execFileSync(PY as string, ["-I", "-S", "-c", code], { encoding: "utf8" }).trim();
+}
+
+describeWith(GCC, PYTHON)("elfClosure", () => {
   let root: string;
   let site: string;
   const lib = (rel: string, spec: LibSpec) => sharedLib(path.join(site, rel), spec);
@@ -180,6 +196,50 @@ describeWith(GCC)("elfClosure", () => {
     expect((await elfClosure(site, ["r/brace.so"])).added).toEqual(["r.libs/libq.so.1"]);
     // Already used: kept, not counted as kept back.
     expect((await elfClosure(site, ["r/old.so", "r.libs/libq.so.1"])).added).toEqual([]);
+  });
+
+  it("follows the RPATH a library inherits from its loaders, past a RUNPATH one; not RUNPATH", async () => {
+    // ext (RPATH $ORIGIN/i.libs) -> libimid (RUNPATH $ORIGIN/m) -> libileaf (none) -> libigl,
+    // which only ext's RPATH finds (glibc searches the loaders' RPATHs when there is no RUNPATH).
+    const gl = lib("i.libs/libigl.so.1", { source: libSource("gl", 7), soname: "libigl.so.1" });
+    const leaf = lib("i.libs/m/libileaf.so.1", {
+      source: libSource("leaf", 0, "gl"),
+      soname: "libileaf.so.1",
+      links: [gl],
+    });
+    const mid = lib("i.libs/libimid.so.1", {
+      source: libSource("imid", 0, "leaf"),
+      soname: "libimid.so.1",
+      links: [leaf],
+      searchPath: "$ORIGIN/m",
+    });
+    const extSource = "int imid(void);\nint e(void) { return imid(); }\n";
+    lib("i/ext.so", {
+      source: extSource,
+      links: [mid],
+      searchPath: "$ORIGIN/../i.libs",
+      oldTags: true,
+    });
+    const closure = await elfClosure(site, ["i/ext.so"]);
+    expect(closure.added).toEqual([
+      "i.libs/libigl.so.1",
+      "i.libs/libimid.so.1",
+      "i.libs/m/libileaf.so.1",
+    ]);
+    expect(closure.system).not.toContain("libigl.so.1");
+    // Each used library is also looked at alone (loaders unknown): libileaf alone cannot find
+    // libigl, but ext's chain does, so it is not reported as the system's.
+    const both = await elfClosure(site, ["i.libs/m/libileaf.so.1", "i/ext.so"]);
+    expect(both.system).not.toContain("libigl.so.1");
+    expect((await elfClosure(site, ["i.libs/m/libileaf.so.1"])).system).toContain("libigl.so.1");
+    // The same chain under a RUNPATH: not inherited, libigl is not found (nor kept).
+    lib("i/ext_runpath.so", { source: extSource, links: [mid], searchPath: "$ORIGIN/../i.libs" });
+    const runpath = await elfClosure(site, ["i/ext_runpath.so"]);
+    expect(runpath.added).toEqual(["i.libs/libimid.so.1", "i.libs/m/libileaf.so.1"]);
+    expect(runpath.system).toContain("libigl.so.1");
+    // As the loader has it.
+    expect(dlopen(path.join(site, "i/ext.so"))).toBe("ok");
+    expect(dlopen(path.join(site, "i/ext_runpath.so"))).toMatch(/libigl\.so\.1: cannot open/);
   });
 
   it("keeps a cycle of libraries once each, and stops", async () => {
