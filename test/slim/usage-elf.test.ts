@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { isSlimenvError } from "../../src/base/index.ts";
 import { readElfDynamicFile } from "../../src/elf/index.ts";
 import type { InstallRequest } from "../../src/env/install.ts";
 import { resolveSettings } from "../../src/settings/load.ts";
@@ -351,6 +352,19 @@ describeWith(GCC, PYTHON)("elfClosure", () => {
     const closure = await elfClosure(site, used);
     expect(closure.added).toEqual([]);
     expect(filesUnder(site).sort()).toEqual(before);
-    await expect(elfClosure(path.join(root, "no-such-site"), used)).rejects.toThrow(/ENOENT/);
+    const missing = await elfClosure(path.join(root, "no-such-site"), used).catch((e) => e);
+    expect(isSlimenvError(missing, "IO_ERROR") && missing.message).toMatch(
+      /cannot list the site dir .*no-such-site: ENOENT/,
+    );
+  });
+
+  it("refuses, clearly, load chains past its guard", async () => {
+    // i/ext.so's chain looks at 4 (file, inherited path) pairs: a guard of 2 is passed.
+    const err = await elfClosure(site, ["i/ext.so"], { maxVisits: 2 }).catch((e) => e);
+    expect(isSlimenvError(err, "SLIM_FAILED") && err.message).toMatch(
+      /too many to follow \(over 2\)/,
+    );
+    expect(isSlimenvError(err) && err.hint).toMatch(/slim-skip/);
+    expect((await elfClosure(site, ["i/ext.so"], { maxVisits: 4 })).added).toHaveLength(3);
   });
 });

@@ -51,7 +51,12 @@ export function expandOrigin(entry: string, origin: string): string | undefined 
 /** Site-relative paths (with `/`) of every file (or file link) under the site dir. */
 async function siteFileSet(site: string): Promise<Set<string>> {
   const files = new Set<string>();
-  for (const e of await readdir(site, { recursive: true, withFileTypes: true })) {
+  const entries = await readdir(site, { recursive: true, withFileTypes: true }).catch((cause) => {
+    throw new SlimenvError("IO_ERROR", `cannot list the site dir ${site}: ${cause.message}`, {
+      cause,
+    });
+  });
+  for (const e of entries) {
     if (!e.isFile() && !e.isSymbolicLink()) continue;
     files.add(path.relative(site, path.join(e.parentPath, e.name)).split(path.sep).join("/"));
   }
@@ -100,13 +105,18 @@ interface Visit {
 }
 
 /** Guard against pathological chains: (file, inherited path) pairs looked at, at most. */
-const MAX_VISITS = 100_000;
+const MAX_ELF_VISITS = 100_000;
 
 /**
  * Close the `used` site paths over ELF dependencies: the site files every used ELF file needs
  * (and what those need), found as the loader finds them. Files the site dir lacks are ignored.
  */
-export async function elfClosure(site: string, used: readonly string[]): Promise<ElfClosure> {
+export async function elfClosure(
+  site: string,
+  used: readonly string[],
+  options: { maxVisits?: number } = {},
+): Promise<ElfClosure> {
+  const maxVisits = options.maxVisits ?? MAX_ELF_VISITS;
   const files = await siteFileSet(site);
   const kept = new Set(used.filter((rel) => files.has(rel)));
   // Every used ELF file is a root (its loaders unknown); what it loads inherits its RPATH.
@@ -121,10 +131,10 @@ export async function elfClosure(site: string, used: readonly string[]): Promise
   const resolved = new Set<string>();
   for (let i = 0; i < queue.length; i++) {
     const v = queue[i] as Visit;
-    if (i >= MAX_VISITS) {
+    if (i >= maxVisits) {
       throw new SlimenvError(
         "SLIM_FAILED",
-        `--keep-used-by: the shared libraries' load chains in ${site} are too many to follow (over ${MAX_VISITS})`,
+        `--keep-used-by: the shared libraries' load chains in ${site} are too many to follow (over ${maxVisits})`,
         { hint: "install without --keep-used-by, or list the packages in slim-skip" },
       );
     }
