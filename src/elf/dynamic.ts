@@ -241,6 +241,19 @@ function runpathOf(dyn: ElfDynamic | undefined): string[] {
   );
 }
 
+/**
+ * The directories the dynamic loader searches for this file's own DT_NEEDED entries, as
+ * written (`$ORIGIN` not expanded): DT_RUNPATH when there is one (glibc then ignores
+ * DT_RPATH), else DT_RPATH.
+ */
+export function loaderSearchDirs(dyn: ElfDynamic): { tag: "RUNPATH" | "RPATH"; dirs: string[] } {
+  const tag = dyn.searchPaths.some((s) => s.tag === "RUNPATH") ? "RUNPATH" : "RPATH";
+  return {
+    tag,
+    dirs: runpathOf({ ...dyn, searchPaths: dyn.searchPaths.filter((s) => s.tag === tag) }),
+  };
+}
+
 /** The RPATH and RUNPATH entries of an ELF file's dynamic section (empty when none). */
 export function elfRunpath(bytes: Uint8Array): string[] {
   return runpathOf(readElfDynamic(bytes));

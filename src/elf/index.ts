@@ -4,6 +4,7 @@
 export type { ElfDynamic, ElfSearchPath } from "./dynamic.ts";
 export {
   elfRunpath,
+  loaderSearchDirs,
   readElfDynamic,
   readElfDynamicFile,
   readElfRunpath,

@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   elfRunpath,
+  loaderSearchDirs,
   readElfDynamic,
   readElfDynamicFile,
   readElfRunpath,
@@ -145,6 +146,27 @@ describeWith(GCC)("ELF dynamic section", () => {
     expect(readElfRunpath(src)).toEqual([]);
     expect(elfRunpath(new Uint8Array([0x7f, 0x45, 0x4c, 0x46]))).toEqual([]);
     expect(thrown(() => readElfRunpath(path.join(root, "nope.so"))).code).toBe("IO_ERROR");
+  });
+
+  it("gives the loader's search folders: RUNPATH when there is one, else RPATH", () => {
+    const old = readElfDynamic(readFileSync(path.join(root, "_rpath.so")));
+    if (old === undefined) throw new Error("_rpath.so is not ELF");
+    expect(loaderSearchDirs(old)).toEqual({ tag: "RPATH", dirs: ["/opt/a", "/opt/b"] });
+    const at = (tag: "RPATH" | "RUNPATH", value: string) => ({ tag, value, fileOffset: 0 });
+    const both = {
+      needed: ["libx.so"],
+      soname: undefined,
+      searchPaths: [
+        at("RPATH", "/ignored"),
+        at("RUNPATH", "$ORIGIN:/opt/c"),
+        at("RUNPATH", "/opt/d"),
+      ],
+    };
+    expect(loaderSearchDirs(both)).toEqual({
+      tag: "RUNPATH",
+      dirs: ["$ORIGIN", "/opt/c", "/opt/d"],
+    });
+    expect(loaderSearchDirs({ needed: [], soname: undefined, searchPaths: [] }).dirs).toEqual([]);
   });
 
   itWith(GCC_M32)("reads and rewrites a 32-bit library", async () => {

@@ -289,7 +289,7 @@ export function installCommand(): Command {
           n === undefined ? "?" : `${(n / 1024).toFixed(1)} KiB`;
         out.summary(
           usage.kept
-            ? `keep-used-by: pruned to the ${usage.usedFiles} files ${JSON.stringify(usage.command)} touched; same output`
+            ? `keep-used-by: pruned to the ${usage.usedFiles} files ${JSON.stringify(usage.command)} touched, plus ${usage.dependencyFiles} that kept native files need; same output`
             : `keep-used-by: not pruned: ${usage.reason ?? "unknown"}`,
         );
         out.summary(

@@ -1,5 +1,6 @@
 // Public names of src/slim/usage: usage-based pruning (--keep-used-by): tracing a command, keeping what it touched.
 
+export { type ElfClosure, elfClosure, expandOrigin } from "./elf-closure.ts";
 export { type UsageKeep, usageKeep } from "./keep.ts";
 export {
   outputDifference,

@@ -2,8 +2,9 @@
  * `--keep-used-by CMD`, as a review of candidate trees (see materialize's `review`):
  *
  * 1. The policy-only candidate: CMD runs under the tracer (tracer.ts); its exit code
- *    and stdout are the reference; what it touched becomes the policy's `used` input, and the
- *    tree is built again with it (a new candidate: derived objects, nothing edited in place).
+ *    and stdout are the reference; what it touched, closed over what the kept ELF files need
+ *    (elf-closure.ts), becomes the policy's `used` input, and the tree is built again with it
+ *    (a new candidate: derived objects, nothing edited in place).
  * 2. The pruned candidate: CMD runs again (no tracer). Same exit code and exactly the same
  *    stdout: the pruned tree is switched in. Otherwise the tree is built again without
  *    `used` (the policy-only env) and the outcome says why.
@@ -12,6 +13,7 @@ import { type Reporter, SlimenvError } from "../../base/index.ts";
 import type { EnvManifest } from "../../env/types.ts";
 import { type SlimPolicy, withUsage } from "../policy.ts";
 import type { SlimSummary } from "../transform/summary.ts";
+import { elfClosure } from "./elf-closure.ts";
 import { type CommandOutcome, runCommandIn, siteUsage, traceCommand, treeBytes } from "./tracer.ts";
 
 export interface UsageOutcome {
@@ -26,6 +28,13 @@ export interface UsageOutcome {
   processes: number;
   /** Site files the command touched. */
   usedFiles: number;
+  /**
+   * Site files kept back, not touched, because a kept ELF file needs them (DT_NEEDED through
+   * RUNPATH/RPATH, transitively): a bundled library the loader did not open in this run.
+   */
+  dependencyFiles: number;
+  /** DT_NEEDED names of the kept ELF files found nowhere in the site dir (libc.so.6…). */
+  systemLibraries: string[];
   /** Bytes of the files touched (the floor). */
   floorBytes: number;
   /** Bytes of the pruned env's tree. */
@@ -101,6 +110,13 @@ export function usagePruning(options: UsagePruningOptions): UsagePruning {
         const traced = await traceCommand(candidate.dir, candidate.manifest, command, run);
         reference = traced;
         const usage = await siteUsage(site, traced.files);
+        const closure = await elfClosure(site, usage.used);
+        if (closure.added.length > 0) {
+          reporter.log(
+            "info",
+            `keeping ${closure.added.length} file(s) that kept native files need: ${closure.added.slice(0, 5).join(", ")}${closure.added.length > 5 ? ", …" : ""}`,
+          );
+        }
         const summary = candidate.manifest.slim?.summary as SlimSummary | undefined;
         outcome = {
           command,
@@ -108,6 +124,8 @@ export function usagePruning(options: UsagePruningOptions): UsagePruning {
           exitCode: traced.code,
           processes: traced.processes,
           usedFiles: usage.used.length,
+          dependencyFiles: closure.added.length,
+          systemLibraries: closure.system,
           floorBytes: usage.floorBytes,
           policyBytes: await treeBytes(candidate.dir),
           ...(summary?.inputBytes === undefined ? {} : { unslimmedBytes: summary.inputBytes }),
@@ -127,7 +145,7 @@ export function usagePruning(options: UsagePruningOptions): UsagePruning {
           return refuse("the command ran no Python of the environment");
         }
         state = "prove";
-        return withUsage(policy, usage.used, command);
+        return withUsage(policy, [...usage.used, ...closure.added], command);
       }
       if (state === "prove") {
         const again = await runCommandIn(candidate.dir, candidate.manifest, command, run);
