@@ -145,7 +145,13 @@ export async function buildInFolder(
   logFile: string,
   sdistSha256: string | undefined,
   want: "wheel" | "metadata" = "wheel",
-): Promise<{ wheelPath: string; transform: string; cached?: StoredWheel; metadata?: string }> {
+): Promise<{
+  wheelPath: string;
+  transform: string;
+  packageSettings: ConfigSettings;
+  cached?: StoredWheel;
+  metadata?: string;
+}> {
   const bs = readBuildSystem(sourceDir, label);
   const isolation = opts.isolation ?? true;
   const flags = opts.flags ?? "default";
@@ -180,7 +186,9 @@ export async function buildInFolder(
   });
   if (sdistSha256 !== undefined && want === "wheel") {
     const cached = opts.store.lookupBuiltWheel(sdistSha256, transform);
-    if (cached !== undefined) return { wheelPath: "", transform, cached };
+    if (cached !== undefined) {
+      return { wheelPath: "", transform, packageSettings: plan.packageSettings, cached };
+    }
   }
   const hookBase = () => ({
     python: opts.python,
@@ -229,7 +237,12 @@ export async function buildInFolder(
           `preparing the metadata of ${label} failed: the backend wrote no METADATA (the whole log: ${logFile})`,
         );
       }
-      return { wheelPath: "", transform, metadata: readFileSync(file, "utf8") };
+      return {
+        wheelPath: "",
+        transform,
+        packageSettings: plan.packageSettings,
+        metadata: readFileSync(file, "utf8"),
+      };
     }
     // No prepare_metadata_for_build_wheel: the metadata comes from the wheel itself.
   }
@@ -250,5 +263,5 @@ export async function buildInFolder(
       `building ${label} failed: build_wheel named ${basename}, which it did not write (the whole log: ${logFile})`,
     );
   }
-  return { wheelPath, transform };
+  return { wheelPath, transform, packageSettings: plan.packageSettings };
 }

@@ -52,6 +52,8 @@ export interface BuiltWheel {
   seconds: number;
   /** The build inputs' id (the derived object's transform). */
   transform: string;
+  /** Config settings slimenv added for this package by name (see flags.ts). */
+  packageSettings: ConfigSettings;
 }
 
 export const DEFAULT_BUILD_TIMEOUT_MS = 1800 * 1000;

@@ -46,7 +46,13 @@ export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<
     );
     if (res.cached !== undefined) {
       ok = true;
-      return { wheel: res.cached, cached: true, seconds: 0, transform: res.transform };
+      return {
+        wheel: res.cached,
+        cached: true,
+        seconds: 0,
+        transform: res.transform,
+        packageSettings: res.packageSettings,
+      };
     }
     const filename = path.basename(res.wheelPath);
     checkBuilt(filename, src, opts);
@@ -55,7 +61,13 @@ export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<
     ok = true;
     const seconds = (Date.now() - started) / 1000;
     opts.reporter.log("info", `built ${filename} in ${seconds.toFixed(1)} s`);
-    return { wheel, cached: false, seconds, transform: res.transform };
+    return {
+      wheel,
+      cached: false,
+      seconds,
+      transform: res.transform,
+      packageSettings: res.packageSettings,
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
     if (ok) rmSync(logFile, { force: true });
@@ -161,6 +173,7 @@ export async function buildSourceTree(
       cached: false,
       seconds: (Date.now() - started) / 1000,
       transform: res.transform,
+      packageSettings: res.packageSettings,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });

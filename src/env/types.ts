@@ -153,6 +153,11 @@ export interface BuiltRecord {
   flags: string;
   configSettings?: Record<string, string | string[]>;
   useSystemLibs?: boolean;
+  /**
+   * Config settings slimenv added for this package by name: the size profile's per-package
+   * options and `--use-system-libs`' (before the user's `configSettings`, which win).
+   */
+  packageSettings?: Record<string, string | string[]>;
   /** False when the store already held the wheel (nothing was compiled for this env). */
   compiled: boolean;
   /** The build's inputs id (the store's derived-object transform). */
