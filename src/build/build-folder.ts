@@ -16,6 +16,7 @@ import { buildEnvFor } from "./build-env.ts";
 import { type BuildOptions, DEFAULT_BUILD_TIMEOUT_MS, type SdistSource } from "./build-types.ts";
 import { type BuildFlagProfile, type ConfigSettings, flagPlan } from "./flags.ts";
 import { runHook } from "./hooks.ts";
+import { type Toolchain, toolchainOf } from "./toolchain.ts";
 
 interface BuildSystemInfo {
   requires: string[];
@@ -110,6 +111,8 @@ export function buildTransform(parts: {
   buildEnv: string;
   isolation: boolean;
   backend: string;
+  /** The compilers and system libraries the build uses (toolchain.ts). */
+  toolchain?: Toolchain;
 }): string {
   const t = parts.target;
   const inputs = JSON.stringify({
@@ -128,6 +131,7 @@ export function buildTransform(parts: {
     buildEnv: parts.buildEnv,
     isolation: parts.isolation,
     backend: parts.backend,
+    toolchain: parts.toolchain ?? null,
   });
   return `build-wheel:${sha256(inputs)}`;
 }
@@ -149,6 +153,7 @@ export async function buildInFolder(
   wheelPath: string;
   transform: string;
   packageSettings: ConfigSettings;
+  toolchain: Toolchain;
   cached?: StoredWheel;
   metadata?: string;
 }> {
@@ -172,6 +177,9 @@ export async function buildInFolder(
     reporter: opts.reporter,
     root: opts.envRoot ?? path.join(path.dirname(opts.store.root), "build-envs"),
   };
+  // The environment the hooks run in (before the build env's PATH and PYTHONPATH).
+  const baseEnv = { ...(opts.env ?? process.env), ...plan.env };
+  const toolchain = toolchainOf(name, opts.useSystemLibs === true, baseEnv);
   let env = isolation
     ? await buildEnvFor(bs.requires, opts.python, envCtx)
     : { dir: "", pythonPath: [], binPath: [], id: "no-isolation", packages: [] };
@@ -183,11 +191,12 @@ export async function buildInFolder(
     buildEnv: env.id,
     isolation,
     backend: bs.backend,
+    toolchain,
   });
   if (sdistSha256 !== undefined && want === "wheel") {
     const cached = opts.store.lookupBuiltWheel(sdistSha256, transform);
     if (cached !== undefined) {
-      return { wheelPath: "", transform, packageSettings: plan.packageSettings, cached };
+      return { wheelPath: "", transform, packageSettings: plan.packageSettings, toolchain, cached };
     }
   }
   const hookBase = () => ({
@@ -200,7 +209,7 @@ export async function buildInFolder(
     pythonPath: [...env.pythonPath, ...(isolation ? [] : (opts.envSitePaths ?? []))],
     binPath: env.binPath,
     isolated: isolation,
-    env: { ...plan.env, SLIMENV_BUILD_PYTHON: opts.python },
+    env: { ...baseEnv, SLIMENV_BUILD_PYTHON: opts.python },
     logFile,
     timeoutMs: opts.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
     label,
@@ -241,6 +250,7 @@ export async function buildInFolder(
         wheelPath: "",
         transform,
         packageSettings: plan.packageSettings,
+        toolchain,
         metadata: readFileSync(file, "utf8"),
       };
     }
@@ -263,5 +273,5 @@ export async function buildInFolder(
       `building ${label} failed: build_wheel named ${basename}, which it did not write (the whole log: ${logFile})`,
     );
   }
-  return { wheelPath, transform, packageSettings: plan.packageSettings };
+  return { wheelPath, transform, packageSettings: plan.packageSettings, toolchain };
 }

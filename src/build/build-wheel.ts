@@ -52,6 +52,7 @@ export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<
         seconds: 0,
         transform: res.transform,
         packageSettings: res.packageSettings,
+        toolchain: res.toolchain,
       };
     }
     const filename = path.basename(res.wheelPath);
@@ -67,6 +68,7 @@ export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<
       seconds,
       transform: res.transform,
       packageSettings: res.packageSettings,
+      toolchain: res.toolchain,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -174,6 +176,7 @@ export async function buildSourceTree(
       seconds: (Date.now() - started) / 1000,
       transform: res.transform,
       packageSettings: res.packageSettings,
+      toolchain: res.toolchain,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -87,7 +87,10 @@ export interface HookRequest {
   binPath: string[];
   /** Drop the interpreter's own site-packages (build isolation). */
   isolated: boolean;
-  /** Extra environment (size flags: CFLAGS, LDFLAGS, RUSTFLAGS…). */
+  /**
+   * Extra environment (size flags: CFLAGS, LDFLAGS, RUSTFLAGS…) over `process.env`; the build
+   * frontend passes its whole base environment here (the request's, with the flags).
+   */
   env: NodeJS.ProcessEnv;
   /** The log every line of output is appended to. */
   logFile: string;

@@ -112,6 +112,7 @@ async function buildChoices(
       ...(Object.keys(built.packageSettings).length === 0
         ? {}
         : { packageSettings: built.packageSettings }),
+      toolchain: built.toolchain,
       compiled: !built.cached,
       transform: built.transform,
     });

@@ -158,6 +158,11 @@ export interface BuiltRecord {
    * options and `--use-system-libs`' (before the user's `configSettings`, which win).
    */
   packageSettings?: Record<string, string | string[]>;
+  /**
+   * The compilers (`--version` first lines) and system libraries (pkg-config versions) the
+   * build used: part of its key, so a changed compiler builds again.
+   */
+  toolchain?: { compilers: Record<string, string>; systemLibs: Record<string, string> };
   /** False when the store already held the wheel (nothing was compiled for this env). */
   compiled: boolean;
   /** The build's inputs id (the store's derived-object transform). */

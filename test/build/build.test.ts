@@ -298,7 +298,11 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     const status = await slimenv(cwd, env, "store", "status");
     expect(status.stdout).toMatch(/built from sdists\s+1/);
     const size = await slimenv(cwd, env, "size", "env");
-    expect(size.stdout).toMatch(/demo\s+1\.0\s+size/);
+    expect(size.stdout).toMatch(/demo\s+1\.0\s+size\s+answer=9/);
+    const sizeJson = JSON.parse((await slimenv(cwd, env, "size", "env", "--json")).stdout);
+    expect(sizeJson.built).toEqual([
+      { name: "demo", version: "1.0", flags: "size", settings: ["answer=9"] },
+    ]);
     // The SLIMENV_BUILD_FLAGS variable when no flag is given.
     const viaEnv = { ...env, SLIMENV_BUILD_FLAGS: "debug" };
     const args2 = [
