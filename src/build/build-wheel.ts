@@ -21,7 +21,7 @@ import { parseWheelFilename } from "../standards/wheel-filename.ts";
 import { checkBuilt, checkCanBuild } from "./build-checks.ts";
 import { buildInFolder, logFileFor, sdistBytes } from "./build-folder.ts";
 import type { BuildOptions, BuiltWheel, SdistSource } from "./build-types.ts";
-import { unpackSdist } from "./unpack.ts";
+import { unpackSdistArchive } from "./unpack.ts";
 
 /** Build the wheel of an sdist into the store (or find it there). See the module comment. */
 export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<BuiltWheel> {
@@ -33,7 +33,7 @@ export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<
   let ok = false;
   try {
     const bytes = await sdistBytes(src, opts, work);
-    const sourceDir = unpackSdist(src.filename, bytes, path.join(work, "src"));
+    const sourceDir = await unpackSdistArchive(src.filename, bytes, path.join(work, "src"));
     opts.reporter.log("info", `building ${label} from ${src.filename}`);
     const res = await buildInFolder(
       sourceDir,
@@ -96,7 +96,7 @@ export async function prepareSdistMetadata(
   let ok = false;
   try {
     const bytes = await sdistBytes(src, opts, work);
-    const sourceDir = unpackSdist(src.filename, bytes, path.join(work, "src"));
+    const sourceDir = await unpackSdistArchive(src.filename, bytes, path.join(work, "src"));
     const name = canonicalizeName(src.name);
     const res = await buildInFolder(
       sourceDir,

@@ -35,5 +35,5 @@ export {
   runHook,
 } from "./hooks.ts";
 export { SYSTEM_LIB_MODULES, type Toolchain, toolchainOf } from "./toolchain.ts";
-export { MAX_SDIST_UNPACKED, unpackSdist } from "./unpack.ts";
+export { MAX_SDIST_UNPACKED, unpackSdist, unpackSdistArchive } from "./unpack.ts";
 export { checkoutGit, type GitSource, parseGitRequirement } from "./vcs.ts";

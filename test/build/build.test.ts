@@ -5,11 +5,11 @@
  * error, the log kept, nothing in the store or env), a time-out, hostile archives, a target
  * the machine cannot build for, and metadata read without any build.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RecordingReporter } from "../../src/base/index.ts";
-import { unpackSdist } from "../../src/build/unpack.ts";
+import { unpackSdist, unpackSdistArchive } from "../../src/build/unpack.ts";
 import { type InstallRequest, install } from "../../src/env/install.ts";
 import { classifyInstallArgs } from "../../src/env/install-inputs.ts";
 import { sync } from "../../src/env/sync.ts";
@@ -28,7 +28,7 @@ import {
   testPython,
   testSettings,
 } from "../install/fixtures.ts";
-import { backendSdist, pkgInfo, rawTarGz } from "./fixtures.ts";
+import { asZipSdist, backendSdist, pkgInfo, rawTarGz, rawZip } from "./fixtures.ts";
 
 const PY = testPython();
 
@@ -43,6 +43,7 @@ describe.skipIf(PY === undefined)("building sdists", () => {
   // PKG-INFO 2.1: its dependencies (demo) are known only from the backend.
   const dyn = backendSdist("dyn", "1.0", "ok", { metadataVersion: "2.1", requires: ["demo"] });
   const both = backendSdist("both", "1.0");
+  const zipped = asZipSdist(backendSdist("zipped", "1.0"));
   const bothWheel = buildWheel({
     name: "both",
     version: "1.0",
@@ -65,6 +66,7 @@ describe.skipIf(PY === undefined)("building sdists", () => {
         broken: entry(broken),
         slow: entry(slow),
         dyn: entry(dyn, "2.1"),
+        zipped: entry(zipped),
         both: [
           ...entry(both),
           {
@@ -165,6 +167,23 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     expect(other.events.some((e) => e.kind === "task-start" && /build_wheel/.test(e.label))).toBe(
       true,
     );
+  });
+
+  it("builds a legacy .zip sdist", async () => {
+    expect(zipped.filename).toBe("zipped-1.0.zip");
+    const cwd = folder();
+    const res = await install(request(cwd, ["zipped"]));
+    expect(res.manifest.built?.[0]).toMatchObject({
+      name: "zipped",
+      sdist: zipped.sha256,
+      compiled: true,
+    });
+    const out = run(
+      path.join(cwd, "env", "bin", "python"),
+      ["-c", "import zipped; print(zipped.VALUE)"],
+      { PATH: pyPath() },
+    );
+    expect(out.stdout).toContain("zipped 1.0 built");
   });
 
   it("prepares an sdist's metadata when its PKG-INFO is not reliable (and caches it)", async () => {
@@ -474,5 +493,59 @@ describe("unpacking hostile sdists", () => {
     const src = unpackSdist("ok-1.0.tar.gz", bytes, out);
     expect(readFileSync(path.join(src, "docs", "README"), "utf8")).toBe("hello");
     writeFileSync(path.join(out, "probe"), "");
+  });
+
+  it("zip sdists: the same refusals, nothing written", async () => {
+    const refused = async (bytes: Uint8Array, why: RegExp) => {
+      const out = dest();
+      await expect(unpackSdistArchive("evil-1.0.zip", bytes, out)).rejects.toThrow(why);
+      expect(existsSync(out)).toBe(false);
+    };
+    await refused(
+      rawZip([
+        { name: "evil-1.0/setup.py", data: "print(1)" },
+        { name: "evil-1.0/../../escaped.txt", data: "pwned" },
+      ]),
+      /leaves its folder/,
+    );
+    await refused(rawZip([{ name: "/tmp/evil-abs.txt", data: "x" }]), /absolute path/);
+    await refused(
+      rawZip([
+        { name: "evil-1.0/setup.py", data: "print(1)" },
+        { name: "evil-1.0/link", data: "../../../../etc/passwd", mode: 0o120777 },
+      ]),
+      /outside the sdist/,
+    );
+    await refused(rawZip([{ name: "evil-1.0/fifo", data: "", mode: 0o010644 }]), /device or fifo/);
+    await refused(
+      rawZip([
+        { name: "a/x", data: "1" },
+        { name: "b/y", data: "2" },
+      ]),
+      /top-level/,
+    );
+    const good = rawZip([{ name: "ok-1.0/setup.py", data: "print(1)" }]);
+    await refused(good.subarray(0, good.length - 10), /HOSTILE|zip|damaged|central/i);
+    let code = "";
+    try {
+      await unpackSdistArchive("ok-1.0.tar.bz2", good, dest());
+    } catch (err) {
+      code = (err as { code: string }).code;
+    }
+    expect(code).toBe("BUILD_UNSUPPORTED");
+  });
+
+  it("zip sdists: a symlink inside is written as a copy of its target", async () => {
+    const bytes = rawZip([
+      { name: "ok-1.0/README", data: "hello" },
+      { name: "ok-1.0/docs/README", data: "../README", mode: 0o120777 },
+      { name: "ok-1.0/run.sh", data: "#!/bin/sh\n", mode: 0o755 },
+    ]);
+    const out = dest();
+    const src = await unpackSdistArchive("ok-1.0.zip", bytes, out);
+    expect(path.basename(src)).toBe("ok-1.0");
+    expect(readFileSync(path.join(src, "docs", "README"), "utf8")).toBe("hello");
+    expect(lstatSync(path.join(src, "docs", "README")).isSymbolicLink()).toBe(false);
+    expect(statSync(path.join(src, "run.sh")).mode & 0o111).not.toBe(0);
   });
 });

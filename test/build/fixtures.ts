@@ -4,9 +4,11 @@
  * small C extension, the setuptools and wheel wheels CPython itself ships (fully hermetic),
  * and a tiny tar writer for hostile archives.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { readTarEntries, writeZip } from "../../src/archive/index.ts";
 import { type BuiltSdist, buildSdist } from "../helpers/wheels.ts";
 
 /** PKG-INFO Metadata-Version 2.2, nothing dynamic: the resolver needs no build (PEP 643). */
@@ -248,4 +250,31 @@ export function rawTarGz(entries: readonly RawTarEntry[]): Uint8Array {
     o += b.length;
   }
   return new Uint8Array(gzipSync(out));
+}
+
+/** The same sdist as a legacy `.zip` (files and folders of its tar, modes kept). */
+export function asZipSdist(sdist: BuiltSdist): BuiltSdist {
+  const entries = readTarEntries(new Uint8Array(gunzipSync(sdist.bytes)), sdist.filename);
+  const bytes = writeZip(
+    entries
+      .filter((e) => e.type === "file")
+      .map((e) => ({ name: e.path, data: e.data, mode: e.mode })),
+  );
+  return {
+    ...sdist,
+    filename: sdist.filename.replace(/\.tar\.gz$/, ".zip"),
+    bytes,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+  };
+}
+
+/** A zip of exactly these entries (for hostile sdists); `mode` may carry a file type. */
+export function rawZip(entries: readonly { name: string; data?: string; mode?: number }[]) {
+  return writeZip(
+    entries.map((e) => ({
+      name: e.name,
+      data: new TextEncoder().encode(e.data ?? ""),
+      ...(e.mode === undefined ? {} : { mode: e.mode }),
+    })),
+  );
 }
