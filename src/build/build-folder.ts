@@ -148,7 +148,7 @@ export async function buildInFolder(
   work: string,
   logFile: string,
   sdistSha256: string | undefined,
-  want: "wheel" | "metadata" = "wheel",
+  want: "wheel" | "metadata" | "editable" = "wheel",
 ): Promise<{
   wheelPath: string;
   transform: string;
@@ -216,7 +216,11 @@ export async function buildInFolder(
     reporter: opts.reporter,
   });
   if (isolation) {
-    const more = await runHook({ ...hookBase(), hook: "get_requires_for_build_wheel" });
+    const more = await runHook({
+      ...hookBase(),
+      hook:
+        want === "editable" ? "get_requires_for_build_editable" : "get_requires_for_build_wheel",
+    });
     const extra = more.missing ? [] : ((more.value as string[] | null) ?? []);
     const have = new Set(env.packages.map((p) => canonicalizeName(p.split("==")[0] ?? "")));
     const missing = extra.filter((r) => {
@@ -258,19 +262,29 @@ export async function buildInFolder(
   }
   const outDir = path.join(work, "dist");
   mkdirSync(outDir, { recursive: true });
-  const built = await runHook({ ...hookBase(), hook: "build_wheel", wheelDirectory: outDir });
+  const hook = want === "editable" ? "build_editable" : "build_wheel";
+  const built = await runHook({ ...hookBase(), hook, wheelDirectory: outDir });
+  if (built.missing && want === "editable") {
+    throw new SlimenvError(
+      "BUILD_UNSUPPORTED",
+      `${label} cannot be installed editable: its build backend ${bs.backend} has no build_editable (PEP 660)`,
+      {
+        hint: `install it without -e (./${path.basename(sourceDir)}), or use a backend that supports PEP 660`,
+      },
+    );
+  }
   const basename = built.missing ? undefined : built.value;
   if (typeof basename !== "string" || basename.includes("/") || basename.includes("\\")) {
     throw new SlimenvError(
       "BUILD_FAILED",
-      `building ${label} failed: the backend ${bs.backend} has no usable build_wheel (the whole log: ${logFile})`,
+      `building ${label} failed: the backend ${bs.backend} has no usable ${hook} (the whole log: ${logFile})`,
     );
   }
   const wheelPath = path.join(outDir, basename);
   if (!existsSync(wheelPath)) {
     throw new SlimenvError(
       "BUILD_FAILED",
-      `building ${label} failed: build_wheel named ${basename}, which it did not write (the whole log: ${logFile})`,
+      `building ${label} failed: ${hook} named ${basename}, which it did not write (the whole log: ${logFile})`,
     );
   }
   return { wheelPath, transform, packageSettings: plan.packageSettings, toolchain };

@@ -21,6 +21,7 @@ import { parseWheelFilename } from "../standards/wheel-filename.ts";
 import { checkBuilt, checkCanBuild } from "./build-checks.ts";
 import { buildInFolder, logFileFor, sdistBytes } from "./build-folder.ts";
 import type { BuildOptions, BuiltWheel, SdistSource } from "./build-types.ts";
+import { markEditable } from "./editable.ts";
 import { unpackSdistArchive } from "./unpack.ts";
 
 /** Build the wheel of an sdist into the store (or find it there). See the module comment. */
@@ -136,11 +137,14 @@ export async function prepareSdistMetadata(
 /**
  * Build the wheel of a local source folder (`./mypkg`) into the store. Nothing is cached by
  * input (a folder has no content hash): it builds every time, in a copy-free in-tree build.
+ * `editable`: the backend's PEP 660 `build_editable` wheel instead, which points at the folder
+ * (see editable.ts); a backend without it is BUILD_UNSUPPORTED.
  */
 export async function buildSourceTree(
   sourceDir: string,
   opts: BuildOptions,
   keepWheelIn?: string,
+  editable = false,
 ): Promise<BuiltWheel & { path?: string }> {
   const label = path.basename(path.resolve(sourceDir));
   checkCanBuild(opts.target, label);
@@ -157,10 +161,12 @@ export async function buildSourceTree(
       work,
       logFile,
       undefined,
+      editable ? "editable" : "wheel",
     );
     const filename = path.basename(res.wheelPath);
     const parsed = parseWheelFilename(filename);
     checkBuilt(filename, { name: parsed.name, version: "" }, opts);
+    if (editable) await markEditable(res.wheelPath, sourceDir);
     const wheel = await opts.store.importWheel({ path: res.wheelPath }, { filename });
     let kept: string | undefined;
     if (keepWheelIn !== undefined) {

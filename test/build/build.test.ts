@@ -7,6 +7,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RecordingReporter } from "../../src/base/index.ts";
 import { unpackSdist, unpackSdistArchive } from "../../src/build/unpack.ts";
@@ -222,6 +223,57 @@ describe.skipIf(PY === undefined)("building sdists", () => {
       },
     );
     expect(out.stdout).toContain("local 2.0 built");
+  });
+
+  it("-e ./folder installs editable (PEP 660): an edit to the source shows without a reinstall", async () => {
+    const cwd = folder();
+    const src = unpackSdist("edit-1.0.tar.gz", backendSdist("edit", "1.0").bytes, cwd);
+    const inputs = classifyInstallArgs([], [], cwd, [`./${path.relative(cwd, src)}`]);
+    expect(inputs.editableDirs).toEqual([src]);
+    const res = await install(request(cwd, [], { inputs }));
+    expect(res.manifest.packages.map((p) => `${p.name} ${p.version}`)).toEqual(["edit 1.0"]);
+    const py = path.join(cwd, "env", "bin", "python");
+    const show = "import edit; print(edit.VALUE)";
+    expect(run(py, ["-c", show], { PATH: pyPath() }).stdout).toContain("edit 1.0 built");
+    writeFileSync(path.join(src, "edit", "__init__.py"), 'VALUE = "edited in place"\n');
+    expect(run(py, ["-c", show], { PATH: pyPath() }).stdout).toContain("edited in place");
+    // The frontend's PEP 610 record, as pip writes it, and its RECORD line.
+    const read = [
+      "import importlib.metadata as m, json",
+      "d = m.distribution('edit')",
+      "print(json.dumps(json.loads(d.read_text('direct_url.json'))))",
+      "print(any(str(f).endswith('direct_url.json') for f in d.files))",
+    ].join("; ");
+    const lines = run(py, ["-c", read], { PATH: pyPath() }).stdout.trim().split("\n");
+    expect(JSON.parse(lines[0] as string)).toEqual({
+      url: pathToFileURL(src).href,
+      dir_info: { editable: true },
+    });
+    expect(lines[1]).toBe("True");
+  });
+
+  it("-e: a backend without build_editable, or no project folder, is refused; nothing written", async () => {
+    const cwd = folder();
+    const src = unpackSdist(
+      "fixed-1.0.tar.gz",
+      backendSdist("fixed", "1.0", "noeditable").bytes,
+      cwd,
+    );
+    const inputs = classifyInstallArgs([], [], cwd, [src]);
+    const before = snapshot(path.join(cwd, "env"));
+    await expectSlimenvError(
+      install(request(cwd, [], { inputs })),
+      "BUILD_UNSUPPORTED",
+      /fixed-1\.0 cannot be installed editable: .* has no build_editable \(PEP 660\)/,
+    );
+    expect(snapshot(path.join(cwd, "env"))).toEqual(before);
+    expect(() => classifyInstallArgs([], [], cwd, ["./nowhere"])).toThrow(
+      /not a folder with a pyproject/,
+    );
+    const env = cliEnv(path.join(cwd, "home"));
+    const cli = await slimenv(cwd, env, "install", "--prefix", "env", "-e", "./nowhere");
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toMatch(/-e \.\/nowhere: not a folder/);
   });
 
   it("slimenv lock prepares the metadata too (CLI), and a spec target still needs a build", async () => {

@@ -85,9 +85,34 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             z.writestr(p, d)
         z.writestr(dist + "/RECORD", record)
     return filename
+
+def _build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    # PEP 660: a .pth line puts the source folder (the working directory) on sys.path.
+    name, version = open("NAME").read().split()
+    mod = name.replace("-", "_")
+    dist = "%s-%s.dist-info" % (mod, version)
+    files = {
+        "_editable_" + mod + ".pth": (os.path.abspath(".") + "\\n").encode(),
+        dist + "/METADATA": _metadata(name, version),
+        dist + "/WHEEL": b"Wheel-Version: 1.0\\nGenerator: demo-backend\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    record = "".join("%s,%s,%d\\n" % (p, _digest(d), len(d)) for p, d in files.items())
+    record += dist + "/RECORD,,\\n"
+    filename = "%s-%s-py3-none-any.whl" % (mod, version)
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as z:
+        for p, d in files.items():
+            z.writestr(p, d)
+        z.writestr(dist + "/RECORD", record)
+    return filename
+
+if _mode() != "noeditable":
+    build_editable = _build_editable
 `;
 
-/** An sdist whose in-tree backend (backend-path) builds a pure wheel; MODE: ok, fail, sleep. */
+/**
+ * An sdist whose in-tree backend (backend-path) builds a pure wheel, and an editable one (PEP
+ * 660); MODE: ok, fail, sleep, noeditable (no build_editable).
+ */
 export function backendSdist(
   name: string,
   version: string,
