@@ -168,7 +168,7 @@ function benchNumpy(): void {
 \`npm run bench:build\` (Python ${PY}, numpy ${version}; ${os.cpus().length} cores, shared). numpy
 from PyPI's wheel beside numpy built here from its sdist with \`--no-binary numpy --build-flags
 size --use-system-libs\`: meson \`minsize\` with asserts off (\`-Db_ndebug=true\`, as in a release
-wheel), \`-g0 -Os -ffunction-sections -fdata-sections -flto=auto -ffat-lto-objects\`,
+wheel), \`-g0 -Os -ffunction-sections -fdata-sections\`,
 \`-Wl,--gc-sections\`, stripped, numpy's SIMD kernels for the baseline CPU only
 (\`-Dcpu-dispatch=none\`, the size profile's one numpy option), and Debian's OpenBLAS through
 pkg-config instead of the wheel's bundled \`numpy.libs\`. The third row gives numpy its default
