@@ -16,7 +16,7 @@
  * default BENCH_DIR/home, a cold store), BENCH_KEEP=1 keeps BENCH_DIR, BENCH_ONLY=numpy or
  * BENCH_ONLY=sdist runs one part.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { sizeReport } from "../src/report/size.ts";
@@ -70,6 +70,45 @@ function numpySize(env: string): { onDisk: number; apparent: number; native: num
   };
 }
 
+/** numpy's files by what they are (apparent bytes), the wheel's bundled libraries apart. */
+function breakdown(env: string): Record<string, number> {
+  const lib = path.join(env, "lib");
+  const site = path.join(
+    lib,
+    readdirSync(lib).find((d) => d.startsWith("python3")) ?? "",
+    "site-packages",
+  );
+  const out: Record<string, number> = {
+    "extensions (.so)": 0,
+    "static libraries (.a)": 0,
+    "Python source": 0,
+    "type stubs (.pyi)": 0,
+    tests: 0,
+    "headers and other": 0,
+    "bundled libraries (numpy.libs)": 0,
+  };
+  const add = (k: string, n: number) => {
+    out[k] = (out[k] ?? 0) + n;
+  };
+  for (const top of ["numpy", "numpy.libs"]) {
+    const dir = path.join(site, top);
+    if (!existsSync(dir)) continue;
+    for (const rel of readdirSync(dir, { recursive: true }) as string[]) {
+      const st = statSync(path.join(dir, rel));
+      if (!st.isFile()) continue;
+      const parts = rel.split(path.sep);
+      if (top === "numpy.libs") add("bundled libraries (numpy.libs)", st.size);
+      else if (rel.endsWith(".so")) add("extensions (.so)", st.size);
+      else if (parts.includes("tests")) add("tests", st.size);
+      else if (rel.endsWith(".a")) add("static libraries (.a)", st.size);
+      else if (rel.endsWith(".pyi")) add("type stubs (.pyi)", st.size);
+      else if (rel.endsWith(".py")) add("Python source", st.size);
+      else add("headers and other", st.size);
+    }
+  }
+  return out;
+}
+
 const TESTS = ["numpy.linalg", "numpy.fft", "numpy.random", "numpy._core.tests.test_umath"];
 
 function testSummary(env: string): string {
@@ -81,7 +120,7 @@ function testSummary(env: string): string {
     .find((l) => /passed|failed|error/.test(l));
   return (line ?? `exit ${res.status}`)
     .replace(/=+/g, "")
-    .replace(/ in [\d.]+s/, "")
+    .replace(/ in [\d.]+s( \(\d+:\d+:\d+\))?/, "")
     .trim();
 }
 
@@ -155,6 +194,14 @@ function benchNumpy(): void {
     "-c",
     "import numpy._core._multiarray_umath as m; print(' '.join(k for k, v in m.__cpu_features__.items() if v and k.startswith(('AVX', 'X86'))))",
   ]).out.trim();
+  const parts = [breakdown(wheelEnv), breakdown(s.env), breakdown(d.env)];
+  const total = parts.map((p) => Object.values(p).reduce((a, b) => a + b, 0));
+  const breakdownRows = [
+    ...Object.keys(parts[0] ?? {}).map(
+      (k) => `| ${k} | ${parts.map((p) => MiB(p[k] ?? 0)).join(" | ")} |`,
+    ),
+    `| **total** | ${total.map((t) => `**${MiB(t)}**`).join(" | ")} |`,
+  ].join("\n");
   const speedRows = Object.keys(speedW)
     .map(
       (k) =>
@@ -183,6 +230,12 @@ ${rowD}
 Config settings the env manifests record for numpy: ${s.settings} (size); ${d.settings} (third row).
 BLAS of the built numpy: ${blas}. System libraries the built env needs (ELF DT_NEEDED that
 nothing in the env provides): ${libs.map((l) => `\`${l.name}\``).join(", ")}.
+
+Where numpy's bytes go (apparent sizes of numpy's files):
+
+| | wheel | built, size | built, size, dispatch=max |
+| --- | ---: | ---: | ---: |
+${breakdownRows}
 
 The price of \`cpu-dispatch=none\`: best of 7 runs, ms, 10⁶ elements, on this machine's CPU
 (${cpu || "no AVX"}); × is the time over the wheel's.
