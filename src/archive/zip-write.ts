@@ -13,7 +13,10 @@ export interface ZipInput {
   /** `/`-separated path inside the archive. */
   name: string;
   data: Uint8Array;
-  /** Unix permission bits recorded for the entry (default 0o644; 0o755 keeps it executable). */
+  /**
+   * Unix permission bits recorded for the entry (default 0o644; 0o755 keeps it executable),
+   * with a file type (`0o120000`: a symlink, whose data is its target) or none (a file).
+   */
   mode?: number;
 }
 
@@ -79,7 +82,7 @@ export function writeZip(inputs: readonly ZipInput[], options: ZipWriteOptions =
     central.writeUInt32LE(entry.data.length, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(
-      (((0o100000 | ((entry.mode ?? 0o644) & 0o777)) << 16) >>> 0) as number,
+      ((((entry.mode ?? 0) & 0o170000 || 0o100000) | ((entry.mode ?? 0o644) & 0o777)) << 16) >>> 0,
       38,
     );
     central.writeUInt32LE(offset, 42);

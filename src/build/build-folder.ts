@@ -16,6 +16,7 @@ import { buildEnvFor } from "./build-env.ts";
 import { type BuildOptions, DEFAULT_BUILD_TIMEOUT_MS, type SdistSource } from "./build-types.ts";
 import { type BuildFlagProfile, type ConfigSettings, flagPlan } from "./flags.ts";
 import { runHook } from "./hooks.ts";
+import { type Toolchain, toolchainOf } from "./toolchain.ts";
 
 interface BuildSystemInfo {
   requires: string[];
@@ -110,6 +111,8 @@ export function buildTransform(parts: {
   buildEnv: string;
   isolation: boolean;
   backend: string;
+  /** The compilers and system libraries the build uses (toolchain.ts). */
+  toolchain?: Toolchain;
 }): string {
   const t = parts.target;
   const inputs = JSON.stringify({
@@ -128,6 +131,7 @@ export function buildTransform(parts: {
     buildEnv: parts.buildEnv,
     isolation: parts.isolation,
     backend: parts.backend,
+    toolchain: parts.toolchain ?? null,
   });
   return `build-wheel:${sha256(inputs)}`;
 }
@@ -144,8 +148,15 @@ export async function buildInFolder(
   work: string,
   logFile: string,
   sdistSha256: string | undefined,
-  want: "wheel" | "metadata" = "wheel",
-): Promise<{ wheelPath: string; transform: string; cached?: StoredWheel; metadata?: string }> {
+  want: "wheel" | "metadata" | "editable" = "wheel",
+): Promise<{
+  wheelPath: string;
+  transform: string;
+  packageSettings: ConfigSettings;
+  toolchain: Toolchain;
+  cached?: StoredWheel;
+  metadata?: string;
+}> {
   const bs = readBuildSystem(sourceDir, label);
   const isolation = opts.isolation ?? true;
   const flags = opts.flags ?? "default";
@@ -166,6 +177,9 @@ export async function buildInFolder(
     reporter: opts.reporter,
     root: opts.envRoot ?? path.join(path.dirname(opts.store.root), "build-envs"),
   };
+  // The environment the hooks run in (before the build env's PATH and PYTHONPATH).
+  const baseEnv = { ...(opts.env ?? process.env), ...plan.env };
+  const toolchain = toolchainOf(name, opts.useSystemLibs === true, baseEnv);
   let env = isolation
     ? await buildEnvFor(bs.requires, opts.python, envCtx)
     : { dir: "", pythonPath: [], binPath: [], id: "no-isolation", packages: [] };
@@ -177,10 +191,13 @@ export async function buildInFolder(
     buildEnv: env.id,
     isolation,
     backend: bs.backend,
+    toolchain,
   });
   if (sdistSha256 !== undefined && want === "wheel") {
     const cached = opts.store.lookupBuiltWheel(sdistSha256, transform);
-    if (cached !== undefined) return { wheelPath: "", transform, cached };
+    if (cached !== undefined) {
+      return { wheelPath: "", transform, packageSettings: plan.packageSettings, toolchain, cached };
+    }
   }
   const hookBase = () => ({
     python: opts.python,
@@ -192,14 +209,18 @@ export async function buildInFolder(
     pythonPath: [...env.pythonPath, ...(isolation ? [] : (opts.envSitePaths ?? []))],
     binPath: env.binPath,
     isolated: isolation,
-    env: { ...plan.env, SLIMENV_BUILD_PYTHON: opts.python },
+    env: { ...baseEnv, SLIMENV_BUILD_PYTHON: opts.python },
     logFile,
     timeoutMs: opts.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
     label,
     reporter: opts.reporter,
   });
   if (isolation) {
-    const more = await runHook({ ...hookBase(), hook: "get_requires_for_build_wheel" });
+    const more = await runHook({
+      ...hookBase(),
+      hook:
+        want === "editable" ? "get_requires_for_build_editable" : "get_requires_for_build_wheel",
+    });
     const extra = more.missing ? [] : ((more.value as string[] | null) ?? []);
     const have = new Set(env.packages.map((p) => canonicalizeName(p.split("==")[0] ?? "")));
     const missing = extra.filter((r) => {
@@ -229,26 +250,42 @@ export async function buildInFolder(
           `preparing the metadata of ${label} failed: the backend wrote no METADATA (the whole log: ${logFile})`,
         );
       }
-      return { wheelPath: "", transform, metadata: readFileSync(file, "utf8") };
+      return {
+        wheelPath: "",
+        transform,
+        packageSettings: plan.packageSettings,
+        toolchain,
+        metadata: readFileSync(file, "utf8"),
+      };
     }
     // No prepare_metadata_for_build_wheel: the metadata comes from the wheel itself.
   }
   const outDir = path.join(work, "dist");
   mkdirSync(outDir, { recursive: true });
-  const built = await runHook({ ...hookBase(), hook: "build_wheel", wheelDirectory: outDir });
+  const hook = want === "editable" ? "build_editable" : "build_wheel";
+  const built = await runHook({ ...hookBase(), hook, wheelDirectory: outDir });
+  if (built.missing && want === "editable") {
+    throw new SlimenvError(
+      "BUILD_UNSUPPORTED",
+      `${label} cannot be installed editable: its build backend ${bs.backend} has no build_editable (PEP 660)`,
+      {
+        hint: `install it without -e (./${path.basename(sourceDir)}), or use a backend that supports PEP 660`,
+      },
+    );
+  }
   const basename = built.missing ? undefined : built.value;
   if (typeof basename !== "string" || basename.includes("/") || basename.includes("\\")) {
     throw new SlimenvError(
       "BUILD_FAILED",
-      `building ${label} failed: the backend ${bs.backend} has no usable build_wheel (the whole log: ${logFile})`,
+      `building ${label} failed: the backend ${bs.backend} has no usable ${hook} (the whole log: ${logFile})`,
     );
   }
   const wheelPath = path.join(outDir, basename);
   if (!existsSync(wheelPath)) {
     throw new SlimenvError(
       "BUILD_FAILED",
-      `building ${label} failed: build_wheel named ${basename}, which it did not write (the whole log: ${logFile})`,
+      `building ${label} failed: ${hook} named ${basename}, which it did not write (the whole log: ${logFile})`,
     );
   }
-  return { wheelPath, transform };
+  return { wheelPath, transform, packageSettings: plan.packageSettings, toolchain };
 }

@@ -6,6 +6,7 @@ import type { LockSettings } from "../resolve/lock-settings.ts";
 import type { Store } from "../store/store.ts";
 import type { StoredWheel } from "../store/types.ts";
 import type { BuildFlagProfile, ConfigSettings } from "./flags.ts";
+import type { Toolchain } from "./toolchain.ts";
 
 /** Where the sdist comes from: a URL or a file, with the lock's sha256. */
 export interface SdistSource {
@@ -52,6 +53,10 @@ export interface BuiltWheel {
   seconds: number;
   /** The build inputs' id (the derived object's transform). */
   transform: string;
+  /** Config settings slimenv added for this package by name (see flags.ts). */
+  packageSettings: ConfigSettings;
+  /** The compilers and system libraries the build used (part of its key). */
+  toolchain: Toolchain;
 }
 
 export const DEFAULT_BUILD_TIMEOUT_MS = 1800 * 1000;

@@ -21,7 +21,8 @@ import { parseWheelFilename } from "../standards/wheel-filename.ts";
 import { checkBuilt, checkCanBuild } from "./build-checks.ts";
 import { buildInFolder, logFileFor, sdistBytes } from "./build-folder.ts";
 import type { BuildOptions, BuiltWheel, SdistSource } from "./build-types.ts";
-import { unpackSdist } from "./unpack.ts";
+import { markEditable } from "./editable.ts";
+import { unpackSdistArchive } from "./unpack.ts";
 
 /** Build the wheel of an sdist into the store (or find it there). See the module comment. */
 export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<BuiltWheel> {
@@ -33,7 +34,7 @@ export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<
   let ok = false;
   try {
     const bytes = await sdistBytes(src, opts, work);
-    const sourceDir = unpackSdist(src.filename, bytes, path.join(work, "src"));
+    const sourceDir = await unpackSdistArchive(src.filename, bytes, path.join(work, "src"));
     opts.reporter.log("info", `building ${label} from ${src.filename}`);
     const res = await buildInFolder(
       sourceDir,
@@ -46,7 +47,14 @@ export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<
     );
     if (res.cached !== undefined) {
       ok = true;
-      return { wheel: res.cached, cached: true, seconds: 0, transform: res.transform };
+      return {
+        wheel: res.cached,
+        cached: true,
+        seconds: 0,
+        transform: res.transform,
+        packageSettings: res.packageSettings,
+        toolchain: res.toolchain,
+      };
     }
     const filename = path.basename(res.wheelPath);
     checkBuilt(filename, src, opts);
@@ -55,7 +63,14 @@ export async function buildSdist(src: SdistSource, opts: BuildOptions): Promise<
     ok = true;
     const seconds = (Date.now() - started) / 1000;
     opts.reporter.log("info", `built ${filename} in ${seconds.toFixed(1)} s`);
-    return { wheel, cached: false, seconds, transform: res.transform };
+    return {
+      wheel,
+      cached: false,
+      seconds,
+      transform: res.transform,
+      packageSettings: res.packageSettings,
+      toolchain: res.toolchain,
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
     if (ok) rmSync(logFile, { force: true });
@@ -82,7 +97,7 @@ export async function prepareSdistMetadata(
   let ok = false;
   try {
     const bytes = await sdistBytes(src, opts, work);
-    const sourceDir = unpackSdist(src.filename, bytes, path.join(work, "src"));
+    const sourceDir = await unpackSdistArchive(src.filename, bytes, path.join(work, "src"));
     const name = canonicalizeName(src.name);
     const res = await buildInFolder(
       sourceDir,
@@ -122,11 +137,14 @@ export async function prepareSdistMetadata(
 /**
  * Build the wheel of a local source folder (`./mypkg`) into the store. Nothing is cached by
  * input (a folder has no content hash): it builds every time, in a copy-free in-tree build.
+ * `editable`: the backend's PEP 660 `build_editable` wheel instead, which points at the folder
+ * (see editable.ts); a backend without it is BUILD_UNSUPPORTED.
  */
 export async function buildSourceTree(
   sourceDir: string,
   opts: BuildOptions,
   keepWheelIn?: string,
+  editable = false,
 ): Promise<BuiltWheel & { path?: string }> {
   const label = path.basename(path.resolve(sourceDir));
   checkCanBuild(opts.target, label);
@@ -143,10 +161,12 @@ export async function buildSourceTree(
       work,
       logFile,
       undefined,
+      editable ? "editable" : "wheel",
     );
     const filename = path.basename(res.wheelPath);
     const parsed = parseWheelFilename(filename);
     checkBuilt(filename, { name: parsed.name, version: "" }, opts);
+    if (editable) await markEditable(res.wheelPath, sourceDir);
     const wheel = await opts.store.importWheel({ path: res.wheelPath }, { filename });
     let kept: string | undefined;
     if (keepWheelIn !== undefined) {
@@ -161,6 +181,8 @@ export async function buildSourceTree(
       cached: false,
       seconds: (Date.now() - started) / 1000,
       transform: res.transform,
+      packageSettings: res.packageSettings,
+      toolchain: res.toolchain,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -24,7 +24,12 @@ export function checkBuildFlags(value: string): BuildFlagProfile {
   );
 }
 
-/** The compiler flags of the size profile. */
+/**
+ * The compiler flags of the size profile. Not `-flto`: measured on numpy it saved at most 1.5%
+ * of the extensions (and grew them with numpy's default dispatch), while the fat LTO objects
+ * that keep a shipped static library (`libnpymath.a`) usable by any compiler added more than
+ * that (docs/build.md).
+ */
 export const SIZE_CFLAGS = "-g0 -Os -ffunction-sections -fdata-sections";
 /** The linker flags of the size profile: drop unused sections, strip the output. */
 export const SIZE_LDFLAGS = "-Wl,--gc-sections -Wl,-s";
@@ -92,9 +97,23 @@ export const SYSTEM_LIB_SETTINGS: Record<string, [string, string][]> = {
   ],
 };
 
+/**
+ * Per package: what `--build-flags size` adds beyond the flags every package gets — options of
+ * the package's own build that trade speed for size as `-Os` does. numpy compiles each SIMD
+ * kernel once for its baseline CPU and again for every newer x86 generation it can dispatch to
+ * at run time (AVX2, AVX-512); `cpu-dispatch=none` keeps the baseline copy only. The env
+ * manifest (`packageSettings`) and `slimenv size` show these; a user's `-C` for the same
+ * option comes later and wins (`-C setup-args=-Dcpu-dispatch=max` restores numpy's default).
+ */
+export const SIZE_PACKAGE_SETTINGS: Record<string, [string, string][]> = {
+  numpy: [["setup-args", "-Dcpu-dispatch=none"]],
+};
+
 export interface FlagPlan {
   env: Record<string, string>;
   configSettings: ConfigSettings;
+  /** What slimenv added for this package by name (size profile, system libraries). */
+  packageSettings: ConfigSettings;
 }
 
 /**
@@ -121,7 +140,9 @@ export function flagPlan(
     env.CMAKE_BUILD_TYPE = "MinSizeRel";
     if (family === "meson-python") {
       addSetting(settings, "setup-args", "-Dbuildtype=minsize");
-      addSetting(settings, "setup-args", "-Db_ndebug=if-release");
+      // `if-release` keeps asserts under `minsize` (meson drops them for release and plain
+      // only), which a release wheel does not have: asserts off, as in the wheel.
+      addSetting(settings, "setup-args", "-Db_ndebug=true");
       // meson-python ignores `install-args=--strip` (with a warning): the -Wl,-s in LDFLAGS,
       // which meson reads, strips its output.
     } else if (family === "scikit-build-core") {
@@ -139,11 +160,17 @@ export function flagPlan(
     else if (family === "scikit-build-core") settings["cmake.build-type"] = "Debug";
     else if (family === "maturin") addSetting(settings, "build-args", "--profile=dev");
   }
-  if (useSystemLibs) {
-    for (const [k, v] of SYSTEM_LIB_SETTINGS[name] ?? []) addSetting(settings, k, v);
+  const packageSettings: ConfigSettings = {};
+  const perPackage = [
+    ...(profile === "size" ? (SIZE_PACKAGE_SETTINGS[name] ?? []) : []),
+    ...(useSystemLibs ? (SYSTEM_LIB_SETTINGS[name] ?? []) : []),
+  ];
+  for (const [k, v] of perPackage) {
+    addSetting(settings, k, v);
+    addSetting(packageSettings, k, v);
   }
   for (const [k, v] of Object.entries(configSettings)) {
     for (const one of Array.isArray(v) ? v : [v]) addSetting(settings, k, one);
   }
-  return { env, configSettings: settings };
+  return { env, configSettings: settings, packageSettings };
 }

@@ -49,11 +49,11 @@ def main():
         return 0
     cs = req.get("configSettings") or None
     name = req["hook"]
-    if name == "get_requires_for_build_wheel":
+    if name in ("get_requires_for_build_wheel", "get_requires_for_build_editable"):
         value = list(hook(cs))
     elif name == "prepare_metadata_for_build_wheel":
         value = hook(req["metadataDirectory"], cs)
-    elif name == "build_wheel":
+    elif name in ("build_wheel", "build_editable"):
         value = hook(req["wheelDirectory"], cs, req.get("metadataDirectory"))
     else:
         answer(error="unknown-hook", message=name)
@@ -67,7 +67,9 @@ sys.exit(main())
 export type HookName =
   | "get_requires_for_build_wheel"
   | "prepare_metadata_for_build_wheel"
-  | "build_wheel";
+  | "build_wheel"
+  | "get_requires_for_build_editable"
+  | "build_editable";
 
 export interface HookRequest {
   hook: HookName;
@@ -87,7 +89,10 @@ export interface HookRequest {
   binPath: string[];
   /** Drop the interpreter's own site-packages (build isolation). */
   isolated: boolean;
-  /** Extra environment (size flags: CFLAGS, LDFLAGS, RUSTFLAGS…). */
+  /**
+   * Extra environment (size flags: CFLAGS, LDFLAGS, RUSTFLAGS…) over `process.env`; the build
+   * frontend passes its whole base environment here (the request's, with the flags).
+   */
   env: NodeJS.ProcessEnv;
   /** The log every line of output is appended to. */
   logFile: string;

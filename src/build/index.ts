@@ -23,6 +23,7 @@ export {
   parseConfigSettings,
   SIZE_CFLAGS,
   SIZE_LDFLAGS,
+  SIZE_PACKAGE_SETTINGS,
   SYSTEM_LIB_SETTINGS,
 } from "./flags.ts";
 export {
@@ -33,5 +34,6 @@ export {
   logTail,
   runHook,
 } from "./hooks.ts";
-export { MAX_SDIST_UNPACKED, unpackSdist } from "./unpack.ts";
+export { SYSTEM_LIB_MODULES, type Toolchain, toolchainOf } from "./toolchain.ts";
+export { MAX_SDIST_UNPACKED, unpackSdist, unpackSdistArchive } from "./unpack.ts";
 export { checkoutGit, type GitSource, parseGitRequirement } from "./vcs.ts";

@@ -1,15 +1,17 @@
 /**
  * Unpacking an sdist for a build, strictly: a `.tar.gz` (PEP 625) read whole through the
- * archive layer's tar reader, every member checked before anything is written — no absolute
- * or `..` paths, one top folder, no device files, symlinks and hard links only to places
- * inside the top folder (symlinks are written as copies of their target's bytes, never as
- * links) — and written under a fresh folder. Refusals are HOSTILE_SDIST.
+ * archive layer's tar reader, or a legacy `.zip` sdist through its zip reader (see
+ * unpack-zip.ts), every member checked before anything is written — no absolute or `..`
+ * paths, one top folder, no device files, symlinks and hard links only to places inside the
+ * top folder (symlinks are written as copies of their target's bytes, never as links) — and
+ * written under a fresh folder. Refusals are HOSTILE_SDIST.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { readTarEntries, type TarEntry } from "../archive/index.ts";
 import { SlimenvError } from "../base/index.ts";
+import { readZipMembers } from "./unpack-zip.ts";
 
 /** Refuse an sdist bigger than this unpacked (zip bombs through gzip). */
 export const MAX_SDIST_UNPACKED = 1024 * 1024 * 1024;
@@ -51,18 +53,35 @@ function linkTarget(filename: string, entry: TarEntry, from: string[]): string {
   return stack.join("/");
 }
 
+function unsupported(filename: string): SlimenvError {
+  return new SlimenvError(
+    "BUILD_UNSUPPORTED",
+    `${filename}: slimenv builds .tar.gz (PEP 625) and legacy .zip sdists only`,
+    { hint: "use a wheel of it, or a .tar.gz sdist" },
+  );
+}
+
 /**
- * Unpack the sdist `bytes` (named `filename`) into `dest` (which must be empty or absent).
- * Returns the source folder: the archive's one top folder under `dest`.
+ * Unpack the sdist `bytes` (named `filename`: `.tar.gz` or `.zip`) into `dest` (which must be
+ * empty or absent). Returns the source folder: the archive's one top folder under `dest`.
+ */
+export async function unpackSdistArchive(
+  filename: string,
+  bytes: Uint8Array,
+  dest: string,
+): Promise<string> {
+  if (/\.zip$/i.test(filename)) {
+    return writeMembers(filename, await readZipMembers(filename, bytes, MAX_SDIST_UNPACKED), dest);
+  }
+  return unpackSdist(filename, bytes, dest);
+}
+
+/**
+ * Unpack the `.tar.gz` sdist `bytes` (named `filename`) into `dest` (which must be empty or
+ * absent). Returns the source folder: the archive's one top folder under `dest`.
  */
 export function unpackSdist(filename: string, bytes: Uint8Array, dest: string): string {
-  if (!/\.tar\.gz$/i.test(filename)) {
-    throw new SlimenvError(
-      "BUILD_UNSUPPORTED",
-      `${filename}: slimenv builds .tar.gz sdists only (PEP 625)`,
-      { hint: "use a wheel of it, or a .tar.gz sdist" },
-    );
-  }
+  if (!/\.tar\.gz$/i.test(filename)) throw unsupported(filename);
   let tar: Uint8Array;
   try {
     tar = gunzipSync(bytes, { maxOutputLength: MAX_SDIST_UNPACKED });
@@ -75,6 +94,11 @@ export function unpackSdist(filename: string, bytes: Uint8Array, dest: string): 
   } catch (cause) {
     throw new SlimenvError("HOSTILE_SDIST", `${filename}: ${(cause as Error).message}`, { cause });
   }
+  return writeMembers(filename, entries, dest);
+}
+
+/** Check every member (see the module comment), then write them under `dest`. */
+function writeMembers(filename: string, entries: readonly TarEntry[], dest: string): string {
   const tops = new Set<string>();
   const files = new Map<string, TarEntry>();
   const plan: { parts: string[]; entry: TarEntry }[] = [];

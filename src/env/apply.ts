@@ -109,6 +109,10 @@ async function buildChoices(
         ? {}
         : { configSettings: req.build.configSettings }),
       ...(req.build.useSystemLibs === true ? { useSystemLibs: true } : {}),
+      ...(Object.keys(built.packageSettings).length === 0
+        ? {}
+        : { packageSettings: built.packageSettings }),
+      toolchain: built.toolchain,
       compiled: !built.cached,
       transform: built.transform,
     });

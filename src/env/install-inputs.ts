@@ -17,6 +17,8 @@ export interface InstallInputs {
   wheels: string[];
   /** Local source folders (`./mypkg`, with a pyproject.toml or setup.py): built first. */
   sourceDirs?: string[];
+  /** `-e DIR`: local source folders installed editable (PEP 660), built first. */
+  editableDirs?: string[];
   /** `name @ git+URL[@REV]` requirements: checked out and built first. */
   gitRequirements?: string[];
   /** A PEP 751 lock installed as it is (checked to be for the env's target). */
@@ -37,7 +39,10 @@ function isFile(file: string): boolean {
 /** A path argument (`./x`, `../x`, `/x`, `x/`) naming a folder with pyproject.toml or setup.py. */
 function isSourceDir(arg: string, cwd: string): boolean {
   if (!/^(\.{1,2}(\/|$)|\/)|\/$/.test(arg)) return false;
-  const full = path.resolve(cwd, arg);
+  return isProjectDir(path.resolve(cwd, arg));
+}
+
+function isProjectDir(full: string): boolean {
   try {
     if (!statSync(full).isDirectory()) return false;
   } catch {
@@ -56,8 +61,20 @@ export function classifyInstallArgs(
   args: readonly string[],
   requirementFiles: readonly string[],
   cwd: string,
+  editable: readonly string[] = [],
 ): InstallInputs {
   const inputs: InstallInputs = { requirementFiles: [], requirements: [], wheels: [] };
+  for (const dir of editable) {
+    const full = path.resolve(cwd, dir);
+    if (!isProjectDir(full)) {
+      throw new SlimenvError(
+        "INVALID_OPTION",
+        `-e ${dir}: not a folder with a pyproject.toml or setup.py`,
+        { hint: "-e takes a local project folder (editable VCS URLs are not supported)" },
+      );
+    }
+    inputs.editableDirs = [...(inputs.editableDirs ?? []), full];
+  }
   const locks: string[] = [];
   const file = (arg: string) => {
     if (isPylockFilename(arg)) locks.push(arg);
@@ -87,6 +104,7 @@ export function classifyInstallArgs(
     inputs.requirements.length +
     inputs.wheels.length +
     (inputs.sourceDirs?.length ?? 0) +
+    (inputs.editableDirs?.length ?? 0) +
     (inputs.gitRequirements?.length ?? 0);
   if (locks.length > 1 || (locks.length === 1 && others > 0)) {
     throw new SlimenvError(

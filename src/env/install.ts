@@ -251,6 +251,8 @@ async function buildSourceDirs(
   opts: Omit<BuildOptions, "store">,
 ): Promise<InstallInputs> {
   const dirs = [...(request.inputs.sourceDirs ?? [])];
+  const editable = new Set(request.inputs.editableDirs ?? []);
+  dirs.push(...editable);
   const gits = request.inputs.gitRequirements ?? [];
   if (dirs.length === 0 && gits.length === 0) return request.inputs;
   const names = new Map<string, string>();
@@ -275,7 +277,12 @@ async function buildSourceDirs(
   try {
     const wheels = [...request.inputs.wheels];
     for (const dir of dirs) {
-      const built = await buildSourceTree(dir, { ...opts, store }, path.join(keepIn, "wheels"));
+      const built = await buildSourceTree(
+        dir,
+        { ...opts, store },
+        path.join(keepIn, "wheels"),
+        editable.has(dir),
+      );
       const wanted = names.get(dir);
       if (wanted !== undefined && built.wheel.name !== wanted) {
         throw new SlimenvError(

@@ -153,6 +153,16 @@ export interface BuiltRecord {
   flags: string;
   configSettings?: Record<string, string | string[]>;
   useSystemLibs?: boolean;
+  /**
+   * Config settings slimenv added for this package by name: the size profile's per-package
+   * options and `--use-system-libs`' (before the user's `configSettings`, which win).
+   */
+  packageSettings?: Record<string, string | string[]>;
+  /**
+   * The compilers (`--version` first lines) and system libraries (pkg-config versions) the
+   * build used: part of its key, so a changed compiler builds again.
+   */
+  toolchain?: { compilers: Record<string, string>; systemLibs: Record<string, string> };
   /** False when the store already held the wheel (nothing was compiled for this env). */
   compiled: boolean;
   /** The build's inputs id (the store's derived-object transform). */

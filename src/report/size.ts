@@ -109,6 +109,7 @@ export function sizeReport(target: string, options: SizeOptions = {}): SizeRepor
     version: b.version,
     flags: b.flags,
     ...(b.useSystemLibs === true ? { useSystemLibs: true } : {}),
+    ...settingList(b.packageSettings, b.configSettings),
   }));
   return {
     version: 1,
@@ -189,4 +190,17 @@ function probeNative(
   } finally {
     closeSync(fd);
   }
+}
+
+type Settings = Record<string, string | string[]> | undefined;
+
+/** `key=value` lines of the settings a built package got: slimenv's per package, then the user's. */
+function settingList(...all: Settings[]): { settings?: string[] } {
+  const out: string[] = [];
+  for (const s of all) {
+    for (const [k, v] of Object.entries(s ?? {})) {
+      for (const one of Array.isArray(v) ? v : [v]) out.push(`${k}=${one}`);
+    }
+  }
+  return out.length === 0 ? {} : { settings: out };
 }

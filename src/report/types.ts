@@ -79,7 +79,14 @@ export interface SizeReport {
    */
   systemLibraries?: SystemLibrary[];
   /** What the env's manifest says was built from source, and with which flags. */
-  built?: { name: string; version: string; flags: string; useSystemLibs?: boolean }[];
+  built?: {
+    name: string;
+    version: string;
+    flags: string;
+    useSystemLibs?: boolean;
+    /** `-C` settings slimenv added for this package by name (key=value), then the user's. */
+    settings?: string[];
+  }[];
 }
 
 export interface SystemLibrary {

@@ -5,11 +5,12 @@
  * error, the log kept, nothing in the store or env), a time-out, hostile archives, a target
  * the machine cannot build for, and metadata read without any build.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RecordingReporter } from "../../src/base/index.ts";
-import { unpackSdist } from "../../src/build/unpack.ts";
+import { unpackSdist, unpackSdistArchive } from "../../src/build/unpack.ts";
 import { type InstallRequest, install } from "../../src/env/install.ts";
 import { classifyInstallArgs } from "../../src/env/install-inputs.ts";
 import { sync } from "../../src/env/sync.ts";
@@ -28,7 +29,7 @@ import {
   testPython,
   testSettings,
 } from "../install/fixtures.ts";
-import { backendSdist, pkgInfo, rawTarGz } from "./fixtures.ts";
+import { asZipSdist, backendSdist, pkgInfo, rawTarGz, rawZip } from "./fixtures.ts";
 
 const PY = testPython();
 
@@ -43,6 +44,7 @@ describe.skipIf(PY === undefined)("building sdists", () => {
   // PKG-INFO 2.1: its dependencies (demo) are known only from the backend.
   const dyn = backendSdist("dyn", "1.0", "ok", { metadataVersion: "2.1", requires: ["demo"] });
   const both = backendSdist("both", "1.0");
+  const zipped = asZipSdist(backendSdist("zipped", "1.0"));
   const bothWheel = buildWheel({
     name: "both",
     version: "1.0",
@@ -65,6 +67,7 @@ describe.skipIf(PY === undefined)("building sdists", () => {
         broken: entry(broken),
         slow: entry(slow),
         dyn: entry(dyn, "2.1"),
+        zipped: entry(zipped),
         both: [
           ...entry(both),
           {
@@ -167,6 +170,23 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     );
   });
 
+  it("builds a legacy .zip sdist", async () => {
+    expect(zipped.filename).toBe("zipped-1.0.zip");
+    const cwd = folder();
+    const res = await install(request(cwd, ["zipped"]));
+    expect(res.manifest.built?.[0]).toMatchObject({
+      name: "zipped",
+      sdist: zipped.sha256,
+      compiled: true,
+    });
+    const out = run(
+      path.join(cwd, "env", "bin", "python"),
+      ["-c", "import zipped; print(zipped.VALUE)"],
+      { PATH: pyPath() },
+    );
+    expect(out.stdout).toContain("zipped 1.0 built");
+  });
+
   it("prepares an sdist's metadata when its PKG-INFO is not reliable (and caches it)", async () => {
     const cwd = folder();
     const reporter = new RecordingReporter();
@@ -203,6 +223,57 @@ describe.skipIf(PY === undefined)("building sdists", () => {
       },
     );
     expect(out.stdout).toContain("local 2.0 built");
+  });
+
+  it("-e ./folder installs editable (PEP 660): an edit to the source shows without a reinstall", async () => {
+    const cwd = folder();
+    const src = unpackSdist("edit-1.0.tar.gz", backendSdist("edit", "1.0").bytes, cwd);
+    const inputs = classifyInstallArgs([], [], cwd, [`./${path.relative(cwd, src)}`]);
+    expect(inputs.editableDirs).toEqual([src]);
+    const res = await install(request(cwd, [], { inputs }));
+    expect(res.manifest.packages.map((p) => `${p.name} ${p.version}`)).toEqual(["edit 1.0"]);
+    const py = path.join(cwd, "env", "bin", "python");
+    const show = "import edit; print(edit.VALUE)";
+    expect(run(py, ["-c", show], { PATH: pyPath() }).stdout).toContain("edit 1.0 built");
+    writeFileSync(path.join(src, "edit", "__init__.py"), 'VALUE = "edited in place"\n');
+    expect(run(py, ["-c", show], { PATH: pyPath() }).stdout).toContain("edited in place");
+    // The frontend's PEP 610 record, as pip writes it, and its RECORD line.
+    const read = [
+      "import importlib.metadata as m, json",
+      "d = m.distribution('edit')",
+      "print(json.dumps(json.loads(d.read_text('direct_url.json'))))",
+      "print(any(str(f).endswith('direct_url.json') for f in d.files))",
+    ].join("; ");
+    const lines = run(py, ["-c", read], { PATH: pyPath() }).stdout.trim().split("\n");
+    expect(JSON.parse(lines[0] as string)).toEqual({
+      url: pathToFileURL(src).href,
+      dir_info: { editable: true },
+    });
+    expect(lines[1]).toBe("True");
+  });
+
+  it("-e: a backend without build_editable, or no project folder, is refused; nothing written", async () => {
+    const cwd = folder();
+    const src = unpackSdist(
+      "fixed-1.0.tar.gz",
+      backendSdist("fixed", "1.0", "noeditable").bytes,
+      cwd,
+    );
+    const inputs = classifyInstallArgs([], [], cwd, [src]);
+    const before = snapshot(path.join(cwd, "env"));
+    await expectSlimenvError(
+      install(request(cwd, [], { inputs })),
+      "BUILD_UNSUPPORTED",
+      /fixed-1\.0 cannot be installed editable: .* has no build_editable \(PEP 660\)/,
+    );
+    expect(snapshot(path.join(cwd, "env"))).toEqual(before);
+    expect(() => classifyInstallArgs([], [], cwd, ["./nowhere"])).toThrow(
+      /not a folder with a pyproject/,
+    );
+    const env = cliEnv(path.join(cwd, "home"));
+    const cli = await slimenv(cwd, env, "install", "--prefix", "env", "-e", "./nowhere");
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toMatch(/-e \.\/nowhere: not a folder/);
   });
 
   it("slimenv lock prepares the metadata too (CLI), and a spec target still needs a build", async () => {
@@ -298,7 +369,11 @@ describe.skipIf(PY === undefined)("building sdists", () => {
     const status = await slimenv(cwd, env, "store", "status");
     expect(status.stdout).toMatch(/built from sdists\s+1/);
     const size = await slimenv(cwd, env, "size", "env");
-    expect(size.stdout).toMatch(/demo\s+1\.0\s+size/);
+    expect(size.stdout).toMatch(/demo\s+1\.0\s+size\s+answer=9/);
+    const sizeJson = JSON.parse((await slimenv(cwd, env, "size", "env", "--json")).stdout);
+    expect(sizeJson.built).toEqual([
+      { name: "demo", version: "1.0", flags: "size", settings: ["answer=9"] },
+    ]);
     // The SLIMENV_BUILD_FLAGS variable when no flag is given.
     const viaEnv = { ...env, SLIMENV_BUILD_FLAGS: "debug" };
     const args2 = [
@@ -470,5 +545,59 @@ describe("unpacking hostile sdists", () => {
     const src = unpackSdist("ok-1.0.tar.gz", bytes, out);
     expect(readFileSync(path.join(src, "docs", "README"), "utf8")).toBe("hello");
     writeFileSync(path.join(out, "probe"), "");
+  });
+
+  it("zip sdists: the same refusals, nothing written", async () => {
+    const refused = async (bytes: Uint8Array, why: RegExp) => {
+      const out = dest();
+      await expect(unpackSdistArchive("evil-1.0.zip", bytes, out)).rejects.toThrow(why);
+      expect(existsSync(out)).toBe(false);
+    };
+    await refused(
+      rawZip([
+        { name: "evil-1.0/setup.py", data: "print(1)" },
+        { name: "evil-1.0/../../escaped.txt", data: "pwned" },
+      ]),
+      /leaves its folder/,
+    );
+    await refused(rawZip([{ name: "/tmp/evil-abs.txt", data: "x" }]), /absolute path/);
+    await refused(
+      rawZip([
+        { name: "evil-1.0/setup.py", data: "print(1)" },
+        { name: "evil-1.0/link", data: "../../../../etc/passwd", mode: 0o120777 },
+      ]),
+      /outside the sdist/,
+    );
+    await refused(rawZip([{ name: "evil-1.0/fifo", data: "", mode: 0o010644 }]), /device or fifo/);
+    await refused(
+      rawZip([
+        { name: "a/x", data: "1" },
+        { name: "b/y", data: "2" },
+      ]),
+      /top-level/,
+    );
+    const good = rawZip([{ name: "ok-1.0/setup.py", data: "print(1)" }]);
+    await refused(good.subarray(0, good.length - 10), /HOSTILE|zip|damaged|central/i);
+    let code = "";
+    try {
+      await unpackSdistArchive("ok-1.0.tar.bz2", good, dest());
+    } catch (err) {
+      code = (err as { code: string }).code;
+    }
+    expect(code).toBe("BUILD_UNSUPPORTED");
+  });
+
+  it("zip sdists: a symlink inside is written as a copy of its target", async () => {
+    const bytes = rawZip([
+      { name: "ok-1.0/README", data: "hello" },
+      { name: "ok-1.0/docs/README", data: "../README", mode: 0o120777 },
+      { name: "ok-1.0/run.sh", data: "#!/bin/sh\n", mode: 0o755 },
+    ]);
+    const out = dest();
+    const src = await unpackSdistArchive("ok-1.0.zip", bytes, out);
+    expect(path.basename(src)).toBe("ok-1.0");
+    expect(readFileSync(path.join(src, "docs", "README"), "utf8")).toBe("hello");
+    expect(lstatSync(path.join(src, "docs", "README")).isSymbolicLink()).toBe(false);
+    expect(statSync(path.join(src, "run.sh")).mode & 0o111).not.toBe(0);
   });
 });

@@ -4,7 +4,7 @@
  * CPython itself ships — fully hermetic. `--build-flags size` is proven: no `.debug_*`
  * sections, smaller than the default build, and it still imports and gives the same output.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isDebugSection, readElfFile } from "../../src/elf/index.ts";
@@ -50,10 +50,14 @@ describe.skipIf(!ready || !hasGcc)("building a C extension with setuptools", () 
     await server.close();
   });
 
-  function request(dir: string, flags: "default" | "size"): InstallRequest {
+  function request(
+    dir: string,
+    flags: "default" | "size",
+    env: NodeJS.ProcessEnv = process.env,
+  ): InstallRequest {
     return {
       cwd: root,
-      env: process.env,
+      env,
       settings: testSettings(server.url),
       selection: { kind: "interpreter", request: PY as string },
       layout: { kind: "prefix", dir },
@@ -102,6 +106,34 @@ describe.skipIf(!ready || !hasGcc)("building a C extension with setuptools", () 
     expect(report.systemLibraries?.map((l) => l.name)).toContain("libc.so.6");
     const store = Store.open({ root: path.join(root, "store") });
     expect(store.status().builtWheels).toBe(2);
+    store.close();
+  }, 240_000);
+
+  it("another compiler builds again; the same one takes the wheel from the store", async () => {
+    // gcc under another name and version line, logging every compile it is asked for.
+    const bin = tempDir("slimenv-cc-");
+    const calls = path.join(bin, "calls.log");
+    const cc = path.join(bin, "cc-next");
+    writeFileSync(
+      cc,
+      `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "cc-next (test) 99.1"; exit 0; fi\necho "$@" >> ${calls}\nexec gcc "$@"\n`,
+    );
+    chmodSync(cc, 0o755);
+    const before = await install(request("env-default-again", "default"));
+    expect(before.manifest.built?.[0]).toMatchObject({ compiled: false });
+    expect(before.manifest.built?.[0]?.toolchain?.compilers.cc).toMatch(/\d+\.\d+/);
+    const next = await install(request("env-cc-next", "default", { ...process.env, CC: cc }));
+    expect(next.manifest.built?.[0]).toMatchObject({ name: "cext", compiled: true });
+    expect(next.manifest.built?.[0]?.toolchain?.compilers[cc]).toBe("cc-next (test) 99.1");
+    expect(next.manifest.built?.[0]?.transform).not.toBe(before.manifest.built?.[0]?.transform);
+    expect(readFileSync(calls, "utf8")).toMatch(/cext/); // it compiled with cc-next
+    const again = await install(request("env-cc-next-2", "default", { ...process.env, CC: cc }));
+    expect(again.manifest.built?.[0]).toMatchObject({ compiled: false });
+    const PATH = `${path.dirname(PY as string)}:/usr/bin:/bin`;
+    const out = run(path.join(next.dir, "bin", "python"), ["-c", program], { PATH });
+    expect(out.stdout).toContain("hello slimenv from C");
+    const store = Store.open({ root: path.join(root, "store") });
+    expect(store.status().builtWheels).toBe(3);
     store.close();
   }, 240_000);
 });

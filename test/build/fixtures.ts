@@ -4,9 +4,11 @@
  * small C extension, the setuptools and wheel wheels CPython itself ships (fully hermetic),
  * and a tiny tar writer for hostile archives.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { readTarEntries, writeZip } from "../../src/archive/index.ts";
 import { type BuiltSdist, buildSdist } from "../helpers/wheels.ts";
 
 /** PKG-INFO Metadata-Version 2.2, nothing dynamic: the resolver needs no build (PEP 643). */
@@ -83,9 +85,34 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             z.writestr(p, d)
         z.writestr(dist + "/RECORD", record)
     return filename
+
+def _build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    # PEP 660: a .pth line puts the source folder (the working directory) on sys.path.
+    name, version = open("NAME").read().split()
+    mod = name.replace("-", "_")
+    dist = "%s-%s.dist-info" % (mod, version)
+    files = {
+        "_editable_" + mod + ".pth": (os.path.abspath(".") + "\\n").encode(),
+        dist + "/METADATA": _metadata(name, version),
+        dist + "/WHEEL": b"Wheel-Version: 1.0\\nGenerator: demo-backend\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    record = "".join("%s,%s,%d\\n" % (p, _digest(d), len(d)) for p, d in files.items())
+    record += dist + "/RECORD,,\\n"
+    filename = "%s-%s-py3-none-any.whl" % (mod, version)
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as z:
+        for p, d in files.items():
+            z.writestr(p, d)
+        z.writestr(dist + "/RECORD", record)
+    return filename
+
+if _mode() != "noeditable":
+    build_editable = _build_editable
 `;
 
-/** An sdist whose in-tree backend (backend-path) builds a pure wheel; MODE: ok, fail, sleep. */
+/**
+ * An sdist whose in-tree backend (backend-path) builds a pure wheel, and an editable one (PEP
+ * 660); MODE: ok, fail, sleep, noeditable (no build_editable).
+ */
 export function backendSdist(
   name: string,
   version: string,
@@ -248,4 +275,31 @@ export function rawTarGz(entries: readonly RawTarEntry[]): Uint8Array {
     o += b.length;
   }
   return new Uint8Array(gzipSync(out));
+}
+
+/** The same sdist as a legacy `.zip` (files and folders of its tar, modes kept). */
+export function asZipSdist(sdist: BuiltSdist): BuiltSdist {
+  const entries = readTarEntries(new Uint8Array(gunzipSync(sdist.bytes)), sdist.filename);
+  const bytes = writeZip(
+    entries
+      .filter((e) => e.type === "file")
+      .map((e) => ({ name: e.path, data: e.data, mode: e.mode })),
+  );
+  return {
+    ...sdist,
+    filename: sdist.filename.replace(/\.tar\.gz$/, ".zip"),
+    bytes,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+  };
+}
+
+/** A zip of exactly these entries (for hostile sdists); `mode` may carry a file type. */
+export function rawZip(entries: readonly { name: string; data?: string; mode?: number }[]) {
+  return writeZip(
+    entries.map((e) => ({
+      name: e.name,
+      data: new TextEncoder().encode(e.data ?? ""),
+      ...(e.mode === undefined ? {} : { mode: e.mode }),
+    })),
+  );
 }

@@ -37,10 +37,8 @@ describe("build flags", () => {
     expect(st.env.LDFLAGS).toContain("-Wl,-s");
     expect(st.configSettings).toEqual({});
     const meson = flagPlan("x", "mesonpy", "size", false, {}, {});
-    expect(meson.configSettings["setup-args"]).toEqual([
-      "-Dbuildtype=minsize",
-      "-Db_ndebug=if-release",
-    ]);
+    expect(meson.configSettings["setup-args"]).toEqual(["-Dbuildtype=minsize", "-Db_ndebug=true"]);
+    expect(meson.packageSettings).toEqual({});
     const skb = flagPlan("x", "scikit_build_core.build", "size", false, {}, {});
     expect(skb.configSettings["cmake.build-type"]).toBe("MinSizeRel");
     expect(skb.env.CMAKE_BUILD_TYPE).toBe("MinSizeRel");
@@ -49,6 +47,7 @@ describe("build flags", () => {
     expect(flagPlan("x", "mesonpy", "default", false, {}, {})).toEqual({
       env: {},
       configSettings: {},
+      packageSettings: {},
     });
     expect(flagPlan("x", "mesonpy", "debug", false, {}, {}).configSettings["setup-args"]).toBe(
       "-Dbuildtype=debug",
@@ -66,13 +65,43 @@ describe("build flags", () => {
     );
     expect(numpy.configSettings["setup-args"]).toEqual([
       "-Dbuildtype=minsize",
-      "-Db_ndebug=if-release",
+      "-Db_ndebug=true",
+      "-Dcpu-dispatch=none",
       "-Dblas=openblas",
       "-Dlapack=openblas",
       "-Dallow-noblas=false",
       "-Dcpu-baseline=none",
     ]);
+    // What slimenv added for numpy by name, without the generic flags or the user's.
+    expect(numpy.packageSettings).toEqual({
+      "setup-args": [
+        "-Dcpu-dispatch=none",
+        "-Dblas=openblas",
+        "-Dlapack=openblas",
+        "-Dallow-noblas=false",
+      ],
+    });
     expect(flagPlan("other", "mesonpy", "default", true, {}, {}).configSettings).toEqual({});
+  });
+
+  it("size: numpy's per-package option only under the size profile, and the user's -C wins", () => {
+    const def = flagPlan("numpy", "mesonpy", "default", false, {}, {});
+    expect(def.packageSettings).toEqual({});
+    expect(def.configSettings).toEqual({});
+    const debug = flagPlan("numpy", "mesonpy", "debug", true, {}, {});
+    expect(debug.configSettings["setup-args"]).not.toContain("-Dcpu-dispatch=none");
+    const back = flagPlan(
+      "numpy",
+      "mesonpy",
+      "size",
+      false,
+      { "setup-args": "-Dcpu-dispatch=max" },
+      {},
+    );
+    const args = back.configSettings["setup-args"] as string[];
+    // meson keeps the last -D of an option: the user's comes after the profile's.
+    expect(args.indexOf("-Dcpu-dispatch=max")).toBeGreaterThan(args.indexOf("-Dcpu-dispatch=none"));
+    expect(args.at(-1)).toBe("-Dcpu-dispatch=max");
   });
 
   it("parses -C like pip, and refuses bad values", () => {

@@ -32,6 +32,7 @@ import { MAX_SIZE_HELP, renderZip } from "./zip.ts";
 
 interface InstallOptions extends TargetOptionValues, IndexOptionValues, BuildOptionValues {
   requirements?: string[];
+  editable?: string[];
   constraint?: string[];
   extra?: string[];
   group?: string[];
@@ -87,6 +88,11 @@ export function installCommand(): Command {
     .option(
       "-r, --requirements <file>",
       "a requirements.txt, pyproject.toml or pylock.toml (repeatable)",
+      collect,
+    )
+    .option(
+      "-e, --editable <dir>",
+      "install a local project folder editable (PEP 660: its backend's build_editable; repeatable)",
       collect,
     )
     .option("-c, --constraint <file>", "a constraints file (repeatable)", collect)
@@ -156,7 +162,7 @@ export function installCommand(): Command {
       const cwd = cliIo().cwd;
       const layout = layoutOf(opts);
       const settings = settingsFromOptions(opts, cwd);
-      const inputs = classifyInstallArgs(args, opts.requirements ?? [], cwd);
+      const inputs = classifyInstallArgs(args, opts.requirements ?? [], cwd, opts.editable ?? []);
       if (opts.constraint !== undefined) inputs.constraintFiles = opts.constraint;
       if (opts.extra !== undefined) inputs.extras = opts.extra;
       if (opts.group !== undefined) inputs.groups = opts.group;

@@ -114,11 +114,12 @@ export function renderSize(report: SizeReport, out: Output): void {
   if (report.built !== undefined && report.built.length > 0) {
     out.line();
     out.table(
-      ["built from source", "version", "build flags"],
+      ["built from source", "version", "build flags", "config settings"],
       report.built.map((b) => [
         b.name,
         b.version,
         `${b.flags}${b.useSystemLibs === true ? ", system libraries" : ""}`,
+        (b.settings ?? []).join(" "),
       ]),
     );
   }
