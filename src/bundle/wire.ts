@@ -19,6 +19,7 @@ import { decodeTree, encodeTree, parseTree, treeBytesOf } from "./tree-codec.ts"
 import {
   BUNDLE_FORMAT,
   type BundleContents,
+  type BundleDraft,
   type BundleHeader,
   type BundleInput,
   type BundleManifest,
@@ -132,9 +133,11 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
         : input.agent;
   const treeBytes = treeBytesOf(draft);
   const tree = encodeTree(treeBytes, compression, input.treeBase);
+  // a draft spread from a read manifest may still hold its `image`: only input.image counts
+  const { image: _drop, ...draftFields } = draft as BundleDraft & { image?: unknown };
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
-    ...draft,
+    ...draftFields,
     objects: objects.map(([sha256, data]) => ({ sha256, size: data.length })),
     patches: patches.map(
       (p): PatchEntry => ({
