@@ -13,9 +13,25 @@ import { writeTreeImage } from "../../src/bundle/image.ts";
 import { imageSpec } from "../../src/bundle/image-options.ts";
 import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
 import { writeBundle } from "../../src/bundle/wire.ts";
-import { all, describeWith, itWith, LOOP_MOUNT, MKSQUASHFS, pyenv } from "../helpers/prereq.ts";
+import {
+  all,
+  describeWith,
+  itWith,
+  LOOP_MOUNT,
+  MKFS_EROFS,
+  MKSQUASHFS,
+  pyenv,
+} from "../helpers/prereq.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { type AppSpec, appEnv, binDir, checkCurrent, runAgent, snapshot } from "./agent-helpers.ts";
+import {
+  type AppSpec,
+  appEnv,
+  binDir,
+  checkCurrent,
+  pythons,
+  runAgent,
+  snapshot,
+} from "./agent-helpers.ts";
 
 const key = generateSigningKey();
 let dir = "";
@@ -38,7 +54,11 @@ function umountAll(top: string): void {
 }
 
 /** A signed image bundle of the app env `spec` (the image built by `slimenv image`'s code). */
-async function imageBundle(spec: AppSpec, name: string): Promise<string> {
+async function imageBundle(
+  spec: AppSpec,
+  name: string,
+  format: "squashfs" | "erofs" = "squashfs",
+): Promise<string> {
   const { draft, objects } = appEnv(spec);
   const src = path.join(dir, `${name}-tree`);
   const files = draft.files.map((f) => {
@@ -47,15 +67,15 @@ async function imageBundle(spec: AppSpec, name: string): Promise<string> {
     writeFileSync(abs, objects.get(f.sha256) as Uint8Array);
     return { ...f, abs };
   });
-  const file = path.join(dir, `${name}.squashfs`);
+  const file = path.join(dir, `${name}.${format}`);
   await writeTreeImage(
     { files, symlinks: draft.symlinks },
     file,
-    imageSpec({ format: "squashfs", compression: "gzip" }),
+    imageSpec({ format, compression: format === "squashfs" ? "gzip" : "lz4" }),
     1765000000,
     { tmpDir: dir },
   );
-  const image = { format: "squashfs" as const, data: new Uint8Array(readFileSync(file)) };
+  const image = { format, data: new Uint8Array(readFileSync(file)) };
   const out = path.join(dir, `${name}.bundle`);
   writeFileSync(out, writeBundle({ manifest: draft, objects: new Map(), image }, key).bytes);
   return out;
@@ -73,7 +93,8 @@ const v2: AppSpec = { sequence: 200, files: { "lib/myapp/two.py": "X = 2\n" } };
 const v3: AppSpec = { sequence: 300, files: { "lib/myapp/three.py": "X = 3\n" } };
 const bundles: Record<string, string> = {};
 
-const NEEDS = all("squashfs images", MKSQUASHFS, pyenv("3.11"));
+const NEEDS = all("squashfs and erofs images", MKSQUASHFS, MKFS_EROFS, pyenv("3.11"));
+const OLDEST_NEWEST = pyenv("3.8", "3.13");
 
 describeWith(NEEDS)("agent: image bundles", () => {
   beforeAll(async () => {
@@ -82,6 +103,7 @@ describeWith(NEEDS)("agent: image bundles", () => {
     pub = path.join(dir, "fleet.pub");
     writeFileSync(pub, formatPublicKey(key.publicKey));
     for (const [n, s] of Object.entries({ v1, v2, v3 })) bundles[n] = await imageBundle(s, n);
+    bundles.e1 = await imageBundle(v1, "e1", "erofs");
   });
   afterEach(() => umountAll(dir));
   afterAll(() => umountAll(dir));
@@ -148,6 +170,45 @@ describeWith(NEEDS)("agent: image bundles", () => {
       expect(images()).toHaveLength(2);
       v = await agent(root, ["--json", "verify"]);
       expect(JSON.parse(v.stdout).problems).toEqual([]);
+    },
+  );
+
+  itWith(LOOP_MOUNT, OLDEST_NEWEST)(
+    "erofs, mounted and unpacked, by the agent under CPython 3.8 and 3.13",
+    async () => {
+      for (const minor of ["3.8", "3.13"]) {
+        const python = pythons().get(minor) as string;
+        const root = path.join(dir, `dev-erofs-${minor}`);
+        const a = await runAgent(
+          ["--root", root, "--key", pub, "--json", "apply", bundles.e1 as string],
+          {
+            pathDir: bin,
+            python,
+          },
+        );
+        expect(a.status, a.stderr).toBe(0);
+        expect(mountsUnder(root)).toEqual([gen(root, 100)]);
+        expect(checkCurrent(root, "myapp")).toBe(100);
+        const v = await runAgent(["--root", root, "--key", pub, "--json", "verify"], {
+          pathDir: bin,
+          python,
+        });
+        expect(JSON.parse(v.stdout).problems).toEqual([]);
+        umountAll(root);
+        const root2 = path.join(dir, `dev-erofs-x-${minor}`);
+        const b = await runAgent(
+          ["--root", root2, "--key", pub, "--json", "apply", bundles.e1 as string],
+          {
+            pathDir: bin,
+            python,
+            env: { SLIMENV_AGENT_TEST_NO_MOUNT: "1" },
+          },
+        );
+        expect(b.status, b.stderr).toBe(0);
+        expect(JSON.parse(b.stdout).image.mounted).toBe(false);
+        expect(mountsUnder(root2)).toEqual([]);
+        expect(checkCurrent(root2, "myapp")).toBe(100);
+      }
     },
   );
 
