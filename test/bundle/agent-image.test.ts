@@ -58,10 +58,13 @@ async function imageBundle(
   spec: AppSpec,
   name: string,
   format: "squashfs" | "erofs" = "squashfs",
+  imageOf: AppSpec = spec,
 ): Promise<string> {
-  const { draft, objects } = appEnv(spec);
+  const { draft } = appEnv(spec);
+  const other = appEnv(imageOf);
+  const objects = other.objects;
   const src = path.join(dir, `${name}-tree`);
-  const files = draft.files.map((f) => {
+  const files = other.draft.files.map((f) => {
     const abs = path.join(src, f.path);
     mkdirSync(path.dirname(abs), { recursive: true });
     writeFileSync(abs, objects.get(f.sha256) as Uint8Array);
@@ -69,7 +72,7 @@ async function imageBundle(
   });
   const file = path.join(dir, `${name}.${format}`);
   await writeTreeImage(
-    { files, symlinks: draft.symlinks },
+    { files, symlinks: other.draft.symlinks },
     file,
     imageSpec({ format, compression: format === "squashfs" ? "gzip" : "lz4" }),
     1765000000,
@@ -280,6 +283,28 @@ describeWith(NEEDS)("agent: image bundles", () => {
     expect(snapshot(root)).toEqual(before);
     expect(mountsUnder(root)).toEqual([gen(root, 100)]);
   });
+
+  itWith(LOOP_MOUNT)(
+    "an image that does not hold the signed tree is refused, mounted or unpacked",
+    async () => {
+      // signed, hashes right, but the image holds v2's files under v1's tree
+      const liar = await imageBundle({ ...v1, sequence: 260 }, "liar", "squashfs", v2);
+      const root = path.join(dir, "dev-liar");
+      expect((await agent(root, ["apply", bundles.v1 as string])).status).toBe(0);
+      const before = snapshot(root);
+      const r = await agent(root, ["apply", liar]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/the image does not hold the tree bundle\.json names/);
+      expect(snapshot(root)).toEqual(before);
+      expect(mountsUnder(root)).toEqual([gen(root, 100)]);
+      const x = await agent(root, ["apply", liar], { SLIMENV_AGENT_TEST_NO_MOUNT: "1" });
+      expect(x.status).toBe(1);
+      expect(x.stderr).toMatch(
+        /the image's lib\/myapp\/__init__\.py does not match the tree|the image lacks/,
+      );
+      expect(snapshot(root)).toEqual(before);
+    },
+  );
 
   itWith(NEEDS)("cannot mount: unpacked with unsquashfs into a plain generation", async () => {
     const root = path.join(dir, "dev-nomount");
