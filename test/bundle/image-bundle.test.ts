@@ -5,17 +5,18 @@
  * bytes. Refused: --image with --from, an image bundle as --from, a bad format, an image
  * bundle with objects, a tampered image; publish makes no delta to an image bundle.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { readEnvTree } from "../../src/bundle/from-env.ts";
-import { generateSigningKey, writeKeyPair } from "../../src/bundle/keys.ts";
+import { formatPublicKey, generateSigningKey, writeKeyPair } from "../../src/bundle/keys.ts";
 import { packEnv } from "../../src/bundle/pack.ts";
 import { publishBundle } from "../../src/bundle/publish.ts";
 import { readBundle, writeBundle } from "../../src/bundle/wire.ts";
 import { cliInProcess } from "../helpers/cli.ts";
-import { describeWith, MKFS_EROFS, MKSQUASHFS } from "../helpers/prereq.ts";
-import { appEnv } from "./agent-helpers.ts";
+import { describeWith, itWith, LOOP_MOUNT, MKFS_EROFS, MKSQUASHFS } from "../helpers/prereq.ts";
+import { appEnv, binDir, runAgent } from "./agent-helpers.ts";
 import { expectSameTree, extract, imageWorld, PY311, TIME, walk } from "./image-fixtures.ts";
 
 const key = generateSigningKey();
@@ -53,6 +54,43 @@ describeWith(
       expect(Buffer.from((await pack(format)).bytes).equals(Buffer.from(r.bytes))).toBe(true);
     });
   }
+
+  itWith(LOOP_MOUNT)(
+    "the agent mounts what `bundle --image` made; CPython 3.11 imports from it",
+    async () => {
+      const r = await pack("squashfs");
+      expect(r.manifest.agent).not.toBeNull();
+      const file = path.join(w.cwd(), "e2e.bundle");
+      writeFileSync(file, r.bytes);
+      const pub = path.join(w.cwd(), "e2e.pub");
+      writeFileSync(pub, formatPublicKey(key.publicKey));
+      const root = path.join(w.cwd(), "device");
+      const bin = binDir(w.cwd());
+      try {
+        const a = await runAgent(["--root", root, "--key", pub, "--json", "apply", file], {
+          pathDir: bin,
+        });
+        expect(a.status, a.stderr).toBe(0);
+        expect(JSON.parse(a.stdout).image).toEqual({ mounted: true, why: "" });
+        const gen = path.join(root, "apps/demo/gens", String(r.manifest.sequence));
+        expect(readFileSync("/proc/self/mounts", "utf8")).toContain(` ${gen} squashfs ro,`);
+        const py = spawnSync(
+          path.join(root, "apps/demo/current/bin/python"),
+          ["-c", "import demo; print(demo.__file__)"],
+          {
+            encoding: "utf8",
+            env: { PATH: `${bin}:/usr/bin:/bin` },
+          },
+        );
+        // imported from the mount (current -> gens/SEQ)
+        expect(realpathSync(py.stdout.trim() || "/nonexistent"), py.stderr).toBe(
+          path.join(gen, "lib/python3.11/site-packages/demo/__init__.py"),
+        );
+      } finally {
+        spawnSync("umount", ["-l", path.join(root, "apps/demo/gens", String(r.manifest.sequence))]);
+      }
+    },
+  );
 
   it("refusals: --from, a bad format, objects beside an image, a tampered image", async () => {
     const r = await pack("squashfs");
