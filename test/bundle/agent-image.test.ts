@@ -285,6 +285,30 @@ describeWith(NEEDS)("agent: image bundles", () => {
   });
 
   itWith(LOOP_MOUNT)(
+    "a failed health check unmounts and removes the new image generation",
+    async () => {
+      const root = path.join(dir, "dev-health");
+      expect((await agent(root, ["apply", bundles.v1 as string])).status).toBe(0);
+      const sick = await imageBundle(
+        { sequence: 400, health: { command: ["bin/python", "-c", "import nothere"], timeout: 30 } },
+        "sick",
+      );
+      const r = await agent(root, ["apply", sick]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/health check of myapp 400 failed .*switched back to 100/);
+      expect(checkCurrent(root, "myapp")).toBe(100);
+      expect(mountsUnder(root)).toEqual([gen(root, 100)]);
+      expect(existsSync(gen(root, 400))).toBe(false);
+      expect(readdirSync(path.join(root, "images"))).toHaveLength(1);
+      expect(readdirSync(path.join(root, "apps/myapp/manifests")).sort()).toEqual([
+        "100.image",
+        "100.json",
+        "100.tree.json",
+      ]);
+    },
+  );
+
+  itWith(LOOP_MOUNT)(
     "an image that does not hold the signed tree is refused, mounted or unpacked",
     async () => {
       // signed, hashes right, but the image holds v2's files under v1's tree

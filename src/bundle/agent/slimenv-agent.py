@@ -10,7 +10,8 @@
 # Exit status: 0 ok, 1 refused or failed (one line on stderr says why), 2 usage.
 #
 # Sections: 1 errors and test hooks · 2 ed25519 · 3 keys and signatures · 4 SLDIFF01 patches ·
-# 5 target probe · 6 header and tree checks · 7 device store · 8 reading a bundle (zip) · 9 apply ·
+# 5 target probe · 6 header and tree checks · 7 device store · 8 reading a bundle (zip) ·
+# 8b images (mount, check, unpack) · 9 apply ·
 # 10 update (HTTP) · 11 status, rollback, gc, verify · 12 command line.
 import sys
 
