@@ -236,9 +236,10 @@ describeWith(NEEDS)("agent: image bundles", () => {
       umountAll(dir);
       // the steps of the image path, and the switch and state writes after them
       const at = names.flatMap((name, i) =>
-        /^(image|gen|switch|state|umount|apply:image)/.test(name ?? "") ? [i + 1] : [],
+        /^(image|gen|switch|state|umount|mount|health|apply:image)/.test(name ?? "") ? [i + 1] : [],
       );
       expect(at.length).toBeGreaterThan(8);
+      console.log(`image apply: killed at ${at.map((n) => names[n - 1]).join(" ")}`);
       for (const n of at) {
         const root = path.join(dir, `dev-kill-${n}`);
         spawnSync("cp", ["-a", base, root]);
