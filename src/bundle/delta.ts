@@ -118,6 +118,12 @@ export async function readOld(
         hint: "an old bundle given to --from must be signed by --key and intact (a delta whose tree is a patch needs its base tree given too)",
       });
     }
+    if (contents.manifest.image !== undefined) {
+      throw badOld(
+        file,
+        "an image bundle: a device that mounted its image holds none of its files as objects",
+      );
+    }
     addContents(old, contents);
   }
   return old;

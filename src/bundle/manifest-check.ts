@@ -147,6 +147,25 @@ export function checkHeader(m: BundleHeader): void {
   ) {
     throw refuse("bad tree entry");
   }
+  checkImageEntry(m);
+}
+
+/** `image`: absent, or a format, hash and size; an image bundle carries no object or patch. */
+function checkImageEntry(m: BundleHeader): void {
+  if (!Object.hasOwn(m, "image")) return;
+  const i = m.image;
+  if (
+    i === null ||
+    typeof i !== "object" ||
+    (i.format !== "squashfs" && i.format !== "erofs") ||
+    !SHA_RE.test(i.sha256) ||
+    !isInt(i.size)
+  ) {
+    throw refuse("bad image entry");
+  }
+  if (m.objects.length > 0 || m.patches.length > 0 || m.base !== null) {
+    throw refuse("an image bundle carries no objects or patches and is no delta");
+  }
 }
 
 /** Throw a refusal unless `m` is a well-formed tree: paths, modes, symlinks. */

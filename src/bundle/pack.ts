@@ -4,11 +4,15 @@
  * SOURCE_DATE_EPOCH when set, else from the env manifest's build time (not the clock), the
  * tar and compression are deterministic, and Ed25519 signatures are too.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { agentBytes } from "./agent-source.ts";
 import { planDelta, readOld, treeBase } from "./delta.ts";
-import { lockEnv, readEnvTree } from "./from-env.ts";
+import { type EnvTree, lockEnv, readEnvTree } from "./from-env.ts";
+import { imageTime, writeTreeImage } from "./image.ts";
+import { type ImageSpec, type ImageSpecRequest, imageSpec } from "./image-options.ts";
 import type { SigningKey } from "./keys.ts";
 import {
   APP_NAME_RE,
@@ -31,7 +35,9 @@ export interface PackOptions {
   /** Carry agent.py (default: a full bundle does, for bootstrap; a delta does not). */
   agent?: boolean;
   storeRoot?: string;
-  /** Environment variables (SOURCE_DATE_EPOCH). */
+  /** Carry a read-only image of the tree (squashfs|erofs) instead of objects; no `from`. */
+  image?: ImageSpecRequest;
+  /** Environment variables (SOURCE_DATE_EPOCH; PATH and SLIMENV_MKSQUASHFS… for `image`). */
   env?: NodeJS.ProcessEnv;
   reporter?: Reporter;
 }
@@ -49,6 +55,8 @@ export interface PackResult {
   held: number;
   /** Runtime __pycache__ files left out. */
   skipped: number;
+  /** The image carried (`image` bundles), else null. */
+  image: { spec: ImageSpec; sha256: string; size: number } | null;
 }
 
 function optionError(message: string, hint: string): SlimenvError {
@@ -102,6 +110,15 @@ export function checkPackOptions(o: PackOptions): void {
  */
 export async function packEnv(envDir: string, options: PackOptions): Promise<PackResult> {
   checkPackOptions(options);
+  if (options.image !== undefined) {
+    imageSpec(options.image);
+    if ((options.from ?? []).length > 0) {
+      throw optionError(
+        "--image with --from: an image bundle ships its image whole (no delta)",
+        "drop --from, or drop --image for a delta of plain files",
+      );
+    }
+  }
   const release = await lockEnv(envDir);
   try {
     return await packLocked(envDir, options);
@@ -144,7 +161,11 @@ async function packLocked(envDir: string, options: PackOptions): Promise<PackRes
   let objects = new Map<string, Uint8Array>();
   let patches: { source: string; target: string; data: Uint8Array }[] = [];
   let held = 0;
-  if (old === undefined) {
+  const image =
+    options.image === undefined ? undefined : await treeImage(tree, options.image, options);
+  if (image !== undefined) {
+    // the image holds every file: the payload carries none
+  } else if (old === undefined) {
     for (const f of tree.files) {
       if (!objects.has(f.sha256)) objects.set(f.sha256, new Uint8Array(readFileSync(f.abs)));
     }
@@ -169,6 +190,7 @@ async function packLocked(envDir: string, options: PackOptions): Promise<PackRes
       ...((options.agent ?? old === undefined) ? { agent: agentBytes() } : {}),
       ...(options.compression === undefined ? {} : { compression: options.compression }),
       ...(base === undefined ? {} : { treeBase: base }),
+      ...(image === undefined ? {} : { image: { format: image.spec.format, data: image.data } }),
     },
     options.key,
   );
@@ -182,5 +204,35 @@ async function packLocked(envDir: string, options: PackOptions): Promise<PackRes
     patches: patches.length,
     held,
     skipped: tree.skipped.length,
+    image:
+      image === undefined
+        ? null
+        : {
+            spec: image.spec,
+            sha256: written.manifest.image?.sha256 ?? "",
+            size: image.data.length,
+          },
   };
+}
+
+/** The image of the tree, built by `slimenv image`'s code in a temp folder, read back whole. */
+async function treeImage(
+  tree: EnvTree,
+  request: ImageSpecRequest,
+  options: PackOptions,
+): Promise<{ spec: ImageSpec; data: Uint8Array }> {
+  const spec = imageSpec(request);
+  const env = options.env ?? process.env;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "slimenv-bundle-image-"));
+  try {
+    const file = path.join(dir, `image.${spec.format}`);
+    await writeTreeImage(tree, file, spec, imageTime(env, tree.manifest.createdAt), {
+      env,
+      tmpDir: dir,
+      ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
+    });
+    return { spec, data: new Uint8Array(readFileSync(file)) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

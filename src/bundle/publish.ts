@@ -147,7 +147,11 @@ export async function publishBundle(
   const blobs = new Map<string, Uint8Array>([[full.sha256, bundle]]);
   const deltas: ChannelDelta[] = [];
   const skipped: number[] = [];
-  const previous = [...history.entries].sort((a, b) => b.sequence - a.sequence).slice(0, n);
+  // an image bundle ships its image whole: no deltas to it
+  const previous =
+    m.image === undefined
+      ? [...history.entries].sort((a, b) => b.sequence - a.sequence).slice(0, n)
+      : [];
   for (const entry of previous) {
     const task = reporter.task(`delta from ${entry.version} (${entry.sequence})`);
     let oldBytes: Uint8Array;
@@ -162,7 +166,14 @@ export async function publishBundle(
       skipped.push(entry.sequence);
       continue;
     }
-    const old = oldFromBundle(await readBundle(oldBytes, pub, `blob ${entry.full.sha256}`), "repo");
+    const oldContents = await readBundle(oldBytes, pub, `blob ${entry.full.sha256}`);
+    if (oldContents.manifest.image !== undefined) {
+      // a device that mounted it holds none of its files as objects
+      task.done();
+      skipped.push(entry.sequence);
+      continue;
+    }
+    const old = oldFromBundle(oldContents, "repo");
     const bytes = deltaBundle(contents, old, options.key, reporter);
     task.done();
     if (bytes.length >= bundle.length) {

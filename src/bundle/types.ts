@@ -119,6 +119,20 @@ export interface BundleTree {
   symlinks: SymlinkEntry[];
 }
 
+/** bundle.json's `image`: a read-only filesystem image of the whole tree (docs/fleet.md "Images"). */
+export interface ImageInfo {
+  format: "squashfs" | "erofs";
+  /** Hash and size of the `image.<format>` member (the image file's bytes). */
+  sha256: Sha256;
+  size: number;
+}
+
+/** The zip member of an image, by format. */
+export const IMAGE_MEMBERS = {
+  squashfs: "image.squashfs",
+  erofs: "image.erofs",
+} as const satisfies Record<ImageInfo["format"], string>;
+
 export interface AgentInfo {
   sha256: Sha256;
   size: number;
@@ -144,13 +158,22 @@ export interface BundleHeader {
   tree: TreeInfo;
   payload: PayloadInfo;
   agent: AgentInfo | null;
+  /** An image bundle's image (its payload then carries no object); absent in a plain bundle. */
+  image?: ImageInfo;
 }
 
 /** A bundle's header and its decoded tree, as one value (what readers check and return). */
 export type BundleManifest = BundleHeader & BundleTree;
 
 /** The manifest fields the bundle writer fills in itself. */
-export type ComputedManifestKeys = "format" | "objects" | "patches" | "tree" | "payload" | "agent";
+export type ComputedManifestKeys =
+  | "format"
+  | "objects"
+  | "patches"
+  | "tree"
+  | "payload"
+  | "agent"
+  | "image";
 
 /** A manifest as the bundle's builder knows it, before the writer adds what it computes. */
 export type BundleDraft = Omit<BundleManifest, ComputedManifestKeys>;
@@ -177,6 +200,8 @@ export interface BundleInput {
    * when that is smaller than the tree compressed.
    */
   treeBase?: Uint8Array;
+  /** An image of the tree, carried as `image.<format>` (then `objects` and `patches` are empty). */
+  image?: { format: ImageInfo["format"]; data: Uint8Array };
 }
 
 /** What the bundle reader (wire.ts `readBundle`) returns, every hash checked. */
@@ -192,6 +217,8 @@ export interface BundleContents {
   /** Patch bytes by patch sha256. */
   patches: Map<Sha256, Uint8Array>;
   agent: Uint8Array | null;
+  /** The image member's bytes (hash checked), or null for a plain bundle. */
+  image: Uint8Array | null;
 }
 
 /** A detached signature: `<document>.sig` or the bundle's bundle.sig. */

@@ -1,7 +1,7 @@
 /**
  * Bundle files (docs/fleet.md "Bundle file"): a zip of stored members — bundle.json,
- * bundle.sig, the tree (tree.json.xz|gz or tree.sldiff), payload.tar.xz|gz and optionally
- * agent.py, in that order. `writeBundle` builds and signs one; `readBundle` verifies one as
+ * bundle.sig, the tree (tree.json.xz|gz or tree.sldiff), payload.tar.xz|gz, optionally
+ * image.squashfs|erofs and agent.py, in that order. `writeBundle` builds and signs one; `readBundle` verifies one as
  * strictly as the device agent does (signature first, then the tree's stored hash before it is
  * decoded, then every hash) and returns its contents.
  */
@@ -19,9 +19,11 @@ import { decodeTree, encodeTree, parseTree, treeBytesOf } from "./tree-codec.ts"
 import {
   BUNDLE_FORMAT,
   type BundleContents,
+  type BundleDraft,
   type BundleHeader,
   type BundleInput,
   type BundleManifest,
+  IMAGE_MEMBERS,
   type PatchEntry,
   TREE_MEMBERS,
 } from "./types.ts";
@@ -95,7 +97,11 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
   for (const [sha] of objects) {
     if (!fileHashes.has(sha)) throw refuse(draft.app, `object ${sha} is used by no file`);
   }
-  if (draft.base === null) {
+  const image = input.image;
+  if (image !== undefined && (objects.length > 0 || patches.length > 0 || draft.base !== null)) {
+    throw refuse(draft.app, "an image bundle carries no objects or patches and is no delta");
+  }
+  if (draft.base === null && image === undefined) {
     for (const f of draft.files) {
       if (!produced.has(f.sha256)) throw refuse(draft.app, `no object for ${f.path}`);
     }
@@ -127,9 +133,11 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
         : input.agent;
   const treeBytes = treeBytesOf(draft);
   const tree = encodeTree(treeBytes, compression, input.treeBase);
+  // a draft spread from a read manifest may still hold its `image`: only input.image counts
+  const { image: _drop, ...draftFields } = draft as BundleDraft & { image?: unknown };
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
-    ...draft,
+    ...draftFields,
     objects: objects.map(([sha256, data]) => ({ sha256, size: data.length })),
     patches: patches.map(
       (p): PatchEntry => ({
@@ -147,6 +155,11 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
       size: payload.length,
     },
     agent: agent === null ? null : { sha256: sha256Hex(agent), size: agent.length },
+    ...(image === undefined
+      ? {}
+      : {
+          image: { format: image.format, sha256: sha256Hex(image.data), size: image.data.length },
+        }),
   };
   checkManifest(manifest);
   const { files: _f, symlinks: _s, ...onWire } = manifest;
@@ -157,6 +170,7 @@ export function writeBundle(input: BundleInput, key: SigningKey): WrittenBundle 
       { name: "bundle.sig", data: signDocument(key, headerBytes) },
       tree.member,
       { name: manifest.payload.name, data: payload },
+      ...(image === undefined ? [] : [{ name: IMAGE_MEMBERS[image.format], data: image.data }]),
       ...(agent === null ? [] : [{ name: "agent.py", data: agent }]),
     ],
     `bundle of ${draft.app}`,
@@ -215,6 +229,18 @@ export async function readBundle(
   if (p.data.length !== manifest.payload.size || sha256Hex(p.data) !== manifest.payload.sha256) {
     throw refuse(what, "payload hash or size differs from bundle.json");
   }
+  let image: Uint8Array | null = null;
+  const imageInfo = manifest.image;
+  if (imageInfo !== undefined) {
+    const m = rest.shift();
+    if (m?.name !== IMAGE_MEMBERS[imageInfo.format]) {
+      throw refuse(what, "fifth member is not the image bundle.json names");
+    }
+    if (m.data.length !== imageInfo.size || sha256Hex(m.data) !== imageInfo.sha256) {
+      throw refuse(what, "image hash or size differs from bundle.json");
+    }
+    image = new Uint8Array(m.data);
+  }
   let agent: Uint8Array | null = null;
   if (rest.length > 1 || (rest.length === 1 && rest[0]?.name !== "agent.py")) {
     throw refuse(what, `unexpected member ${rest.at(-1)?.name}`);
@@ -251,5 +277,5 @@ export async function readBundle(
   if (objects.size !== wantObjects.size || patches.size !== wantPatches.size) {
     throw refuse(what, "payload lacks members bundle.json names");
   }
-  return { manifest, headerBytes, treeBytes, keyid, objects, patches, agent };
+  return { manifest, headerBytes, treeBytes, keyid, objects, patches, agent, image };
 }

@@ -5,12 +5,13 @@
 #
 #   slimenv-agent.py [--root DIR] [--key FILE] [--json] apply BUNDLE
 #   slimenv-agent.py ... update --repo URL --app APP --channel CH
-#   slimenv-agent.py ... status | rollback APP | gc | verify
+#   slimenv-agent.py ... status | rollback APP | gc | verify | mount
 #
 # Exit status: 0 ok, 1 refused or failed (one line on stderr says why), 2 usage.
 #
 # Sections: 1 errors and test hooks · 2 ed25519 · 3 keys and signatures · 4 SLDIFF01 patches ·
-# 5 target probe · 6 header and tree checks · 7 device store · 8 reading a bundle (zip) · 9 apply ·
+# 5 target probe · 6 header and tree checks · 7 device store · 8 reading a bundle (zip) ·
+# 8b images (mount, check, unpack) · 9 apply ·
 # 10 update (HTTP) · 11 status, rollback, gc, verify · 12 command line.
 import sys
 
@@ -61,11 +62,13 @@ MAX_HEADER = 64 * 1024 * 1024
 MAX_TREE = 64 * 1024 * 1024
 MAX_SIG = 4096
 TREE_MEMBERS = {"xz": "tree.json.xz", "gzip": "tree.json.gz", "sldiff": "tree.sldiff"}
+IMAGE_MEMBERS = {"squashfs": "image.squashfs", "erofs": "image.erofs"}
 MAX_INDEX = 4 * 1024 * 1024
 CHUNK = 1024 * 1024
 APP_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 SEQ_DIR_RE = re.compile(r"^(0|[1-9][0-9]{0,18})$")
+IMAGE_NAME_RE = re.compile(r"^[0-9a-f]{64}\.(squashfs|erofs)$")
 
 
 # ---------------------------------------------------------------- 1 errors and test hooks
@@ -84,7 +87,8 @@ def refuse(why):
 
 
 # Test hooks: SLIMENV_AGENT_TEST_CRASH_AT=N kills the agent (SIGKILL) at its Nth step,
-# SLIMENV_AGENT_TEST_PAUSE=N:SECONDS sleeps there, SLIMENV_AGENT_TEST_TRACE=FILE logs the steps.
+# SLIMENV_AGENT_TEST_PAUSE=N:SECONDS sleeps there, SLIMENV_AGENT_TEST_TRACE=FILE logs the steps,
+# SLIMENV_AGENT_TEST_NO_MOUNT=1 makes an image bundle take the no-mount path (unpack the image).
 _CRASH_AT = int(os.environ.get("SLIMENV_AGENT_TEST_CRASH_AT", "0") or "0")
 _PAUSE = (os.environ.get("SLIMENV_AGENT_TEST_PAUSE", "") + ":").split(":")[:2]
 _TRACE = os.environ.get("SLIMENV_AGENT_TEST_TRACE")
@@ -622,6 +626,13 @@ def check_header(m):
         if (t["base"] is not None) != (t["encoding"] == "sldiff") or (
                 t["base"] is not None and not SHA_RE.match(str(t["base"]))):
             refuse("manifest tree base")
+        if "image" in m:
+            i = m["image"]
+            if (not isinstance(i, dict) or i.get("format") not in IMAGE_MEMBERS
+                    or not SHA_RE.match(str(i.get("sha256"))) or not _is_int(i.get("size"))):
+                refuse("manifest image entry")
+            if m["objects"] or m["patches"] or m["base"] is not None:
+                refuse("manifest: an image bundle carries no objects or patches and is no delta")
     except (KeyError, TypeError, AttributeError) as e:
         refuse("manifest is malformed (%s: %s)" % (type(e).__name__, e))
 
@@ -729,6 +740,23 @@ class Store:
     def tree_path(self, app, seq):
         return os.path.join(self.app_dir(app), "manifests", "%d.tree.json" % seq)
 
+    def image_marker(self, app, seq):
+        """manifests/SEQ.image: the image file (`<sha>.<format>` in images/) an image generation
+        mounts; absent for a plain generation."""
+        return os.path.join(self.app_dir(app), "manifests", "%d.image" % seq)
+
+    def image_of(self, app, seq):
+        """The images/ file name generation SEQ mounts, or None (a plain generation)."""
+        try:
+            with open(self.image_marker(app, seq), "rb") as f:
+                name = f.read(200).decode("ascii", "replace").strip()
+        except OSError:
+            return None
+        return name if IMAGE_NAME_RE.match(name) else None
+
+    def image_path(self, name):
+        return os.path.join(self.root, "images", name)
+
     def write_manifests(self, app, seq, docs, sync=True):
         """Write a generation's (header bytes, tree bytes) verbatim, each atomically (and
         durably unless `sync` is False: the caller syncs before anything depends on them)."""
@@ -800,6 +828,7 @@ class Store:
     def recover(self):
         """Remove what a killed run left, and put every app's `current` back where state.json says."""
         if os.path.isdir(self.tmp):
+            unmount_under(self.tmp)
             for name in os.listdir(self.tmp):
                 if name != "downloads":
                     rmtree(os.path.join(self.tmp, name))
@@ -830,11 +859,12 @@ class Store:
             for name in os.listdir(gens):
                 if not (SEQ_DIR_RE.match(name) and int(name) in keep):
                     step("recover:gen")
+                    unmount_under(os.path.join(gens, name))
                     rmtree(os.path.join(gens, name))
         mans = os.path.join(adir, "manifests")
         if os.path.isdir(mans):
             for name in os.listdir(mans):
-                m = re.match(r"^(\d+)(\.tree)?\.json$", name)
+                m = re.match(r"^(\d+)(\.tree\.json|\.json|\.image)$", name)
                 if not (m and int(m.group(1)) in keep):
                     rmtree(os.path.join(mans, name))
         if st:
@@ -909,6 +939,8 @@ class Store:
         for app in self.apps():
             st = self.load_state(app)
             for seq in st["generations"] if st else []:
+                if self.image_of(app, seq):
+                    continue  # its files are in its image, not in objects/
                 try:
                     m = self.load_manifest(app, seq)
                 except (OSError, ValueError):
@@ -935,12 +967,56 @@ class Store:
     def drop_generation(self, app, seq):
         gens = os.path.join(self.app_dir(app), "gens")
         dead = os.path.join(gens, ".del-%d" % seq)
+        unmount_under(os.path.join(gens, str(seq)))
         if os.path.isdir(os.path.join(gens, str(seq))):
             os.replace(os.path.join(gens, str(seq)), dead)
         rmtree(dead)
         rmtree(self.manifest_path(app, seq))
         self._manifests.pop((app, seq), None)
         rmtree(self.tree_path(app, seq))
+        rmtree(self.image_marker(app, seq))
+
+    def kept_images(self):
+        """(app, seq, image name) of every kept image generation of every app."""
+        out = []
+        for app in self.apps():
+            st = self.load_state(app)
+            for seq in st["generations"] if st else []:
+                name = self.image_of(app, seq)
+                if name:
+                    out.append((app, seq, name))
+        return out
+
+    def mount_images(self):
+        """Mount every kept image generation that is not mounted (mounts do not survive a
+        reboot). Returns (mounted, problems)."""
+        mounted, problems = [], []
+        for app, seq, name in self.kept_images():
+            gen = self.gen_dir(app, seq)
+            if os.path.ismount(gen):
+                continue
+            try:
+                os.makedirs(gen, exist_ok=True)
+                step("mount:gen")
+                mount_image(self.image_path(name), name.rsplit(".", 1)[1], gen)
+                mounted.append("%s/%d" % (app, seq))
+            except (Refused, OSError) as e:
+                problems.append("%s %d: %s" % (app, seq, e))
+        return mounted, problems
+
+    def gc_images(self):
+        """Remove images/ files no kept generation mounts; returns how many."""
+        d = os.path.join(self.root, "images")
+        if not os.path.isdir(d):
+            return 0
+        used = set(name for _a, _s, name in self.kept_images())
+        removed = 0
+        for name in os.listdir(d):
+            if name not in used:
+                step("gc:image")
+                os.unlink(os.path.join(d, name))
+                removed += 1
+        return removed
 
 
 # ---------------------------------------------------------------- 8 reading a bundle
@@ -1027,14 +1103,14 @@ ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, Value
 def open_bundle(path, what):
     """The bundle's zip and its members, each checked (docs/fleet.md "Bundle file"): stored,
     not encrypted, no data descriptor, local header equal to the central directory entry, back
-    to back from offset 0 to the central directory, no archive comment, at most 5 members."""
+    to back from offset 0 to the central directory, no archive comment, at most 6 members."""
     try:
         zf = zipfile.ZipFile(path)
     except ZIP_ERRORS as e:
         refuse("cannot read bundle %s: %s" % (what, e))
     try:
         infos = zf.infolist()
-        if zf.comment or not 4 <= len(infos) <= 5:
+        if zf.comment or not 4 <= len(infos) <= 6:
             refuse("%s: not a bundle (%d members%s)" % (what, len(infos), ", a comment" if zf.comment else ""))
         at = 0
         with open(path, "rb") as f:
@@ -1088,6 +1164,8 @@ def member_names(header):
     """The names a bundle with this header has, in order."""
     names = ["bundle.json", "bundle.sig", TREE_MEMBERS[header["tree"]["encoding"]],
              header["payload"]["name"]]
+    if header.get("image") is not None:
+        names.append(IMAGE_MEMBERS[header["image"]["format"]])
     return names + (["agent.py"] if header["agent"] is not None else [])
 
 
@@ -1221,6 +1299,226 @@ def read_agent(zf, infos, manifest, work, what):
     return dest
 
 
+# ---------------------------------------------------------------- 8b images (squashfs, erofs)
+
+
+def _run(argv):
+    """(exit status, output) of a command; 127 when it cannot be started."""
+    import subprocess
+
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+    except OSError as e:
+        return 127, str(e.strerror or e)
+    return p.returncode, p.stdout.decode("utf-8", "replace").strip()
+
+
+def mounts_under(path):
+    """Mount points at or under `path` (from /proc/self/mounts), deepest first."""
+    top = os.path.realpath(path)
+    found = []
+    try:
+        with open("/proc/self/mounts", "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        parts = line.split(" ")
+        if len(parts) < 2:
+            continue
+        where = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), parts[1])
+        if where == top or where.startswith(top + "/"):
+            found.append(where)
+    return sorted(set(found), key=len, reverse=True)
+
+
+def unmount_under(path):
+    """Unmount everything mounted at or under `path` (lazily when busy), before it is removed."""
+    for where in mounts_under(path):
+        step("umount")
+        rc, out = _run(["umount", where])
+        if rc != 0:
+            rc, out = _run(["umount", "-l", where])
+        if rc != 0:
+            refuse("cannot unmount %s: %s" % (where, out))
+
+
+def mount_image(image, fmt, where):
+    """Loop-mount `image` read-only at `where`."""
+    rc, out = _run(["mount", "-t", fmt, "-o", "loop,ro,nodev,nosuid", image, where])
+    if rc != 0:
+        refuse("mount of %s at %s failed: %s" % (os.path.basename(image), where, out or "exit status %d" % rc))
+
+
+def why_no_mount(fmt):
+    """None when this agent may loop-mount a `fmt` image, else why not."""
+    if os.environ.get("SLIMENV_AGENT_TEST_NO_MOUNT"):
+        return "mounting is turned off (SLIMENV_AGENT_TEST_NO_MOUNT)"
+    if os.geteuid() != 0:
+        return "not running as root"
+    try:
+        with open("/proc/filesystems", "rb") as f:
+            kernel = f.read().decode("ascii", "replace").split()
+    except OSError:
+        kernel = []
+    if fmt not in kernel:
+        return "the kernel lists no %s in /proc/filesystems (modprobe %s)" % (fmt, fmt)
+    if not os.path.exists("/dev/loop-control"):
+        return "no loop devices (/dev/loop-control)"
+    if shutil.which("mount") is None or shutil.which("umount") is None:
+        return "no mount/umount command"
+    return None
+
+
+def read_image(zf, info, manifest, work, what):
+    """Stream the image member into work/image, its size bounded and its sha256 checked."""
+    im = manifest["image"]
+    if info.file_size != im["size"]:
+        refuse("%s: %s is %d bytes, bundle.json says %d" % (what, info.filename, info.file_size, im["size"]))
+    dest = os.path.join(work, "image")
+    try:
+        with zf.open(info) as member:
+            step("image:read")
+            got = _copy_hashed(member, dest, im["size"], info.filename, sync=False)
+    except (OSError, zipfile.BadZipFile) as e:
+        refuse("%s: unreadable %s (%s)" % (what, info.filename, e))
+    if got != im["sha256"]:
+        refuse("%s: %s does not match bundle.json (corrupt)" % (what, info.filename))
+    return dest
+
+
+def check_tree_at(top, m, label):
+    """What differs between the folder `top` and the tree of `m` (every file hashed)."""
+    out = []
+    want = {}
+    for f in m["files"]:
+        want[f["path"]] = f
+    links = dict((s["path"], s["target"]) for s in m["symlinks"])
+    seen = set()
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, top)
+            seen.add(rel)
+            if rel in links:
+                if not os.path.islink(full) or os.readlink(full) != links[rel]:
+                    out.append("%s: symlink %s changed" % (label, rel))
+            elif rel not in want:
+                out.append("%s: extra file %s" % (label, rel))
+            elif os.path.islink(full) or _hash_file(full) != want[rel]["sha256"]:
+                out.append("%s: %s does not match the manifest" % (label, rel))
+            elif bool(os.stat(full).st_mode & 0o100) != (want[rel]["mode"] == 493):
+                out.append("%s: %s has the wrong mode" % (label, rel))
+    for rel in sorted(set(want) | set(links)):
+        if rel not in seen:
+            out.append("%s: %s is missing" % (label, rel))
+    return out
+
+
+def try_mount_check(manifest, image, work):
+    """Mount the staged image in work/mnt, check it holds exactly the tree, unmount. None when it
+    does; a string (why) when it cannot be mounted; a refusal when it holds something else."""
+    fmt = manifest["image"]["format"]
+    why = why_no_mount(fmt)
+    if why:
+        return why
+    mnt = os.path.join(work, "mnt")
+    os.mkdir(mnt)
+    try:
+        mount_image(image, fmt, mnt)
+    except Refused as e:
+        return str(e)
+    try:
+        step("image:check")
+        problems = check_tree_at(mnt, manifest, "image")
+    finally:
+        unmount_under(mnt)
+    if problems:
+        refuse("the image does not hold the tree bundle.json names (%s%s)" % (
+            problems[0], " and %d more" % (len(problems) - 1) if len(problems) > 1 else ""))
+    return None
+
+
+def extract_image(store, manifest, image, work, why):
+    """The no-mount path: unpack the image into work/x with unsquashfs / fsck.erofs, check every
+    file of the tree against its hash, and stage the objects the store lacks in work/o."""
+    fmt = manifest["image"]["format"]
+    dest = os.path.join(work, "x")
+    tool = "unsquashfs" if fmt == "squashfs" else "fsck.erofs"
+    if shutil.which(tool) is None:
+        refuse("cannot mount this %s image (%s) and no %s to unpack it: run the agent as root "
+               "with loop devices, install %s, or ship a plain bundle (no --image)"
+               % (fmt, why, tool, "squashfs-tools" if fmt == "squashfs" else "erofs-utils"))
+    argv = ([tool, "-no-xattrs", "-q", "-d", dest, image] if fmt == "squashfs"
+            else [tool, "--extract=" + dest, "--no-preserve", image])
+    step("image:extract")
+    rc, out = _run(argv)
+    if rc != 0:
+        refuse("%s could not unpack the image: %s" % (tool, out[-300:] or "exit status %d" % rc))
+    staged = os.path.join(work, "o")
+    for f in manifest["files"]:
+        full = os.path.join(dest, f["path"])
+        sha = f["sha256"]
+        try:
+            st = os.lstat(full)
+        except OSError:
+            refuse("the image lacks %s" % f["path"])
+        if not stat.S_ISREG(st.st_mode) or st.st_size != f["size"] or _hash_file(full) != sha:
+            refuse("the image's %s does not match the tree (corrupt image)" % f["path"])
+        if not store.has_object(sha) and not os.path.exists(os.path.join(staged, sha)):
+            os.rename(full, os.path.join(staged, sha))
+    rmtree(dest)
+
+
+def install_image(store, image, manifest):
+    """images/<sha>.<format> := the staged image (read-only; temp + fsync + rename)."""
+    im = manifest["image"]
+    name = "%s.%s" % (im["sha256"], im["format"])
+    dest = store.image_path(name)
+    if os.path.exists(dest):
+        return name
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    with open(image, "rb") as f:
+        os.fsync(f.fileno())
+    os.chmod(image, 0o444)
+    step("image:store")
+    os.rename(image, dest)
+    fsync_dir(os.path.dirname(dest))
+    return name
+
+
+def build_image_generation(store, app, manifest, mbytes, name):
+    """gens/SEQ as a read-only mount of images/NAME: manifests and the marker first (durable),
+    then an empty folder renamed to its name, then the mount. A run killed in between leaves a
+    generation state.json does not list: the next run unmounts and removes it."""
+    seq = manifest["sequence"]
+    adir = store.app_dir(app)
+    gens = os.path.join(adir, "gens")
+    os.makedirs(gens, exist_ok=True)
+    os.makedirs(os.path.join(adir, "manifests"), exist_ok=True)
+    final = os.path.join(gens, str(seq))
+    if os.path.exists(final):
+        store.drop_generation(app, seq)
+    store.write_manifests(app, seq, mbytes)
+    write_atomic(store.image_marker(app, seq), name.encode("ascii") + b"\n")
+    new = os.path.join(gens, ".new-%d" % seq)
+    unmount_under(new)
+    rmtree(new)
+    os.mkdir(new)
+    step("gen:rename")
+    os.rename(new, final)
+    fsync_dir(gens)
+    step("image:mount")
+    try:
+        mount_image(store.image_path(name), manifest["image"]["format"], final)
+    except Refused:
+        store.drop_generation(app, seq)
+        raise
+    store.remember_manifest(app, seq, manifest)
+    step("gen:done")
+
+
 # ---------------------------------------------------------------- 9 apply
 
 
@@ -1238,6 +1536,8 @@ def check_available(store, manifest):
     sizes = {}
     for f in manifest["files"]:
         sizes[f["sha256"]] = f["size"]
+    if manifest.get("image") is not None:
+        return sizes  # every file comes from the image
     for p in manifest["patches"]:
         if p["target"] not in sizes:
             refuse("patch %s makes an object no file uses" % p["sha256"])
@@ -1260,6 +1560,9 @@ def check_space(store, manifest, sizes):
     """Refuse, before staging, a bundle whose new objects do not fit on the device's disk."""
     need = sum(o["size"] for o in manifest["objects"])
     need += sum(p["size"] + sizes[p["target"]] for p in manifest["patches"])
+    if manifest.get("image") is not None:
+        # the image, and (unpacked when it cannot be mounted) the objects the store lacks
+        need += manifest["image"]["size"] + sum(s for h, s in sizes.items() if not store.has_object(h))
     need += 16 * 1024 * 1024  # manifests, directories, state
     free = free_space(store.root)
     if free < need:
@@ -1503,14 +1806,26 @@ def apply_bundle(store, path, opts, expect=None):
         step("apply:verified")
         held = HeldPatches()
         read_payload(zf, infos[3], manifest, work, what, held)
-        agent_file = read_agent(zf, infos[4:], manifest, work, what)
+        image = read_image(zf, infos[4], manifest, work, what) if manifest.get("image") else None
+        agent_file = read_agent(zf, infos[5 if image else 4:], manifest, work, what)
     stage_patches(store, manifest, work, sizes, held)
     finish_check_target(target_check)
+    unmounted = None
+    if image:
+        unmounted = try_mount_check(manifest, image, work)
+        if unmounted:
+            extract_image(store, manifest, image, work, unmounted)
     step("apply:staged")
     # -- nothing outside tmp/ has changed up to here
-    added = install_objects(store, manifest, work)
-    step("apply:objects")
-    build_generation(store, app, manifest, (hbytes, tbytes))
+    if image and not unmounted:
+        added = 0
+        name = install_image(store, image, manifest)
+        step("apply:image")
+        build_image_generation(store, app, manifest, (hbytes, tbytes), name)
+    else:
+        added = install_objects(store, manifest, work)
+        step("apply:objects")
+        build_generation(store, app, manifest, (hbytes, tbytes))
     previous = st["current"] if st else None
     store.switch(app, seq)
     failure = run_health(store, app, manifest)
@@ -1544,9 +1859,12 @@ def apply_bundle(store, path, opts, expect=None):
     if agent_file:
         install_agent(store, agent_file, manifest["agent"]["sha256"])
     rmtree(work)
-    return {"ok": True, "app": app, "sequence": seq, "version": manifest["version"],
-            "previous": previous, "changed": True, "keyid": kid, "objectsAdded": added,
-            "objectsRemoved": removed, "seconds": round(time.time() - t0, 3)}
+    result = {"ok": True, "app": app, "sequence": seq, "version": manifest["version"],
+              "previous": previous, "changed": True, "keyid": kid, "objectsAdded": added,
+              "objectsRemoved": removed, "seconds": round(time.time() - t0, 3)}
+    if image:
+        result["image"] = {"mounted": not unmounted, "why": unmounted or ""}
+    return result
 
 
 # ---------------------------------------------------------------- 10 update (HTTP)
@@ -1698,14 +2016,14 @@ def cmd_update(store, opts):
 
 
 def gc_objects(store):
-    """Remove objects no kept generation of any app uses; returns how many."""
+    """Remove objects (and images) no kept generation of any app uses; returns how many."""
     used = store.used_objects()
     removed = 0
     for sha, x in sorted(store.objects() - used):
         step("gc:remove")
         store.remove_object(sha, x)
         removed += 1
-    return removed
+    return removed + store.gc_images()
 
 
 def cmd_gc(store, opts):
@@ -1738,8 +2056,11 @@ def cmd_status(store, opts):
                 tree = _hash_file(store.tree_path(app, g))
             except OSError:
                 tree = None
+            name = store.image_of(app, g)
             gens.append({"sequence": g, "version": st["versions"].get(str(g)),
-                         "health": st["health"].get(str(g)), "tree": tree})
+                         "health": st["health"].get(str(g)), "tree": tree,
+                         "image": name.split(".")[0] if name else None,
+                         "mounted": bool(name) and os.path.ismount(store.gen_dir(app, g))})
         apps[app] = {"current": st["current"], "version": st["versions"].get(str(st["current"])),
                      "highest": st["highest"], "generations": gens,
                      "health": st["health"].get(str(st["current"])),
@@ -1780,38 +2101,37 @@ def cmd_verify(store, opts):
 
 
 def verify_generation(store, app, seq):
-    out = []
     gen = store.gen_dir(app, seq)
     try:
         m = store.load_manifest(app, seq)
         tree_sha = _hash_file(store.tree_path(app, seq))
     except (OSError, ValueError, KeyError, TypeError):
         return ["app %s generation %d has no header or tree" % (app, seq)]
+    out = []
     if tree_sha != m["tree"]["sha256"]:
         out.append("%s %d: its stored tree does not match its header" % (app, seq))
-    want = {}
-    for f in m["files"]:
-        want[f["path"]] = f
-    links = dict((s["path"], s["target"]) for s in m["symlinks"])
-    seen = set()
-    for dirpath, dirnames, filenames in os.walk(gen):
-        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
-            full = os.path.join(dirpath, name)
-            rel = os.path.relpath(full, gen)
-            seen.add(rel)
-            if rel in links:
-                if os.readlink(full) != links[rel]:
-                    out.append("%s %d: symlink %s changed" % (app, seq, rel))
-            elif rel not in want:
-                out.append("%s %d: extra file %s" % (app, seq, rel))
-            elif os.path.islink(full) or _hash_file(full) != want[rel]["sha256"]:
-                out.append("%s %d: %s does not match the manifest" % (app, seq, rel))
-            elif bool(os.stat(full).st_mode & 0o100) != (want[rel]["mode"] == 493):
-                out.append("%s %d: %s has the wrong mode" % (app, seq, rel))
-    for rel in sorted(set(want) | set(links)):
-        if rel not in seen:
-            out.append("%s %d: %s is missing" % (app, seq, rel))
-    return out
+    name = store.image_of(app, seq)
+    if name:
+        try:
+            if _hash_file(store.image_path(name)) != name.split(".")[0]:
+                out.append("%s %d: image %s is corrupt" % (app, seq, name))
+        except OSError:
+            out.append("%s %d: image %s is missing" % (app, seq, name))
+        if not os.path.ismount(gen):
+            return out + ["%s %d: image generation not mounted (run mount)" % (app, seq)]
+    return out + check_tree_at(gen, m, "%s %d" % (app, seq))
+
+
+def cmd_mount(store, opts):
+    """Mount every kept image generation not mounted (after a reboot); idempotent. The lock's
+    recovery has already done it: report what is mounted and what could not be."""
+    mounted, problems = store.mount_images()
+    mounted = (getattr(opts, "mounted", None) or []) + mounted
+    problems = (getattr(opts, "mount_problems", None) or []) + problems
+    kept = ["%s/%d" % (a, s) for a, s, _n in store.kept_images()]
+    return {"ok": not problems, "mounted": mounted, "images": kept, "problems": problems,
+            "message": "; ".join(problems) if problems else
+            "%d image generation(s), %d mounted now" % (len(kept), len(mounted))}
 
 
 # ---------------------------------------------------------------- 12 command line
@@ -1845,6 +2165,7 @@ def parse_args(argv):
     p.add_argument("app")
     sub.add_parser("gc", parents=[common], help="remove objects no generation uses")
     sub.add_parser("verify", parents=[common], help="check every object and generation")
+    sub.add_parser("mount", parents=[common], help="mount the image generations not mounted (at boot)")
     opts = ap.parse_args(argv)
     if not opts.command:
         ap.print_usage(sys.stderr)
@@ -1873,7 +2194,7 @@ def render(opts, result):
 
 
 COMMANDS = {"update": cmd_update, "status": cmd_status, "rollback": cmd_rollback,
-            "gc": cmd_gc, "verify": cmd_verify,
+            "gc": cmd_gc, "verify": cmd_verify, "mount": cmd_mount,
             "apply": lambda store, opts: apply_bundle(store, opts.bundle, opts)}
 
 
@@ -1886,6 +2207,8 @@ def main(argv=None):
         else:
             store.lock()
             store.recover()
+            # mounts do not survive a reboot: every run that takes the lock restores them
+            opts.mounted, opts.mount_problems = store.mount_images()
         result = COMMANDS[opts.command](store, opts)
     except Refused as e:
         msg = str(e)

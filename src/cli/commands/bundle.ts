@@ -26,6 +26,8 @@ interface BundleFlags extends IndexOptionValues, TargetOptionValues {
   from?: string[];
   compression?: Compression;
   agent?: boolean;
+  image?: string;
+  imageCompression?: string;
 }
 
 function wholeNumber(text: string): number {
@@ -34,6 +36,23 @@ function wholeNumber(text: string): number {
     throw new InvalidArgumentError("expected a whole number");
   }
   return n;
+}
+
+function imageRequest(opts: BundleFlags): Pick<PackOptions, "image"> {
+  if (opts.image === undefined) {
+    if (opts.imageCompression !== undefined) {
+      throw new SlimenvError("INVALID_OPTION", "--image-compression goes with --image", {
+        hint: "--image squashfs|erofs",
+      });
+    }
+    return {};
+  }
+  return {
+    image: {
+      format: opts.image,
+      ...(opts.imageCompression === undefined ? {} : { compression: opts.imageCompression }),
+    },
+  };
 }
 
 /** `slimenv bundle ENV -o FILE --app NAME --version V --key KEY [--from OLD]…` (see main.ts for --version). */
@@ -74,6 +93,16 @@ export function bundleCommand(): Command {
       "carry the device agent (agent.py) in a delta too (a full bundle does by default)",
     )
     .option("--no-agent", "leave the device agent (agent.py) out of a full bundle")
+    .addOption(
+      new Option(
+        "--image <format>",
+        "carry a read-only image of the tree instead of its files: the device mounts it (root) or unpacks it",
+      ).choices(["squashfs", "erofs"]),
+    )
+    .option(
+      "--image-compression <codec>",
+      "the image's compression (squashfs: zstd, xz, lz4, gzip; erofs: lz4hc, lz4, none)",
+    )
     .option(
       "--lock <pylock.toml>",
       "no env: install this lock for the target (--python, or --python-version + --platform) into a temp env and bundle that",
@@ -112,6 +141,7 @@ export function bundleCommand(): Command {
         ...(opts.sequence === undefined ? {} : { sequence: opts.sequence }),
         ...(opts.from === undefined ? {} : { from: opts.from }),
         ...(opts.compression === undefined ? {} : { compression: opts.compression }),
+        ...imageRequest(opts),
       };
       const settings = settingsFromOptions(opts, process.cwd());
       const v = settings.values;
@@ -159,6 +189,7 @@ export function bundleCommand(): Command {
         base: result.manifest.base,
         tree: result.manifest.tree,
         agent: result.manifest.agent !== null,
+        image: result.image,
       };
       if (out.json) out.data(summary);
       else {
@@ -166,7 +197,7 @@ export function bundleCommand(): Command {
           `${opts.output}: ${result.kind} bundle of ${summary.app} ${summary.version} (sequence ${summary.sequence}), ${formatBytes(summary.size)}`,
         );
         out.line(
-          `  ${summary.files} files (${formatBytes(summary.treeBytes)}), ${summary.objects} objects carried, ${summary.patches} patches${result.kind === "delta" ? `, ${summary.held} objects already on the device` : ""}; tree ${summary.tree.encoding} ${formatBytes(summary.tree.stored.size)}`,
+          `  ${summary.files} files (${formatBytes(summary.treeBytes)}), ${result.image === null ? "" : `a ${result.image.spec.format} image of ${formatBytes(result.image.size)}, `}${summary.objects} objects carried, ${summary.patches} patches${result.kind === "delta" ? `, ${summary.held} objects already on the device` : ""}; tree ${summary.tree.encoding} ${formatBytes(summary.tree.stored.size)}`,
         );
       }
       return 0;
