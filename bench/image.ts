@@ -31,7 +31,7 @@ import {
 } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { median, ROOT, writeSection } from "./report.ts";
+import { commandRunner, median, ROOT, writeSection } from "./report.ts";
 import { python311, SLIM_PROGRAM } from "./slim-sets.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "7");
@@ -87,15 +87,7 @@ function main(): void {
     // Every variant alike: nothing written beside the sources (the images are read-only).
     PYTHONDONTWRITEBYTECODE: "1",
   };
-  const run = (cmd: string, args: string[], cwd = WORK) => {
-    const start = performance.now();
-    const res = spawnSync(cmd, args, { env, cwd, encoding: "utf8", maxBuffer: 1 << 28 });
-    const ms = performance.now() - start;
-    if (res.status !== 0) {
-      throw new Error(`${cmd} ${args.join(" ")} failed (${res.status}): ${res.stderr}`);
-    }
-    return { ...res, ms };
-  };
+  const run = commandRunner(env, WORK);
   const slimenv = (args: string[]) =>
     run("nice", [process.execPath, path.join(ROOT, "bin", "slimenv.js"), ...args]);
 

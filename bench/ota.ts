@@ -30,7 +30,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { buildWheel } from "../test/helpers/wheels.ts";
-import { median, ROOT, writeSection } from "./report.ts";
+import { commandRunner, median, ROOT, writeSection } from "./report.ts";
 import { python311 } from "./slim-sets.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "3");
@@ -91,15 +91,7 @@ function main(): void {
     NO_COLOR: "1",
     SOURCE_DATE_EPOCH: "1700000000",
   };
-  const run = (cmd: string, args: string[], cwd = WORK) => {
-    const start = performance.now();
-    const res = spawnSync(cmd, args, { env, cwd, encoding: "utf8", maxBuffer: 1 << 28 });
-    const ms = performance.now() - start;
-    if (res.status !== 0) {
-      throw new Error(`${cmd} ${args.join(" ")} failed (${res.status}): ${res.stderr}`);
-    }
-    return { ...res, ms };
-  };
+  const run = commandRunner(env, WORK);
   const slimenv = (args: string[]) =>
     run(process.execPath, [path.join(ROOT, "bin", "slimenv.js"), ...args]);
   const size = (p: string) => statSync(p).size;

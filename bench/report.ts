@@ -59,3 +59,27 @@ export function benchPython(): string {
   }
   return "python3";
 }
+
+export interface Ran {
+  stdout: string;
+  stderr: string;
+  status: number | null;
+  /** Wall time in milliseconds. */
+  ms: number;
+}
+
+/** A command runner with one environment and working folder: throws (with stderr) on failure. */
+export function commandRunner(
+  env: NodeJS.ProcessEnv,
+  workDir: string,
+): (cmd: string, args: string[], cwd?: string) => Ran {
+  return (cmd, args, cwd = workDir) => {
+    const start = performance.now();
+    const res = spawnSync(cmd, args, { env, cwd, encoding: "utf8", maxBuffer: 1 << 28 });
+    const ms = performance.now() - start;
+    if (res.status !== 0) {
+      throw new Error(`${cmd} ${args.join(" ")} failed (${res.status}): ${res.stderr}`);
+    }
+    return { stdout: res.stdout, stderr: res.stderr, status: res.status, ms };
+  };
+}
