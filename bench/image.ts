@@ -271,7 +271,7 @@ function render(r: {
   out.push(
     `| full plain bundle (xz payload, for reference) | ${mb(r.bundle)} | ${(r.bundle / r.treeBytes).toFixed(2)}× | ${secs(r.bundleMs)} |`,
     "",
-    `Cold import of \`${SCRIPT_IMPORTS}\` (the script's imports, in its order) by \`python3.11 -I -S -c "import site; site.addsitedir(SITE); …"\` (\`-S\`: only the env's site dir, not the interpreter's own site-packages), page cache dropped before each run (\`sync; echo 3 > /proc/sys/vm/drop_caches\`), variants interleaved, medians of ${ROUNDS} rounds; CPU = user + system of the process (\`/usr/bin/time\`; squashfs and erofs decompress in the reading process). The machine was shared with other jobs (load 9–15 on 2 cores): compare within a column.`,
+    `Cold import of \`${SCRIPT_IMPORTS}\` (the script's imports, in its order) by \`python3.11 -I -S -c "import site; site.addsitedir(SITE); …"\` (\`-S\`: only the env's site dir, not the interpreter's own site-packages), page cache dropped before each run (\`sync; echo 3 > /proc/sys/vm/drop_caches\`), variants interleaved, medians of ${ROUNDS} rounds; CPU = user + system of the process (\`/usr/bin/time\`; squashfs and erofs decompress in the reading process). The machine was shared with other jobs (load average ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end of the run, on ${os.cpus().length} cores): compare within a column.`,
     "",
     "| tree | cold wall | cold CPU | wall × plain | CPU × plain | warm wall |",
     "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -285,7 +285,7 @@ function render(r: {
   }
   out.push(
     "",
-    `Import lines from the pruned tree: ${r.issueOutcome}. \`--keep-used-by\` proves the script, and only the script: opencv's bundled \`libquadmath-96973f99.so.0.0.0\` was never opened while it ran (scipy.linalg, imported first, had already loaded scipy.libs' library of that soname, so the dynamic linker reused it), so pruning dropped it, and an import order that loads cv2 before scipy.linalg fails: a limit of tracing opened files, not of the images.`,
+    `Import lines from the pruned tree: ${r.issueOutcome}. \`--keep-used-by\` keeps what the script opened plus the ELF dependency closure of the native files it keeps (docs/slim.md): opencv's bundled \`libquadmath\` is never opened while the script runs (scipy.linalg, imported first, has already loaded scipy.libs' library of that soname), and the closure keeps it, so other import orders work too.`,
   );
   return out.join("\n");
 }
