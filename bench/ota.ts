@@ -14,6 +14,7 @@
  * and shared, `du` counting a hard-linked file once).
  *
  * Needs the network (PyPI) and ostree; not part of `npm test`. Run: npm run bench:ota
+ * (bench/ota-apply.sh times the applies again, interleaved, from what a BENCH_KEEP run left.)
  * Variables: SLIMENV_E2E_PYTHON311 (default pyenv's newest 3.11), BENCH_DIR (work folder,
  * default a temp dir, removed unless BENCH_KEEP=1), BENCH_ROUNDS (default 3).
  */
@@ -126,8 +127,14 @@ function main(): void {
   };
   /** The tree a device gets: the env's current generation. */
   const treeOf = (dir: string) => realpathSync(path.join(dir, ".slimenv", "current"));
+  // The agent as on a device: the bundle's interpreter (python3.11) found on PATH as the real
+  // binary (the interpreter's own folder first), not through pyenv's shim, a shell script.
+  const runOnDevice = commandRunner(
+    { ...env, PATH: `${path.dirname(PY)}:${env.PATH ?? ""}` },
+    WORK,
+  );
   const agentRun = (root: string, args: string[]) =>
-    run(PY, ["-I", agent, "--root", root, "--key", pub, ...args]);
+    runOnDevice(PY, ["-I", agent, "--root", root, "--key", pub, ...args]);
 
   const rows: Row[] = [];
   UPDATES.forEach((u, i) => {
