@@ -21,10 +21,12 @@
  * there is no heuristic freshness, so an answer without any of these is revalidated (ETag /
  * Last-Modified) or fetched again every time — it is still kept for `--offline`.
  */
+
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../base/index.ts";
+import { cacheHead, readCacheHead } from "./cache-head.ts";
 import { HttpError } from "./http-errors.ts";
 import type { HttpResponse } from "./http-types.ts";
 
@@ -262,19 +264,14 @@ export function encodeEntry(meta: CacheMeta, body: Uint8Array, sha256?: string):
     size: body.byteLength,
     sha256: sha256 ?? bodySha256(body),
   };
-  return Buffer.concat([Buffer.from(`${MAGIC}${JSON.stringify(stored)}\n`, "utf8"), body]);
+  return Buffer.concat([cacheHead(MAGIC, stored), body]);
 }
 
 function decodeStoredMeta(data: Buffer): { stored: StoredMeta; end: number } | undefined {
-  if (data.subarray(0, MAGIC.length).toString("utf8") !== MAGIC) return undefined;
-  const end = data.indexOf(10, MAGIC.length);
-  if (end < 0) return undefined;
-  let stored: StoredMeta;
-  try {
-    stored = JSON.parse(data.subarray(MAGIC.length, end).toString("utf8")) as StoredMeta;
-  } catch {
-    return undefined;
-  }
+  const head = readCacheHead(data, MAGIC);
+  if (head === undefined) return undefined;
+  const stored = head.meta as StoredMeta;
+  const end = head.end;
   if (
     stored === null ||
     typeof stored !== "object" ||

@@ -17,10 +17,12 @@
  * place: concurrent runs each write a whole entry, and a reader sees an old one, a new one or
  * none.
  */
+
 import fs from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { writeFileAtomic } from "../base/index.ts";
+import { cacheHead, readCacheHead } from "./cache-head.ts";
 import { CompactPage } from "./page-compact.ts";
 import type { EncodedPage } from "./page-encode.ts";
 
@@ -122,19 +124,14 @@ export function encodeEntry(source: PageSource, encoded: EncodedPage): Buffer {
     blobSize: encoded.blob.byteLength,
     crc32: crc,
   };
-  return Buffer.concat([Buffer.from(`${MAGIC}${JSON.stringify(meta)}\n`, "utf8"), ...body]);
+  return Buffer.concat([cacheHead(MAGIC, meta), ...body]);
 }
 
 function decodeMeta(data: Buffer): { meta: EntryMeta; end: number } | undefined {
-  if (data.subarray(0, MAGIC.length).toString("utf8") !== MAGIC) return undefined;
-  const end = data.indexOf(10, MAGIC.length);
-  if (end < 0) return undefined;
-  let meta: EntryMeta;
-  try {
-    meta = JSON.parse(data.subarray(MAGIC.length, end).toString("utf8")) as EntryMeta;
-  } catch {
-    return undefined;
-  }
+  const head = readCacheHead(data, MAGIC);
+  if (head === undefined) return undefined;
+  const meta = head.meta as EntryMeta;
+  const end = head.end;
   if (
     typeof meta !== "object" ||
     meta === null ||
