@@ -9,11 +9,13 @@
  * derived from the tree and the spec; the same tree and spec give the same bytes, whatever
  * the env's link mode, owner or umask.
  */
+
 import { createHash } from "node:crypto";
 import { chmodSync, createReadStream, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Reporter, SlimenvError, siblingTempPath, silentReporter } from "../base/index.ts";
+import { buildTime } from "./build-time.ts";
 import { lockEnv, readEnvTree } from "./from-env.ts";
 import { describeSpec, type ImageSpec, type ImageSpecRequest, imageSpec } from "./image-options.ts";
 import { type ImageTree, stageTree } from "./image-stage.ts";
@@ -56,21 +58,12 @@ export interface EnvImage extends TreeImage {
   skipped: number;
 }
 
-/** Seconds since the epoch of SOURCE_DATE_EPOCH, else of the env's build time. */
+/** Seconds since the epoch of SOURCE_DATE_EPOCH, else of the env's build time (32-bit). */
 export function imageTime(env: NodeJS.ProcessEnv, envCreatedAt: string): number {
-  const sde = env.SOURCE_DATE_EPOCH;
-  if (sde !== undefined && sde !== "") {
-    if (!/^\d+$/.test(sde) || Number(sde) > 0xffffffff) {
-      throw new SlimenvError(
-        "INVALID_OPTION",
-        `SOURCE_DATE_EPOCH=${sde} is not a number of seconds`,
-        { hint: "unset it or fix it (images hold 32-bit times: up to 2106)" },
-      );
-    }
-    return Number(sde);
-  }
-  const t = Date.parse(envCreatedAt);
-  return Number.isNaN(t) ? 0 : Math.min(Math.max(Math.floor(t / 1000), 0), 0xffffffff);
+  return buildTime(env, envCreatedAt, {
+    max: 0xffffffff,
+    hint: "unset it or fix it (images hold 32-bit times: up to 2106)",
+  });
 }
 
 /** A UUID (RFC 4122 layout, version 5 bits) from the tree and spec: stable, and distinct per tree. */

@@ -2,13 +2,15 @@
  * `slimenv bundle`: a full or delta bundle of an env, signed. Reproducible: the same env,
  * options and key give the same bytes — `created` and the default `sequence` come from
  * SOURCE_DATE_EPOCH when set, else from the env manifest's build time (not the clock), the
- * tar and compression are deterministic, and Ed25519 signatures are too.
+ * zip and compression are deterministic, and Ed25519 signatures are too.
  */
+
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Reporter, SlimenvError, silentReporter } from "../base/index.ts";
 import { agentBytes } from "./agent-source.ts";
+import { buildTime } from "./build-time.ts";
 import { planDelta, readOld, treeBase } from "./delta.ts";
 import { type EnvTree, lockEnv, readEnvTree } from "./from-env.ts";
 import { imageTime, writeTreeImage } from "./image.ts";
@@ -61,22 +63,6 @@ export interface PackResult {
 
 function optionError(message: string, hint: string): SlimenvError {
   return new SlimenvError("INVALID_OPTION", message, { hint });
-}
-
-/** Seconds since the epoch of SOURCE_DATE_EPOCH, else of the env's build time. */
-function buildTime(env: NodeJS.ProcessEnv, envCreatedAt: string): number {
-  const sde = env.SOURCE_DATE_EPOCH;
-  if (sde !== undefined && sde !== "") {
-    if (!/^\d+$/.test(sde)) {
-      throw optionError(
-        `SOURCE_DATE_EPOCH=${sde} is not a number of seconds`,
-        "unset it or fix it",
-      );
-    }
-    return Number(sde);
-  }
-  const t = Date.parse(envCreatedAt);
-  return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
 }
 
 export function checkPackOptions(o: PackOptions): void {
