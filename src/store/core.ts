@@ -12,6 +12,8 @@ export interface StoreCore {
   limits: WheelLimits;
   /** fsync object files before they are linked into objects/ (power-loss safety). */
   fsync: boolean;
+  /** Worker threads that unpack wheels (0: the calling thread). */
+  unpackThreads: number;
   now(): number;
 }
 

@@ -29,6 +29,7 @@ import {
   type VerifyReport,
   type WheelLimits,
 } from "./types.ts";
+import { defaultUnpackThreads } from "./unpack-pool.ts";
 import { verifyStore } from "./verify.ts";
 import { type ImportOptions, importWheel, type WheelSource } from "./wheel-import.ts";
 
@@ -45,6 +46,11 @@ export interface StoreOpenOptions {
   limits?: Partial<WheelLimits>;
   /** fsync each new object before linking it (default false: kill-safe, not power-loss-safe). */
   fsync?: boolean;
+  /**
+   * Worker threads that unpack wheels (default: the available cores; 0 unpacks on the
+   * calling thread).
+   */
+  unpackThreads?: number;
   /** Orphan grace period in ms (default ORPHAN_GRACE_MS). */
   orphanGraceMs?: number;
   /** Clock for last-use times (tests). */
@@ -74,6 +80,7 @@ export class Store {
       reporter: options.reporter ?? silentReporter,
       limits: { ...DEFAULT_WHEEL_LIMITS, ...options.limits },
       fsync: options.fsync ?? false,
+      unpackThreads: options.unpackThreads ?? defaultUnpackThreads(),
       now: options.now ?? Date.now,
     };
     return new Store(core, options.orphanGraceMs ?? ORPHAN_GRACE_MS);
