@@ -116,7 +116,11 @@ export function inflateZipEntry(
   let data = compressed;
   if (entry.method === 8) {
     try {
-      data = inflateRawSync(compressed, { maxOutputLength: entry.size + 1 });
+      // one output buffer of the declared size (+1 to see a lie), not 64 KiB pieces joined
+      data = inflateRawSync(compressed, {
+        maxOutputLength: entry.size + 1,
+        chunkSize: Math.max(64, entry.size + 1),
+      });
     } catch (cause) {
       const past = (cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
       throw new SlimenvError(

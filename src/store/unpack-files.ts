@@ -69,9 +69,9 @@ export interface UnpackFailure {
 export type UnpackResult = { hashes: string[] } | { failure: UnpackFailure };
 
 /** Compressed data read at once (and the largest entry inflated in one call). */
-const WINDOW = 8 * 1024 * 1024;
+const WINDOW = 4 * 1024 * 1024;
 /** Entries larger than this (inflated) are streamed. */
-const WHOLE = 32 * 1024 * 1024;
+const WHOLE = 16 * 1024 * 1024;
 
 /** `objects/<h[0:2]>/<h[2:]>`, `.x` for the executable object (as paths.ts objectFile). */
 function objectPath(objects: string, hash: string, exec: boolean): string {
