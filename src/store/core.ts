@@ -88,9 +88,7 @@ export function flushPending(core: StoreCore): void {
   if ((used.size === 0 && urls.size === 0) || !core.db.isOpen) return;
   const now = core.now();
   const touch = core.db.prepare("UPDATE wheels SET last_used = ? WHERE sha256 = ?");
-  const remember = core.db.prepare(
-    "UPDATE wheels SET url = ? WHERE sha256 = ? AND url IS NULL",
-  );
+  const remember = core.db.prepare("UPDATE wheels SET url = ? WHERE sha256 = ? AND url IS NULL");
   writeTransaction(core.db, () => {
     for (const sha of used) touch.run(now, sha);
     for (const [sha, url] of urls) remember.run(url, sha);

@@ -49,7 +49,7 @@ function checkPath(wheel: string, name: string): void {
   }
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^[ -~]*$/;
 
 /**
  * The key under which two names collide on a case-insensitive file system: NFC, then full
@@ -57,7 +57,7 @@ const ASCII = /^[\x00-\x7f]*$/;
  * (ß → ss, ﬁ → fi, K (Kelvin) → k), and final sigma ς, which lower-casing keeps, becomes σ.
  */
 export function foldKey(name: string): string {
-  // ASCII (nearly every path): NFC changes nothing, and lower-casing folds fully
+  // printable ASCII (nearly every path): NFC changes nothing, lower-casing folds fully
   if (ASCII.test(name)) return name.toLowerCase();
   return name.normalize("NFC").toUpperCase().toLowerCase().replace(/ς/g, "σ").normalize("NFC");
 }
