@@ -66,7 +66,11 @@ export interface UnpackFailure {
   message: string;
 }
 
-export type UnpackResult = { hashes: string[] } | { failure: UnpackFailure };
+/**
+ * Per file: its hex sha256, and 1 when this job's link made its object (0: the object was
+ * there already, or the file repeats another of the wheel).
+ */
+export type UnpackResult = { hashes: string[]; created: number[] } | { failure: UnpackFailure };
 
 /** Compressed data read at once (and the largest entry inflated in one call). */
 const WINDOW = 4 * 1024 * 1024;
@@ -176,9 +180,13 @@ export async function unpackFiles(job: UnpackJob): Promise<UnpackResult> {
   const temps: string[] = [];
   try {
     const hashes = await unpackAll(job, temps);
-    for (const temp of temps) promote(temp);
+    const created = new Array<number>(hashes.length).fill(0);
+    for (const temp of temps) {
+      const cut = temp.lastIndexOf("\0");
+      if (promote(temp.slice(0, cut))) created[Number(temp.slice(cut + 1))] = 1;
+    }
     temps.length = 0;
-    return { hashes };
+    return { hashes, created };
   } catch (err) {
     return { failure: asFailure(err) };
   } finally {
@@ -206,11 +214,16 @@ function asFailure(err: unknown): UnpackFailure {
   };
 }
 
-/** Temp entries are `<temp path>\0<object path>`: one string per new object. */
-function promote(entry: string): void {
+/**
+ * Temp entries are `<temp path>\0<object path>\0<file index>`, one per new object. Link the
+ * temp file to its object (an existing object is kept) and remove it; true when the link
+ * made the object.
+ */
+function promote(entry: string): boolean {
   const cut = entry.indexOf("\0");
   const temp = entry.slice(0, cut);
   const target = entry.slice(cut + 1);
+  let created = true;
   try {
     try {
       linkSync(temp, target);
@@ -221,8 +234,10 @@ function promote(entry: string): void {
     }
   } catch (err) {
     if ((err as { code?: string }).code !== "EEXIST") throw err;
+    created = false;
   }
   unlinkSync(temp);
+  return created;
 }
 
 async function unpackAll(job: UnpackJob, temps: string[]): Promise<string[]> {
@@ -289,7 +304,7 @@ async function unpackAll(job: UnpackJob, temps: string[]): Promise<string[]> {
       const key = `${hex}:${exec}`;
       if (temp !== undefined) {
         if (planned.has(key)) unlinkSync(temp);
-        else temps.push(`${temp}\0${objectPath(job.objects, hex, exec)}`);
+        else temps.push(`${temp}\0${objectPath(job.objects, hex, exec)}\0${i}`);
       }
       planned.add(key);
     }

@@ -126,8 +126,8 @@ async function unpackAndRegister(
   const dir = tempName(core.paths, ".import");
   await mkdir(dir, { recursive: true });
   try {
-    const files = await unpack(core, wheel, source, dir);
-    return register(core, wheel, sha256, size, url, files);
+    const { files, created } = await unpack(core, wheel, source, dir);
+    return register(core, wheel, sha256, size, url, files, created);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -182,7 +182,7 @@ async function unpack(
   wheel: InspectedWheel,
   source: WheelSource,
   dir: string,
-): Promise<StoredFile[]> {
+): Promise<{ files: StoredFile[]; created: readonly number[] }> {
   const total = wheel.files.reduce((n, f) => n + f.entry.size, 0);
   const task = core.reporter.task(`unpack ${wheel.filename}`, total, "B");
   try {
@@ -194,17 +194,28 @@ async function unpack(
       throw Object.assign(new Error(message), code === undefined ? {} : { code });
     }
     task.advance(total);
-    return wheel.files.map(({ entry, exec }, i) => ({
+    const files = wheel.files.map(({ entry, exec }, i) => ({
       path: entry.name,
       hash: result.hashes[i] as string,
       exec,
       size: entry.size,
     }));
+    return { files, created: result.created };
   } finally {
     task.done();
   }
 }
 
+/** Thrown inside the registration transaction to roll it back. */
+const VANISHED = Symbol("vanished");
+
+/**
+ * Register the wheel and its files in one transaction; undefined when an object it needs
+ * vanished (a concurrent prune), after a rollback. An object this import's link just made
+ * (`created`) is only looked at when a prune had marked it for deletion: a prune removes
+ * nothing else that is this new (an orphan younger than ORPHAN_GRACE_MS, an hour, is kept;
+ * the link was made a moment ago). Any other object is checked on disk.
+ */
 function register(
   core: StoreCore,
   wheel: InspectedWheel,
@@ -212,54 +223,76 @@ function register(
   size: number,
   url: string | undefined,
   files: readonly StoredFile[],
+  created: readonly number[],
 ): StoredWheel | undefined {
   const { db } = core;
-  const done = writeTransaction(db, () => {
-    if (readWheel(core, sha256) !== undefined) return "exists";
-    for (const f of files) {
-      try {
-        if (!lstatSync(objectFile(core.paths, f.hash, f.exec)).isFile()) return "vanished";
-      } catch {
-        return "vanished";
-      }
-    }
-    const now = core.now();
-    const addObject = db.prepare(
-      "INSERT OR IGNORE INTO objects(hash, exec, size, added) VALUES (?, ?, ?, ?)",
-    );
-    const unmark = db.prepare("DELETE FROM pending_deletes WHERE hash = ? AND exec = ?");
-    for (const f of files) {
-      addObject.run(f.hash, f.exec ? 1 : 0, f.size, now);
-      unmark.run(f.hash, f.exec ? 1 : 0);
-    }
-    const inserted = db
-      .prepare(
-        `INSERT INTO wheels(sha256, filename, name, version, tags, root_is_purelib, size, record, url, added, last_used)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        sha256,
-        wheel.filename,
-        wheel.name,
-        wheel.version,
-        JSON.stringify(wheel.tags),
-        wheel.rootIsPurelib ? 1 : 0,
-        size,
-        wheel.recordText,
-        url ?? null,
-        now,
-        now,
+  let done: "exists" | "added";
+  let now = 0;
+  try {
+    done = writeTransaction(db, () => {
+      if (readWheel(core, sha256) !== undefined) return "exists";
+      now = core.now();
+      const addObject = db.prepare(
+        "INSERT OR IGNORE INTO objects(hash, exec, size, added) VALUES (?, ?, ?, ?)",
       );
-    const id = Number(inserted.lastInsertRowid);
-    const addFile = db.prepare(
-      "INSERT INTO wheel_files(wheel_id, seq, path, hash, exec, size) VALUES (?, ?, ?, ?, ?, ?)",
-    );
-    files.forEach((f, seq) => {
-      addFile.run(id, seq, f.path, f.hash, f.exec ? 1 : 0, f.size);
+      const unmark = db.prepare("DELETE FROM pending_deletes WHERE hash = ? AND exec = ?");
+      files.forEach((f, i) => {
+        const marked = unmark.run(f.hash, f.exec ? 1 : 0).changes !== 0;
+        if ((marked || created[i] !== 1) && !isObject(core, f)) throw VANISHED;
+        addObject.run(f.hash, f.exec ? 1 : 0, f.size, now);
+      });
+      const inserted = db
+        .prepare(
+          `INSERT INTO wheels(sha256, filename, name, version, tags, root_is_purelib, size, record, url, added, last_used)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          sha256,
+          wheel.filename,
+          wheel.name,
+          wheel.version,
+          JSON.stringify(wheel.tags),
+          wheel.rootIsPurelib ? 1 : 0,
+          size,
+          wheel.recordText,
+          url ?? null,
+          now,
+          now,
+        );
+      const id = Number(inserted.lastInsertRowid);
+      const addFile = db.prepare(
+        "INSERT INTO wheel_files(wheel_id, seq, path, hash, exec, size) VALUES (?, ?, ?, ?, ?, ?)",
+      );
+      files.forEach((f, seq) => {
+        addFile.run(id, seq, f.path, f.hash, f.exec ? 1 : 0, f.size);
+      });
+      return "added";
     });
-    return "added";
-  });
-  if (done === "vanished") return undefined;
-  if (done === "exists") touchWheels(core, [sha256]);
-  return readWheel(core, sha256);
+  } catch (err) {
+    if (err === VANISHED) return undefined;
+    throw err;
+  }
+  if (done === "exists") {
+    touchWheels(core, [sha256]);
+    return readWheel(core, sha256);
+  }
+  // what readWheel would read back
+  return {
+    sha256,
+    filename: wheel.filename,
+    name: wheel.name,
+    version: wheel.version,
+    tags: [...wheel.tags],
+    rootIsPurelib: wheel.rootIsPurelib,
+    files: files.map((f) => ({ ...f })),
+    record: wheel.recordText,
+  };
+}
+
+function isObject(core: StoreCore, f: StoredFile): boolean {
+  try {
+    return lstatSync(objectFile(core.paths, f.hash, f.exec)).isFile();
+  } catch {
+    return false;
+  }
 }
