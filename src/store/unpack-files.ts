@@ -56,11 +56,6 @@ export interface UnpackJob {
   declared: string[];
   /** 1 for an executable file. */
   exec: number[];
-  /**
-   * False: leave the checked temp files in place and return them (`temps`), for the caller
-   * to link with promoteTemps once every part of the wheel passed. Default true.
-   */
-  promote?: boolean;
 }
 
 /** Why a job failed: a rule of hostile.ts, a SlimenvError's code, or a system error's. */
@@ -75,9 +70,7 @@ export interface UnpackFailure {
  * Per file: its hex sha256, and 1 when this job's link made its object (0: the object was
  * there already, or the file repeats another of the wheel).
  */
-export type UnpackResult =
-  | { hashes: string[]; created: number[]; temps?: string[] }
-  | { failure: UnpackFailure };
+export type UnpackResult = { hashes: string[]; created: number[] } | { failure: UnpackFailure };
 
 /** Compressed data read at once (and the largest entry inflated in one call). */
 const WINDOW = 4 * 1024 * 1024;
@@ -188,11 +181,10 @@ export async function unpackFiles(job: UnpackJob): Promise<UnpackResult> {
   try {
     const hashes = await unpackAll(job, temps);
     const created = new Array<number>(hashes.length).fill(0);
-    if (job.promote === false) {
-      const kept = temps.splice(0);
-      return { hashes, created, temps: kept };
+    for (const temp of temps) {
+      const cut = temp.lastIndexOf("\0");
+      if (promote(temp.slice(0, cut))) created[Number(temp.slice(cut + 1))] = 1;
     }
-    promoteTemps(temps, created);
     temps.length = 0;
     return { hashes, created };
   } catch (err) {
@@ -220,17 +212,6 @@ function asFailure(err: unknown): UnpackFailure {
     ...(typeof code === "string" ? { code } : {}),
     message: err instanceof Error ? err.message : String(err),
   };
-}
-
-/**
- * Link the temp files of `temps` (as unpackFiles keeps them) to their objects and remove
- * them; `created[i]` becomes 1 for each file whose link made its object.
- */
-export function promoteTemps(temps: readonly string[], created: number[]): void {
-  for (const temp of temps) {
-    const cut = temp.lastIndexOf("\0");
-    if (promote(temp.slice(0, cut))) created[Number(temp.slice(cut + 1))] = 1;
-  }
 }
 
 /**

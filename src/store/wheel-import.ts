@@ -1,7 +1,7 @@
 /**
  * Importing a wheel: hash the wheel file (and check it against the lock's sha256), inspect
  * it, unpack every file into a private temp folder while hashing it (one pass) and check it
- * against RECORD — on worker threads (unpack-wheel.ts, unpack-files.ts) — and only when every
+ * against RECORD — on a worker thread (unpack-files.ts, unpack-pool.ts) — and only when every
  * file passed link the new objects into objects/ and register the wheel and its files in one
  * transaction. A refused wheel leaves nothing.
  */
@@ -12,11 +12,13 @@ import { type ByteSource, bufferSource, openFileSource } from "../archive/zip-re
 import { SlimenvError } from "../base/index.ts";
 import { parseWheelFilename } from "../standards/wheel-filename.ts";
 import { readWheel, type StoreCore, touchWheels } from "./core.ts";
+import { HostileWheelError } from "./hostile.ts";
 import { hashFile } from "./objects.ts";
 import { objectFile, tempName } from "./paths.ts";
 import { writeTransaction } from "./schema.ts";
 import type { StoredFile, StoredWheel } from "./types.ts";
-import { unpackWheel } from "./unpack-wheel.ts";
+import type { UnpackJob } from "./unpack-files.ts";
+import { runUnpack } from "./unpack-pool.ts";
 import { type InspectedWheel, inspectWheel } from "./wheel-inspect.ts";
 
 /**
@@ -131,6 +133,50 @@ async function unpackAndRegister(
   }
 }
 
+/** The job for unpack-files.ts: flat arrays, no object per file. */
+function unpackJob(
+  core: StoreCore,
+  wheel: InspectedWheel,
+  source: WheelSource,
+  dir: string,
+): UnpackJob {
+  const n = wheel.files.length;
+  const job: UnpackJob = {
+    wheel: "path" in source ? source.path : source.bytes,
+    what: wheel.filename,
+    dir,
+    objects: core.paths.objects,
+    fsync: core.fsync,
+    umask: UMASK,
+    names: new Array<string>(n),
+    dataStarts: new Array<number>(n),
+    compressedSizes: new Array<number>(n),
+    sizes: new Array<number>(n),
+    methods: new Array<number>(n),
+    flags: new Array<number>(n),
+    crcs: new Array<number>(n),
+    algorithms: new Array<string>(n),
+    declared: new Array<string>(n),
+    exec: new Array<number>(n),
+  };
+  wheel.files.forEach(({ entry, local, record, exec }, i) => {
+    job.names[i] = entry.name;
+    job.dataStarts[i] = local.dataStart;
+    job.compressedSizes[i] = entry.compressedSize;
+    job.sizes[i] = entry.size;
+    job.methods[i] = entry.method;
+    job.flags[i] = entry.flags;
+    job.crcs[i] = entry.crc32;
+    job.algorithms[i] = record?.hash?.algorithm ?? "sha256";
+    job.declared[i] = record?.hash?.digest ?? "";
+    job.exec[i] = exec ? 1 : 0;
+  });
+  return job;
+}
+
+/** The process's umask, read once (a worker thread cannot). */
+const UMASK = process.umask();
+
 async function unpack(
   core: StoreCore,
   wheel: InspectedWheel,
@@ -140,10 +186,21 @@ async function unpack(
   const total = wheel.files.reduce((n, f) => n + f.entry.size, 0);
   const task = core.reporter.task(`unpack ${wheel.filename}`, total, "B");
   try {
-    const bytes = "path" in source ? source.path : source.bytes;
-    const unpacked = await unpackWheel(core, wheel, bytes, dir);
+    const result = await runUnpack(unpackJob(core, wheel, source, dir), core.unpackThreads);
+    if ("failure" in result) {
+      const { rule, slimenvCode, code, message } = result.failure;
+      if (rule !== undefined) throw new HostileWheelError(wheel.filename, rule, message);
+      if (slimenvCode !== undefined) throw new SlimenvError(slimenvCode, message);
+      throw Object.assign(new Error(message), code === undefined ? {} : { code });
+    }
     task.advance(total);
-    return unpacked;
+    const files = wheel.files.map(({ entry, exec }, i) => ({
+      path: entry.name,
+      hash: result.hashes[i] as string,
+      exec,
+      size: entry.size,
+    }));
+    return { files, created: result.created };
   } finally {
     task.done();
   }

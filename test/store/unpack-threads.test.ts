@@ -8,7 +8,6 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
-import { SPLIT_BYTES, splitFiles } from "../../src/store/unpack-wheel.ts";
 import { Rng } from "../helpers/random.ts";
 import { type BuiltWheel, buildWheel } from "../helpers/wheels.ts";
 import { filesUnder, tableCounts, tempDir, tempStore } from "./fixtures.ts";
@@ -130,69 +129,4 @@ describe("unpacking on worker threads", () => {
       expect(tableCounts(store.root).objects).toBe(0);
     });
   }
-
-  it("splits a big wheel across the workers: same objects and rows, a bad file still refuses it all", async () => {
-    const rng = new Rng(17);
-    const files: Record<string, Uint8Array | string> = { "big/__init__.py": "" };
-    // stored (level 0): 20 MiB of compressed bytes, above SPLIT_BYTES
-    for (let j = 0; j < 40; j++) files[`big/part${j}.bin`] = noise(rng, 512 * 1024);
-    files["big/dup.bin"] = files["big/part3.bin"] as Uint8Array;
-    const good = buildWheel({ name: "big", version: "1.0", files, level: 0 });
-    expect(good.bytes.length).toBeGreaterThan(SPLIT_BYTES);
-    const results = [];
-    for (const threads of [0, 2]) {
-      const store = tempStore({ unpackThreads: threads });
-      const stored = await store.importWheel({ bytes: good.bytes }, { filename: good.filename });
-      expect(readdirSync(path.join(store.root, "tmp"))).toEqual([]);
-      expect((await store.verify()).problems).toEqual([]);
-      results.push({ stored, objects: objectsOf(store.root), counts: tableCounts(store.root) });
-    }
-    expect(results[1]).toEqual(results[0]);
-
-    // the last file's RECORD hash is wrong: the other part's files must not become objects
-    const bad = buildWheel({
-      name: "big",
-      version: "1.0",
-      files,
-      level: 0,
-      tamper: {
-        recordOverride: (record) =>
-          record.replace(
-            /(big\/part39\.bin,sha256=)[^,]+/,
-            `$1${Buffer.from(sha(new TextEncoder().encode("no")), "hex").toString("base64url")}`,
-          ),
-      },
-    });
-    const store = tempStore({ unpackThreads: 2 });
-    let err: unknown;
-    try {
-      await store.importWheel({ bytes: bad.bytes }, { filename: bad.filename });
-    } catch (e) {
-      err = e;
-    }
-    expect((err as { rule?: string }).rule).toBe("hash-mismatch");
-    expect(filesUnder(path.join(store.root, "objects"))).toEqual([]);
-    expect(readdirSync(path.join(store.root, "tmp"))).toEqual([]);
-  });
-
-  it("splitFiles balances parts by compressed size and keeps archive order in each", async () => {
-    const rng = new Rng(5);
-    const files: Record<string, Uint8Array | string> = {};
-    for (let j = 0; j < 30; j++) files[`s/f${j}.bin`] = noise(rng, 1000 + rng.int(200_000));
-    const w = buildWheel({ name: "s", version: "1.0", files, level: 0 });
-    const store = tempStore({ unpackThreads: 0 });
-    const stored = await store.importWheel({ bytes: w.bytes }, { filename: w.filename });
-    // an InspectedWheel's shape, as much as splitFiles reads
-    const inspected = {
-      files: stored.files.map((f) => ({ entry: { compressedSize: f.size } })),
-    } as unknown as Parameters<typeof splitFiles>[0];
-    const parts = splitFiles(inspected, 3);
-    expect(parts).toHaveLength(3);
-    expect(parts.flat().sort((a, b) => a - b)).toEqual(stored.files.map((_, i) => i));
-    for (const p of parts) expect(p).toEqual([...p].sort((a, b) => a - b));
-    const weight = (p: number[]) => p.reduce((n, i) => n + (stored.files[i]?.size ?? 0), 0);
-    const weights = parts.map(weight);
-    const largest = Math.max(...stored.files.map((f) => f.size));
-    expect(Math.max(...weights) - Math.min(...weights)).toBeLessThanOrEqual(largest);
-  });
 });
