@@ -293,7 +293,8 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
       continue;
     }
     const source = store.objectPath(file.hash, file.objectExec);
-    const dest = path.join(root, file.dest);
+    // `dest` is relative and normalized (install-wheel.ts joins it): no path.join per file
+    const dest = `${root}${path.sep}${file.dest}`;
     if (!linker.placeNow(source, dest)) await linker.place(source, dest);
     task.advance(1);
   }
