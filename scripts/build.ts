@@ -34,7 +34,12 @@ const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as
 
 rmSync(path.join(root, "dist"), { recursive: true, force: true });
 const result = await build({
-  entryPoints: { slimenv: path.join(root, "scripts/bundle-entry.ts") },
+  entryPoints: {
+    slimenv: path.join(root, "scripts/bundle-entry.ts"),
+    // The store's unpacking worker thread, found beside the chunk that starts it
+    // (src/store/unpack-pool.ts).
+    "chunks/unpack-worker": path.join(root, "src/store/unpack-worker.ts"),
+  },
   outdir: path.join(root, "dist"),
   // The entry stays small; the CLI and what only some commands need are chunks loaded on use.
   splitting: true,

@@ -2,8 +2,8 @@
 // base/. Public names of src/archive/.
 
 export { findTarFiles, readTarEntries, type TarEntry } from "./tar-read.ts";
-export type { ZipLocalHeader } from "./zip-local.ts";
-export { readZipLocalHeader, zipEntryChunks } from "./zip-local.ts";
+export type { ZipEntryShape, ZipLocalHeader } from "./zip-local.ts";
+export { inflateZipEntry, readZipLocalHeader, zipEntryChunks } from "./zip-local.ts";
 export type { ByteSource, FileByteSource, ZipDirectory, ZipEntry } from "./zip-read.ts";
 export {
   bufferSource,

@@ -95,6 +95,49 @@ const CHUNK = 1024 * 1024;
 /** Entries this small are read and inflated in one call (much faster than a stream). */
 const WHOLE = 1024 * 1024;
 
+/** What inflateZipEntry needs of an entry (a ZipEntry has it). */
+export type ZipEntryShape = Pick<ZipEntry, "name" | "flags" | "method" | "crc32" | "size">;
+
+/**
+ * The decompressed bytes of `entry` from its whole `compressed` data, in one synchronous
+ * call (for entries small enough to hold at once): stored or deflate, never more than
+ * `entry.size` bytes produced, size and CRC-32 checked. Throws INDEX_ERROR like
+ * zipEntryChunks.
+ */
+export function inflateZipEntry(
+  compressed: Uint8Array,
+  entry: ZipEntryShape,
+  what: string,
+): Uint8Array {
+  if (entry.flags & 0x1) throw bad(what, `entry ${entry.name} is encrypted`);
+  if (entry.method !== 0 && entry.method !== 8) {
+    throw bad(what, `entry ${entry.name} uses compression method ${entry.method}`);
+  }
+  let data = compressed;
+  if (entry.method === 8) {
+    try {
+      // one output buffer of the declared size (+1 to see a lie), not 64 KiB pieces joined
+      data = inflateRawSync(compressed, {
+        maxOutputLength: entry.size + 1,
+        chunkSize: Math.max(64, entry.size + 1),
+      });
+    } catch (cause) {
+      const past = (cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
+      throw new SlimenvError(
+        "INDEX_ERROR",
+        `unreadable zip archive ${stripCredentials(what)}: entry ${entry.name} ${past ? "inflates past its size" : "does not inflate"}`,
+        { cause },
+      );
+    }
+  }
+  if (data.length > entry.size) throw bad(what, `entry ${entry.name} inflates past its size`);
+  if (data.length !== entry.size) throw bad(what, `entry ${entry.name} has the wrong size`);
+  if (crc32(data) >>> 0 !== entry.crc32) {
+    throw bad(what, `entry ${entry.name} fails its CRC-32 check`);
+  }
+  return data;
+}
+
 /**
  * The decompressed bytes of `entry`, as chunks, from its data at `dataStart`. Stored and
  * deflate only. Throws INDEX_ERROR when the data inflates to more or fewer bytes than the
@@ -126,23 +169,10 @@ export async function* zipEntryChunks(
     crc = crc32(chunk, crc);
   };
   if (entry.compressedSize <= WHOLE && entry.size <= 4 * WHOLE) {
-    const compressed = await readExact(source, dataStart, end, what);
-    let data = compressed;
-    if (entry.method === 8) {
-      try {
-        data = new Uint8Array(inflateRawSync(compressed, { maxOutputLength: entry.size + 1 }));
-      } catch (cause) {
-        const past = (cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
-        throw new SlimenvError(
-          "INDEX_ERROR",
-          `unreadable zip archive ${stripCredentials(what)}: entry ${entry.name} ${past ? "inflates past its size" : "does not inflate"}`,
-          { cause },
-        );
-      }
-    }
-    check(data);
-    yield data;
-  } else if (entry.method === 0) {
+    yield inflateZipEntry(await readExact(source, dataStart, end, what), entry, what);
+    return;
+  }
+  if (entry.method === 0) {
     for await (const chunk of raw()) {
       check(chunk);
       yield chunk;

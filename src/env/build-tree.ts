@@ -75,12 +75,16 @@ export function pyvenvCfg(probe: InterpreterProbe): string {
  * path that is already a hard link to a store object is replaced, never written through.
  */
 async function writeBytes(file: string, bytes: Uint8Array, exec: boolean): Promise<void> {
-  await writeFileAtomic(file, bytes, { mode: exec ? 0o755 : 0o644 });
+  // its folder exists: makeDirs made every folder of the tree
+  await writeFileAtomic(file, bytes, { mode: exec ? 0o755 : 0o644, mkdir: false });
 }
 
 function copyPackagesOf(plan: EnvPlan): Set<string> {
   return new Set((plan.copyPackages ?? []).map((n) => canonicalizeName(n)));
 }
+
+/** What preflight planned, per plan, for the buildTree that follows it. */
+const preflighted = new WeakMap<EnvPlan, readonly WheelInstall[]>();
 
 /** Plan every wheel of the plan (step 1); `trees`: make the store trees of link mode pth. */
 async function planWheels(ctx: BuildContext, trees: boolean) {
@@ -90,11 +94,18 @@ async function planWheels(ctx: BuildContext, trees: boolean) {
   const pth = plan.linkMode === "pth";
   const installs: WheelInstall[] = [];
   const treeOf = new Map<WheelInstall, string>();
-  for (const wheel of plan.wheels) {
-    const install = await planWheel(store, wheel, ctx.scheme, {
-      requested: requested.has(canonicalizeName(wheel.name)),
-      pth: pth && !copies.has(canonicalizeName(wheel.name)),
-    });
+  // preflight planned the same plan already: its plans are taken over, not made again
+  const before = preflighted.get(plan);
+  preflighted.delete(plan);
+  for (const [i, wheel] of plan.wheels.entries()) {
+    const earlier = before?.[i];
+    const install =
+      earlier !== undefined
+        ? { ...earlier, files: [...earlier.files] }
+        : await planWheel(store, wheel, ctx.scheme, {
+            requested: requested.has(canonicalizeName(wheel.name)),
+            pth: pth && !copies.has(canonicalizeName(wheel.name)),
+          });
     if (trees && pth && !install.usesTree) {
       reporter.log(
         "debug",
@@ -159,13 +170,15 @@ function checkClaims(
   for (const install of installs) {
     for (const file of install.files) {
       const key = foldKey(file.dest);
-      const top = key.split("/")[0];
-      const dir = path.posix.dirname(key);
-      const base = path.posix.basename(key);
+      const first = key.indexOf("/");
+      const last = key.lastIndexOf("/");
+      const top = first < 0 ? key : key.slice(0, first);
+      const slimenvName = key.startsWith("_slimenv", last + 1);
+      const dir = last < 0 ? "." : key.slice(0, last);
       if (
         reserved.has(key) ||
         top === META_DIR ||
-        ((sites.has(dir) || (dir === "." && sites.has(""))) && base.startsWith("_slimenv"))
+        (slimenvName && (sites.has(dir) || (dir === "." && sites.has(""))))
       ) {
         throw new HostileWheelError(
           install.wheel.filename,
@@ -186,6 +199,7 @@ export async function preflight(ctx: BuildContext): Promise<void> {
   const { installs } = await planWheels(ctx, false);
   const { envFiles, symlinks } = envFilesOf(ctx);
   checkClaims(ctx, installs, new Set([...envFiles, ...symlinks].map((f) => f.dest)));
+  preflighted.set(ctx.plan, installs);
 }
 
 /** Build the tree at `root` (which must exist and be empty). */
@@ -270,7 +284,21 @@ export async function buildTree(root: string, ctx: BuildContext): Promise<BuiltM
   for (const s of symlinks) dirs.add(path.posix.dirname(s.dest));
   await makeDirs(root, dirs);
   const task = reporter.task("linking files", all.length, "files");
-  await mapLimit(all, 32, async (file) => {
+  // Objects linked as they are: one synchronous call each once the link mode is settled;
+  // generated files, copies and the rest through the thread pool, several at once.
+  const others: PlannedFile[] = [];
+  for (const file of all) {
+    if (file.kind !== "object" || copied.has(file) || (file.exec && !file.objectExec)) {
+      others.push(file);
+      continue;
+    }
+    const source = store.objectPath(file.hash, file.objectExec);
+    // `dest` is relative and normalized (install-wheel.ts joins it): no path.join per file
+    const dest = `${root}${path.sep}${file.dest}`;
+    if (!linker.placeNow(source, dest)) await linker.place(source, dest);
+    task.advance(1);
+  }
+  await mapLimit(others, 32, async (file) => {
     const dest = path.join(root, file.dest);
     if (file.kind === "bytes") {
       await writeBytes(dest, file.bytes, file.exec);

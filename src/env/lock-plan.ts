@@ -264,7 +264,7 @@ export function planFromLock(
 ): LockPlan {
   checkLockTarget(lock, target, file);
   const lockDir = path.dirname(path.resolve(file));
-  const rank = createTagRanker(target.tags);
+  const rank = rankerFor(target);
   const python = new Version(target.markerEnvironment.python_full_version);
   const label = describeTarget(target);
   const wheels: WheelChoice[] = [];
@@ -352,10 +352,22 @@ export function planFromLock(
   return { wheels, roots, skipped };
 }
 
+/** One tag ranker per target's tag list (building one costs a map of ~1,000 tags). */
+const rankers = new WeakMap<object, ReturnType<typeof createTagRanker>>();
+
+function rankerFor(target: Target): ReturnType<typeof createTagRanker> {
+  let rank = rankers.get(target.tags);
+  if (rank === undefined) {
+    rank = createTagRanker(target.tags);
+    rankers.set(target.tags, rank);
+  }
+  return rank;
+}
+
 /** Throw INVALID_TARGET when a local wheel's tags do not fit the target. */
 export function checkWheelFits(filename: string, target: Target): void {
   const tags = parseWheelFilename(filename).tags.map(String);
-  if (createTagRanker(target.tags)(tags) === undefined) {
+  if (rankerFor(target)(tags) === undefined) {
     throw new SlimenvError(
       "INVALID_TARGET",
       `${filename} does not fit the target ${describeTarget(target)}`,
@@ -371,7 +383,7 @@ export function checkWheelFits(filename: string, target: Target): void {
  */
 export function checkWheelFileFits(facts: WheelFacts, target: Target): void {
   if (facts.wheelTags.length === 0) return;
-  if (createTagRanker(target.tags)(facts.wheelTags) === undefined) {
+  if (rankerFor(target)(facts.wheelTags) === undefined) {
     throw new HostileWheelError(
       facts.filename,
       "wheel-tags",

@@ -21,11 +21,21 @@ export interface BodySink {
  * A BodySink that writes to a file (created or truncated) while hashing it (sha256) and
  * counting its bytes. A failed write is IO_ERROR (not a network failure: never retried).
  */
+/**
+ * Bytes gathered before one write: network chunks are small (16–64 KiB). Progress is told
+ * per write, of bytes already in the file.
+ */
+const WRITE_SIZE = 256 * 1024;
+
 export class FileSink implements BodySink {
   readonly path: string;
   #handle: FileHandle | undefined;
   #hash: Hash = createHash("sha256");
   #size = 0;
+  /** Bytes in the file so far; the rest of #size waits in #buffer. */
+  #written = 0;
+  #buffer: Buffer | undefined;
+  #buffered = 0;
   readonly #onProgress: ((bytes: number) => void) | undefined;
 
   private constructor(file: string, handle: FileHandle, onProgress?: (bytes: number) => void) {
@@ -53,6 +63,7 @@ export class FileSink implements BodySink {
   }
 
   async reset(): Promise<void> {
+    this.#buffered = 0;
     try {
       await this.#open().truncate(0);
     } catch (err) {
@@ -60,34 +71,61 @@ export class FileSink implements BodySink {
     }
     this.#hash = createHash("sha256");
     this.#size = 0;
+    this.#written = 0;
   }
 
+  /** Take `chunk` (written to the file in pieces of WRITE_SIZE, and on close). */
   async write(chunk: Uint8Array): Promise<void> {
+    this.#open();
+    if (this.#buffered + chunk.byteLength > WRITE_SIZE) await this.#flush();
+    if (chunk.byteLength >= WRITE_SIZE) {
+      await this.#writeOut(chunk);
+    } else {
+      this.#buffer ??= Buffer.allocUnsafe(WRITE_SIZE);
+      this.#buffer.set(chunk, this.#buffered);
+      this.#buffered += chunk.byteLength;
+    }
+    this.#hash.update(chunk);
+    this.#size += chunk.byteLength;
+  }
+
+  /** Write what is gathered, then close the file (idempotent). */
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    if (handle === undefined) return;
+    try {
+      await this.#flush();
+    } finally {
+      this.#handle = undefined;
+      await handle.close();
+    }
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#buffered === 0 || this.#buffer === undefined) return;
+    const bytes = this.#buffer.subarray(0, this.#buffered);
+    this.#buffered = 0;
+    await this.#writeOut(bytes);
+  }
+
+  async #writeOut(bytes: Uint8Array): Promise<void> {
     const handle = this.#open();
     try {
       let done = 0;
-      while (done < chunk.byteLength) {
+      while (done < bytes.byteLength) {
         const { bytesWritten } = await handle.write(
-          chunk,
+          bytes,
           done,
-          chunk.byteLength - done,
-          this.#size + done,
+          bytes.byteLength - done,
+          this.#written + done,
         );
         done += bytesWritten;
       }
     } catch (err) {
       throw FileSink.#ioError(this.path, err);
     }
-    this.#hash.update(chunk);
-    this.#size += chunk.byteLength;
-    this.#onProgress?.(this.#size);
-  }
-
-  /** Close the file (idempotent). */
-  async close(): Promise<void> {
-    const handle = this.#handle;
-    this.#handle = undefined;
-    await handle?.close();
+    this.#written += bytes.byteLength;
+    this.#onProgress?.(this.#written);
   }
 
   #open(): FileHandle {

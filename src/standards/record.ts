@@ -195,18 +195,23 @@ export function parseRecord(text: string, options: ParseRecordOptions = {}): Rec
   const entries: RecordEntry[] = [];
   const seen = new Map<string, number>();
   for (const row of parseCsv(text.replace(/^\uFEFF/, ""))) {
-    const shown = row.fields.map(csvField).join(",");
+    // the row as written, for an error only
+    const shown = () => row.fields.map(csvField).join(",");
     if (row.fields.length !== 3) {
-      fail(row.line, `expected 3 fields (path,hash,size), got ${row.fields.length}`, shown);
+      fail(row.line, `expected 3 fields (path,hash,size), got ${row.fields.length}`, shown());
     }
     const [path = "", hashText = "", sizeText = ""] = row.fields;
-    if (path === "") fail(row.line, "the path is empty", shown);
+    if (path === "") fail(row.line, "the path is empty", shown());
     if (kind === "wheel") {
       const problem = wheelPathProblem(path);
-      if (problem !== undefined) fail(row.line, `${JSON.stringify(path)}: ${problem}`, shown);
+      if (problem !== undefined) fail(row.line, `${JSON.stringify(path)}: ${problem}`, shown());
       const before = seen.get(path);
       if (before !== undefined) {
-        fail(row.line, `${JSON.stringify(path)} is listed again (first at line ${before})`, shown);
+        fail(
+          row.line,
+          `${JSON.stringify(path)} is listed again (first at line ${before})`,
+          shown(),
+        );
       }
       seen.set(path, row.line);
     }
@@ -214,13 +219,13 @@ export function parseRecord(text: string, options: ParseRecordOptions = {}): Rec
     if (hashText !== "") {
       const hash = hashProblem(hashText, kind);
       if (typeof hash === "string")
-        fail(row.line, `hash of ${JSON.stringify(path)}: ${hash}`, shown);
+        fail(row.line, `hash of ${JSON.stringify(path)}: ${hash}`, shown());
       entry.hash = hash;
     } else if (kind === "wheel" && !isRecordFile(path)) {
       fail(
         row.line,
         `${JSON.stringify(path)} has no hash; in a wheel every file but RECORD must have one`,
-        shown,
+        shown(),
       );
     }
     if (sizeText !== "") {
@@ -228,7 +233,7 @@ export function parseRecord(text: string, options: ParseRecordOptions = {}): Rec
         fail(
           row.line,
           `size of ${JSON.stringify(path)} is ${JSON.stringify(sizeText)}, not a non-negative integer`,
-          shown,
+          shown(),
         );
       }
       entry.size = Number(sizeText);

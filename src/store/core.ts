@@ -3,6 +3,7 @@ import { lstatSync } from "node:fs";
 import type { DatabaseSync } from "node:sqlite";
 import type { Reporter } from "../base/index.ts";
 import { objectFile, type StorePaths } from "./paths.ts";
+import { writeTransaction } from "./schema.ts";
 import type { StoredFile, StoredWheel, WheelLimits } from "./types.ts";
 
 export interface StoreCore {
@@ -12,6 +13,13 @@ export interface StoreCore {
   limits: WheelLimits;
   /** fsync object files before they are linked into objects/ (power-loss safety). */
   fsync: boolean;
+  /** Worker threads that unpack wheels (0: the calling thread). */
+  unpackThreads: number;
+  /**
+   * Bookkeeping written later in one transaction (flushPending): wheels used (last_used),
+   * and where stored wheels can be downloaded again — not one write transaction per wheel.
+   */
+  pending: { used: Set<string>; urls: Map<string, string> };
   now(): number;
 }
 
@@ -65,18 +73,28 @@ export function readWheel(core: StoreCore, sha256: string): StoredWheel | undefi
   };
 }
 
+/** Mark wheels used: their last_used is written by the next flushPending. */
 export function touchWheels(core: StoreCore, sha256s: readonly string[]): void {
-  if (sha256s.length === 0) return;
-  const stmt = core.db.prepare("UPDATE wheels SET last_used = ? WHERE sha256 = ?");
+  for (const sha of sha256s) core.pending.used.add(sha);
+}
+
+/**
+ * Write the pending bookkeeping (last-use times, download URLs) in one transaction. Called
+ * before anything reads it (prune, verify, status, env registration) and on close; lost
+ * only with the process, which costs an LRU hint and a repair URL, nothing more.
+ */
+export function flushPending(core: StoreCore): void {
+  const { used, urls } = core.pending;
+  if ((used.size === 0 && urls.size === 0) || !core.db.isOpen) return;
   const now = core.now();
-  core.db.exec("BEGIN IMMEDIATE");
-  try {
-    for (const sha of sha256s) stmt.run(now, sha);
-    core.db.exec("COMMIT");
-  } catch (err) {
-    core.db.exec("ROLLBACK");
-    throw err;
-  }
+  const touch = core.db.prepare("UPDATE wheels SET last_used = ? WHERE sha256 = ?");
+  const remember = core.db.prepare("UPDATE wheels SET url = ? WHERE sha256 = ? AND url IS NULL");
+  writeTransaction(core.db, () => {
+    for (const sha of used) touch.run(now, sha);
+    for (const [sha, url] of urls) remember.run(url, sha);
+  });
+  used.clear();
+  urls.clear();
 }
 
 export function objectExists(core: StoreCore, hash: string, exec: boolean): boolean {

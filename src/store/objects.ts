@@ -46,11 +46,17 @@ export function objectMode(exec: boolean): number {
   return exec ? 0o555 : 0o444;
 }
 
-function hashers(algorithm: string): [Hash, Hash | undefined] {
+/** The node:crypto name of a RECORD hash algorithm; INVALID_RECORD for one it lacks. */
+export function nodeHashName(algorithm: string): string {
   const nodeName = NODE_HASH.get(algorithm);
   if (nodeName === undefined) {
     throw new SlimenvError("INVALID_RECORD", `unsupported RECORD hash algorithm ${algorithm}`);
   }
+  return nodeName;
+}
+
+function hashers(algorithm: string): [Hash, Hash | undefined] {
+  const nodeName = nodeHashName(algorithm);
   const sha = createHash("sha256");
   return [sha, algorithm === "sha256" ? undefined : createHash(nodeName)];
 }

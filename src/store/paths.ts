@@ -55,7 +55,8 @@ export function isObjectHash(hash: string): boolean {
 
 /** `objects/<h[0:2]>/<h[2:]>`, with `.x` for the executable object. */
 export function objectFile(paths: StorePaths, hash: string, exec: boolean): string {
-  return path.join(paths.objects, hash.slice(0, 2), `${hash.slice(2)}${exec ? ".x" : ""}`);
+  // plain concatenation: `objects` is absolute and normalized, a hash has no "/" or "."
+  return `${paths.objects}${path.sep}${hash.slice(0, 2)}${path.sep}${hash.slice(2)}${exec ? ".x" : ""}`;
 }
 
 /** A short tag of this host, so pids are only judged on the host that made them. */

@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { type Reporter, silentReporter } from "../base/index.ts";
 import type { HttpClient } from "../index/http.ts";
 import { lookupBuiltWheel, recordBuiltWheel } from "./built.ts";
-import { readWheel, type StoreCore, touchWheels } from "./core.ts";
+import { flushPending, readWheel, type StoreCore, touchWheels } from "./core.ts";
 import {
   type DerivedObject,
   type DerivedOutput,
@@ -18,7 +18,7 @@ import {
 import { registerEnv, unregisterEnv } from "./envs.ts";
 import { cleanTemp, makeLayout, objectFile, storePaths, storeRoot, tempName } from "./paths.ts";
 import { type PruneOptions, prune } from "./prune.ts";
-import { openIndex, writeTransaction } from "./schema.ts";
+import { openIndex } from "./schema.ts";
 import { storeStatus } from "./status.ts";
 import { wheelTree } from "./trees.ts";
 import {
@@ -29,6 +29,7 @@ import {
   type VerifyReport,
   type WheelLimits,
 } from "./types.ts";
+import { defaultUnpackThreads } from "./unpack-pool.ts";
 import { verifyStore } from "./verify.ts";
 import { type ImportOptions, importWheel, type WheelSource } from "./wheel-import.ts";
 
@@ -45,6 +46,11 @@ export interface StoreOpenOptions {
   limits?: Partial<WheelLimits>;
   /** fsync each new object before linking it (default false: kill-safe, not power-loss-safe). */
   fsync?: boolean;
+  /**
+   * Worker threads that unpack wheels (default: the available cores; 0 unpacks on the
+   * calling thread).
+   */
+  unpackThreads?: number;
   /** Orphan grace period in ms (default ORPHAN_GRACE_MS). */
   orphanGraceMs?: number;
   /** Clock for last-use times (tests). */
@@ -74,6 +80,8 @@ export class Store {
       reporter: options.reporter ?? silentReporter,
       limits: { ...DEFAULT_WHEEL_LIMITS, ...options.limits },
       fsync: options.fsync ?? false,
+      unpackThreads: options.unpackThreads ?? defaultUnpackThreads(),
+      pending: { used: new Set(), urls: new Map() },
       now: options.now ?? Date.now,
     };
     return new Store(core, options.orphanGraceMs ?? ORPHAN_GRACE_MS);
@@ -94,13 +102,13 @@ export class Store {
     return wheel;
   }
 
-  /** Remember where a stored wheel can be downloaded again (for repair), if not known yet. */
+  /**
+   * Remember where a stored wheel can be downloaded again (for repair), if not known yet
+   * (written with the other bookkeeping, in one transaction: see flushPending).
+   */
   rememberUrl(sha256: string, url: string): void {
-    writeTransaction(this.#core.db, () => {
-      this.#core.db
-        .prepare("UPDATE wheels SET url = ? WHERE sha256 = ? AND url IS NULL")
-        .run(url, sha256.toLowerCase());
-    });
+    const sha = sha256.toLowerCase();
+    if (!this.#core.pending.urls.has(sha)) this.#core.pending.urls.set(sha, url);
   }
 
   /**
@@ -169,26 +177,36 @@ export class Store {
 
   /** Record that the env at `envPath` (manifest at `manifestPath`) uses `wheels`. */
   registerEnv(envPath: string, wheels: StoredWheel[], manifestPath: string): void {
+    flushPending(this.#core);
     registerEnv(this.#core, envPath, wheels, manifestPath);
   }
 
   unregisterEnv(envPath: string): void {
+    flushPending(this.#core);
     unregisterEnv(this.#core, envPath);
   }
 
   status(): StoreStatus {
+    flushPending(this.#core);
     return storeStatus(this.#core);
   }
 
   verify(options: { repair?: boolean; client?: HttpClient } = {}): Promise<VerifyReport> {
+    flushPending(this.#core);
     return verifyStore(this.#core, options, this.#orphanGraceMs);
   }
 
   prune(options: PruneOptions = {}): PruneReport {
+    flushPending(this.#core);
     return prune(this.#core, options, this.#orphanGraceMs);
   }
 
   close(): void {
-    if (this.#core.db.isOpen) this.#core.db.close();
+    if (!this.#core.db.isOpen) return;
+    try {
+      flushPending(this.#core);
+    } finally {
+      this.#core.db.close();
+    }
   }
 }

@@ -49,12 +49,16 @@ function checkPath(wheel: string, name: string): void {
   }
 }
 
+const ASCII = /^[ -~]*$/;
+
 /**
  * The key under which two names collide on a case-insensitive file system: NFC, then full
  * case folding. JavaScript has no casefold(); upper- then lower-casing folds at least as much
  * (ß → ss, ﬁ → fi, K (Kelvin) → k), and final sigma ς, which lower-casing keeps, becomes σ.
  */
 export function foldKey(name: string): string {
+  // printable ASCII (nearly every path): NFC changes nothing, lower-casing folds fully
+  if (ASCII.test(name)) return name.toLowerCase();
   return name.normalize("NFC").toUpperCase().toLowerCase().replace(/ς/g, "σ").normalize("NFC");
 }
 

@@ -1,23 +1,24 @@
 /**
  * Importing a wheel: hash the wheel file (and check it against the lock's sha256), inspect
  * it, unpack every file into a private temp folder while hashing it (one pass) and check it
- * against RECORD, and only when every file passed link the new objects into objects/ and
- * register the wheel and its files in one transaction. A refused wheel leaves nothing.
+ * against RECORD — on a worker thread (unpack-files.ts, unpack-pool.ts) — and only when every
+ * file passed link the new objects into objects/ and register the wheel and its files in one
+ * transaction. A refused wheel leaves nothing.
  */
 import { createHash } from "node:crypto";
 import { lstatSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import path from "node:path";
-import { zipEntryChunks } from "../archive/zip-local.ts";
 import { type ByteSource, bufferSource, openFileSource } from "../archive/zip-read.ts";
-import { isSlimenvError, SlimenvError } from "../base/index.ts";
+import { SlimenvError } from "../base/index.ts";
 import { parseWheelFilename } from "../standards/wheel-filename.ts";
-import { objectExists, readWheel, type StoreCore, touchWheels } from "./core.ts";
+import { readWheel, type StoreCore, touchWheels } from "./core.ts";
 import { HostileWheelError } from "./hostile.ts";
-import { hashFile, promoteObject, writeHashed } from "./objects.ts";
+import { hashFile } from "./objects.ts";
 import { objectFile, tempName } from "./paths.ts";
 import { writeTransaction } from "./schema.ts";
 import type { StoredFile, StoredWheel } from "./types.ts";
+import type { UnpackJob } from "./unpack-files.ts";
+import { runUnpack } from "./unpack-pool.ts";
 import { type InspectedWheel, inspectWheel } from "./wheel-inspect.ts";
 
 /**
@@ -51,11 +52,6 @@ export interface WheelFacts {
   /** The WHEEL file's Tag lines. */
   wheelTags: string[];
   rootIsPurelib: boolean;
-}
-
-interface Unpacked extends StoredFile {
-  /** The temp file holding a new object, or undefined when the object already existed. */
-  temp: string | undefined;
 }
 
 async function wheelSha256(source: WheelSource): Promise<{ sha256: string; size: number }> {
@@ -102,7 +98,7 @@ export async function importWheel(
       rootIsPurelib: inspected.rootIsPurelib,
     });
     for (let attempt = 1; ; attempt++) {
-      const result = await unpackAndRegister(core, inspected, sha256, size, options.url);
+      const result = await unpackAndRegister(core, inspected, source, sha256, size, options.url);
       if (result !== undefined) return result;
       if (attempt >= 3) {
         throw new SlimenvError(
@@ -118,10 +114,11 @@ export async function importWheel(
   }
 }
 
-/** Unpack, promote, register. Undefined when an object vanished before registration. */
+/** Unpack (objects promoted), register. Undefined when an object vanished meanwhile. */
 async function unpackAndRegister(
   core: StoreCore,
   wheel: InspectedWheel,
+  source: WheelSource,
   sha256: string,
   size: number,
   url: string | undefined,
@@ -129,132 +126,173 @@ async function unpackAndRegister(
   const dir = tempName(core.paths, ".import");
   await mkdir(dir, { recursive: true });
   try {
-    const unpacked = await unpack(core, wheel, dir);
-    for (const file of unpacked) {
-      if (file.temp !== undefined) {
-        promoteObject(file.temp, objectFile(core.paths, file.hash, file.exec), file.exec);
-      }
-    }
-    return register(core, wheel, sha256, size, url, unpacked);
+    const { files, created } = await unpack(core, wheel, source, dir);
+    return register(core, wheel, sha256, size, url, files, created);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function unpack(core: StoreCore, wheel: InspectedWheel, dir: string): Promise<Unpacked[]> {
+/** The job for unpack-files.ts: flat arrays, no object per file. */
+function unpackJob(
+  core: StoreCore,
+  wheel: InspectedWheel,
+  source: WheelSource,
+  dir: string,
+): UnpackJob {
+  const n = wheel.files.length;
+  const job: UnpackJob = {
+    wheel: "path" in source ? source.path : source.bytes,
+    what: wheel.filename,
+    dir,
+    objects: core.paths.objects,
+    fsync: core.fsync,
+    umask: UMASK,
+    names: new Array<string>(n),
+    dataStarts: new Array<number>(n),
+    compressedSizes: new Array<number>(n),
+    sizes: new Array<number>(n),
+    methods: new Array<number>(n),
+    flags: new Array<number>(n),
+    crcs: new Array<number>(n),
+    algorithms: new Array<string>(n),
+    declared: new Array<string>(n),
+    exec: new Array<number>(n),
+  };
+  wheel.files.forEach(({ entry, local, record, exec }, i) => {
+    job.names[i] = entry.name;
+    job.dataStarts[i] = local.dataStart;
+    job.compressedSizes[i] = entry.compressedSize;
+    job.sizes[i] = entry.size;
+    job.methods[i] = entry.method;
+    job.flags[i] = entry.flags;
+    job.crcs[i] = entry.crc32;
+    job.algorithms[i] = record?.hash?.algorithm ?? "sha256";
+    job.declared[i] = record?.hash?.digest ?? "";
+    job.exec[i] = exec ? 1 : 0;
+  });
+  return job;
+}
+
+/** The process's umask, read once (a worker thread cannot). */
+const UMASK = process.umask();
+
+async function unpack(
+  core: StoreCore,
+  wheel: InspectedWheel,
+  source: WheelSource,
+  dir: string,
+): Promise<{ files: StoredFile[]; created: readonly number[] }> {
   const total = wheel.files.reduce((n, f) => n + f.entry.size, 0);
   const task = core.reporter.task(`unpack ${wheel.filename}`, total, "B");
-  const planned = new Set<string>();
-  const out: Unpacked[] = [];
   try {
-    for (const [i, file] of wheel.files.entries()) {
-      const { entry, record } = file;
-      const algorithm = record?.hash?.algorithm ?? "sha256";
-      const declared = record?.hash?.digest;
-      // With a sha256 RECORD the object name is known before unpacking: an object that is
-      // already stored (or already unpacked from this wheel) is only hashed, not written.
-      const known =
-        algorithm === "sha256" && declared !== undefined
-          ? Buffer.from(declared, "base64url").toString("hex")
-          : undefined;
-      const skip =
-        known !== undefined &&
-        (planned.has(`${known}:${file.exec}`) || objectExists(core, known, file.exec));
-      const temp = skip ? undefined : path.join(dir, String(i));
-      let digests: Awaited<ReturnType<typeof writeHashed>>;
-      try {
-        digests = await writeHashed(
-          zipEntryChunks(wheel.source, entry, file.local.dataStart, wheel.filename),
-          temp,
-          algorithm,
-          { fsync: core.fsync },
-        );
-      } catch (err) {
-        if (isSlimenvError(err) && err.code === "INDEX_ERROR") {
-          throw new HostileWheelError(wheel.filename, "zip-structure", err.message, err);
-        }
-        throw err;
-      }
-      if (declared !== undefined && digests.record !== declared) {
-        throw new HostileWheelError(
-          wheel.filename,
-          "hash-mismatch",
-          `${JSON.stringify(entry.name)} does not match its RECORD hash ${algorithm}=${declared}`,
-        );
-      }
-      const key = `${digests.sha256}:${file.exec}`;
-      const fresh = temp !== undefined && !planned.has(key);
-      planned.add(key);
-      out.push({
-        path: entry.name,
-        hash: digests.sha256,
-        exec: file.exec,
-        size: digests.size,
-        temp: fresh ? temp : undefined,
-      });
-      task.advance(entry.size);
+    const result = await runUnpack(unpackJob(core, wheel, source, dir), core.unpackThreads);
+    if ("failure" in result) {
+      const { rule, slimenvCode, code, message } = result.failure;
+      if (rule !== undefined) throw new HostileWheelError(wheel.filename, rule, message);
+      if (slimenvCode !== undefined) throw new SlimenvError(slimenvCode, message);
+      throw Object.assign(new Error(message), code === undefined ? {} : { code });
     }
+    task.advance(total);
+    const files = wheel.files.map(({ entry, exec }, i) => ({
+      path: entry.name,
+      hash: result.hashes[i] as string,
+      exec,
+      size: entry.size,
+    }));
+    return { files, created: result.created };
   } finally {
     task.done();
   }
-  return out;
 }
 
+/** Thrown inside the registration transaction to roll it back. */
+const VANISHED = Symbol("vanished");
+
+/**
+ * Register the wheel and its files in one transaction; undefined when an object it needs
+ * vanished (a concurrent prune), after a rollback. An object this import's link just made
+ * (`created`) is only looked at when a prune had marked it for deletion: a prune removes
+ * nothing else that is this new (an orphan younger than ORPHAN_GRACE_MS, an hour, is kept;
+ * the link was made a moment ago). Any other object is checked on disk.
+ */
 function register(
   core: StoreCore,
   wheel: InspectedWheel,
   sha256: string,
   size: number,
   url: string | undefined,
-  files: readonly Unpacked[],
+  files: readonly StoredFile[],
+  created: readonly number[],
 ): StoredWheel | undefined {
   const { db } = core;
-  const done = writeTransaction(db, () => {
-    if (readWheel(core, sha256) !== undefined) return "exists";
-    for (const f of files) {
-      try {
-        if (!lstatSync(objectFile(core.paths, f.hash, f.exec)).isFile()) return "vanished";
-      } catch {
-        return "vanished";
-      }
-    }
-    const now = core.now();
-    const addObject = db.prepare(
-      "INSERT OR IGNORE INTO objects(hash, exec, size, added) VALUES (?, ?, ?, ?)",
-    );
-    const unmark = db.prepare("DELETE FROM pending_deletes WHERE hash = ? AND exec = ?");
-    for (const f of files) {
-      addObject.run(f.hash, f.exec ? 1 : 0, f.size, now);
-      unmark.run(f.hash, f.exec ? 1 : 0);
-    }
-    const inserted = db
-      .prepare(
-        `INSERT INTO wheels(sha256, filename, name, version, tags, root_is_purelib, size, record, url, added, last_used)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        sha256,
-        wheel.filename,
-        wheel.name,
-        wheel.version,
-        JSON.stringify(wheel.tags),
-        wheel.rootIsPurelib ? 1 : 0,
-        size,
-        wheel.recordText,
-        url ?? null,
-        now,
-        now,
+  let done: "exists" | "added";
+  let now = 0;
+  try {
+    done = writeTransaction(db, () => {
+      if (readWheel(core, sha256) !== undefined) return "exists";
+      now = core.now();
+      const addObject = db.prepare(
+        "INSERT OR IGNORE INTO objects(hash, exec, size, added) VALUES (?, ?, ?, ?)",
       );
-    const id = Number(inserted.lastInsertRowid);
-    const addFile = db.prepare(
-      "INSERT INTO wheel_files(wheel_id, seq, path, hash, exec, size) VALUES (?, ?, ?, ?, ?, ?)",
-    );
-    files.forEach((f, seq) => {
-      addFile.run(id, seq, f.path, f.hash, f.exec ? 1 : 0, f.size);
+      const unmark = db.prepare("DELETE FROM pending_deletes WHERE hash = ? AND exec = ?");
+      files.forEach((f, i) => {
+        const marked = unmark.run(f.hash, f.exec ? 1 : 0).changes !== 0;
+        if ((marked || created[i] !== 1) && !isObject(core, f)) throw VANISHED;
+        addObject.run(f.hash, f.exec ? 1 : 0, f.size, now);
+      });
+      const inserted = db
+        .prepare(
+          `INSERT INTO wheels(sha256, filename, name, version, tags, root_is_purelib, size, record, url, added, last_used)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          sha256,
+          wheel.filename,
+          wheel.name,
+          wheel.version,
+          JSON.stringify(wheel.tags),
+          wheel.rootIsPurelib ? 1 : 0,
+          size,
+          wheel.recordText,
+          url ?? null,
+          now,
+          now,
+        );
+      const id = Number(inserted.lastInsertRowid);
+      const addFile = db.prepare(
+        "INSERT INTO wheel_files(wheel_id, seq, path, hash, exec, size) VALUES (?, ?, ?, ?, ?, ?)",
+      );
+      files.forEach((f, seq) => {
+        addFile.run(id, seq, f.path, f.hash, f.exec ? 1 : 0, f.size);
+      });
+      return "added";
     });
-    return "added";
-  });
-  if (done === "vanished") return undefined;
-  if (done === "exists") touchWheels(core, [sha256]);
-  return readWheel(core, sha256);
+  } catch (err) {
+    if (err === VANISHED) return undefined;
+    throw err;
+  }
+  if (done === "exists") {
+    touchWheels(core, [sha256]);
+    return readWheel(core, sha256);
+  }
+  // what readWheel would read back
+  return {
+    sha256,
+    filename: wheel.filename,
+    name: wheel.name,
+    version: wheel.version,
+    tags: [...wheel.tags],
+    rootIsPurelib: wheel.rootIsPurelib,
+    files: files.map((f) => ({ ...f })),
+    record: wheel.recordText,
+  };
+}
+
+function isObject(core: StoreCore, f: StoredFile): boolean {
+  try {
+    return lstatSync(objectFile(core.paths, f.hash, f.exec)).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -12,6 +12,7 @@ import {
   readdirSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -212,5 +213,38 @@ describe("npm pack", () => {
       /^slimenv needs Node\.js 22\.13 or newer .*this is Node\.js 22\.12\.0\. [^\n]*\n$/,
     );
     expect(old.status).toBe(1);
+
+    // The store's unpacking worker thread is in the bundle, loads, and answers a job (here a
+    // wheel that is not there: its failure comes back as data).
+    const worker = path.join(installed, "dist/chunks/unpack-worker.js");
+    const job = {
+      wheel: path.join(work, "missing.whl"),
+      what: "missing.whl",
+      dir: work,
+      objects: work,
+      fsync: false,
+      umask: 0o22,
+      ...Object.fromEntries(
+        ["names", "dataStarts", "compressedSizes", "sizes", "methods", "flags", "crcs"]
+          .concat(["algorithms", "declared", "exec"])
+          .map((k) => [k, []]),
+      ),
+    };
+    const script = `import { Worker } from "node:worker_threads";
+const w = new Worker(${JSON.stringify(worker)});
+w.on("message", (m) => { console.log(JSON.stringify(m)); void w.terminate(); });
+w.postMessage({ id: 7, job: ${JSON.stringify(job)} });`;
+    const probe = path.join(work, "probe.mjs");
+    writeFileSync(probe, script);
+    const answer = spawnSync(process.execPath, [probe], {
+      encoding: "utf8",
+      cwd: tmpdir(),
+      env,
+    });
+    expect(answer.stderr).toBe("");
+    expect(JSON.parse(answer.stdout)).toMatchObject({
+      id: 7,
+      result: { failure: { code: "ENOENT" } },
+    });
   });
 });

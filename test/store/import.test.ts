@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { isSlimenvError } from "../../src/base/index.ts";
@@ -254,5 +255,56 @@ describe("importWheel", () => {
     expect(Buffer.compare(stored, Buffer.from(bytes))).toBe(0);
     const nm = execFileSync("nm", ["-D", obj], { encoding: "utf8" });
     expect(nm).toMatch(/ T answer/);
+  });
+});
+
+describe("store bookkeeping", () => {
+  it("writes last use and download URLs once, on close (or before a reader needs them)", async () => {
+    let clock = 1000;
+    const root = path.join(tempDir(), "store");
+    const store = Store.open({ root, now: () => clock });
+    await store.importWheel({ bytes: demo1.bytes }, { filename: demo1.filename });
+    await store.importWheel({ bytes: other.bytes }, { filename: other.filename });
+    const rows = () => {
+      const db = new DatabaseSync(path.join(root, "index.sqlite"), { readOnly: true });
+      try {
+        return db.prepare("SELECT sha256, last_used, url FROM wheels ORDER BY sha256").all();
+      } finally {
+        db.close();
+      }
+    };
+    const before = rows();
+    clock = 5000;
+    expect(store.findWheel(demo1.sha256)?.name).toBe("demo");
+    store.rememberUrl(demo1.sha256, "https://files.example/demo-1.0-py3-none-any.whl");
+    store.rememberUrl(demo1.sha256, "https://elsewhere.example/demo.whl");
+    store.rememberUrl("f".repeat(64), "https://files.example/unknown.whl");
+    // nothing written yet: no write transaction per wheel
+    expect(rows()).toEqual(before);
+    store.close();
+    const after = rows() as { sha256: string; last_used: number; url: string | null }[];
+    const demo = after.find((r) => r.sha256 === demo1.sha256);
+    expect(demo).toMatchObject({
+      last_used: 5000,
+      url: "https://files.example/demo-1.0-py3-none-any.whl",
+    });
+    expect(after.find((r) => r.sha256 === other.sha256)).toMatchObject({
+      last_used: 1000,
+      url: null,
+    });
+    expect(after).toHaveLength(2);
+  });
+
+  it("prune sees the last uses not written yet", async () => {
+    let clock = 1000;
+    const store = tempStore({ now: () => clock });
+    await store.importWheel({ bytes: demo1.bytes }, { filename: demo1.filename });
+    clock = 2000;
+    await store.importWheel({ bytes: other.bytes }, { filename: other.filename });
+    clock = 3000;
+    store.findWheel(demo1.sha256); // demo is now the most recently used
+    const report = store.prune({ maxSize: 1, dryRun: true });
+    // least recently used first
+    expect(report.wheelsEvicted.map((w) => w.filename)).toEqual([other.filename, demo1.filename]);
   });
 });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -125,5 +126,61 @@ describe("many processes, one store", () => {
       store.close();
     }
     await expectComplete(root, wheels);
+  });
+
+  it("kill -9 while wheels are unpacked on worker threads leaves no object that fails verification", async () => {
+    const rng = new Rng(21);
+    const noise = (n: number) => {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = rng.int(256);
+      return out;
+    };
+    // big incompressible files, so a kill often lands while one is being written
+    const wheels = Array.from({ length: 4 }, (_, w) => {
+      const files: Record<string, Uint8Array | string> = { [`u${w}/__init__.py`]: "" };
+      for (let j = 0; j < 60; j++) files[`u${w}/f${j}.bin`] = noise(20_000);
+      files[`u${w}/big.bin`] = noise(6 * 1024 * 1024);
+      return buildWheel({ name: `u${w}`, version: "1.0", files, level: 1 });
+    });
+    const files = writeWheels(wheels);
+    let midUnpack = 0;
+    let withObjects = 0;
+    for (let round = 0; round < 6; round++) {
+      const root = path.join(tempDir(), "store");
+      const child = run([root, ...files]);
+      const done = finished(child);
+      await new Promise<void>((resolve) => {
+        child.stdout?.on("data", (d: Buffer) => {
+          if (d.toString().includes("start")) resolve();
+        });
+      });
+      await new Promise((r) => setTimeout(r, 40 + rng.next() * 500));
+      child.kill("SIGKILL");
+      await done;
+      const imports = readdirSync(path.join(root, "tmp")).filter((n) => n.endsWith(".import"));
+      if (imports.some((n) => readdirSync(path.join(root, "tmp", n)).length > 0)) midUnpack++;
+      // every object on disk, registered or not, holds exactly the bytes its name says
+      const objects = path.join(root, "objects");
+      const names = (readdirSync(objects, { recursive: true }) as string[]).filter((f) =>
+        statSync(path.join(objects, f)).isFile(),
+      );
+      if (names.length > 0) withObjects++;
+      for (const f of names) {
+        const bytes = readFileSync(path.join(objects, f));
+        expect(createHash("sha256").update(bytes).digest("hex"), f).toBe(
+          f.replace("/", "").replace(/\.x$/, ""),
+        );
+        expect(statSync(path.join(objects, f)).mode & 0o222).toBe(0);
+      }
+      const store = Store.open({ root, orphanGraceMs: 0 });
+      try {
+        expect((await store.verify()).problems).toEqual([]);
+      } finally {
+        store.close();
+      }
+    }
+    // the kills landed while temp files were being written, and after objects were made
+    expect(midUnpack).toBeGreaterThan(0);
+    expect(withObjects).toBeGreaterThan(0);
   });
 });
