@@ -1,12 +1,14 @@
 /**
  * Connections for http-transport.ts: undici, loaded on first use; pooled keep-alive
  * dispatchers (direct or through a proxy) sharing one TLS context of extra CA certificates;
- * and the Limiter that caps requests in flight.
+ * host names looked up once per client (http-lookup.ts); and the Limiter that caps requests
+ * in flight.
  */
 import fs from "node:fs";
 import tls from "node:tls";
 import type { Agent, Dispatcher, ProxyAgent } from "undici";
 import { SlimenvError } from "../base/index.ts";
+import { cachedLookup, type LookupFunction } from "./http-lookup.ts";
 import { normalizeProxyUrl, type ProxySettings, proxyFor } from "./proxy.ts";
 
 type Undici = typeof import("undici");
@@ -101,6 +103,13 @@ export interface DispatcherOptions {
   connectTimeoutMs: number;
 }
 
+interface ConnectOptions {
+  timeout: number;
+  /** One look-up per host name for all the connections (http-lookup.ts). */
+  lookup: LookupFunction;
+  secureContext?: tls.SecureContext;
+}
+
 /**
  * Pooled keep-alive connections: one Agent for direct traffic, one ProxyAgent per proxy. A CA
  * list becomes one TLS secure context, built once and shared by every connection (handing the
@@ -110,17 +119,18 @@ export class Dispatchers {
   readonly #options: DispatcherOptions;
   #direct: Agent | undefined;
   readonly #proxies = new Map<string, ProxyAgent>();
-  #connect: { timeout: number; secureContext?: tls.SecureContext } | undefined;
+  #connect: ConnectOptions | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
   }
 
-  #connectOptions(): { timeout: number; secureContext?: tls.SecureContext } {
+  #connectOptions(): ConnectOptions {
     if (this.#connect === undefined) {
       const { ca, connectTimeoutMs } = this.#options;
       this.#connect = {
         timeout: connectTimeoutMs,
+        lookup: cachedLookup(),
         ...(ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) }),
       };
     }
