@@ -51,7 +51,9 @@ export function countBits(bits: bigint): number {
 
 /** Index of the highest version in the set, -1 when empty. */
 export function highestBit(bits: bigint): number {
-  return bits === 0n ? -1 : bits.toString(2).length - 1;
+  if (bits <= 0n) return -1;
+  const hex = bits.toString(16);
+  return (hex.length - 1) * 4 + (31 - Math.clz32(Number.parseInt(hex[0] as string, 16)));
 }
 
 /** Index of the lowest version in the set, -1 when empty. */
