@@ -5,7 +5,7 @@
  * in flight.
  */
 import fs from "node:fs";
-import tls from "node:tls";
+import type tls from "node:tls";
 import type { Agent, Dispatcher, ProxyAgent } from "undici";
 import { SlimenvError } from "../base/index.ts";
 import { cachedLookup, type LookupFunction } from "./http-lookup.ts";
@@ -79,6 +79,14 @@ export class Limiter {
   }
 }
 
+/**
+ * node:tls, loaded when first needed: with its root store it is ~6 MiB of a process that may
+ * never open a connection (an install from a lock, a sync).
+ */
+function tlsModule(): typeof tls {
+  return process.getBuiltinModule("node:tls") as typeof tls;
+}
+
 /** Read extra CA files (PEM) and add them to Node's default roots. */
 export function loadCertificates(files: readonly string[]): string[] {
   const extra: string[] = [];
@@ -99,6 +107,7 @@ export function loadCertificates(files: readonly string[]): string[] {
     }
     extra.push(text);
   }
+  const tls = tlsModule();
   const roots =
     typeof tls.getCACertificates === "function"
       ? tls.getCACertificates("default")
@@ -114,6 +123,7 @@ export function loadCertificates(files: readonly string[]): string[] {
  */
 export function certificatesBeyondDefaults(files: readonly string[]): string[] | undefined {
   const all = loadCertificates(files);
+  const tls = tlsModule();
   const defaults = new Set(
     typeof tls.getCACertificates === "function"
       ? tls.getCACertificates("default")
@@ -162,7 +172,7 @@ export class Dispatchers {
       this.#connect = {
         timeout: connectTimeoutMs,
         lookup: cachedLookup(),
-        ...(ca === undefined ? {} : { secureContext: tls.createSecureContext({ ca }) }),
+        ...(ca === undefined ? {} : { secureContext: tlsModule().createSecureContext({ ca }) }),
       };
     }
     return this.#connect;
