@@ -20,26 +20,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { benchPython, median, ROOT, writeSection } from "./report.ts";
+import { SETS } from "./speed-sets.ts";
 
-const SETS: Record<string, string[]> = {
-  web: [
-    "fastapi",
-    "uvicorn[standard]",
-    "sqlalchemy",
-    "alembic",
-    "pydantic-settings",
-    "httpx",
-    "boto3",
-    "pandas",
-    "numpy",
-    "requests",
-    "rich",
-    "typer",
-  ],
-  data: ["numpy", "scipy", "pandas", "opencv-python-headless", "pillow"],
-  /** a quick smoke set, not in the default run */
-  tiny: ["requests", "rich"],
-};
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SET_NAMES = (process.env.BENCH_SETS ?? "web,data").split(",");
 const INDEX = process.env.BENCH_INDEX_URL ?? "https://pypi.org/simple/";

@@ -56,6 +56,8 @@ interface FastPathRecord {
   interpreter: string;
   /** The manifest's interpreter (so that the answer need not parse the manifest). */
   interpreterPath?: string;
+  /** The sha256 of the lock the manifest says the env was built from, if any. */
+  lockSha256?: string;
   message: string;
 }
 
@@ -285,7 +287,7 @@ export function fastPathAnswer(
   env: NodeJS.ProcessEnv = process.env,
 ): boolean {
   if (pending === undefined) return false;
-  if (pending.command === "sync" && syncIsNoOp(pending)) return true;
+  if (pending.command === "sync" && syncIsNoOp(pending, env)) return true;
   try {
     const record = JSON.parse(readFileSync(recordFile(pending.dir, env), "utf8")) as FastPathRecord;
     if (record.dir !== pending.dir || record.key !== pending.key) return false;
@@ -307,20 +309,16 @@ export function fastPathAnswer(
  * sync would plan the same packages with the env's own settings and change nothing. The same
  * answer as a recorded fingerprint, for the first sync after an install from the lock.
  */
-function syncIsNoOp(pending: FastPathPending): boolean {
+function syncIsNoOp(pending: FastPathPending, env: NodeJS.ProcessEnv): boolean {
   if (pending.lock === undefined) return false;
   try {
     const file = manifestFile(pending.dir);
-    const text = readFileSync(file);
-    const manifest = JSON.parse(text.toString("utf8")) as {
-      interpreter?: string;
-      lock?: { sha256?: string };
-    };
-    const lockSha = manifest.lock?.sha256;
+    const facts = manifestFacts(pending.dir, env);
+    const lockSha = facts.lockSha256;
     if (lockSha === undefined || lockSha !== sha256(readFileSync(pending.lock))) return false;
-    if (manifest.interpreter !== undefined) {
+    if (facts.interpreter !== undefined) {
       const built = statSync(file).mtimeMs;
-      const python = statSync(realpathSync(manifest.interpreter));
+      const python = statSync(realpathSync(facts.interpreter));
       if (python.ctimeMs >= built || python.mtimeMs >= built) return false;
     }
     const shown = path.relative(pending.cwd, pending.dir) || ".";
@@ -330,6 +328,40 @@ function syncIsNoOp(pending: FastPathPending): boolean {
   } catch {
     return false;
   }
+}
+
+/** What `sync`'s no-op answer needs of an env's manifest, and where it came from. */
+export interface ManifestFacts {
+  interpreter: string | undefined;
+  lockSha256: string | undefined;
+  from: "record" | "manifest";
+}
+
+/**
+ * The interpreter and lock sha256 of the env in `dir`: from the record of the last run into
+ * it while the manifest is the very file that run left (its path, inode, size and times), else
+ * from the manifest itself. A manifest lists every file of the env (1.7 MB of JSON for the web
+ * set of docs/benchmarks.md): parsing it was most of a no-op sync's time over Node's start-up.
+ * Throws when neither can be read.
+ */
+export function manifestFacts(dir: string, env: NodeJS.ProcessEnv = process.env): ManifestFacts {
+  try {
+    const record = JSON.parse(readFileSync(recordFile(dir, env), "utf8")) as FastPathRecord;
+    if (
+      record.dir === dir &&
+      typeof record.lockSha256 === "string" &&
+      record.manifest === manifestSig(dir)
+    ) {
+      return { interpreter: record.interpreterPath, lockSha256: record.lockSha256, from: "record" };
+    }
+  } catch {
+    // no record, or not for this manifest: read the manifest
+  }
+  const manifest = JSON.parse(readFileSync(manifestFile(dir), "utf8")) as {
+    interpreter?: string;
+    lock?: { sha256?: string };
+  };
+  return { interpreter: manifest.interpreter, lockSha256: manifest.lock?.sha256, from: "manifest" };
 }
 
 /** After a successful run: remember its fingerprint and the environment it left. */
@@ -344,6 +376,7 @@ export function fastPathRecord(
     const manifest = JSON.parse(text.toString("utf8")) as {
       interpreter?: string;
       packages?: unknown[];
+      lock?: { sha256?: string };
     };
     const shown = path.relative(pending.cwd, pending.dir) || ".";
     const lock = pending.lock ?? "";
@@ -357,6 +390,7 @@ export function fastPathRecord(
       manifest: sig,
       interpreter: interpreterSig(manifest),
       ...(manifest.interpreter === undefined ? {} : { interpreterPath: manifest.interpreter }),
+      ...(typeof manifest.lock?.sha256 === "string" ? { lockSha256: manifest.lock.sha256 } : {}),
       message,
     };
     writeFileAtomicSync(recordFile(pending.dir, env), JSON.stringify(record));

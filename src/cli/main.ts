@@ -29,6 +29,7 @@ import {
 import { repeatGlobalOptions } from "./global-options.ts";
 import { Output } from "./output.ts";
 import { slimenvVersion } from "./version.ts";
+import { capYoungGeneration } from "./young-generation.ts";
 
 export function buildProgram(): Command {
   const program = new Command("slimenv")
@@ -137,6 +138,7 @@ export async function main(
     pending = fastPathStart(argv);
     if (fastPathAnswer(pending)) return;
   }
+  capYoungGeneration();
   await parse(argv);
   if (!process.exitCode) fastPathRecord(pending);
 }

@@ -8,7 +8,13 @@
 import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { type Reporter, SlimenvError, silentReporter, writeFileAtomicSync } from "../base/index.ts";
+import {
+  collectGarbage,
+  type Reporter,
+  SlimenvError,
+  silentReporter,
+  writeFileAtomicSync,
+} from "../base/index.ts";
 import {
   type BuildOptions,
   buildSourceTree,
@@ -198,6 +204,9 @@ export async function install(request: InstallRequest): Promise<InstallResult> {
         { hint: `name one of ${[...names].sort().join(", ")}` },
       );
     }
+    // What the resolution held (pages, listed files, version sets) is garbage now: collected
+    // before linking adds its own objects on top (src/base/garbage.ts).
+    if (request.inputs.lockFile === undefined) collectGarbage();
     let lockWritten: string | undefined;
     const applied = await applyPlan({
       layout,

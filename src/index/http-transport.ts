@@ -202,10 +202,11 @@ export interface SendOptions {
 export async function send(url: URL, options: SendOptions): Promise<Exchange> {
   const { request } = await undici();
   const requestTime = Date.now();
-  const res = await request(url, {
+  const res = await request(options.dispatcher, {
+    origin: url.origin,
+    path: `${url.pathname}${url.search}`,
     method: "GET",
     headers: options.headers,
-    dispatcher: options.dispatcher,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
   });

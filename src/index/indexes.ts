@@ -12,6 +12,7 @@ import type { CoreMetadata } from "../standards/metadata.ts";
 import { canonicalizeName } from "../standards/names.ts";
 import { listFindLinks } from "./find-links.ts";
 import type { HttpClient } from "./http.ts";
+import { MetadataCache } from "./metadata-cache.ts";
 import { fetchMetadata } from "./metadata-fetch.ts";
 import { PageCache } from "./page-cache.ts";
 import type { CompactPage } from "./page-compact.ts";
@@ -39,6 +40,11 @@ export interface IndexSetOptions {
    * an unchanged page is not read again (default true; nothing without an HTTP cache).
    */
   pageCache?: boolean;
+  /**
+   * Keep metadata read from inside files (range requests, downloads) beside the client's HTTP
+   * cache (metadata-cache.ts; default true; nothing without an HTTP cache).
+   */
+  metadataCache?: boolean;
 }
 
 export class IndexSet {
@@ -54,6 +60,7 @@ export class IndexSet {
   readonly #rangeRequests: boolean;
   readonly #listings = new Map<string, Promise<ProjectListing>>();
   readonly #pageCache: PageCache | undefined;
+  readonly #metadataCache: MetadataCache | undefined;
   readonly #metadata = new Map<string, Promise<CoreMetadata>>();
   #findLinksFiles: Promise<DistributionFile[]> | undefined;
 
@@ -65,6 +72,10 @@ export class IndexSet {
     const cacheDir = options.client.cacheDir;
     this.#pageCache =
       options.pageCache === false || cacheDir === undefined ? undefined : new PageCache(cacheDir);
+    this.#metadataCache =
+      options.metadataCache === false || cacheDir === undefined
+        ? undefined
+        : new MetadataCache(cacheDir);
     const indexes = options.indexUrls ?? [DEFAULT_INDEX_URL];
     for (const url of indexes) parseSourceUrl(url, "index URL");
     this.#indexes = indexes;
@@ -113,6 +124,7 @@ export class IndexSet {
         reporter: this.#reporter,
         credentials: this.#credentials,
         rangeRequests: this.#rangeRequests,
+        metadataCache: this.#metadataCache,
       });
       this.#metadata.set(file.url, pending);
       pending.catch(() => this.#metadata.delete(file.url));

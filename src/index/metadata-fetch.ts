@@ -5,6 +5,8 @@
  *     only the METADATA entry;
  *  3. otherwise (no range support, an sdist, a damaged range answer) the whole file, checked
  *     against the index's hash, with METADATA / PKG-INFO read from the archive.
+ * What 2 and 3 read is kept in a MetadataCache when given (metadata-cache.ts) and read from it
+ * first the next time.
  * Local files (find-links folders) are read from disk. The result's name and version must
  * match the filename (METADATA_MISMATCH otherwise).
  */
@@ -26,6 +28,7 @@ import { canonicalizeName } from "../standards/names.ts";
 import { tryParseVersion } from "../standards/version.ts";
 import { chooseHash, verifyHashes } from "./hashes.ts";
 import type { HttpClient } from "./http.ts";
+import type { MetadataCache } from "./metadata-cache.ts";
 import type { DistributionFile } from "./project.ts";
 import { RangeSource } from "./range-source.ts";
 import { type CredentialStore, stripCredentials } from "./source-url.ts";
@@ -37,10 +40,12 @@ export interface MetadataFetchOptions {
   credentials?: CredentialStore;
   /** Try HTTP range requests on remote wheels (default true). */
   rangeRequests?: boolean;
+  /** Where metadata read from inside files is kept (none: read again each time). */
+  metadataCache?: MetadataCache | undefined;
 }
 
 /** Where the metadata came from (for logs and tests). */
-export type MetadataSource = "metadata-file" | "range" | "download" | "local";
+export type MetadataSource = "metadata-file" | "range" | "download" | "local" | "cache";
 
 export interface FetchedMetadata {
   metadata: CoreMetadata;
@@ -83,6 +88,24 @@ export function checkMatches(file: DistributionFile, metadata: CoreMetadata): vo
 }
 
 async function metadataBytes(
+  file: DistributionFile,
+  options: MetadataFetchOptions,
+  reporter: Reporter,
+): Promise<{ data: Uint8Array; source: MetadataSource }> {
+  const cache = file.url.startsWith("file:") ? undefined : options.metadataCache;
+  const kept = await cache?.read(file);
+  if (kept !== undefined) return { data: kept, source: "cache" };
+  const got = await readMetadataBytes(file, options, reporter);
+  if (cache !== undefined && (got.source === "range" || got.source === "download")) {
+    await cache.write(file, got.data).catch((err: unknown) => {
+      const reason = (err as { cause?: { code?: string } }).cause?.code ?? "error";
+      reporter.log("debug", `cannot keep the metadata of ${file.filename} (${reason})`);
+    });
+  }
+  return got;
+}
+
+async function readMetadataBytes(
   file: DistributionFile,
   options: MetadataFetchOptions,
   reporter: Reporter,

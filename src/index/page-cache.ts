@@ -16,14 +16,21 @@
  * (torn, truncated, edited) is ignored and removed. Written to a temp file and renamed into
  * place: concurrent runs each write a whole entry, and a reader sees an old one, a new one or
  * none.
+ *
+ * A page read from the cache keeps its entry open and reads the details of a version (URL,
+ * hashes…) from it when they are asked for, instead of holding the blob (12 MB for the web
+ * set of docs/benchmarks.md; a resolution asks for a few dozen versions of ~9,000). The whole
+ * entry is checked (CRC-32) when it is opened; an open file keeps the entry it was opened on,
+ * whatever replaces or removes its name later. The file is closed when the page is collected.
  */
 
+import { readSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { writeFileAtomic } from "../base/index.ts";
 import { cacheHead, readCacheHead } from "./cache-head.ts";
-import { CompactPage } from "./page-compact.ts";
+import { CompactPage, type DetailsSource } from "./page-compact.ts";
 import type { EncodedPage } from "./page-encode.ts";
 
 /** Bump when page-compact.ts, or how a page is read into links, changes what an entry holds. */
@@ -75,33 +82,32 @@ export class PageCache {
     } catch {
       return { page: undefined, why: "absent" };
     }
-    let entry: { meta: EntryMeta; encoded: EncodedPage } | undefined;
+    let entry: Entry | "changed" | undefined;
     try {
-      entry = await readEntry(handle);
+      entry = await readEntry(handle, source);
     } catch {
       entry = undefined;
-    } finally {
+    }
+    let page: CompactPage | undefined;
+    if (entry !== undefined && entry !== "changed") {
+      try {
+        page = new CompactPage(
+          { header: entry.header, blob: new EntryDetails(handle, entry.blobAt, entry.blobSize) },
+          source.project,
+          index,
+        );
+      } catch {
+        page = undefined;
+      }
+    }
+    if (page === undefined) {
       await handle.close().catch(() => {});
-    }
-    if (entry === undefined) {
+      if (entry === "changed") return { page: undefined, why: "changed" };
       await fs.rm(file, { force: true }).catch(() => {});
       return { page: undefined, why: "damaged" };
     }
-    const { meta, encoded } = entry;
-    if (
-      meta.body !== source.body ||
-      meta.url !== source.url ||
-      meta.contentType !== source.contentType ||
-      meta.project !== source.project
-    ) {
-      return { page: undefined, why: "changed" };
-    }
-    try {
-      return { page: new CompactPage(encoded, source.project, index) };
-    } catch {
-      await fs.rm(file, { force: true }).catch(() => {});
-      return { page: undefined, why: "damaged" };
-    }
+    openEntries.register(page, handle);
+    return { page };
   }
 
   /** Store an entry atomically (temp file + rename). */
@@ -163,25 +169,95 @@ async function readExactly(handle: fs.FileHandle, length: number, position: numb
   return buffer;
 }
 
+interface Entry {
+  header: Buffer;
+  /** Where the blob starts in the file, and its size. */
+  blobAt: number;
+  blobSize: number;
+}
+
+/** The CRC-32 of `length` bytes of a file from `position`, read a piece at a time. */
+async function crcOfRange(
+  handle: fs.FileHandle,
+  position: number,
+  length: number,
+  crc: number,
+): Promise<number | undefined> {
+  const piece = Buffer.allocUnsafe(Math.min(length, CRC_PIECE));
+  let done = 0;
+  let sum = crc;
+  while (done < length) {
+    const want = Math.min(piece.byteLength, length - done);
+    const { bytesRead } = await handle.read(piece, 0, want, position + done);
+    if (bytesRead === 0) return undefined;
+    sum = crc32(piece.subarray(0, bytesRead), sum);
+    done += bytesRead;
+  }
+  return sum;
+}
+
+const CRC_PIECE = 1 << 20;
+
 /**
- * Read an entry from an open file: the metadata line, then the header and the blob into
- * buffers of their own (the blob stays with the page; nothing else of the file does).
- * Undefined when it is not a whole, intact entry.
+ * Read an entry from an open file: the metadata line, the header into a buffer of its own, and
+ * the blob only to check it (it stays in the file: EntryDetails). "changed" when the entry was
+ * made from another page than `source`; undefined when it is not a whole, intact entry.
  */
 async function readEntry(
   handle: fs.FileHandle,
-): Promise<{ meta: EntryMeta; encoded: EncodedPage } | undefined> {
+  source: PageSource,
+): Promise<Entry | "changed" | undefined> {
   const { size } = await handle.stat();
   const first = await readExactly(handle, Math.min(size, META_LIMIT), 0);
   const decoded = first === undefined ? undefined : decodeMeta(first);
   if (decoded === undefined) return undefined;
   const { meta, end } = decoded;
   if (size !== end + 1 + meta.headerSize + 1 + meta.blobSize) return undefined;
-  const header = await readExactly(handle, meta.headerSize + 1, end + 1);
-  const blob = await readExactly(handle, meta.blobSize, end + 2 + meta.headerSize);
-  if (header === undefined || blob === undefined || header[meta.headerSize] !== 10) {
-    return undefined;
+  if (
+    meta.body !== source.body ||
+    meta.url !== source.url ||
+    meta.contentType !== source.contentType ||
+    meta.project !== source.project
+  ) {
+    return "changed";
   }
-  if (crc32(blob, crc32(header)) !== meta.crc32) return undefined;
-  return { meta, encoded: { header: header.subarray(0, meta.headerSize), blob } };
+  const header = await readExactly(handle, meta.headerSize + 1, end + 1);
+  if (header === undefined || header[meta.headerSize] !== 10) return undefined;
+  const blobAt = end + 2 + meta.headerSize;
+  const crc = await crcOfRange(handle, blobAt, meta.blobSize, crc32(header));
+  if (crc !== meta.crc32) return undefined;
+  return { header: header.subarray(0, meta.headerSize), blobAt, blobSize: meta.blobSize };
 }
+
+/**
+ * The blob of an open entry, read by range when a version's details are asked for. The page
+ * asks synchronously; a few kilobytes per version, from a file just read (in the OS's cache).
+ */
+class EntryDetails implements DetailsSource {
+  readonly byteLength: number;
+  readonly #handle: fs.FileHandle;
+  readonly #at: number;
+
+  constructor(handle: fs.FileHandle, at: number, size: number) {
+    this.#handle = handle;
+    this.#at = at;
+    this.byteLength = size;
+  }
+
+  read(start: number, end: number): Uint8Array {
+    const length = end - start;
+    const bytes = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.#handle.fd, bytes, done, length - done, this.#at + start + done);
+      if (n === 0) throw new Error("not a compact page: the entry ends early");
+      done += n;
+    }
+    return bytes;
+  }
+}
+
+/** Entries kept open by the pages read from them: closed when the page is collected. */
+const openEntries = new FinalizationRegistry<fs.FileHandle>((handle) => {
+  handle.close().catch(() => {});
+});

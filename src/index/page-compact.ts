@@ -9,6 +9,9 @@
  * - The blob holds, per version, one JSON array with the rest of each file (URL, hashes, size,
  *   upload time, core metadata), read only when that version's files are asked for.
  *
+ * The blob may stay on disk (page-cache.ts reads a cached page's details from its entry only
+ * for the versions asked for): a `DetailsSource` gives its bytes by range.
+ *
  * Only files that `classifyFilename` accepts for the page's project are kept (the rest are
  * counted as skipped). The constructor checks the shape of what it reads and throws a plain
  * Error on anything else; the page cache then treats the entry as damaged.
@@ -17,6 +20,23 @@ import type { Version } from "../standards/version.ts";
 import { type ListedFile, listedTags, listedVersion } from "./listed-file.ts";
 import type { Build, Details, EncodedPage, Header } from "./page-encode.ts";
 import type { DistributionFile } from "./project.ts";
+
+/** The blob of a compact page, wherever it is: bytes `start` to `end` on request. */
+export interface DetailsSource {
+  readonly byteLength: number;
+  read(start: number, end: number): Uint8Array;
+}
+
+/** An encoded page whose blob may be a DetailsSource instead of bytes in memory. */
+export interface StoredPage {
+  header: Buffer;
+  parsed?: unknown;
+  blob: Uint8Array | DetailsSource;
+}
+
+function inMemory(blob: Uint8Array): DetailsSource {
+  return { byteLength: blob.byteLength, read: (start, end) => blob.subarray(start, end) };
+}
 
 function fullUrl(stored: unknown, filename: string): string | undefined {
   if (typeof stored === "string") return stored.endsWith("/") ? stored + filename : stored;
@@ -83,7 +103,7 @@ export class CompactPage {
   readonly skipped: number;
   /** Per version (as the filenames spell it), in the order the page first names each. */
   readonly groups: readonly (readonly ListedFile[])[];
-  readonly #blob: Uint8Array;
+  readonly #details: DetailsSource;
   readonly #offsets: number[];
   readonly #project: string;
   readonly #index: string;
@@ -94,7 +114,7 @@ export class CompactPage {
    * what DistributionFile.name and .index say. Throws a plain Error when the bytes are not a
    * compact page.
    */
-  constructor(encoded: EncodedPage, project: string, index: string) {
+  constructor(encoded: EncodedPage | StoredPage, project: string, index: string) {
     let header: Header;
     try {
       header = (encoded.parsed ?? JSON.parse(encoded.header.toString("utf8"))) as Header;
@@ -120,11 +140,12 @@ export class CompactPage {
         throw bad("offsets");
       }
     }
-    if (o[o.length - 1] !== encoded.blob.byteLength) throw bad("the blob's length");
+    const details = encoded.blob instanceof Uint8Array ? inMemory(encoded.blob) : encoded.blob;
+    if (o[o.length - 1] !== details.byteLength) throw bad("the blob's length");
     this.apiVersion = api ?? undefined;
     this.name = name ?? undefined;
     this.skipped = skipped;
-    this.#blob = encoded.blob;
+    this.#details = details;
     this.#offsets = o;
     this.#project = project;
     this.#index = index;
@@ -149,8 +170,14 @@ export class CompactPage {
     const entries = this.groups[group] ?? [];
     const start = this.#offsets[group] as number;
     const end = this.#offsets[group + 1] as number;
-    const text = Buffer.from(this.#blob.buffer, this.#blob.byteOffset + start, end - start);
-    const details = JSON.parse(text.toString("utf8")) as Details[];
+    const bytes = this.#details.read(start, end);
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let details: Details[];
+    try {
+      details = JSON.parse(text.toString("utf8")) as Details[];
+    } catch {
+      throw bad(`the details of version group ${group} are not JSON`);
+    }
     if (!Array.isArray(details) || details.length !== entries.length) {
       throw bad(`the details of version group ${group}`);
     }

@@ -128,6 +128,15 @@ function byFilename(a: { filename: string }, b: { filename: string }): number {
   return a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0;
 }
 
+function isSorted(files: readonly { filename: string }[]): boolean {
+  for (let i = 1; i < files.length; i++) {
+    if (byFilename(files[i - 1] as { filename: string }, files[i] as { filename: string }) > 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** Picks the usable files of each version for one target and one format control. */
 export class FileSelector {
   readonly #rank: ReturnType<typeof createTagRanker>;
@@ -156,16 +165,20 @@ export class FileSelector {
    * first appears.
    */
   choose(name: string, groups: Iterable<readonly ListedFile[]>): VersionChoice[] {
-    const byVersion = new Map<string, ListedFile[]>();
+    // A listing's group is used as it is unless another group of the same version joins it.
+    const byVersion = new Map<string, { files: readonly ListedFile[]; own: boolean }>();
     for (const group of groups) {
       const first = group[0];
       if (first === undefined) continue;
       const key = versionKey(first.version);
       const merged = byVersion.get(key);
-      if (merged === undefined) byVersion.set(key, [...group]);
-      else merged.push(...group);
+      if (merged === undefined) byVersion.set(key, { files: group, own: false });
+      else if (merged.own) (merged.files as ListedFile[]).push(...group);
+      else byVersion.set(key, { files: [...merged.files, ...group], own: true });
     }
-    return [...byVersion.values()].map((group) => this.#chooseVersion(name, group));
+    const out: VersionChoice[] = [];
+    for (const { files } of byVersion.values()) out.push(this.#chooseVersion(name, files));
+    return out;
   }
 
   /** The rank of a compressed tag set ("py2.py3-none-any"), expanded without parsing. */
@@ -185,11 +198,15 @@ export class FileSelector {
     return rank ?? undefined;
   }
 
-  #chooseVersion(name: string, group: ListedFile[]): VersionChoice {
-    const all = group.sort(byFilename);
+  #chooseVersion(name: string, group: readonly ListedFile[]): VersionChoice {
+    // Pages list each version's files sorted already: copied and sorted only when not.
+    const all = isSorted(group) ? (group as ListedFile[]) : [...group].sort(byFilename);
     const yanked = all.every((f) => f.yanked !== undefined);
     // Yanked files are left out when the version has files that are not.
-    const live = yanked ? all : all.filter((f) => f.yanked === undefined);
+    const live =
+      yanked || all.every((f) => f.yanked === undefined)
+        ? all
+        : all.filter((f) => f.yanked === undefined);
     const noBinary = appliesTo(this.#format.noBinary, name);
     const onlyBinary = !noBinary && appliesTo(this.#format.onlyBinary, name);
     const ranked: { file: ListedFile; rank: number }[] = [];
@@ -214,9 +231,16 @@ export class FileSelector {
       yanked,
     };
     if (!onlyBinary) {
-      const sdists = live.filter((f) => f.kind === "sdist");
       // One sdist: .tar.gz (the standard form) before any other.
-      const sdist = sdists.find((f) => f.filename.toLowerCase().endsWith(".tar.gz")) ?? sdists[0];
+      let sdist: ListedFile | undefined;
+      for (const f of live) {
+        if (f.kind !== "sdist") continue;
+        if (f.filename.toLowerCase().endsWith(".tar.gz")) {
+          sdist = f;
+          break;
+        }
+        sdist ??= f;
+      }
       if (sdist !== undefined) out.sdist = sdist;
     }
     if (out.wheels.length === 0 && out.sdist === undefined) {

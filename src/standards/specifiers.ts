@@ -12,7 +12,7 @@
 import { SlimenvError } from "../base/index.ts";
 import { clauseAdmits, type SpecTarget } from "./specifier-match.ts";
 import { parseClause, type SpecifierOperator } from "./specifier-parse.ts";
-import { tryParseVersion, type Version, versionParts } from "./version.ts";
+import { tryParseVersion, Version, versionParts } from "./version.ts";
 import { formatParts, stripPyWhitespace } from "./version-parse.ts";
 
 export type { SpecifierOperator } from "./specifier-parse.ts";
@@ -195,6 +195,12 @@ export class SpecifierSet {
    * matches an empty set or `===` clauses.
    */
   contains(item: Version | string, options: PrereleaseOptions = {}): boolean {
+    if (item instanceof Version && !this.#hasArbitrary) {
+      // What `filter([item])` answers, without its arrays: a resolver asks this for every
+      // listed version of a package, per requirement on it.
+      for (const s of this.specifiers) if (!s.admits(item)) return false;
+      return !item.isPrerelease || (options.prereleases ?? this.prereleases) !== false;
+    }
     // A string is matched against === as written; a Version by its normalized text.
     return this.filter([item], options).length === 1;
   }

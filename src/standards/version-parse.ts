@@ -81,8 +81,23 @@ export function normalizeDigits(digits: string): string {
 
 const DIGITS = /^[0-9]+$/;
 
+/** A plain release ("2.31.0"): nothing to normalize but leading zeros. */
+const PLAIN_RELEASE = /^[0-9]+(?:\.[0-9]+)*$/;
+
 /** Parse a version string into its normalized parts, or say where it stops being one. */
 export function parseVersionParts(text: string): VersionParts | VersionParseFailure {
+  // Most versions an index lists are plain releases: the same parts as the grammar gives them,
+  // without its dozen capture groups.
+  if (PLAIN_RELEASE.test(text)) {
+    return {
+      epoch: "0",
+      release: text.split(".").map(normalizeDigits),
+      pre: undefined,
+      post: undefined,
+      dev: undefined,
+      local: undefined,
+    };
+  }
   let start = 0;
   let end = text.length;
   while (start < end && PY_WHITESPACE.has(text.charCodeAt(start))) start++;
@@ -154,34 +169,46 @@ export function incrementDigits(digits: string): string {
   return (BigInt(digits) + 1n).toString();
 }
 
+/** Length of a release without its trailing zeros. */
+function trimmedLength(release: readonly string[]): number {
+  let end = release.length;
+  while (end > 0 && release[end - 1] === "0") end--;
+  return end;
+}
+
 function compareReleases(a: readonly string[], b: readonly string[]): number {
-  const ta = trimRelease(a, false);
-  const tb = trimRelease(b, false);
-  const n = Math.min(ta.length, tb.length);
+  const la = trimmedLength(a);
+  const lb = trimmedLength(b);
+  const n = Math.min(la, lb);
   for (let i = 0; i < n; i++) {
-    const c = compareDigits(ta[i] as string, tb[i] as string);
+    const c = compareDigits(a[i] as string, b[i] as string);
     if (c !== 0) return c;
   }
-  return ta.length === tb.length ? 0 : ta.length < tb.length ? -1 : 1;
+  return la === lb ? 0 : la < lb ? -1 : 1;
 }
 
 const PRE_RANK: Record<PreLetter, number> = { a: 0, b: 1, rc: 2 };
 
-/** The (rank, number) pairs that order pre, post and dev after the release (PEP 440). */
-function suffixKey(p: VersionParts): [number, string, number, string, number, string] {
-  let preRank: number;
-  if (p.pre !== undefined) preRank = PRE_RANK[p.pre[0]];
-  else if (p.post === undefined && p.dev !== undefined)
-    preRank = -1; // X.devN sorts before X.aN
-  else preRank = 3; // no pre-release: after rc
-  return [
-    preRank,
-    p.pre?.[1] ?? "0",
-    p.post === undefined ? 0 : 1,
-    p.post ?? "0",
-    p.dev === undefined ? 1 : 0,
-    p.dev ?? "0",
-  ];
+/** Where pre, post and dev put a version after its release (PEP 440), by rank then number. */
+function preRank(p: VersionParts): number {
+  if (p.pre !== undefined) return PRE_RANK[p.pre[0]];
+  if (p.post === undefined && p.dev !== undefined) return -1; // X.devN sorts before X.aN
+  return 3; // no pre-release: after rc
+}
+
+/** Compares the pre, post and dev parts (no arrays made: this runs for every sort step). */
+function compareSuffixes(a: VersionParts, b: VersionParts): number {
+  const rank = preRank(a) - preRank(b);
+  if (rank !== 0) return rank < 0 ? -1 : 1;
+  let c = compareDigits(a.pre?.[1] ?? "0", b.pre?.[1] ?? "0");
+  if (c !== 0) return c;
+  const post = (a.post === undefined ? 0 : 1) - (b.post === undefined ? 0 : 1);
+  if (post !== 0) return post < 0 ? -1 : 1;
+  c = compareDigits(a.post ?? "0", b.post ?? "0");
+  if (c !== 0) return c;
+  const dev = (a.dev === undefined ? 1 : 0) - (b.dev === undefined ? 1 : 0);
+  if (dev !== 0) return dev < 0 ? -1 : 1;
+  return compareDigits(a.dev ?? "0", b.dev ?? "0");
 }
 
 function compareLocal(a: readonly string[], b: readonly string[]): number {
@@ -205,14 +232,8 @@ export function compareParts(a: VersionParts, b: VersionParts, ignoreLocal = fal
   if (c !== 0) return c;
   c = compareReleases(a.release, b.release);
   if (c !== 0) return c;
-  const ka = suffixKey(a);
-  const kb = suffixKey(b);
-  for (let i = 0; i < 6; i += 2) {
-    const rank = (ka[i] as number) - (kb[i] as number);
-    if (rank !== 0) return rank < 0 ? -1 : 1;
-    c = compareDigits(ka[i + 1] as string, kb[i + 1] as string);
-    if (c !== 0) return c;
-  }
+  c = compareSuffixes(a, b);
+  if (c !== 0) return c;
   if (ignoreLocal) return 0;
   if (a.local === undefined || b.local === undefined) {
     if (a.local === b.local) return 0;

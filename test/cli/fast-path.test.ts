@@ -2,7 +2,12 @@ import { createHash } from "node:crypto";
 import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { fastPathAnswer, fastPathRecord, fastPathStart } from "../../src/cli/fast-path.ts";
+import {
+  fastPathAnswer,
+  fastPathRecord,
+  fastPathStart,
+  manifestFacts,
+} from "../../src/cli/fast-path.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 let root: string;
@@ -129,5 +134,34 @@ describe("the no-op fast path", () => {
     const later = new Date(Date.now() + 60_000);
     utimesSync(python, later, later); // the interpreter changed after the env was built
     expect(again(args)).toBe(false);
+  });
+
+  it("takes the manifest's lock and interpreter from the last run's record while the manifest is that run's", () => {
+    const sha = "c".repeat(64);
+    manifest({ interpreter: "/usr/bin/python3", lock: { sha256: sha } });
+    expect(() => manifestFacts(path.join(root, "nowhere"), env)).toThrow();
+    expect(manifestFacts(dir, env)).toEqual({
+      interpreter: "/usr/bin/python3",
+      lockSha256: sha,
+      from: "manifest",
+    });
+    fastPathRecord(fastPathStart(argv(), env, cwd), env);
+    expect(manifestFacts(dir, env)).toEqual({
+      interpreter: "/usr/bin/python3",
+      lockSha256: sha,
+      from: "record",
+    });
+    // A rebuild (by anyone) writes a new manifest: the record no longer speaks for it.
+    const other = "d".repeat(64);
+    const until = Date.now() + 20;
+    while (Date.now() < until) {
+      // a new mtime for the new manifest
+    }
+    manifest({ lock: { sha256: other } });
+    expect(manifestFacts(dir, env)).toEqual({
+      interpreter: undefined,
+      lockSha256: other,
+      from: "manifest",
+    });
   });
 });

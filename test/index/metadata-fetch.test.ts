@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import fs, { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { bufferSource, readZipDirectory, readZipEntry } from "../../src/archive/zip-read.ts";
 import { listFindLinks } from "../../src/index/find-links.ts";
 import { HttpClient } from "../../src/index/http.ts";
+import { MetadataCache } from "../../src/index/metadata-cache.ts";
 import { fetchMetadataWithSource } from "../../src/index/metadata-fetch.ts";
 import type { DistributionFile } from "../../src/index/project.ts";
 import { fetchProjectFiles } from "../../src/index/simple.ts";
@@ -12,6 +13,7 @@ import { CredentialStore } from "../../src/index/source-url.ts";
 import type { IndexEntry, IndexServer, IndexServerOptions } from "../helpers/index-server.ts";
 import { startIndexServer } from "../helpers/index-server.ts";
 import { Rng } from "../helpers/random.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { buildSdist, buildWheel, sha256Hex, writeWheelDir, zipEntries } from "../helpers/wheels.ts";
 import { rejection, shown, testClient } from "./index-fixtures.ts";
 import { zip64 } from "./zip64.ts";
@@ -129,6 +131,71 @@ describe("PEP 658 metadata files", () => {
     expect(err.message).toBe(
       "the metadata of meta_pkg-2.0-py3-none-any.whl is for meta-pkg 1.0, not meta-pkg 2.0",
     );
+  });
+});
+
+describe("the metadata cache", () => {
+  it("keeps what range requests read, and answers from it with no request the next time", async () => {
+    const wheel = buildWheel({ name: "kept", version: "1.0", requiresDist: ["dep>=2"] });
+    const { server, files } = await serve("kept", [{ file: wheel, serveMetadata: false }]);
+    const file = files[0] as DistributionFile;
+    const metadataCache = new MetadataCache(tempDir("metadata-cache-"));
+    const first = await fetchMetadataWithSource(file, { client, metadataCache });
+    expect(first.source).toBe("range");
+    expect(server.requests.length).toBeGreaterThan(0);
+    server.requests.length = 0;
+    const again = await fetchMetadataWithSource(file, { client, metadataCache });
+    expect(again).toEqual({ metadata: first.metadata, source: "cache" });
+    expect(server.requests).toEqual([]);
+    // Without the cache, the index is asked again.
+    expect((await fetchMetadataWithSource(file, { client })).source).toBe("range");
+  });
+
+  it("keeps an sdist's PKG-INFO read from a download", async () => {
+    const sdist = buildSdist({ name: "src-kept", version: "0.5", requiresDist: ["six"] });
+    const { server, files } = await serve("src-kept", [
+      { file: { filename: sdist.filename, bytes: sdist.bytes } },
+    ]);
+    const metadataCache = new MetadataCache(tempDir("metadata-cache-"));
+    const file = files[0] as DistributionFile;
+    expect((await fetchMetadataWithSource(file, { client, metadataCache })).source).toBe(
+      "download",
+    );
+    server.requests.length = 0;
+    const again = await fetchMetadataWithSource(file, { client, metadataCache });
+    expect([again.source, again.metadata.requiresDist, server.requests.length]).toEqual([
+      "cache",
+      ["six"],
+      0,
+    ]);
+  });
+
+  it("ignores and removes a damaged entry, ignores one for another URL, keeps nothing without a sha256", async () => {
+    const wheel = buildWheel({ name: "kept", version: "1.0" });
+    const { files } = await serve("kept", [{ file: wheel, serveMetadata: false }]);
+    const file = files[0] as DistributionFile;
+    const metadataCache = new MetadataCache(tempDir("metadata-cache-"));
+    await fetchMetadataWithSource(file, { client, metadataCache });
+    const entry = metadataCache.entryPath(file) as string;
+    expect(entry).toContain(file.hashes.sha256 as string);
+
+    const moved = { ...file, url: `${file.url}?elsewhere` };
+    expect(await metadataCache.read(moved)).toBeUndefined();
+    expect(fs.existsSync(entry)).toBe(true);
+
+    const data = fs.readFileSync(entry);
+    data[data.length - 2] = (data[data.length - 2] as number) ^ 1;
+    fs.writeFileSync(entry, data);
+    expect(await metadataCache.read(file)).toBeUndefined();
+    expect(fs.existsSync(entry)).toBe(false);
+    // Read again from the index, and kept again.
+    expect((await fetchMetadataWithSource(file, { client, metadataCache })).source).toBe("range");
+    expect((await fetchMetadataWithSource(file, { client, metadataCache })).source).toBe("cache");
+
+    const unhashed = { ...file, hashes: { md5: "0".repeat(32) } };
+    expect(metadataCache.entryPath(unhashed)).toBeUndefined();
+    await metadataCache.write(unhashed, new Uint8Array([1, 2, 3]));
+    expect(await metadataCache.read(unhashed)).toBeUndefined();
   });
 });
 

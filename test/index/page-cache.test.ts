@@ -188,6 +188,33 @@ describe("PageCache", () => {
     }
   });
 
+  it("reads a version's details from the entry when asked, whatever happens to its name", async () => {
+    const cache = new PageCache(tempDir("page-cache-"));
+    await cache.write(key, source, encoded());
+    const expected = new ProjectListing([compact(richJsonPage(), "application/json")]).all();
+    const files = () => new ProjectListing([page]).all();
+    const hit = await cache.read(key, source, "https://example.org/simple/");
+    const page = hit.page as CompactPage;
+    // Another run replaces the entry (a new page), then the cache is cleaned: this page still
+    // reads the entry it was opened on.
+    await cache.write(key, { ...source, body: "2".repeat(64) }, encoded());
+    fs.rmSync(entry(cache));
+    expect(files()).toEqual(expected);
+  });
+
+  it("does not hold the details in memory: they are read from the open entry", async () => {
+    const cache = new PageCache(tempDir("page-cache-"));
+    await cache.write(key, source, encoded());
+    const page = (await cache.read(key, source, "i")).page as CompactPage;
+    // Changed in place after it was opened and checked (nothing slimenv does; it shows
+    // where the details come from): the change shows when they are read.
+    const fd = fs.openSync(entry(cache), "r+");
+    const size = fs.fstatSync(fd).size;
+    fs.writeSync(fd, Buffer.alloc(200, "#"), 0, 200, size - 200);
+    fs.closeSync(fd);
+    expect(() => new ProjectListing([page]).all()).toThrow(/not a compact page/);
+  });
+
   it("keeps whole entries when processes write it at once", async () => {
     const dir = tempDir("page-cache-");
     const cache = new PageCache(dir);

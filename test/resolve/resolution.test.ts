@@ -1,8 +1,9 @@
 /** What a Resolution holds beyond the versions, and the errors that are not conflicts. */
 import { describe, expect, test } from "vitest";
 import { isSlimenvError, RecordingReporter } from "../../src/base/index.ts";
-import { Universe } from "../../src/resolve/version-set.ts";
+import { countBits, highestBit, lowestBit, Universe } from "../../src/resolve/version-set.ts";
 import { Version } from "../../src/standards/version.ts";
+import { Rng } from "../helpers/random.ts";
 import { type Registry, resolveTable } from "./registry.ts";
 
 const registry: Registry = {
@@ -148,5 +149,38 @@ describe("printing version sets", () => {
 
   test("a label wins over ranges", () => {
     expect(universe.render({ bits: 0b1100n, label: ">=2" })).toBe(">=2");
+  });
+});
+
+describe("version set arithmetic", () => {
+  test("countBits counts the versions of sets small and large", () => {
+    expect(countBits(0n)).toBe(0);
+    expect(countBits(-5n)).toBe(0);
+    expect(countBits(1n)).toBe(1);
+    expect(countBits(0b1011n)).toBe(3);
+    expect(countBits((1n << 5000n) - 1n)).toBe(5000);
+    expect(countBits(1n << 4999n)).toBe(1);
+    const rng = new Rng(14);
+    for (let round = 0; round < 50; round++) {
+      const size = 1 + rng.int(3000);
+      let bits = 0n;
+      let expected = 0;
+      for (let i = 0; i < size; i++) {
+        if (rng.chance(0.4)) {
+          bits |= 1n << BigInt(i);
+          expected++;
+        }
+      }
+      expect(countBits(bits)).toBe(expected);
+    }
+  });
+
+  test("highest and lowest versions of a set", () => {
+    expect(highestBit(0n)).toBe(-1);
+    expect(lowestBit(0n)).toBe(-1);
+    expect(highestBit(0b10110n)).toBe(4);
+    expect(lowestBit(0b10110n)).toBe(1);
+    expect(highestBit((1n << 3000n) | 1n)).toBe(3000);
+    expect(lowestBit(1n << 3000n)).toBe(3000);
   });
 });

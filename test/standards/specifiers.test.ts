@@ -327,3 +327,49 @@ describe("invalid specifiers", () => {
     expect(() => new Specifier(undefined as unknown as string)).toThrow(/expected a string/);
   });
 });
+
+describe("SpecifierSet.contains agrees with filter", () => {
+  it("for every kind of clause, pre-release policy and version", () => {
+    const sets = [
+      "",
+      ">=1.0",
+      "<2.0,>=1.0",
+      "!=1.5.*",
+      "~=1.4",
+      "==1.0a1",
+      ">=1.0a1",
+      "==1.*",
+      ">1.0",
+      "<=2.0.post1",
+      "==1.0+local",
+      "===1.0",
+    ];
+    const versions = [
+      "0.9",
+      "1.0a1",
+      "1.0",
+      "1.0+local",
+      "1.4",
+      "1.5.1",
+      "1.5rc1",
+      "2.0",
+      "2.0.post1",
+      "3.0.dev1",
+    ];
+    for (const text of sets) {
+      for (const prereleases of [undefined, true, false]) {
+        const set = new SpecifierSet(text);
+        for (const version of versions) {
+          const v = new Version(version);
+          const options = prereleases === undefined ? {} : { prereleases };
+          expect([text, prereleases, version, set.contains(v, options)]).toEqual([
+            text,
+            prereleases,
+            version,
+            set.filter([v], options).length === 1,
+          ]);
+        }
+      }
+    }
+  });
+});

@@ -286,3 +286,42 @@ describe("invalid versions", () => {
     expect(tryParseVersion(undefined as unknown as string)).toBeUndefined();
   });
 });
+
+describe("plain releases", () => {
+  it("parse to the parts the full grammar gives them (leading zeros, trailing zeros)", () => {
+    for (const text of ["0", "00", "1", "1.0", "2.31.0", "01.002.0003", "1.0.0.0.0", "2024.10.1"]) {
+      // A leading "v" is allowed and ignored, and takes the grammar's way.
+      expect(versionParts(v(text))).toEqual(versionParts(v(`v${text}`)));
+      expect(v(text).compare(v(`v${text}`))).toBe(0);
+    }
+  });
+
+  it("order among every other kind of version as PEP 440 says", () => {
+    const list = [
+      "0.9.dev1",
+      "0.9",
+      "1.0.dev0",
+      "1.0a1.dev2",
+      "1.0a1",
+      "1.0a1.post1",
+      "1.0b2",
+      "1.0rc1",
+      "1.0",
+      "1.0+local",
+      "1.0.post1.dev0",
+      "1.0.post1",
+      "1.0.1",
+      "1!0.5",
+    ];
+    for (let i = 0; i < list.length; i++) {
+      for (let j = 0; j < list.length; j++) {
+        const expected = Math.sign(i - j);
+        expect([list[i], list[j], v(list[i] as string).compare(v(list[j] as string))]).toEqual([
+          list[i],
+          list[j],
+          expected,
+        ]);
+      }
+    }
+  });
+});
