@@ -28,6 +28,7 @@ import glob
 import hashlib
 import io
 import json
+import operator
 import os
 import re
 import shutil
@@ -35,6 +36,7 @@ import signal
 import stat
 import struct
 import tarfile
+import threading
 import time
 import unicodedata
 import zipfile
@@ -638,7 +640,89 @@ def check_header(m):
 
 
 def check_tree(m):
-    """Refuse a tree whose paths, modes or symlinks are not as docs/fleet.md says."""
+    """Refuse a tree whose paths, modes or symlinks are not as docs/fleet.md says. Returns the
+    set of the tree's directories (every proper prefix of a path), which the build makes.
+
+    A fast check runs over the whole lists at once (C-level joins, one regex, set operations);
+    whatever it cannot prove valid is checked entry by entry (_check_tree_slow), which refuses
+    with the precise reason."""
+    try:
+        dirs = _check_tree_fast(m["files"], m["symlinks"])
+    except (KeyError, TypeError, AttributeError, ValueError):
+        dirs = None
+    if dirs is None:
+        _check_tree_slow(m)
+        dirs = _tree_dirs([f["path"] for f in m["files"]] + [s["path"] for s in m["symlinks"]])
+    return dirs
+
+
+
+
+def _tree_dirs(paths):
+    """Every proper prefix directory of `paths` (relative, "/"-separated)."""
+    dirs = set()
+    add = dirs.add
+    for p in paths:
+        cut = p.rfind("/")
+        while cut > 0:
+            p = p[:cut]
+            if p in dirs:
+                break
+            add(p)
+            cut = p.rfind("/")
+    return dirs
+
+
+def _check_tree_fast(files, symlinks):
+    """The tree's directories when every check passes at once, else None (check slowly)."""
+    if type(files) is not list or type(symlinks) is not list:
+        return None
+    paths = [f["path"] for f in files]
+    lpaths = [s["path"] for s in symlinks]
+    joined = "\x00".join(paths + lpaths)  # TypeError (a non-string) -> the slow check
+    n = len(paths) + len(lpaths)
+    if (n and joined.count("\x00") != n - 1) or "\\" in joined:
+        return None
+    # every segment of every path between "/": an empty, "." or ".." one is a refusal (a
+    # leading or trailing "/" or an empty path makes an empty one)
+    segs = "/" + joined.replace("\x00", "/") + "/" if n else ""
+    if "//" in segs or "/./" in segs or "/../" in segs:
+        return None
+    if not joined.isascii() and not unicodedata.is_normalized("NFC", joined):
+        return None
+    shas = [f["sha256"] for f in files]
+    if shas and (set(map(len, shas)) != {64}
+                 or "".join(shas).encode("ascii").translate(None, b"0123456789abcdef")):
+        return None
+    sizes = [f["size"] for f in files]
+    modes = [f["mode"] for f in files]
+    if not set(map(type, sizes)) <= {int} or (sizes and min(sizes) < 0):
+        return None
+    if not set(map(type, modes)) <= {int} or not set(modes) <= {420, 493}:
+        return None
+    if not all(map(operator.lt, paths, paths[1:])) or not all(map(operator.lt, lpaths, lpaths[1:])):
+        return None
+    owners = set(paths)
+    owners.update(lpaths)
+    if len(owners) != n:
+        return None  # a path that is a file and a symlink
+    dirs = _tree_dirs(owners)
+    if not owners.isdisjoint(dirs):
+        return None  # a path under a file or symlink
+    if symlinks:
+        links = {}
+        for s in symlinks:
+            if type(s["target"]) is not str or not s["target"]:
+                return None
+            links[s["path"]] = s["target"]
+        for s in symlinks:
+            if resolve_inside(links, s["path"].split("/")[:-1], s["target"]) is None:
+                return None
+    return dirs
+
+
+def _check_tree_slow(m):
+    """check_tree, entry by entry: refuses with the first problem found."""
     try:
         owners = set()
         for f in m["files"]:
@@ -721,7 +805,10 @@ class Store:
         self.downloads = os.path.join(self.tmp, "downloads")
         self._lock_fd = None
         self._objects = None  # (sha, executable) on disk, listed once under the lock, kept current
+        self._known = set()  # (sha, executable) known to be stored, without listing objects/
+        self.full_gc = False  # recovery found an interrupted apply: gc looks at every object
         self._manifests = {}  # (app, seq) -> manifest this run wrote
+        self._trees = {}  # (app, seq) -> a kept generation's tree, parsed (a delta's base)
 
 
     # -- paths
@@ -764,7 +851,9 @@ class Store:
         write_atomic(self.tree_path(app, seq), docs[1], sync=sync)
 
     def find_tree(self, app, sha):
-        """The bytes of a kept generation's stored tree that hash to `sha`, else None."""
+        """The bytes of a kept generation's stored tree that hash to `sha`, else None. The files
+        of that generation are noted as stored (see note_stored): a delta's unchanged files need
+        no look into objects/."""
         st = self.load_state(app)
         for seq in st["generations"] if st else []:
             try:
@@ -773,6 +862,13 @@ class Store:
             except OSError:
                 continue
             if hashlib.sha256(data).hexdigest() == sha:
+                if not self.image_of(app, seq):
+                    try:
+                        tree = json.loads(data.decode("utf-8"))
+                        self._trees[(app, seq)] = tree
+                        self.note_stored((f["sha256"], f["mode"] == 493) for f in tree["files"])
+                    except (ValueError, KeyError, TypeError):
+                        pass
                 return data
         return None
 
@@ -785,25 +881,59 @@ class Store:
         then kept current by add_object/remove_object instead of a stat per file."""
         if self._objects is None:
             self._objects = self.stored_objects()
+            self._known |= self._objects
         return self._objects
 
+    def note_stored(self, pairs):
+        """(sha, executable) pairs known to be stored without a look: the files of a kept
+        generation (its objects were stored and synced before it got its name, and gc never
+        removes an object a kept generation uses)."""
+        self._known.update(pairs)
+
+    def stored(self, sha, executable):
+        """Whether object (sha, executable) is stored: known, listed, or one stat."""
+        if (sha, executable) in self._known:
+            return True
+        if self._objects is not None:
+            return False
+        try:
+            os.stat(self.object_path(sha, executable))
+        except OSError:
+            return False
+        self._known.add((sha, executable))
+        return True
+
+    def missing(self, pairs):
+        """The (sha, executable) of `pairs` not stored. Many unknown ones: one listing of
+        objects/ instead of a stat each."""
+        unknown = [k for k in pairs if k not in self._known]
+        if len(unknown) > 512:
+            self.objects()
+        return set(k for k in unknown if not self.stored(k[0], k[1]))
+
     def has_object(self, sha):
-        objs = self.objects()
-        return (sha, False) in objs or (sha, True) in objs
+        return self.any_object(sha) is not None
 
     def any_object(self, sha):
-        objs = self.objects()
-        for x in (False, True):
-            if (sha, x) in objs:
+        """The path of object `sha` in either mode, or None."""
+        for x in sorted((False, True), key=lambda x: (sha, x) not in self._known):
+            if self.stored(sha, x):
                 return self.object_path(sha, x)
         return None
 
     def add_object(self, sha, executable):
-        self.objects().add((sha, executable))
+        self._known.add((sha, executable))
+        if self._objects is not None:
+            self._objects.add((sha, executable))
 
     def remove_object(self, sha, executable):
-        os.unlink(self.object_path(sha, executable))
-        self.objects().discard((sha, executable))
+        try:
+            os.unlink(self.object_path(sha, executable))
+        except FileNotFoundError:
+            pass
+        self._known.discard((sha, executable))
+        if self._objects is not None:
+            self._objects.discard((sha, executable))
 
     # -- lock and recovery
     def lock(self, shared=False):
@@ -827,16 +957,22 @@ class Store:
 
     def recover(self):
         """Remove what a killed run left, and put every app's `current` back where state.json says."""
+        left = []
         if os.path.isdir(self.tmp):
             unmount_under(self.tmp)
-            for name in os.listdir(self.tmp):
-                if name != "downloads":
-                    rmtree(os.path.join(self.tmp, name))
+            left = [n for n in os.listdir(self.tmp) if n != "downloads"]
         os.makedirs(self.downloads, exist_ok=True)
         for name in glob.glob(os.path.join(self.root, "agent", "*.tmp.*")):
             rmtree(name)
         for app in self.apps():
             self.recover_app(app)
+        if any(n.startswith("apply-") for n in left):
+            # an apply was interrupted: objects it stored may be used by no generation. The
+            # apply's folder goes only after this gc, so a kill here leaves it for the next run
+            self.full_gc = True
+            gc_objects(self)
+        for name in left:
+            rmtree(os.path.join(self.tmp, name))
 
     def recover_app(self, app):
         adir = self.app_dir(app)
@@ -924,8 +1060,10 @@ class Store:
             return m
         with open(self.manifest_path(app, seq), "rb") as f:
             m = json.loads(f.read().decode("utf-8"))
-        with open(self.tree_path(app, seq), "rb") as f:
-            tree = json.loads(f.read().decode("utf-8"))
+        tree = self._trees.get((app, seq))
+        if tree is None:
+            with open(self.tree_path(app, seq), "rb") as f:
+                tree = json.loads(f.read().decode("utf-8"))
         m["files"], m["symlinks"] = tree["files"], tree["symlinks"]
         return m
 
@@ -1530,24 +1668,26 @@ def _file_modes(manifest):
 
 
 def check_available(store, manifest):
-    """Refuse unless every file's object is stored, carried or made by a patch (before any write)."""
+    """Refuse unless every file's object is stored, carried or made by a patch (before any write).
+    Returns (sizes: object hash -> size, missing: the (sha, executable) pairs objects/ lacks)."""
+    files = manifest["files"]
+    sizes = dict((f["sha256"], f["size"]) for f in files)
+    if manifest.get("image") is not None:
+        return sizes, None  # every file comes from the image
     carried = set(o["sha256"] for o in manifest["objects"])
     produced = set(p["target"] for p in manifest["patches"])
-    sizes = {}
-    for f in manifest["files"]:
-        sizes[f["sha256"]] = f["size"]
-    if manifest.get("image") is not None:
-        return sizes  # every file comes from the image
     for p in manifest["patches"]:
         if p["target"] not in sizes:
             refuse("patch %s makes an object no file uses" % p["sha256"])
-        if not (store.has_object(p["source"]) or p["source"] in carried):
+        if not (p["source"] in carried or store.has_object(p["source"])):
             refuse("this device lacks object %s, the source of a patch (delta from another base)" % p["source"])
-    missing = [f["path"] for f in manifest["files"] if not (
-        f["sha256"] in carried or f["sha256"] in produced or store.has_object(f["sha256"]))]
-    if missing:
-        refuse("this device lacks the object of %s (and %d more): a delta from another base" % (missing[0], len(missing) - 1))
-    return sizes
+    missing = store.missing(set((f["sha256"], f["mode"] == 493) for f in files))
+    lacking = set(sha for sha, _x in missing if not (
+        sha in carried or sha in produced or store.has_object(sha)))
+    if lacking:
+        first = [f["path"] for f in files if f["sha256"] in lacking]
+        refuse("this device lacks the object of %s (and %d more): a delta from another base" % (first[0], len(first) - 1))
+    return sizes, missing
 
 
 def free_space(path):
@@ -1618,17 +1758,20 @@ def stage_patches(store, manifest, work, sizes, held=None):
                 os.unlink(patch_path)
 
 
-def install_objects(store, manifest, work):
+def install_objects(store, manifest, work, missing=None):
     """Move every new object into objects/ or objects-x/ (chmod + rename); returns the count.
+    `missing`: the (sha, executable) pairs objects/ lacks, when check_available found them.
     The staged files are made durable first (one sync); the renames are made durable by the
     sync build_generation does before the generation gets its name."""
-    stored = store.objects()
-    missing = sorted(k for k in _file_modes(manifest) if k not in stored)
+    if missing is None:
+        missing = store.missing(_file_modes(manifest))
+    wanted = set(missing)
+    missing = sorted(missing)
     staged_dir = os.path.join(work, "o")
     staged_names = set(os.listdir(staged_dir))
     copies = set()
     for sha, x in missing:
-        if sha not in staged_names or (x is False and (sha, True) in missing):
+        if sha not in staged_names or (x is False and (sha, True) in wanted):
             # the other mode's twin (or an object staged for both modes): a copy, hash checked
             src = os.path.join(staged_dir, sha) if sha in staged_names else store.any_object(sha)
             tmp = os.path.join(work, "copy-%s-%d" % (sha, x))
@@ -1658,9 +1801,92 @@ def install_objects(store, manifest, work):
     return len(missing)
 
 
-def build_generation(store, app, manifest, mbytes):
-    """apps/APP/gens/SEQ: hard links to objects (copies where links fail), then symlinks.
-    `mbytes`: the (bundle.json, tree) bytes, stored verbatim first (a later delta's base)."""
+class GenBuild:
+    """A generation's tree, built in work/gen (inside tmp/: a kill leaves nothing a recovery does
+    not remove) by a helper thread while the main thread reads the payload and patches: first
+    the directories (start), then hard links to the objects already stored (link_stored); the
+    files of new objects are linked once they are in objects/ (finish). mkdir and link release
+    the GIL, so this work overlaps the main thread's on a second core."""
+
+    def __init__(self, store, manifest, dirs, work):
+        self.store, self.manifest = store, manifest
+        self.top = os.path.join(work, "gen")
+        self.dirs = sorted(dirs)  # a parent sorts before its children
+        self.error = None
+        self.later = None  # the (sha, executable) pairs to link in finish()
+        self._go = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gen-build", daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def link_stored(self, missing):
+        """Let the helper link every file whose object is stored (not in `missing`)."""
+        self.later = missing
+        self._go.set()
+
+    def stop(self):
+        """Abandon the build (a refusal): the helper stops at its next directory or file."""
+        self.later = None
+        self.error = self.error or Refused("stopped")
+        self._go.set()
+        self._thread.join()
+
+    def _run(self):
+        try:
+            prefix = self.top + "/"
+            os.mkdir(self.top)
+            for d in self.dirs:
+                if self.error:
+                    return
+                os.mkdir(prefix + d)
+            self._go.wait()
+            if self.later is not None and not self.error:
+                self._link(lambda k: k not in self.later)
+        except BaseException as e:  # re-raised by finish() in the main thread
+            self.error = e
+
+    def _link(self, which):
+        store = self.store
+        objs = (os.path.join(store.root, "objects") + "/", os.path.join(store.root, "objects-x") + "/")
+        prefix = self.top + "/"
+        link = os.link
+        for f in self.manifest["files"]:
+            sha, x = f["sha256"], f["mode"] == 493
+            if not which((sha, x)):
+                continue
+            src, dest = objs[x] + sha[:2] + "/" + sha[2:], prefix + f["path"]
+            try:
+                link(src, dest)
+            except OSError:
+                with open(src, "rb") as fi, open(dest, "wb") as fo:
+                    shutil.copyfileobj(fi, fo, CHUNK)
+                os.chmod(dest, f["mode"])
+            if self.error:
+                return
+
+    def finish(self):
+        """Wait for the helper, link the rest (the new objects' files), make the symlinks."""
+        self._go.set()
+        self._thread.join()
+        if self.error:
+            raise self.error
+        step("gen:links")
+        later = self.later
+        if later is None:  # no link_stored(): every file now
+            self._link(lambda k: True)
+        elif later:
+            self._link(lambda k: k in later)
+        for s in self.manifest["symlinks"]:
+            os.symlink(s["target"], self.top + "/" + s["path"])
+        step("gen:file")
+
+
+def build_generation(store, app, manifest, mbytes, build):
+    """apps/APP/gens/SEQ from `build` (a GenBuild in tmp/): finish it, make it durable, rename it
+    into gens/. `mbytes`: the (bundle.json, tree) bytes, stored verbatim first (a later delta's
+    base)."""
     seq = manifest["sequence"]
     adir = store.app_dir(app)
     gens = os.path.join(adir, "gens")
@@ -1669,38 +1895,7 @@ def build_generation(store, app, manifest, mbytes):
     # manifests a kept generation already uses are replaced durably; new ones are made durable
     # by the sync below, before the generation that needs them gets its name
     store.write_manifests(app, seq, mbytes, sync=os.path.exists(store.manifest_path(app, seq)))
-    new = os.path.join(gens, ".new-%d" % seq)
-    rmtree(new)
-    os.mkdir(new)
-    dirs = set([new])
-    # object paths by string concatenation: os.path.join per file costs more than the link
-    objs = (os.path.join(store.root, "objects") + "/", os.path.join(store.root, "objects-x") + "/")
-    prefix = new + "/"
-    for f in manifest["files"]:
-        path = f["path"]
-        dest = prefix + path
-        cut = path.rfind("/")
-        if cut > 0:
-            parent = prefix + path[:cut]
-            if parent not in dirs:
-                os.makedirs(parent, exist_ok=True)
-                while parent not in dirs:
-                    dirs.add(parent)
-                    parent = os.path.dirname(parent)
-        sha = f["sha256"]
-        src = objs[f["mode"] == 493] + sha[:2] + "/" + sha[2:]
-        try:
-            os.link(src, dest)
-        except OSError:
-            with open(src, "rb") as fi, open(dest, "wb") as fo:
-                shutil.copyfileobj(fi, fo, CHUNK)
-            os.chmod(dest, f["mode"])
-        step("gen:file")
-    for s in manifest["symlinks"]:
-        dest = os.path.join(new, s["path"])
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        dirs.add(os.path.dirname(dest))
-        os.symlink(s["target"], dest)
+    build.finish()
     # one sync: the objects install_objects renamed in, the manifest, every link, copy and
     # directory of the new tree, before it gets its name
     step("gen:sync")
@@ -1710,7 +1905,7 @@ def build_generation(store, app, manifest, mbytes):
         store.drop_generation(app, seq)
         store.write_manifests(app, seq, mbytes)
     step("gen:rename")
-    os.rename(new, final)
+    os.rename(build.top, final)
     fsync_dir(gens)
     store.remember_manifest(app, seq, manifest)
     step("gen:done")
@@ -1779,42 +1974,61 @@ def apply_bundle(store, path, opts, expect=None):
     os.makedirs(os.path.join(work, "o"))
     os.makedirs(os.path.join(work, "p"))
     step("apply:start")
-    zf, infos = open_bundle(path, what)
-    with zf:
-        header, hbytes, kid = read_head(zf, infos, keys, what)
-        app, seq = header["app"], header["sequence"]
-        if expect:
-            if expect.get("app") not in (None, app) or expect.get("sequence") not in (None, seq):
-                refuse("%s is %s %d, the channel index promised %s %s" % (
-                    what, app, seq, expect.get("app"), expect.get("sequence")))
-            if expect.get("header") and hashlib.sha256(hbytes).hexdigest() != expect["header"]:
-                refuse("%s: bundle.json differs from the one the channel index names" % what)
-        st = store.load_state(app)
-        if st and st["current"] == seq and opts.allow_downgrade:
-            return {"ok": True, "app": app, "sequence": seq, "changed": False,
-                    "message": "%s is already at sequence %d" % (app, seq)}
-        if st and st["highest"] is not None and seq <= st["highest"] and not opts.allow_downgrade:
-            refuse("replay: %s sequence %d is not newer than %d, the newest applied "
-                   "(--allow-downgrade to force)" % (app, seq, st["highest"]))
-        # the interpreter probe (a child process) runs while the tree and payload are read
-        target_check = start_check_target(header)
-        tree, tbytes = read_tree(zf, infos[2], header, store, what)
-        manifest = dict(header, files=tree["files"], symlinks=tree["symlinks"])
-        check_tree(manifest)
-        sizes = check_available(store, manifest)
-        check_space(store, manifest, sizes)
-        step("apply:verified")
-        held = HeldPatches()
-        read_payload(zf, infos[3], manifest, work, what, held)
-        image = read_image(zf, infos[4], manifest, work, what) if manifest.get("image") else None
-        agent_file = read_agent(zf, infos[5 if image else 4:], manifest, work, what)
-    stage_patches(store, manifest, work, sizes, held)
-    finish_check_target(target_check)
-    unmounted = None
-    if image:
-        unmounted = try_mount_check(manifest, image, work)
-        if unmounted:
-            extract_image(store, manifest, image, work, unmounted)
+    build = None
+    try:
+        zf, infos = open_bundle(path, what)
+        with zf:
+            header, hbytes, kid = read_head(zf, infos, keys, what)
+            app, seq = header["app"], header["sequence"]
+            if expect:
+                if expect.get("app") not in (None, app) or expect.get("sequence") not in (None, seq):
+                    refuse("%s is %s %d, the channel index promised %s %s" % (
+                        what, app, seq, expect.get("app"), expect.get("sequence")))
+                if expect.get("header") and hashlib.sha256(hbytes).hexdigest() != expect["header"]:
+                    refuse("%s: bundle.json differs from the one the channel index names" % what)
+            st = store.load_state(app)
+            if st and st["current"] == seq and opts.allow_downgrade:
+                rmtree(work)
+                return {"ok": True, "app": app, "sequence": seq, "changed": False,
+                        "message": "%s is already at sequence %d" % (app, seq)}
+            if st and st["highest"] is not None and seq <= st["highest"] and not opts.allow_downgrade:
+                refuse("replay: %s sequence %d is not newer than %d, the newest applied "
+                       "(--allow-downgrade to force)" % (app, seq, st["highest"]))
+            # the interpreter probe (a child process) runs while the tree and payload are read
+            target_check = start_check_target(header)
+            tree, tbytes = read_tree(zf, infos[2], header, store, what)
+            manifest = dict(header, files=tree["files"], symlinks=tree["symlinks"])
+            dirs = check_tree(manifest)
+            if manifest.get("image") is None:
+                # a helper thread builds the new tree in tmp/ (work/gen) while the rest goes on
+                build = GenBuild(store, manifest, dirs, work).start()
+            sizes, missing = check_available(store, manifest)
+            if build:
+                build.link_stored(missing)
+            check_space(store, manifest, sizes)
+            step("apply:verified")
+            held = HeldPatches()
+            read_payload(zf, infos[3], manifest, work, what, held)
+            image = read_image(zf, infos[4], manifest, work, what) if manifest.get("image") else None
+            agent_file = read_agent(zf, infos[5 if image else 4:], manifest, work, what)
+        stage_patches(store, manifest, work, sizes, held)
+        finish_check_target(target_check)
+        unmounted = None
+        if image:
+            unmounted = try_mount_check(manifest, image, work)
+            if unmounted:
+                extract_image(store, manifest, image, work, unmounted)
+                build = GenBuild(store, manifest, dirs, work).start()
+    except BaseException:
+        # nothing outside tmp/ has changed: this apply's folder goes now (recovery would run a
+        # full gc for it)
+        if build:
+            build.stop()
+        try:
+            rmtree(work)
+        except OSError:
+            pass  # the next run's recovery removes it
+        raise
     step("apply:staged")
     # -- nothing outside tmp/ has changed up to here
     if image and not unmounted:
@@ -1823,9 +2037,9 @@ def apply_bundle(store, path, opts, expect=None):
         step("apply:image")
         build_image_generation(store, app, manifest, (hbytes, tbytes), name)
     else:
-        added = install_objects(store, manifest, work)
+        added = install_objects(store, manifest, work, missing)
         step("apply:objects")
-        build_generation(store, app, manifest, (hbytes, tbytes))
+        build_generation(store, app, manifest, (hbytes, tbytes), build)
     previous = st["current"] if st else None
     store.switch(app, seq)
     failure = run_health(store, app, manifest)
@@ -1841,6 +2055,7 @@ def apply_bundle(store, path, opts, expect=None):
         store.save_state(app, st)
         store.drop_generation(app, seq)
         gc_objects(store)
+        rmtree(work)
         back = "switched back to %d" % previous if previous is not None else "no previous generation"
         refuse("health check of %s %d failed (%s); %s" % (app, seq, failure, back))
     gens = [seq] + [g for g in st["generations"] if g != seq]
@@ -1853,9 +2068,7 @@ def apply_bundle(store, path, opts, expect=None):
         st["versions"].pop(str(g), None)
         st["health"].pop(str(g), None)
     store.save_state(app, st)
-    for g in dropped:
-        store.drop_generation(app, g)
-    removed = gc_objects(store)
+    removed = gc_dropped(store, app, dropped)
     if agent_file:
         install_agent(store, agent_file, manifest["agent"]["sha256"])
     rmtree(work)
@@ -2013,6 +2226,35 @@ def cmd_update(store, opts):
 
 
 # ---------------------------------------------------------------- 11 status, rollback, gc, verify
+
+
+def gc_dropped(store, app, dropped):
+    """Drop generations `dropped` of `app` (no longer in state.json) and remove the objects only
+    they used; returns how many objects and images were removed. Objects no generation used
+    before are not looked for: they are left only by an interrupted apply, whose tmp/apply-*
+    the next run's recovery finds (and then runs gc_objects before removing it)."""
+    if store.full_gc:
+        for g in dropped:
+            store.drop_generation(app, g)
+        return gc_objects(store)
+    gone = set()
+    for g in dropped:
+        if not store.image_of(app, g):
+            try:
+                m = store.load_manifest(app, g)
+            except (OSError, ValueError, KeyError, TypeError):
+                store.full_gc = True  # an unreadable tree: look at every object instead
+                return gc_dropped(store, app, dropped)
+            gone.update((f["sha256"], f["mode"] == 493) for f in m["files"])
+    for g in dropped:
+        store.drop_generation(app, g)
+    removed = 0
+    if gone:
+        for sha, x in sorted(gone - store.used_objects()):
+            step("gc:remove")
+            store.remove_object(sha, x)
+            removed += 1
+    return removed + store.gc_images()
 
 
 def gc_objects(store):
