@@ -95,17 +95,20 @@ _CRASH_AT = int(os.environ.get("SLIMENV_AGENT_TEST_CRASH_AT", "0") or "0")
 _PAUSE = (os.environ.get("SLIMENV_AGENT_TEST_PAUSE", "") + ":").split(":")[:2]
 _TRACE = os.environ.get("SLIMENV_AGENT_TEST_TRACE")
 _steps = [0]
+_step_lock = threading.Lock()
 
 
 def step(name):
-    """A point where tests may kill or pause the agent, or trace its steps."""
-    _steps[0] += 1
-    if _TRACE:
-        with open(_TRACE, "a") as f:
-            f.write("%d %s\n" % (_steps[0], name))
-    if _steps[0] == _CRASH_AT:
+    """A point where tests may kill or pause the agent, or trace its steps (from any thread)."""
+    with _step_lock:
+        _steps[0] += 1
+        n = _steps[0]
+        if _TRACE:
+            with open(_TRACE, "a") as f:
+                f.write("%d %s\n" % (n, name))
+    if n == _CRASH_AT:
         os.kill(os.getpid(), signal.SIGKILL)
-    if _PAUSE[0] and _steps[0] == int(_PAUSE[0]):
+    if _PAUSE[0] and n == int(_PAUSE[0]):
         time.sleep(float(_PAUSE[1] or "1"))
 
 
@@ -1163,12 +1166,14 @@ class Store:
 class HashingReader:
     """A file wrapper that hashes and counts what is read, refusing past `limit` bytes."""
 
-    def __init__(self, f, limit, what):
-        self.f, self.limit, self.what = f, limit, what
+    def __init__(self, f, limit, what, stopped=None):
+        self.f, self.limit, self.what, self.stopped = f, limit, what, stopped
         self.h = hashlib.sha256()
         self.n = 0
 
     def read(self, size=-1):
+        if self.stopped and self.stopped():
+            refuse("%s: stopped" % self.what)
         data = self.f.read(size) if size is not None and size >= 0 else self.f.read()
         self.n += len(data)
         if self.n > self.limit:
@@ -1380,8 +1385,9 @@ def read_tree(zf, info, header, store, what):
     return tree, data
 
 
-def read_payload(zf, info, manifest, work, what, held=None):
-    """Stream the payload into work/o/<sha> and work/p/<sha>, every hash and size checked."""
+def read_payload(zf, info, manifest, work, what, held=None, announce=None, stopped=None):
+    """Stream the payload into work/o/<sha> and work/p/<sha>, every hash and size checked;
+    `announce(name)` after each member is staged and checked. `stopped()` true: give up."""
     pl = manifest["payload"]
     if info.file_size != pl["size"]:
         refuse("%s: payload size %d, bundle.json says %d" % (what, info.file_size, pl["size"]))
@@ -1396,7 +1402,7 @@ def read_payload(zf, info, manifest, work, what, held=None):
     seen = set()
     try:
         with zf.open(info) as member:
-            outer = HashingReader(member, pl["size"], what + " payload")
+            outer = HashingReader(member, pl["size"], what + " payload", stopped)
             with tarfile.open(fileobj=outer, mode=mode) as inner:
                 for entry in inner:
                     name = entry.name
@@ -1410,6 +1416,8 @@ def read_payload(zf, info, manifest, work, what, held=None):
                     if got != name.split("/")[1]:
                         refuse("%s: %s does not match its hash (corrupt)" % (what, name))
                     seen.add(name)
+                    if announce:
+                        announce(name)
             outer.drain()
     except (tarfile.TarError, EOFError, LZMAError, zlib.error, OSError, zipfile.BadZipFile) as e:
         refuse("%s: corrupt payload (%s)" % (what, e))
@@ -1715,47 +1723,126 @@ def _check_source(old, sha):
         refuse("stored object %s is corrupt (run verify)" % sha)
 
 
-def stage_patches(store, manifest, work, sizes, held=None):
-    """Make each patch's target in work/o/ from its source (staged or stored), hashes checked.
-    Patches come from memory (`held`) or work/p/; each is dropped after its last use (a file
-    unlinked before any sync(2) may never reach the disk)."""
-    staged = set(o["sha256"] for o in manifest["objects"])
+def stage_patches(store, manifest, work, sizes, held=None, members=None):
+    """Make each patch's target in work/o/ from its source (stored, or staged), hashes checked.
+    `members`: the payload members ("objects/SHA", "patches/SHA") in the order they were staged
+    and checked (a PayloadThread's, while it reads on), else all of them. A patch is applied as
+    soon as its bytes and its source are there. Patches come from memory (`held`) or work/p/;
+    each is dropped after its last use (a file unlinked before any sync(2) may never reach the
+    disk)."""
+    patches = manifest["patches"]
+    carried = set(o["sha256"] for o in manifest["objects"])
+    produced = set(p["target"] for p in patches)
+    if members is None:
+        members = ["objects/" + o["sha256"] for o in manifest["objects"]]
+        members += sorted(set("patches/" + p["sha256"] for p in patches))
     uses = {}  # the same patch bytes may make several targets (from different sources)
-    for p in manifest["patches"]:
+    waiting = {}  # what a patch waits for ("patches/SHA", "objects/SHA") -> patch indexes
+    needs = []
+    for i, p in enumerate(patches):
         uses[p["sha256"]] = uses.get(p["sha256"], 0) + 1
-    for p in manifest["patches"]:
-        src = os.path.join(work, "o", p["source"]) if p["source"] in staged else store.any_object(p["source"])
-        if src is None:
-            refuse("this device lacks object %s, the source of a patch" % p["source"])
-        with open(src, "rb") as f:
-            old = f.read()
-        patch_path = os.path.join(work, "p", p["sha256"])
-        if held and p["sha256"] in held:
-            patch = held[p["sha256"]].getvalue()
-            patch_path = None
+        waiting.setdefault("patches/" + p["sha256"], []).append(i)
+        n = 1
+        if (p["source"] in carried or p["source"] in produced) and not store.has_object(p["source"]):
+            waiting.setdefault("objects/" + p["source"], []).append(i)
+            n += 1
+        needs.append(n)
+    staged = set()
+    ready = []
+
+    def arrived(name):
+        for i in waiting.pop(name, ()):
+            needs[i] -= 1
+            if not needs[i]:
+                ready.append(i)
+
+    for name in members:
+        if name.startswith("objects/"):
+            staged.add(name[8:])
+        arrived(name)
+        while ready:
+            p = patches[ready.pop()]
+            _stage_patch(store, p, work, sizes, held, uses, p["source"] in staged)
+            staged.add(p["target"])
+            arrived("objects/" + p["target"])
+    for i, n in enumerate(needs):
+        if n:
+            refuse("this device lacks object %s, the source of a patch" % patches[i]["source"])
+
+
+def _stage_patch(store, p, work, sizes, held, uses, source_staged):
+    """work/o/<target> from patch `p`, its result's hash checked."""
+    src = os.path.join(work, "o", p["source"]) if source_staged else store.any_object(p["source"])
+    if src is None:
+        refuse("this device lacks object %s, the source of a patch" % p["source"])
+    with open(src, "rb") as f:
+        old = f.read()
+    patch_path = os.path.join(work, "p", p["sha256"])
+    if held and p["sha256"] in held:
+        patch = held[p["sha256"]].getvalue()
+        patch_path = None
+    else:
+        with open(patch_path, "rb") as f:
+            patch = f.read()
+    step("patch:apply")
+    # the source is not hashed up front: the target's hash check below refuses whatever a
+    # corrupt source would make; only then is the source hashed, to say which is at fault
+    try:
+        new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
+    except Refused:
+        _check_source(old, p["source"])
+        raise
+    if hashlib.sha256(new).hexdigest() != p["target"]:
+        _check_source(old, p["source"])
+        refuse("patch %s does not produce object %s" % (p["sha256"][:12], p["target"][:12]))
+    with open(os.path.join(work, "o", p["target"]), "wb") as f:
+        f.write(new)
+    uses[p["sha256"]] -= 1
+    if not uses[p["sha256"]]:
+        if patch_path is None:
+            del held[p["sha256"]]
         else:
-            with open(patch_path, "rb") as f:
-                patch = f.read()
-        step("patch:apply")
-        # the source is not hashed up front: the target's hash check below refuses whatever a
-        # corrupt source would make; only then is the source hashed, to say which is at fault
+            os.unlink(patch_path)
+
+
+class PayloadThread:
+    """read_payload in a helper thread, which names each member (a queue) as soon as it is
+    staged and its hash checked: the main thread applies patches while the rest of the payload
+    is decoded (lzma and sha256 release the GIL, so the two overlap on a second core)."""
+
+    def __init__(self, zf, info, manifest, work, what, held):
+        import queue
+
+        self.queue = queue.SimpleQueue()
+        self.error = None
+        self.stopped = False
+        self._thread = threading.Thread(target=self._run, args=(zf, info, manifest, work, what, held),
+                                        name="payload", daemon=True)
+        self._thread.start()
+
+    def _run(self, *args):
         try:
-            new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
-        except Refused:
-            _check_source(old, p["source"])
-            raise
-        if hashlib.sha256(new).hexdigest() != p["target"]:
-            _check_source(old, p["source"])
-            refuse("patch %s does not produce object %s" % (p["sha256"][:12], p["target"][:12]))
-        with open(os.path.join(work, "o", p["target"]), "wb") as f:
-            f.write(new)
-        staged.add(p["target"])
-        uses[p["sha256"]] -= 1
-        if not uses[p["sha256"]]:
-            if patch_path is None:
-                del held[p["sha256"]]
-            else:
-                os.unlink(patch_path)
+            read_payload(*args, announce=self.queue.put, stopped=lambda: self.stopped)
+        except BaseException as e:  # re-raised by members() in the main thread
+            self.error = e
+        finally:
+            self.queue.put(None)
+
+    def members(self):
+        """The members as they are staged; at the end, the reader's refusal if any."""
+        while True:
+            name = self.queue.get()
+            if name is None:
+                break
+            yield name
+        self._thread.join()
+        if self.error:
+            raise self.error
+
+    def stop(self):
+        """Stop reading (a refusal in the main thread), and wait for the reader."""
+        self.stopped = True
+        self._thread.join()
 
 
 def install_objects(store, manifest, work, missing=None):
@@ -2008,10 +2095,13 @@ def apply_bundle(store, path, opts, expect=None):
             check_space(store, manifest, sizes)
             step("apply:verified")
             held = HeldPatches()
-            read_payload(zf, infos[3], manifest, work, what, held)
+            reader = PayloadThread(zf, infos[3], manifest, work, what, held)
+            try:
+                stage_patches(store, manifest, work, sizes, held, reader.members())
+            finally:
+                reader.stop()  # before the zip closes
             image = read_image(zf, infos[4], manifest, work, what) if manifest.get("image") else None
             agent_file = read_agent(zf, infos[5 if image else 4:], manifest, work, what)
-        stage_patches(store, manifest, work, sizes, held)
         finish_check_target(target_check)
         unmounted = None
         if image:
