@@ -310,42 +310,39 @@ def _decompress_bounded(data, codec, limit, what):
 _ADD_BLOCK = 64 * 1024
 _ADD_M7 = int.from_bytes(b"\x7f" * _ADD_BLOCK, "little")
 _ADD_M80 = int.from_bytes(b"\x80" * _ADD_BLOCK, "little")
+_ADD_ZERO = bytes(_ADD_BLOCK)
+_ADD_GROUP = 1 << 20
 
 
-def _add_bytes(a, b):
-    """Byte-wise (a + b) mod 256 over equal-length bytes, with big-int SWAR: the low 7 bits of
-    each byte are added with the carry out of bit 7 masked away, bit 7 is the xor of both and
-    of that carry. Long inputs go in 64 KiB blocks (ints that stay in the CPU cache: about 4x
-    faster than one int per input of several MiB), all-zero blocks of `b` as plain copies."""
-    n = len(a)
-    if b.count(0) == n:
-        return a
+def _add_into(out, at, over):
+    """out[at:at+len(over)] += over, byte-wise mod 256, with big-int SWAR: the low 7 bits of each
+    byte are added with the carry out of bit 7 masked away, bit 7 is the xor of both and of that
+    carry. 64 KiB blocks (ints that stay in the CPU cache: about 4x faster than one int of
+    several MiB); an all-zero block of `over` is skipped."""
+    n = len(over)
     fb = int.from_bytes
-    if n <= _ADD_BLOCK:
-        m7, m80 = fb(b"\x7f" * n, "little"), fb(b"\x80" * n, "little")
-        x, y = fb(a, "little"), fb(b, "little")
-        return (((x & m7) + (y & m7)) ^ ((x ^ y) & m80)).to_bytes(n, "little")
-    out = bytearray(a)
-    bv = memoryview(b)
-    m7, m80, size = _ADD_M7, _ADD_M80, _ADD_BLOCK
+    ov = memoryview(over)
+    size, m7, m80, zero = _ADD_BLOCK, _ADD_M7, _ADD_M80, _ADD_ZERO
     for i in range(0, n, size):
-        j = min(i + size, n)
-        if b.count(0, i, j) == j - i:
+        j = i + size
+        if j > n:
+            j = n
+            size = j - i
+            m7, m80, zero = fb(b"\x7f" * size, "little"), fb(b"\x80" * size, "little"), bytes(size)
+        y = ov[i:j]
+        if y == zero:
             continue
-        if j - i < size:
-            out[i:j] = _add_bytes(a[i:j], b[i:j])
-            continue
-        x, y = fb(out[i:j], "little"), fb(bv[i:j], "little")
-        out[i:j] = (((x & m7) + (y & m7)) ^ ((x ^ y) & m80)).to_bytes(size, "little")
-    return bytes(out)
-
-
-ADD_CHUNK = 1 << 20
+        x = fb(out[at + i : at + j], "little")
+        y = fb(y, "little")
+        out[at + i : at + j] = (((x & m7) + (y & m7)) ^ ((x ^ y) & m80)).to_bytes(size, "little")
 
 
 def apply_patch(old, patch, new_size_expected, what="?"):
     """The bytes (a bytearray) patch `patch` makes from `old` (docs/fleet.md SLDIFF01); refuses
-    bad patches. Memory: old + patch + new, plus ~8 MiB."""
+    bad patches. The control triples copy old and extra bytes into place; the diff bytes (with
+    zeros where extra bytes went) are gathered for about 1 MiB of output at a time and added
+    there in one pass (a bsdiff patch has tens of thousands of short add runs: one big-int sum
+    each would cost more than the bytes). Memory: old + patch + new, plus ~3 MiB."""
     if len(patch) < 41 or patch[:8] != b"SLDIFF01":
         refuse("patch %s: no SLDIFF01 header" % what)
     new_size, codec, lc, ld, le = struct.unpack_from("<QBQQQ", patch, 8)
@@ -353,42 +350,50 @@ def apply_patch(old, patch, new_size_expected, what="?"):
         refuse("patch %s: makes %d bytes, the manifest says %d" % (what, new_size, new_size_expected))
     if 41 + lc + ld + le != len(patch):
         refuse("patch %s: stream lengths do not add up to the patch size" % what)
-    # views, not copies: a raw (codec 0) stream is used in place, so a patch costs the old file,
-    # the patch and the new file in memory (plus one add run at a time)
+    # views, not copies: a raw (codec 0) stream is used in place
     mv = memoryview(patch)
     p = 41
     ctrl = _decompress_bounded(mv[p : p + lc], codec, 24 * (new_size + 2), what)
-    diff = _decompress_bounded(mv[p + lc : p + lc + ld], codec, new_size, what)
-    extra = _decompress_bounded(mv[p + lc + ld :], codec, new_size, what)
+    diff = memoryview(_decompress_bounded(mv[p + lc : p + lc + ld], codec, new_size, what))
+    extra = memoryview(_decompress_bounded(mv[p + lc + ld :], codec, new_size, what))
     if len(ctrl) % 24:
         refuse("patch %s: control stream is not whole triples" % what)
     out = bytearray(new_size)
-    old_pos = new_pos = diff_pos = extra_pos = 0
-    n_old = len(old)
+    oldv = memoryview(old)
+    zeros = memoryview(bytes(min(new_size, _ADD_GROUP)))
+    nz = len(zeros)
+    over = []  # the diff bytes of the output since `group`, zeros where extra bytes went
+    put = over.append
+    n_old, n_diff, n_extra = len(old), len(diff), len(extra)
+    old_pos = new_pos = diff_pos = extra_pos = group = 0
     for add, copy, seek in struct.iter_unpack("<qqq", ctrl):
         if add < 0 or copy < 0:
             refuse("patch %s: negative length" % what)
         if add:
             if old_pos < 0 or old_pos + add > n_old:
                 refuse("patch %s: reads outside the old file" % what)
-            if diff_pos + add > len(diff) or new_pos + add > new_size:
+            if diff_pos + add > n_diff or new_pos + add > new_size:
                 refuse("patch %s: runs past the diff stream or the new size" % what)
-            for i in range(0, add, ADD_CHUNK):  # chunks: the big-int sums cost ~8x their bytes
-                k = min(ADD_CHUNK, add - i)
-                out[new_pos + i : new_pos + i + k] = _add_bytes(
-                    old[old_pos + i : old_pos + i + k], bytes(diff[diff_pos + i : diff_pos + i + k])
-                )
+            out[new_pos : new_pos + add] = oldv[old_pos : old_pos + add]
+            put(diff[diff_pos : diff_pos + add])
             new_pos += add
             diff_pos += add
             old_pos += add
         if copy:
-            if extra_pos + copy > len(extra) or new_pos + copy > new_size:
+            if extra_pos + copy > n_extra or new_pos + copy > new_size:
                 refuse("patch %s: runs past the extra stream or the new size" % what)
             out[new_pos : new_pos + copy] = extra[extra_pos : extra_pos + copy]
+            put(zeros[:copy] if copy <= nz else bytes(copy))
             new_pos += copy
             extra_pos += copy
         old_pos += seek
-    if new_pos != new_size or diff_pos != len(diff) or extra_pos != len(extra):
+        if new_pos - group >= _ADD_GROUP:
+            _add_into(out, group, over[0] if len(over) == 1 else b"".join(over))
+            del over[:]
+            group = new_pos
+    if over:
+        _add_into(out, group, over[0] if len(over) == 1 else b"".join(over))
+    if new_pos != new_size or diff_pos != n_diff or extra_pos != n_extra:
         refuse("patch %s: output size differs from the header, or streams left over" % what)
     return out
 
