@@ -67,6 +67,7 @@ TREE_MEMBERS = {"xz": "tree.json.xz", "gzip": "tree.json.gz", "sldiff": "tree.sl
 IMAGE_MEMBERS = {"squashfs": "image.squashfs", "erofs": "image.erofs"}
 MAX_INDEX = 4 * 1024 * 1024
 CHUNK = 1024 * 1024
+PAYLOAD_CHUNK = 16 * 1024 * 1024
 APP_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 SEQ_DIR_RE = re.compile(r"^(0|[1-9][0-9]{0,18})$")
@@ -1191,6 +1192,48 @@ class HashingReader:
             pass
 
 
+class DecodedReader:
+    """The xz- or gzip-decoded bytes of a file object, decoded STEP bytes at a time: few, long
+    decoder calls, each of which releases the GIL (tarfile's own "r|xz" decodes 10 KiB of input
+    per call, and a thread waiting for the GIL after each call is slowed down a lot)."""
+
+    STEP = 4 * 1024 * 1024
+
+    def __init__(self, raw, compression):
+        self.raw = raw
+        self.xz = compression == "xz"
+        self.d = (lzma.LZMADecompressor(format=lzma.FORMAT_XZ) if self.xz
+                  else zlib.decompressobj(16 + zlib.MAX_WBITS))
+        self.buf, self.pos = b"", 0
+
+    def _more(self):
+        d = self.d
+        if d.eof:
+            return b""
+        if self.xz:
+            data = self.raw.read(CHUNK) if d.needs_input else b""
+        else:
+            data = d.unconsumed_tail or self.raw.read(CHUNK)
+        if not data and (not self.xz or d.needs_input):
+            raise EOFError("truncated %s stream" % ("xz" if self.xz else "gzip"))
+        return d.decompress(data, self.STEP)
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = 1 << 62
+        while len(self.buf) - self.pos < size:
+            more = self._more()
+            if not more:
+                if self.d.eof:
+                    break
+                continue
+            self.buf = self.buf[self.pos :] + more
+            self.pos = 0
+        out = self.buf[self.pos : self.pos + size]
+        self.pos += len(out)
+        return out
+
+
 class HeldPatches(dict):
     """Patches kept in memory while a bundle is applied: patch hash -> BytesIO, up to `limit`
     bytes in all (declared sizes); the rest go to work/p/ files."""
@@ -1215,25 +1258,25 @@ def _patch_dest(work, patch, held):
     return held[sha]
 
 
-def _copy_hashed(src, dest_path, size, what, sync=True):
+def _copy_hashed(src, dest_path, size, what, sync=True, chunk=CHUNK):
     """Copy exactly `size` bytes from `src` into a new file (or into `dest_path` itself when it
     is a writable file object, e.g. BytesIO); returns their sha256. With `sync` the file is
     fsynced; staging skips that and syncs once before objects are renamed in."""
     if not isinstance(dest_path, str):
-        return _copy_hashed_to(src, dest_path, size, what)
+        return _copy_hashed_to(src, dest_path, size, what, chunk)
     with open(dest_path, "wb") as out:
-        got = _copy_hashed_to(src, out, size, what)
+        got = _copy_hashed_to(src, out, size, what, chunk)
         out.flush()
         if sync:
             os.fsync(out.fileno())
     return got
 
 
-def _copy_hashed_to(src, out, size, what):
+def _copy_hashed_to(src, out, size, what, chunk=CHUNK):
     h = hashlib.sha256()
     left = size
     while left:
-        data = src.read(min(CHUNK, left))
+        data = src.read(min(chunk, left))
         if not data:
             refuse("%s is truncated" % what)
         h.update(data)
@@ -1401,14 +1444,14 @@ def read_payload(zf, info, manifest, work, what, held=None, announce=None, stopp
         want["objects/" + o["sha256"]] = (o["size"], os.path.join(work, "o", o["sha256"]))
     for p in manifest["patches"]:
         want["patches/" + p["sha256"]] = (p["size"], _patch_dest(work, p, held))
-    mode = "r|xz" if pl["compression"] == "xz" else "r|gz"
     if pl["compression"] == "xz" and lzma is None:
         refuse("%s: an xz payload needs the lzma module, which this python3 lacks (use gzip)" % what)
     seen = set()
     try:
         with zf.open(info) as member:
             outer = HashingReader(member, pl["size"], what + " payload", stopped)
-            with tarfile.open(fileobj=outer, mode=mode) as inner:
+            decoded = DecodedReader(outer, pl["compression"])
+            with tarfile.open(fileobj=decoded, mode="r|") as inner:
                 for entry in inner:
                     name = entry.name
                     if name not in want or name in seen or not entry.isreg():
@@ -1417,7 +1460,10 @@ def read_payload(zf, info, manifest, work, what, held=None, announce=None, stopp
                     if entry.size != size:
                         refuse("%s: payload member %s has the wrong size" % (what, name))
                     step("payload:member")
-                    got = _copy_hashed(inner.extractfile(entry), dest, size, name, sync=False)
+                    # big steps: each hash and write lets the other thread take the GIL, and
+                    # getting it back can take a switch interval
+                    got = _copy_hashed(inner.extractfile(entry), dest, size, name, sync=False,
+                                       chunk=PAYLOAD_CHUNK)
                     if got != name.split("/")[1]:
                         refuse("%s: %s does not match its hash (corrupt)" % (what, name))
                     seen.add(name)
