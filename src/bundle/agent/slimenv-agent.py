@@ -1258,33 +1258,35 @@ def _patch_dest(work, patch, held):
     return held[sha]
 
 
-def _copy_hashed(src, dest_path, size, what, sync=True, chunk=CHUNK):
+def _copy_hashed(src, dest_path, size, what, sync=True, chunk=CHUNK, hashed=True):
     """Copy exactly `size` bytes from `src` into a new file (or into `dest_path` itself when it
-    is a writable file object, e.g. BytesIO); returns their sha256. With `sync` the file is
-    fsynced; staging skips that and syncs once before objects are renamed in."""
+    is a writable file object, e.g. BytesIO); returns their sha256 (None when not `hashed`).
+    With `sync` the file is fsynced; staging skips that and syncs once before objects are
+    renamed in."""
     if not isinstance(dest_path, str):
-        return _copy_hashed_to(src, dest_path, size, what, chunk)
+        return _copy_hashed_to(src, dest_path, size, what, chunk, hashed)
     with open(dest_path, "wb") as out:
-        got = _copy_hashed_to(src, out, size, what, chunk)
+        got = _copy_hashed_to(src, out, size, what, chunk, hashed)
         out.flush()
         if sync:
             os.fsync(out.fileno())
     return got
 
 
-def _copy_hashed_to(src, out, size, what, chunk=CHUNK):
-    h = hashlib.sha256()
+def _copy_hashed_to(src, out, size, what, chunk=CHUNK, hashed=True):
+    h = hashlib.sha256() if hashed else None
     left = size
     while left:
         data = src.read(min(chunk, left))
         if not data:
             refuse("%s is truncated" % what)
-        h.update(data)
+        if h:
+            h.update(data)
         out.write(data)
         left -= len(data)
     if src.read(1):
         refuse("%s is larger than its manifest says" % what)
-    return h.hexdigest()
+    return h.hexdigest() if h else None
 
 
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
@@ -1461,10 +1463,12 @@ def read_payload(zf, info, manifest, work, what, held=None, announce=None, stopp
                         refuse("%s: payload member %s has the wrong size" % (what, name))
                     step("payload:member")
                     # big steps: each hash and write lets the other thread take the GIL, and
-                    # getting it back can take a switch interval
+                    # getting it back can take a switch interval. A patch is not hashed: only
+                    # its result is used, and hashed (the payload's hash covers its bytes)
+                    obj = name.startswith("objects/")
                     got = _copy_hashed(inner.extractfile(entry), dest, size, name, sync=False,
-                                       chunk=PAYLOAD_CHUNK)
-                    if got != name.split("/")[1]:
+                                       chunk=PAYLOAD_CHUNK, hashed=obj)
+                    if obj and got != name.split("/")[1]:
                         refuse("%s: %s does not match its hash (corrupt)" % (what, name))
                     seen.add(name)
                     if announce:
@@ -1769,6 +1773,11 @@ def check_space(store, manifest, sizes):
                % (store.root, need >> 20, free >> 20))
 
 
+def _check_patch(patch, sha):
+    if hashlib.sha256(patch).hexdigest() != sha:
+        refuse("payload member patches/%s does not match its hash (corrupt)" % sha)
+
+
 def _check_source(old, sha):
     if hashlib.sha256(old).hexdigest() != sha:
         refuse("stored object %s is corrupt (run verify)" % sha)
@@ -1836,14 +1845,17 @@ def _stage_patch(store, p, work, sizes, held, uses, source_staged):
         with open(patch_path, "rb") as f:
             patch = f.read()
     step("patch:apply")
-    # the source is not hashed up front: the target's hash check below refuses whatever a
-    # corrupt source would make; only then is the source hashed, to say which is at fault
+    # neither the source nor the patch is hashed up front: the target's hash check below
+    # refuses whatever a corrupt one would make; only then are they hashed, to say which is at
+    # fault
     try:
         new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
     except Refused:
+        _check_patch(patch, p["sha256"])
         _check_source(old, p["source"])
         raise
     if hashlib.sha256(new).hexdigest() != p["target"]:
+        _check_patch(patch, p["sha256"])
         _check_source(old, p["source"])
         refuse("patch %s does not produce object %s" % (p["sha256"][:12], p["target"][:12]))
     with open(os.path.join(work, "o", p["target"]), "wb") as f:
@@ -1861,7 +1873,7 @@ class PayloadThread:
     staged and its hash checked: the main thread applies patches while the rest of the payload
     is decoded (lzma and sha256 release the GIL, so the two overlap on a second core)."""
 
-    def __init__(self, zf, info, manifest, work, what, held):
+    def __init__(self, zf, info, manifest, work, what, held, threaded=True):
         import queue
 
         self.queue = queue.SimpleQueue()
@@ -1869,7 +1881,10 @@ class PayloadThread:
         self.stopped = False
         self._thread = threading.Thread(target=self._run, args=(zf, info, manifest, work, what, held),
                                         name="payload", daemon=True)
-        self._thread.start()
+        if threaded:
+            self._thread.start()
+        else:  # no spare core: read it all now, in this thread
+            self._run(zf, info, manifest, work, what, held)
 
     def _run(self, *args):
         try:
@@ -1886,14 +1901,16 @@ class PayloadThread:
             if name is None:
                 break
             yield name
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
         if self.error:
             raise self.error
 
     def stop(self):
         """Stop reading (a refusal in the main thread), and wait for the reader."""
         self.stopped = True
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
 
 
 def install_objects(store, manifest, work, missing=None):
@@ -1939,6 +1956,22 @@ def install_objects(store, manifest, work, missing=None):
     return len(missing)
 
 
+def spare_core():
+    """Whether a second core is free for the helper threads (GenBuild, PayloadThread): more than
+    one CPU and a 1-minute load average at most their number minus one. On a busy device (or a
+    shared machine) everything runs in the main thread: with the GIL, two threads that share one
+    core cost more in hand-offs than they overlap. SLIMENV_AGENT_THREADS=0|1 decides instead."""
+    force = os.environ.get("SLIMENV_AGENT_THREADS")
+    if force in ("0", "1"):
+        return force == "1"
+    n = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        load = 0.0
+    return n > 1 and load <= n - 1
+
+
 class GenBuild:
     """A generation's tree, built in work/gen (inside tmp/: a kill leaves nothing a recovery does
     not remove) by a helper thread while the main thread reads the payload and patches: first
@@ -1955,8 +1988,9 @@ class GenBuild:
         self._go = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gen-build", daemon=True)
 
-    def start(self):
-        self._thread.start()
+    def start(self, threaded=True):
+        if threaded:
+            self._thread.start()
         return self
 
     def link_stored(self, missing):
@@ -1969,7 +2003,8 @@ class GenBuild:
         self.later = None
         self.error = self.error or Refused("stopped")
         self._go.set()
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
 
     def _run(self):
         try:
@@ -2007,7 +2042,10 @@ class GenBuild:
     def finish(self):
         """Wait for the helper, link the rest (the new objects' files), make the symlinks."""
         self._go.set()
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
+        else:  # not started (no spare core): its work now
+            self._run()
         if self.error:
             raise self.error
         step("gen:links")
@@ -2113,6 +2151,7 @@ def apply_bundle(store, path, opts, expect=None):
     os.makedirs(os.path.join(work, "p"))
     step("apply:start")
     build = None
+    threaded = spare_core()
     try:
         zf, infos = open_bundle(path, what)
         with zf:
@@ -2139,14 +2178,14 @@ def apply_bundle(store, path, opts, expect=None):
             dirs = check_tree(manifest)
             if manifest.get("image") is None:
                 # a helper thread builds the new tree in tmp/ (work/gen) while the rest goes on
-                build = GenBuild(store, manifest, dirs, work).start()
+                build = GenBuild(store, manifest, dirs, work).start(threaded)
             sizes, missing = check_available(store, manifest)
             if build:
                 build.link_stored(missing)
             check_space(store, manifest, sizes)
             step("apply:verified")
             held = HeldPatches()
-            reader = PayloadThread(zf, infos[3], manifest, work, what, held)
+            reader = PayloadThread(zf, infos[3], manifest, work, what, held, threaded)
             try:
                 stage_patches(store, manifest, work, sizes, held, reader.members())
             finally:
@@ -2159,7 +2198,7 @@ def apply_bundle(store, path, opts, expect=None):
             unmounted = try_mount_check(manifest, image, work)
             if unmounted:
                 extract_image(store, manifest, image, work, unmounted)
-                build = GenBuild(store, manifest, dirs, work).start()
+                build = GenBuild(store, manifest, dirs, work).start(threaded)
     except BaseException:
         # nothing outside tmp/ has changed: this apply's folder goes now (recovery would run a
         # full gc for it)
