@@ -18,6 +18,7 @@ import {
   checkCurrent,
   deltaBundle,
   fullBundle,
+  headerBytesOf,
   runAgent,
   snapshot,
 } from "./agent-helpers.ts";
@@ -158,6 +159,51 @@ describe("device store upkeep", () => {
     expect(r.stderr).toMatch(/lacks object/);
     expect(tmpLeft(root)).toEqual([]);
     expect(snapshot(root)).toEqual(before);
+  });
+
+  it("builds the same generation with and without helper threads, and refuses the same", async () => {
+    // a delta with patches: the payload read beside the patching, the tree built beside both
+    const tail = "line of the data file\n".repeat(400);
+    const a: AppSpec = { sequence: 1, files: { "lib/myapp/table.txt": `a\n${tail}` } };
+    const b: AppSpec = { sequence: 2, files: { "lib/myapp/table.txt": `b\n${tail}` } };
+    const bytes = deltaBundle(key, a, b);
+    expect(JSON.parse(new TextDecoder().decode(headerBytesOf(bytes))).patches).toHaveLength(1);
+    const delta = bundleFile("ab.bundle", bytes);
+    const trees: Map<string, string>[] = [];
+    for (const threads of ["0", "1"]) {
+      const root = path.join(dir, `dev-threads-${threads}`);
+      const env = { SLIMENV_AGENT_THREADS: threads };
+      const r1 = await agent(root, ["apply", bundleFile("a.bundle", fullBundle(key, a))], env);
+      expect(r1.status, r1.stderr).toBe(0);
+      // the patch source rotted on the device: refused while the payload is still read
+      const src = appEnv(a).draft.files.find((f) => f.path === "lib/myapp/table.txt");
+      const obj = path.join(
+        root,
+        "objects",
+        src?.sha256.slice(0, 2) ?? "",
+        src?.sha256.slice(2) ?? "",
+      );
+      const good = readFileSync(obj);
+      chmodSync(obj, 0o644);
+      writeFileSync(obj, `z\n${tail}`);
+      const before = snapshot(root);
+      const bad = await agent(root, ["apply", delta], env);
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(new RegExp(`stored object ${src?.sha256} is corrupt`));
+      expect(snapshot(root)).toEqual(before);
+      expect(tmpLeft(root)).toEqual([]);
+      writeFileSync(obj, good);
+      chmodSync(obj, 0o444);
+      const r2 = await agent(root, ["apply", "--json", delta], env);
+      expect(r2.status, r2.stderr).toBe(0);
+      expect(JSON.parse(r2.stdout).objectsAdded).toBeGreaterThan(0);
+      expect(checkCurrent(root, "myapp")).toBe(2);
+      expect(tmpLeft(root)).toEqual([]);
+      await verifyClean(root);
+      trees.push(snapshot(path.join(root, "apps/myapp/gens/2")));
+    }
+    expect(trees[1]).toEqual(trees[0]);
+    expect(trees[0]?.size).toBeGreaterThan(5);
   });
 
   it("applies trees checked entry by entry: a non-ASCII path, symlinks", async () => {
