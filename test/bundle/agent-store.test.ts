@@ -164,8 +164,26 @@ describe("device store upkeep", () => {
   it("builds the same generation with and without helper threads, and refuses the same", async () => {
     // a delta with patches: the payload read beside the patching, the tree built beside both
     const tail = "line of the data file\n".repeat(400);
-    const a: AppSpec = { sequence: 1, files: { "lib/myapp/table.txt": `a\n${tail}` } };
-    const b: AppSpec = { sequence: 2, files: { "lib/myapp/table.txt": `b\n${tail}` } };
+    // with threads the new tree starts as a copy of the current one: a folder goes, a folder
+    // becomes a file, a file becomes a folder, an executable becomes a plain file
+    const a: AppSpec = {
+      sequence: 1,
+      files: {
+        "lib/myapp/table.txt": `a\n${tail}`,
+        "lib/gone/y.py": "Y = 1\n",
+        "lib/myapp/sub/x.py": "X = 1\n",
+        "lib/myapp/flat": "flat\n",
+      },
+    };
+    const b: AppSpec = {
+      sequence: 2,
+      files: {
+        "lib/myapp/table.txt": `b\n${tail}`,
+        "lib/myapp/sub": "now a file\n",
+        "lib/myapp/flat/z.py": "Z = 1\n",
+        "bin/tool": "not executable now\n",
+      },
+    };
     const bytes = deltaBundle(key, a, b);
     expect(
       JSON.parse(new TextDecoder().decode(headerBytesOf(bytes))).patches.length,
@@ -202,7 +220,11 @@ describe("device store upkeep", () => {
       expect(checkCurrent(root, "myapp")).toBe(2);
       expect(tmpLeft(root)).toEqual([]);
       await verifyClean(root);
-      trees.push(snapshot(path.join(root, "apps/myapp/gens/2")));
+      const gen = path.join(root, "apps/myapp/gens/2");
+      expect(readdirSync(path.join(gen, "lib")).sort()).toEqual(["myapp"]);
+      expect(readFileSync(path.join(gen, "lib/myapp/sub"), "utf8")).toBe("now a file\n");
+      expect(readFileSync(path.join(gen, "lib/myapp/flat/z.py"), "utf8")).toBe("Z = 1\n");
+      trees.push(snapshot(gen));
     }
     expect(trees[1]).toEqual(trees[0]);
     expect(trees[0]?.size).toBeGreaterThan(5);

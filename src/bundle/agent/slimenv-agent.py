@@ -818,6 +818,7 @@ class Store:
         self.full_gc = False  # recovery found an interrupted apply: gc looks at every object
         self._manifests = {}  # (app, seq) -> manifest this run wrote
         self._trees = {}  # (app, seq) -> a kept generation's tree, parsed (a delta's base)
+        self._tree_bytes = {}  # (app, seq) -> (bytes, parsed) or None, see kept_tree
 
 
     # -- paths
@@ -859,26 +860,48 @@ class Store:
         write_atomic(self.manifest_path(app, seq), docs[0], sync=sync)
         write_atomic(self.tree_path(app, seq), docs[1], sync=sync)
 
+    def kept_tree(self, app, seq):
+        """A kept plain generation's stored tree: (bytes, parsed), read once per run; its files
+        are noted as stored (see note_stored). None when unreadable or an image generation."""
+        key = (app, seq)
+        if key not in self._tree_bytes:
+            got = None
+            if not self.image_of(app, seq):
+                try:
+                    with open(self.tree_path(app, seq), "rb") as f:
+                        data = f.read(MAX_TREE + 1)
+                    tree = json.loads(data.decode("utf-8"))
+                    self.note_stored((f["sha256"], f["mode"] == 493) for f in tree["files"])
+                    self._trees[key] = tree
+                    got = (data, tree)
+                except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                    got = None
+            self._tree_bytes[key] = got
+        return self._tree_bytes[key]
+
+    def current_files(self, app):
+        """The files of `app`'s current generation (a plain one), else None."""
+        st = self.load_state(app) if app and os.path.isdir(self.app_dir(app)) else None
+        got = self.kept_tree(app, st["current"]) if st and st["current"] in st["generations"] else None
+        return got[1]["files"] if got else None
+
     def find_tree(self, app, sha):
         """The bytes of a kept generation's stored tree that hash to `sha`, else None. The files
         of that generation are noted as stored (see note_stored): a delta's unchanged files need
         no look into objects/."""
         st = self.load_state(app)
         for seq in st["generations"] if st else []:
-            try:
-                with open(self.tree_path(app, seq), "rb") as f:
-                    data = f.read(MAX_TREE + 1)
-            except OSError:
-                continue
-            if hashlib.sha256(data).hexdigest() == sha:
-                if not self.image_of(app, seq):
-                    try:
-                        tree = json.loads(data.decode("utf-8"))
-                        self._trees[(app, seq)] = tree
-                        self.note_stored((f["sha256"], f["mode"] == 493) for f in tree["files"])
-                    except (ValueError, KeyError, TypeError):
-                        pass
-                return data
+            got = self.kept_tree(app, seq)
+            if got is not None and hashlib.sha256(got[0]).hexdigest() == sha:
+                return got[0]
+            if got is None:  # an image generation's tree can be a base too
+                try:
+                    with open(self.tree_path(app, seq), "rb") as f:
+                        data = f.read(MAX_TREE + 1)
+                except OSError:
+                    continue
+                if hashlib.sha256(data).hexdigest() == sha:
+                    return data
         return None
 
     def apps(self):
@@ -1360,6 +1383,18 @@ def member_names(header):
     if header.get("image") is not None:
         names.append(IMAGE_MEMBERS[header["image"]["format"]])
     return names + (["agent.py"] if header["agent"] is not None else [])
+
+
+def _peek_app(zf, infos):
+    """The app bundle.json names, unverified (None if unreadable): only to pick which kept tree
+    a helper thread copies into tmp/ while the signature is checked."""
+    try:
+        if infos and infos[0].filename == "bundle.json" and infos[0].file_size <= MAX_HEADER:
+            app = json.loads(zf.read(infos[0]).decode("utf-8")).get("app")
+            return app if isinstance(app, str) and APP_RE.match(app) else None
+    except Exception:
+        pass
+    return None
 
 
 def read_head(zf, infos, keys, what):
@@ -1974,15 +2009,23 @@ def spare_core():
 
 class GenBuild:
     """A generation's tree, built in work/gen (inside tmp/: a kill leaves nothing a recovery does
-    not remove) by a helper thread while the main thread reads the payload and patches: first
-    the directories (start), then hard links to the objects already stored (link_stored); the
-    files of new objects are linked once they are in objects/ (finish). mkdir and link release
-    the GIL, so this work overlaps the main thread's on a second core."""
+    not remove), by a helper thread while the main thread verifies the bundle, reads the payload
+    and patches (mkdir and link release the GIL: the work overlaps on a second core).
 
-    def __init__(self, store, manifest, dirs, work):
-        self.store, self.manifest = store, manifest
+    The helper starts before the bundle is verified, from a tree this device keeps (`skeleton`,
+    the app's current generation: a new release shares most of its folders and files): it makes
+    its folders and hard-links its files, reading the store and writing only in tmp/. Once the
+    new tree is checked and which objects are stored is known (plan), it turns that copy into
+    the new tree: unlinks the files that differ, removes the folders that are gone, makes the
+    new folders and links every file whose object is stored. finish() links the rest (the
+    objects step 7 added) and makes the symlinks. Without a spare core nothing runs until
+    finish(), and no skeleton is copied."""
+
+    def __init__(self, store, work, skeleton=None):
+        self.store = store
         self.top = os.path.join(work, "gen")
-        self.dirs = sorted(dirs)  # a parent sorts before its children
+        self.skeleton = skeleton  # a kept tree's files, or None
+        self.manifest = self.dirs = None
         self.error = None
         self.later = None  # the (sha, executable) pairs to link in finish()
         self._go = threading.Event()
@@ -1991,43 +2034,72 @@ class GenBuild:
     def start(self, threaded=True):
         if threaded:
             self._thread.start()
+        else:
+            self.skeleton = None
         return self
 
-    def link_stored(self, missing):
-        """Let the helper link every file whose object is stored (not in `missing`)."""
-        self.later = missing
+    def plan(self, manifest, dirs, missing):
+        """The new tree (checked), its folders, and the (sha, executable) pairs objects/ lacks:
+        the helper links every other file now, these in finish()."""
+        self.manifest, self.dirs, self.later = manifest, dirs, (missing or set())
         self._go.set()
 
     def stop(self):
-        """Abandon the build (a refusal): the helper stops at its next directory or file."""
-        self.later = None
+        """Abandon the build (a refusal): the helper stops at its next folder or file."""
         self.error = self.error or Refused("stopped")
         self._go.set()
         if self._thread.ident is not None:
             self._thread.join()
 
+    def _objs(self):
+        root = self.store.root
+        return (os.path.join(root, "objects") + "/", os.path.join(root, "objects-x") + "/")
+
     def _run(self):
         try:
             prefix = self.top + "/"
             os.mkdir(self.top)
-            for d in self.dirs:
-                if self.error:
-                    return
-                os.mkdir(prefix + d)
+            have, have_dirs = {}, set()
+            if self.skeleton:
+                files = self.skeleton
+                have_dirs = _tree_dirs([f["path"] for f in files])
+                for d in sorted(have_dirs):
+                    if self.error:
+                        return
+                    os.mkdir(prefix + d)
+                objs = self._objs()
+                for f in files:
+                    if self.error:
+                        return
+                    sha, x = f["sha256"], f["mode"] == 493
+                    try:
+                        os.link(objs[x] + sha[:2] + "/" + sha[2:], prefix + f["path"])
+                    except OSError:
+                        continue  # linked (or copied) below, if the new tree has it
+                    have[f["path"]] = (sha, x)
             self._go.wait()
-            if self.later is not None and not self.error:
-                self._link(lambda k: k not in self.later)
+            if self.error:
+                return
+            want = dict((f["path"], (f["sha256"], f["mode"] == 493)) for f in self.manifest["files"])
+            for path, k in have.items():
+                if want.get(path) != k:
+                    os.unlink(prefix + path)
+            for d in sorted(have_dirs - self.dirs, reverse=True):  # children first
+                os.rmdir(prefix + d)
+            for d in sorted(self.dirs - have_dirs):  # parents first
+                os.mkdir(prefix + d)
+            later = self.later
+            self._link(lambda f, k: k not in later and have.get(f["path"]) != k)
         except BaseException as e:  # re-raised by finish() in the main thread
             self.error = e
 
     def _link(self, which):
-        store = self.store
-        objs = (os.path.join(store.root, "objects") + "/", os.path.join(store.root, "objects-x") + "/")
+        objs = self._objs()
         prefix = self.top + "/"
         link = os.link
         for f in self.manifest["files"]:
             sha, x = f["sha256"], f["mode"] == 493
-            if not which((sha, x)):
+            if not which(f, (sha, x)):
                 continue
             src, dest = objs[x] + sha[:2] + "/" + sha[2:], prefix + f["path"]
             try:
@@ -2050,10 +2122,8 @@ class GenBuild:
             raise self.error
         step("gen:links")
         later = self.later
-        if later is None:  # no link_stored(): every file now
-            self._link(lambda k: True)
-        elif later:
-            self._link(lambda k: k in later)
+        if later:
+            self._link(lambda f, k: k in later)
         for s in self.manifest["symlinks"]:
             os.symlink(s["target"], self.top + "/" + s["path"])
         step("gen:file")
@@ -2155,6 +2225,10 @@ def apply_bundle(store, path, opts, expect=None):
     try:
         zf, infos = open_bundle(path, what)
         with zf:
+            # a helper thread starts building the new tree in tmp/ (work/gen) from the app's
+            # current generation while the bundle is verified (GenBuild)
+            build = GenBuild(store, work, threaded and store.current_files(_peek_app(zf, infos)))
+            build.start(threaded)
             header, hbytes, kid = read_head(zf, infos, keys, what)
             app, seq = header["app"], header["sequence"]
             if expect:
@@ -2165,6 +2239,7 @@ def apply_bundle(store, path, opts, expect=None):
                     refuse("%s: bundle.json differs from the one the channel index names" % what)
             st = store.load_state(app)
             if st and st["current"] == seq and opts.allow_downgrade:
+                build.stop()
                 rmtree(work)
                 return {"ok": True, "app": app, "sequence": seq, "changed": False,
                         "message": "%s is already at sequence %d" % (app, seq)}
@@ -2176,12 +2251,13 @@ def apply_bundle(store, path, opts, expect=None):
             tree, tbytes = read_tree(zf, infos[2], header, store, what)
             manifest = dict(header, files=tree["files"], symlinks=tree["symlinks"])
             dirs = check_tree(manifest)
-            if manifest.get("image") is None:
-                # a helper thread builds the new tree in tmp/ (work/gen) while the rest goes on
-                build = GenBuild(store, manifest, dirs, work).start(threaded)
+            if manifest.get("image") is not None and build:
+                build.stop()  # an image generation is no tree of links
+                rmtree(build.top)
+                build = None
             sizes, missing = check_available(store, manifest)
             if build:
-                build.link_stored(missing)
+                build.plan(manifest, dirs, missing)
             check_space(store, manifest, sizes)
             step("apply:verified")
             held = HeldPatches()
@@ -2198,7 +2274,8 @@ def apply_bundle(store, path, opts, expect=None):
             unmounted = try_mount_check(manifest, image, work)
             if unmounted:
                 extract_image(store, manifest, image, work, unmounted)
-                build = GenBuild(store, manifest, dirs, work).start(threaded)
+                build = GenBuild(store, work).start(False)
+                build.plan(manifest, dirs, set())  # everything once the objects are stored
     except BaseException:
         # nothing outside tmp/ has changed: this apply's folder goes now (recovery would run a
         # full gc for it)
