@@ -1993,9 +1993,11 @@ def install_objects(store, manifest, work, missing=None):
 
 def spare_core():
     """Whether a second core is free for the helper threads (GenBuild, PayloadThread): more than
-    one CPU and a 1-minute load average at most their number minus one. On a busy device (or a
-    shared machine) everything runs in the main thread: with the GIL, two threads that share one
-    core cost more in hand-offs than they overlap. SLIMENV_AGENT_THREADS=0|1 decides instead."""
+    one CPU, a 1-minute load average below their number, and right now (Linux: the runnable
+    count in /proc/loadavg, this process included) at most their number minus one runnable.
+    On a busy device (or a shared machine) everything runs in the main thread: with the GIL,
+    two threads that share one core cost more in hand-offs than they overlap.
+    SLIMENV_AGENT_THREADS=0|1 decides instead."""
     force = os.environ.get("SLIMENV_AGENT_THREADS")
     if force in ("0", "1"):
         return force == "1"
@@ -2004,7 +2006,13 @@ def spare_core():
         load = os.getloadavg()[0]
     except (OSError, AttributeError):
         load = 0.0
-    return n > 1 and load <= n - 1
+    running = 1
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return n > 1 and load < n and running <= n - 1
 
 
 class GenBuild:
