@@ -26,7 +26,6 @@ import base64
 import fcntl
 import glob
 import hashlib
-import io
 import json
 import operator
 import os
@@ -1257,8 +1256,24 @@ class DecodedReader:
         return out
 
 
+class HeldBytes:
+    """A patch held in memory: the chunks written to it, joined only when there are several
+    (a patch read in one chunk is never copied)."""
+
+    def __init__(self):
+        self.chunks = []
+
+    def write(self, data):
+        self.chunks.append(data)
+
+    def value(self):
+        if len(self.chunks) != 1:
+            self.chunks = [b"".join(self.chunks)]
+        return self.chunks[0]
+
+
 class HeldPatches(dict):
-    """Patches kept in memory while a bundle is applied: patch hash -> BytesIO, up to `limit`
+    """Patches kept in memory while a bundle is applied: patch hash -> HeldBytes, up to `limit`
     bytes in all (declared sizes); the rest go to work/p/ files."""
 
     def __init__(self, limit=64 * 1024 * 1024):
@@ -1277,13 +1292,13 @@ def _patch_dest(work, patch, held):
         if held.total + patch["size"] > held.limit:
             return os.path.join(work, "p", sha)
         held.total += patch["size"]
-        held[sha] = io.BytesIO()
+        held[sha] = HeldBytes()
     return held[sha]
 
 
 def _copy_hashed(src, dest_path, size, what, sync=True, chunk=CHUNK, hashed=True):
     """Copy exactly `size` bytes from `src` into a new file (or into `dest_path` itself when it
-    is a writable file object, e.g. BytesIO); returns their sha256 (None when not `hashed`).
+    is a writable file object, e.g. HeldBytes); returns their sha256 (None when not `hashed`).
     With `sync` the file is fsynced; staging skips that and syncs once before objects are
     renamed in."""
     if not isinstance(dest_path, str):
@@ -1874,7 +1889,7 @@ def _stage_patch(store, p, work, sizes, held, uses, source_staged):
         old = f.read()
     patch_path = os.path.join(work, "p", p["sha256"])
     if held and p["sha256"] in held:
-        patch = held[p["sha256"]].getvalue()
+        patch = held[p["sha256"]].value()
         patch_path = None
     else:
         with open(patch_path, "rb") as f:
