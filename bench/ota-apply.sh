@@ -5,29 +5,51 @@
 # `checkout`; the agent: `apply` under `python3.11 -I` with the interpreter's own folder first
 # on PATH (as on a device with /usr/bin/python3.11, not through pyenv's shim).
 # Usage: bench/ota-apply.sh DIR PYTHON [ROUNDS]      (prints one line per round, medians last)
+# Environment: AGENTS="a.py b.py" times each of these agent files in turn (default
+# DIR/slimenv-agent.py); WORK=DIR2 makes the fresh copies there instead of in DIR (DIR is then
+# only read); UPDATES="u0 u3" picks the updates (default every DIR/uN).
 set -euo pipefail
 DIR=$1 PY=$2 ROUNDS=${3:-5}
+WORK=${WORK:-$DIR}
+read -r -a agents <<< "${AGENTS:-$DIR/slimenv-agent.py}"
+ups=()
+if [ -n "${UPDATES:-}" ]; then for u in $UPDATES; do ups+=("$DIR/$u"); done; else ups=("$DIR"/u[0-9]); fi
+mkdir -p "$WORK"
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-for U in "$DIR"/u[0-9]; do
+med() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+for U in "${ups[@]}"; do
   rev=$(ostree --repo="$U/ostree-srv" rev-parse b)
-  o_all=() a_all=()
+  o_all=()
+  declare -A a_all=()
   for r in $(seq 1 "$ROUNDS"); do
-    rm -rf "$DIR/.apply-o" "$DIR/.apply-s"
-    cp -a "$U/ostree-dev-base" "$DIR/.apply-o"
-    cp -a "$U/slimenv-dev-base" "$DIR/.apply-s"
+    rm -rf "$WORK/.apply-o"
+    cp -a "$U/ostree-dev-base" "$WORK/.apply-o"
     sync
     t=$(date +%s%N)
-    ostree --repo="$DIR/.apply-o" static-delta apply-offline "$U/ostree.delta"
-    ostree --repo="$DIR/.apply-o" checkout "$rev" "$DIR/.apply-o/co"
+    ostree --repo="$WORK/.apply-o" static-delta apply-offline "$U/ostree.delta"
+    ostree --repo="$WORK/.apply-o" checkout "$rev" "$WORK/.apply-o/co"
     o=$(ms "$t")
-    t=$(date +%s%N)
-    PATH="$(dirname "$PY"):$PATH" "$PY" -I "$DIR/slimenv-agent.py" --root "$DIR/.apply-s" \
-      --key "$DIR/fleet.pub" apply "$U/b-from-a.bundle" >/dev/null
-    a=$(ms "$t")
-    echo "$(basename "$U") round $r: ostree ${o} ms, agent ${a} ms"
-    o_all+=("$o") a_all+=("$a")
+    o_all+=("$o")
+    line="$(basename "$U") round $r: ostree ${o} ms"
+    for i in "${!agents[@]}"; do
+      rm -rf "$WORK/.apply-s"
+      cp -a "$U/slimenv-dev-base" "$WORK/.apply-s"
+      sync
+      t=$(date +%s%N)
+      PATH="$(dirname "$PY"):$PATH" "$PY" -I "${agents[$i]}" --root "$WORK/.apply-s" \
+        --key "$DIR/fleet.pub" apply "$U/b-from-a.bundle" >/dev/null
+      a=$(ms "$t")
+      a_all[$i]="${a_all[$i]:-} $a"
+      line="$line, agent${i} ${a} ms"
+    done
+    echo "$line"
   done
-  med() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-  echo "$(basename "$U") median: ostree $(med "${o_all[@]}") ms, agent $(med "${a_all[@]}") ms"
+  line="$(basename "$U") median: ostree $(med "${o_all[@]}") ms"
+  for i in "${!agents[@]}"; do
+    # shellcheck disable=SC2086
+    line="$line, agent${i} $(med ${a_all[$i]}) ms"
+  done
+  echo "$line"
+  unset a_all
 done
-rm -rf "$DIR/.apply-o" "$DIR/.apply-s"
+rm -rf "$WORK/.apply-o" "$WORK/.apply-s"

@@ -1,6 +1,6 @@
 // Shipping to devices (docs/fleet.md): bundles full and delta, patches, keys, repositories.
 
-export { agentBytes, agentSource } from "./agent-source.ts";
+export { agentBytes, agentCode, agentRunner, agentSource } from "./agent-source.ts";
 export type { PatchStreams, StreamCodec } from "./bsdiff.ts";
 export {
   applyPatch,

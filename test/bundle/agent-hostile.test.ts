@@ -12,7 +12,7 @@ import { compressPayload, PATCH_CODEC, xzCompress } from "../../src/bundle/compr
 import { sha256Hex } from "../../src/bundle/hashing.ts";
 import { formatPublicKey, generateSigningKey } from "../../src/bundle/keys.ts";
 import { treeBytesOf } from "../../src/bundle/tree-codec.ts";
-import type { BundleManifest } from "../../src/bundle/types.ts";
+import type { BundleManifest, FileEntry } from "../../src/bundle/types.ts";
 import { writeBundle } from "../../src/bundle/wire.ts";
 import {
   type AppSpec,
@@ -278,6 +278,47 @@ const cases: [string, () => Uint8Array, RegExp][] = [
     "a backslash",
     () => resign(good(), (m) => ((m.files[0] as { path: string }).path = "bin\\evil")),
     /backslash/,
+  ],
+  // the agent checks a tree over whole lists first and entry by entry only when that fails:
+  // each of these must still be refused, naming why
+  ...(
+    [
+      ["a path not in NFC", "lib/cafe\u0301.py", /path not NFC/],
+      ["an empty segment", "lib//evil", /'' segment in path/],
+      ["a '.' segment", "lib/./evil", /'\.' segment in path/],
+      ["a trailing slash", "lib/evil/", /'' segment in path/],
+      ["an empty path", "", /empty path/],
+      ["a NUL in a path", "lib/ev\u0000il", /NUL in path/],
+    ] as const
+  ).map(([name, bad, why]): [string, () => Uint8Array, RegExp] => [
+    name,
+    () => resign(good(), (m) => ((m.files[0] as { path: string }).path = bad)),
+    why,
+  ]),
+  [
+    "files not sorted",
+    () => resign(good(), (m) => m.files.reverse()),
+    /manifest files not sorted or not unique/,
+  ],
+  [
+    "a path twice",
+    () => resign(good(), (m) => m.files.splice(1, 0, { ...(m.files[0] as FileEntry) })),
+    /manifest files not sorted or not unique/,
+  ],
+  [
+    "a file that is also a symlink",
+    () => resign(good(), (m) => m.symlinks.push({ path: m.files[0]?.path ?? "", target: "lib" })),
+    /is a file and a symlink/,
+  ],
+  [
+    "an upper-case hash",
+    () => resign(good(), (m) => ((m.files[0] as FileEntry).sha256 = "A".repeat(64))),
+    /manifest entry/,
+  ],
+  [
+    "a negative size",
+    () => resign(good(), (m) => ((m.files[0] as FileEntry).size = -1)),
+    /manifest entry/,
   ],
   [
     "a symlink out of the tree",

@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { findTarFiles } from "../../src/archive/tar-read.ts";
 import { writeTar } from "../../src/archive/tar-write.ts";
-import { agentBytes, agentSource } from "../../src/bundle/agent-source.ts";
+import { agentBytes, agentCode, agentRunner, agentSource } from "../../src/bundle/agent-source.ts";
 import { canonicalJsonBytes } from "../../src/bundle/canonical-json.ts";
 import {
   compressPayload,
@@ -204,11 +204,17 @@ print(len(infos), all(i.compress_type == zipfile.ZIP_STORED for i in infos), z.t
 });
 
 describe("agentSource", () => {
-  it("is the agent file next to the module, as text and bytes", () => {
+  it("is the agent file next to the module in its runner, as text and bytes", () => {
     const text = readFileSync(AGENT, "utf8");
-    expect(agentSource()).toBe(text);
-    expect(Buffer.from(agentBytes()).equals(readFileSync(AGENT))).toBe(true);
-    expect(text.startsWith("#!/usr/bin/env python3\n")).toBe(true);
+    expect(agentCode()).toBe(text);
+    expect(agentSource()).toBe(agentRunner(text));
+    expect(agentSource()).toContain(`_SOURCE = r'''${text}'''\n`);
+    expect(Buffer.from(agentBytes()).equals(Buffer.from(agentSource()))).toBe(true);
+    expect(agentSource().startsWith("#!/usr/bin/env python3\n")).toBe(true);
+  });
+
+  it("refuses code a raw string cannot hold", () => {
+    expect(() => agentRunner("x = '''''\n")).toThrow(/cannot be held/);
   });
 });
 

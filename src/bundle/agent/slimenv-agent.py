@@ -26,8 +26,8 @@ import base64
 import fcntl
 import glob
 import hashlib
-import io
 import json
+import operator
 import os
 import re
 import shutil
@@ -35,6 +35,7 @@ import signal
 import stat
 import struct
 import tarfile
+import threading
 import time
 import unicodedata
 import zipfile
@@ -65,6 +66,7 @@ TREE_MEMBERS = {"xz": "tree.json.xz", "gzip": "tree.json.gz", "sldiff": "tree.sl
 IMAGE_MEMBERS = {"squashfs": "image.squashfs", "erofs": "image.erofs"}
 MAX_INDEX = 4 * 1024 * 1024
 CHUNK = 1024 * 1024
+PAYLOAD_CHUNK = 16 * 1024 * 1024
 APP_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 SEQ_DIR_RE = re.compile(r"^(0|[1-9][0-9]{0,18})$")
@@ -93,17 +95,20 @@ _CRASH_AT = int(os.environ.get("SLIMENV_AGENT_TEST_CRASH_AT", "0") or "0")
 _PAUSE = (os.environ.get("SLIMENV_AGENT_TEST_PAUSE", "") + ":").split(":")[:2]
 _TRACE = os.environ.get("SLIMENV_AGENT_TEST_TRACE")
 _steps = [0]
+_step_lock = threading.Lock()
 
 
 def step(name):
-    """A point where tests may kill or pause the agent, or trace its steps."""
-    _steps[0] += 1
-    if _TRACE:
-        with open(_TRACE, "a") as f:
-            f.write("%d %s\n" % (_steps[0], name))
-    if _steps[0] == _CRASH_AT:
+    """A point where tests may kill or pause the agent, or trace its steps (from any thread)."""
+    with _step_lock:
+        _steps[0] += 1
+        n = _steps[0]
+        if _TRACE:
+            with open(_TRACE, "a") as f:
+                f.write("%d %s\n" % (n, name))
+    if n == _CRASH_AT:
         os.kill(os.getpid(), signal.SIGKILL)
-    if _PAUSE[0] and _steps[0] == int(_PAUSE[0]):
+    if _PAUSE[0] and n == int(_PAUSE[0]):
         time.sleep(float(_PAUSE[1] or "1"))
 
 
@@ -305,42 +310,39 @@ def _decompress_bounded(data, codec, limit, what):
 _ADD_BLOCK = 64 * 1024
 _ADD_M7 = int.from_bytes(b"\x7f" * _ADD_BLOCK, "little")
 _ADD_M80 = int.from_bytes(b"\x80" * _ADD_BLOCK, "little")
+_ADD_ZERO = bytes(_ADD_BLOCK)
+_ADD_GROUP = 1 << 20
 
 
-def _add_bytes(a, b):
-    """Byte-wise (a + b) mod 256 over equal-length bytes, with big-int SWAR: the low 7 bits of
-    each byte are added with the carry out of bit 7 masked away, bit 7 is the xor of both and
-    of that carry. Long inputs go in 64 KiB blocks (ints that stay in the CPU cache: about 4x
-    faster than one int per input of several MiB), all-zero blocks of `b` as plain copies."""
-    n = len(a)
-    if b.count(0) == n:
-        return a
+def _add_into(out, at, over):
+    """out[at:at+len(over)] += over, byte-wise mod 256, with big-int SWAR: the low 7 bits of each
+    byte are added with the carry out of bit 7 masked away, bit 7 is the xor of both and of that
+    carry. 64 KiB blocks (ints that stay in the CPU cache: about 4x faster than one int of
+    several MiB); an all-zero block of `over` is skipped."""
+    n = len(over)
     fb = int.from_bytes
-    if n <= _ADD_BLOCK:
-        m7, m80 = fb(b"\x7f" * n, "little"), fb(b"\x80" * n, "little")
-        x, y = fb(a, "little"), fb(b, "little")
-        return (((x & m7) + (y & m7)) ^ ((x ^ y) & m80)).to_bytes(n, "little")
-    out = bytearray(a)
-    bv = memoryview(b)
-    m7, m80, size = _ADD_M7, _ADD_M80, _ADD_BLOCK
+    ov = memoryview(over)
+    size, m7, m80, zero = _ADD_BLOCK, _ADD_M7, _ADD_M80, _ADD_ZERO
     for i in range(0, n, size):
-        j = min(i + size, n)
-        if b.count(0, i, j) == j - i:
+        j = i + size
+        if j > n:
+            j = n
+            size = j - i
+            m7, m80, zero = fb(b"\x7f" * size, "little"), fb(b"\x80" * size, "little"), bytes(size)
+        y = ov[i:j]
+        if y == zero:
             continue
-        if j - i < size:
-            out[i:j] = _add_bytes(a[i:j], b[i:j])
-            continue
-        x, y = fb(out[i:j], "little"), fb(bv[i:j], "little")
-        out[i:j] = (((x & m7) + (y & m7)) ^ ((x ^ y) & m80)).to_bytes(size, "little")
-    return bytes(out)
-
-
-ADD_CHUNK = 1 << 20
+        x = fb(out[at + i : at + j], "little")
+        y = fb(y, "little")
+        out[at + i : at + j] = (((x & m7) + (y & m7)) ^ ((x ^ y) & m80)).to_bytes(size, "little")
 
 
 def apply_patch(old, patch, new_size_expected, what="?"):
     """The bytes (a bytearray) patch `patch` makes from `old` (docs/fleet.md SLDIFF01); refuses
-    bad patches. Memory: old + patch + new, plus ~8 MiB."""
+    bad patches. The control triples copy old and extra bytes into place; the diff bytes (with
+    zeros where extra bytes went) are gathered for about 1 MiB of output at a time and added
+    there in one pass (a bsdiff patch has tens of thousands of short add runs: one big-int sum
+    each would cost more than the bytes). Memory: old + patch + new, plus ~3 MiB."""
     if len(patch) < 41 or patch[:8] != b"SLDIFF01":
         refuse("patch %s: no SLDIFF01 header" % what)
     new_size, codec, lc, ld, le = struct.unpack_from("<QBQQQ", patch, 8)
@@ -348,42 +350,50 @@ def apply_patch(old, patch, new_size_expected, what="?"):
         refuse("patch %s: makes %d bytes, the manifest says %d" % (what, new_size, new_size_expected))
     if 41 + lc + ld + le != len(patch):
         refuse("patch %s: stream lengths do not add up to the patch size" % what)
-    # views, not copies: a raw (codec 0) stream is used in place, so a patch costs the old file,
-    # the patch and the new file in memory (plus one add run at a time)
+    # views, not copies: a raw (codec 0) stream is used in place
     mv = memoryview(patch)
     p = 41
     ctrl = _decompress_bounded(mv[p : p + lc], codec, 24 * (new_size + 2), what)
-    diff = _decompress_bounded(mv[p + lc : p + lc + ld], codec, new_size, what)
-    extra = _decompress_bounded(mv[p + lc + ld :], codec, new_size, what)
+    diff = memoryview(_decompress_bounded(mv[p + lc : p + lc + ld], codec, new_size, what))
+    extra = memoryview(_decompress_bounded(mv[p + lc + ld :], codec, new_size, what))
     if len(ctrl) % 24:
         refuse("patch %s: control stream is not whole triples" % what)
     out = bytearray(new_size)
-    old_pos = new_pos = diff_pos = extra_pos = 0
-    n_old = len(old)
+    oldv = memoryview(old)
+    zeros = memoryview(bytes(min(new_size, _ADD_GROUP)))
+    nz = len(zeros)
+    over = []  # the diff bytes of the output since `group`, zeros where extra bytes went
+    put = over.append
+    n_old, n_diff, n_extra = len(old), len(diff), len(extra)
+    old_pos = new_pos = diff_pos = extra_pos = group = 0
     for add, copy, seek in struct.iter_unpack("<qqq", ctrl):
         if add < 0 or copy < 0:
             refuse("patch %s: negative length" % what)
         if add:
             if old_pos < 0 or old_pos + add > n_old:
                 refuse("patch %s: reads outside the old file" % what)
-            if diff_pos + add > len(diff) or new_pos + add > new_size:
+            if diff_pos + add > n_diff or new_pos + add > new_size:
                 refuse("patch %s: runs past the diff stream or the new size" % what)
-            for i in range(0, add, ADD_CHUNK):  # chunks: the big-int sums cost ~8x their bytes
-                k = min(ADD_CHUNK, add - i)
-                out[new_pos + i : new_pos + i + k] = _add_bytes(
-                    old[old_pos + i : old_pos + i + k], bytes(diff[diff_pos + i : diff_pos + i + k])
-                )
+            out[new_pos : new_pos + add] = oldv[old_pos : old_pos + add]
+            put(diff[diff_pos : diff_pos + add])
             new_pos += add
             diff_pos += add
             old_pos += add
         if copy:
-            if extra_pos + copy > len(extra) or new_pos + copy > new_size:
+            if extra_pos + copy > n_extra or new_pos + copy > new_size:
                 refuse("patch %s: runs past the extra stream or the new size" % what)
             out[new_pos : new_pos + copy] = extra[extra_pos : extra_pos + copy]
+            put(zeros[:copy] if copy <= nz else bytes(copy))
             new_pos += copy
             extra_pos += copy
         old_pos += seek
-    if new_pos != new_size or diff_pos != len(diff) or extra_pos != len(extra):
+        if new_pos - group >= _ADD_GROUP:
+            _add_into(out, group, over[0] if len(over) == 1 else b"".join(over))
+            del over[:]
+            group = new_pos
+    if over:
+        _add_into(out, group, over[0] if len(over) == 1 else b"".join(over))
+    if new_pos != new_size or diff_pos != n_diff or extra_pos != n_extra:
         refuse("patch %s: output size differs from the header, or streams left over" % what)
     return out
 
@@ -638,7 +648,89 @@ def check_header(m):
 
 
 def check_tree(m):
-    """Refuse a tree whose paths, modes or symlinks are not as docs/fleet.md says."""
+    """Refuse a tree whose paths, modes or symlinks are not as docs/fleet.md says. Returns the
+    set of the tree's directories (every proper prefix of a path), which the build makes.
+
+    A fast check runs over the whole lists at once (C-level joins, one regex, set operations);
+    whatever it cannot prove valid is checked entry by entry (_check_tree_slow), which refuses
+    with the precise reason."""
+    try:
+        dirs = _check_tree_fast(m["files"], m["symlinks"])
+    except (KeyError, TypeError, AttributeError, ValueError):
+        dirs = None
+    if dirs is None:
+        _check_tree_slow(m)
+        dirs = _tree_dirs([f["path"] for f in m["files"]] + [s["path"] for s in m["symlinks"]])
+    return dirs
+
+
+
+
+def _tree_dirs(paths):
+    """Every proper prefix directory of `paths` (relative, "/"-separated)."""
+    dirs = set()
+    add = dirs.add
+    for p in paths:
+        cut = p.rfind("/")
+        while cut > 0:
+            p = p[:cut]
+            if p in dirs:
+                break
+            add(p)
+            cut = p.rfind("/")
+    return dirs
+
+
+def _check_tree_fast(files, symlinks):
+    """The tree's directories when every check passes at once, else None (check slowly)."""
+    if type(files) is not list or type(symlinks) is not list:
+        return None
+    paths = [f["path"] for f in files]
+    lpaths = [s["path"] for s in symlinks]
+    joined = "\x00".join(paths + lpaths)  # TypeError (a non-string) -> the slow check
+    n = len(paths) + len(lpaths)
+    if (n and joined.count("\x00") != n - 1) or "\\" in joined:
+        return None
+    # every segment of every path between "/": an empty, "." or ".." one is a refusal (a
+    # leading or trailing "/" or an empty path makes an empty one)
+    segs = "/" + joined.replace("\x00", "/") + "/" if n else ""
+    if "//" in segs or "/./" in segs or "/../" in segs:
+        return None
+    if not joined.isascii() and not unicodedata.is_normalized("NFC", joined):
+        return None
+    shas = [f["sha256"] for f in files]
+    if shas and (set(map(len, shas)) != {64}
+                 or "".join(shas).encode("ascii").translate(None, b"0123456789abcdef")):
+        return None
+    sizes = [f["size"] for f in files]
+    modes = [f["mode"] for f in files]
+    if not set(map(type, sizes)) <= {int} or (sizes and min(sizes) < 0):
+        return None
+    if not set(map(type, modes)) <= {int} or not set(modes) <= {420, 493}:
+        return None
+    if not all(map(operator.lt, paths, paths[1:])) or not all(map(operator.lt, lpaths, lpaths[1:])):
+        return None
+    owners = set(paths)
+    owners.update(lpaths)
+    if len(owners) != n:
+        return None  # a path that is a file and a symlink
+    dirs = _tree_dirs(owners)
+    if not owners.isdisjoint(dirs):
+        return None  # a path under a file or symlink
+    if symlinks:
+        links = {}
+        for s in symlinks:
+            if type(s["target"]) is not str or not s["target"]:
+                return None
+            links[s["path"]] = s["target"]
+        for s in symlinks:
+            if resolve_inside(links, s["path"].split("/")[:-1], s["target"]) is None:
+                return None
+    return dirs
+
+
+def _check_tree_slow(m):
+    """check_tree, entry by entry: refuses with the first problem found."""
     try:
         owners = set()
         for f in m["files"]:
@@ -721,7 +813,11 @@ class Store:
         self.downloads = os.path.join(self.tmp, "downloads")
         self._lock_fd = None
         self._objects = None  # (sha, executable) on disk, listed once under the lock, kept current
+        self._known = set()  # (sha, executable) known to be stored, without listing objects/
+        self.full_gc = False  # recovery found an interrupted apply: gc looks at every object
         self._manifests = {}  # (app, seq) -> manifest this run wrote
+        self._trees = {}  # (app, seq) -> a kept generation's tree, parsed (a delta's base)
+        self._tree_bytes = {}  # (app, seq) -> (bytes, parsed) or None, see kept_tree
 
 
     # -- paths
@@ -763,17 +859,48 @@ class Store:
         write_atomic(self.manifest_path(app, seq), docs[0], sync=sync)
         write_atomic(self.tree_path(app, seq), docs[1], sync=sync)
 
+    def kept_tree(self, app, seq):
+        """A kept plain generation's stored tree: (bytes, parsed), read once per run; its files
+        are noted as stored (see note_stored). None when unreadable or an image generation."""
+        key = (app, seq)
+        if key not in self._tree_bytes:
+            got = None
+            if not self.image_of(app, seq):
+                try:
+                    with open(self.tree_path(app, seq), "rb") as f:
+                        data = f.read(MAX_TREE + 1)
+                    tree = json.loads(data.decode("utf-8"))
+                    self.note_stored((f["sha256"], f["mode"] == 493) for f in tree["files"])
+                    self._trees[key] = tree
+                    got = (data, tree)
+                except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                    got = None
+            self._tree_bytes[key] = got
+        return self._tree_bytes[key]
+
+    def current_files(self, app):
+        """The files of `app`'s current generation (a plain one), else None."""
+        st = self.load_state(app) if app and os.path.isdir(self.app_dir(app)) else None
+        got = self.kept_tree(app, st["current"]) if st and st["current"] in st["generations"] else None
+        return got[1]["files"] if got else None
+
     def find_tree(self, app, sha):
-        """The bytes of a kept generation's stored tree that hash to `sha`, else None."""
+        """The bytes of a kept generation's stored tree that hash to `sha`, else None. The files
+        of that generation are noted as stored (see note_stored): a delta's unchanged files need
+        no look into objects/."""
         st = self.load_state(app)
         for seq in st["generations"] if st else []:
-            try:
-                with open(self.tree_path(app, seq), "rb") as f:
-                    data = f.read(MAX_TREE + 1)
-            except OSError:
-                continue
-            if hashlib.sha256(data).hexdigest() == sha:
-                return data
+            got = self.kept_tree(app, seq)
+            if got is not None and hashlib.sha256(got[0]).hexdigest() == sha:
+                return got[0]
+            if got is None:  # an image generation's tree can be a base too
+                try:
+                    with open(self.tree_path(app, seq), "rb") as f:
+                        data = f.read(MAX_TREE + 1)
+                except OSError:
+                    continue
+                if hashlib.sha256(data).hexdigest() == sha:
+                    return data
         return None
 
     def apps(self):
@@ -785,25 +912,59 @@ class Store:
         then kept current by add_object/remove_object instead of a stat per file."""
         if self._objects is None:
             self._objects = self.stored_objects()
+            self._known |= self._objects
         return self._objects
 
+    def note_stored(self, pairs):
+        """(sha, executable) pairs known to be stored without a look: the files of a kept
+        generation (its objects were stored and synced before it got its name, and gc never
+        removes an object a kept generation uses)."""
+        self._known.update(pairs)
+
+    def stored(self, sha, executable):
+        """Whether object (sha, executable) is stored: known, listed, or one stat."""
+        if (sha, executable) in self._known:
+            return True
+        if self._objects is not None:
+            return False
+        try:
+            os.stat(self.object_path(sha, executable))
+        except OSError:
+            return False
+        self._known.add((sha, executable))
+        return True
+
+    def missing(self, pairs):
+        """The (sha, executable) of `pairs` not stored. Many unknown ones: one listing of
+        objects/ instead of a stat each."""
+        unknown = [k for k in pairs if k not in self._known]
+        if len(unknown) > 512:
+            self.objects()
+        return set(k for k in unknown if not self.stored(k[0], k[1]))
+
     def has_object(self, sha):
-        objs = self.objects()
-        return (sha, False) in objs or (sha, True) in objs
+        return self.any_object(sha) is not None
 
     def any_object(self, sha):
-        objs = self.objects()
-        for x in (False, True):
-            if (sha, x) in objs:
+        """The path of object `sha` in either mode, or None."""
+        for x in sorted((False, True), key=lambda x: (sha, x) not in self._known):
+            if self.stored(sha, x):
                 return self.object_path(sha, x)
         return None
 
     def add_object(self, sha, executable):
-        self.objects().add((sha, executable))
+        self._known.add((sha, executable))
+        if self._objects is not None:
+            self._objects.add((sha, executable))
 
     def remove_object(self, sha, executable):
-        os.unlink(self.object_path(sha, executable))
-        self.objects().discard((sha, executable))
+        try:
+            os.unlink(self.object_path(sha, executable))
+        except FileNotFoundError:
+            pass
+        self._known.discard((sha, executable))
+        if self._objects is not None:
+            self._objects.discard((sha, executable))
 
     # -- lock and recovery
     def lock(self, shared=False):
@@ -827,16 +988,22 @@ class Store:
 
     def recover(self):
         """Remove what a killed run left, and put every app's `current` back where state.json says."""
+        left = []
         if os.path.isdir(self.tmp):
             unmount_under(self.tmp)
-            for name in os.listdir(self.tmp):
-                if name != "downloads":
-                    rmtree(os.path.join(self.tmp, name))
+            left = [n for n in os.listdir(self.tmp) if n != "downloads"]
         os.makedirs(self.downloads, exist_ok=True)
         for name in glob.glob(os.path.join(self.root, "agent", "*.tmp.*")):
             rmtree(name)
         for app in self.apps():
             self.recover_app(app)
+        if any(n.startswith("apply-") for n in left):
+            # an apply was interrupted: objects it stored may be used by no generation. The
+            # apply's folder goes only after this gc, so a kill here leaves it for the next run
+            self.full_gc = True
+            gc_objects(self)
+        for name in left:
+            rmtree(os.path.join(self.tmp, name))
 
     def recover_app(self, app):
         adir = self.app_dir(app)
@@ -924,8 +1091,10 @@ class Store:
             return m
         with open(self.manifest_path(app, seq), "rb") as f:
             m = json.loads(f.read().decode("utf-8"))
-        with open(self.tree_path(app, seq), "rb") as f:
-            tree = json.loads(f.read().decode("utf-8"))
+        tree = self._trees.get((app, seq))
+        if tree is None:
+            with open(self.tree_path(app, seq), "rb") as f:
+                tree = json.loads(f.read().decode("utf-8"))
         m["files"], m["symlinks"] = tree["files"], tree["symlinks"]
         return m
 
@@ -1025,12 +1194,14 @@ class Store:
 class HashingReader:
     """A file wrapper that hashes and counts what is read, refusing past `limit` bytes."""
 
-    def __init__(self, f, limit, what):
-        self.f, self.limit, self.what = f, limit, what
+    def __init__(self, f, limit, what, stopped=None):
+        self.f, self.limit, self.what, self.stopped = f, limit, what, stopped
         self.h = hashlib.sha256()
         self.n = 0
 
     def read(self, size=-1):
+        if self.stopped and self.stopped():
+            refuse("%s: stopped" % self.what)
         data = self.f.read(size) if size is not None and size >= 0 else self.f.read()
         self.n += len(data)
         if self.n > self.limit:
@@ -1043,8 +1214,66 @@ class HashingReader:
             pass
 
 
+class DecodedReader:
+    """The xz- or gzip-decoded bytes of a file object, decoded STEP bytes at a time: few, long
+    decoder calls, each of which releases the GIL (tarfile's own "r|xz" decodes 10 KiB of input
+    per call, and a thread waiting for the GIL after each call is slowed down a lot)."""
+
+    STEP = 4 * 1024 * 1024
+
+    def __init__(self, raw, compression):
+        self.raw = raw
+        self.xz = compression == "xz"
+        self.d = (lzma.LZMADecompressor(format=lzma.FORMAT_XZ) if self.xz
+                  else zlib.decompressobj(16 + zlib.MAX_WBITS))
+        self.buf, self.pos = b"", 0
+
+    def _more(self):
+        d = self.d
+        if d.eof:
+            return b""
+        if self.xz:
+            data = self.raw.read(CHUNK) if d.needs_input else b""
+        else:
+            data = d.unconsumed_tail or self.raw.read(CHUNK)
+        if not data and (not self.xz or d.needs_input):
+            raise EOFError("truncated %s stream" % ("xz" if self.xz else "gzip"))
+        return d.decompress(data, self.STEP)
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = 1 << 62
+        while len(self.buf) - self.pos < size:
+            more = self._more()
+            if not more:
+                if self.d.eof:
+                    break
+                continue
+            self.buf = self.buf[self.pos :] + more
+            self.pos = 0
+        out = self.buf[self.pos : self.pos + size]
+        self.pos += len(out)
+        return out
+
+
+class HeldBytes:
+    """A patch held in memory: the chunks written to it, joined only when there are several
+    (a patch read in one chunk is never copied)."""
+
+    def __init__(self):
+        self.chunks = []
+
+    def write(self, data):
+        self.chunks.append(data)
+
+    def value(self):
+        if len(self.chunks) != 1:
+            self.chunks = [b"".join(self.chunks)]
+        return self.chunks[0]
+
+
 class HeldPatches(dict):
-    """Patches kept in memory while a bundle is applied: patch hash -> BytesIO, up to `limit`
+    """Patches kept in memory while a bundle is applied: patch hash -> HeldBytes, up to `limit`
     bytes in all (declared sizes); the rest go to work/p/ files."""
 
     def __init__(self, limit=64 * 1024 * 1024):
@@ -1063,37 +1292,39 @@ def _patch_dest(work, patch, held):
         if held.total + patch["size"] > held.limit:
             return os.path.join(work, "p", sha)
         held.total += patch["size"]
-        held[sha] = io.BytesIO()
+        held[sha] = HeldBytes()
     return held[sha]
 
 
-def _copy_hashed(src, dest_path, size, what, sync=True):
+def _copy_hashed(src, dest_path, size, what, sync=True, chunk=CHUNK, hashed=True):
     """Copy exactly `size` bytes from `src` into a new file (or into `dest_path` itself when it
-    is a writable file object, e.g. BytesIO); returns their sha256. With `sync` the file is
-    fsynced; staging skips that and syncs once before objects are renamed in."""
+    is a writable file object, e.g. HeldBytes); returns their sha256 (None when not `hashed`).
+    With `sync` the file is fsynced; staging skips that and syncs once before objects are
+    renamed in."""
     if not isinstance(dest_path, str):
-        return _copy_hashed_to(src, dest_path, size, what)
+        return _copy_hashed_to(src, dest_path, size, what, chunk, hashed)
     with open(dest_path, "wb") as out:
-        got = _copy_hashed_to(src, out, size, what)
+        got = _copy_hashed_to(src, out, size, what, chunk, hashed)
         out.flush()
         if sync:
             os.fsync(out.fileno())
     return got
 
 
-def _copy_hashed_to(src, out, size, what):
-    h = hashlib.sha256()
+def _copy_hashed_to(src, out, size, what, chunk=CHUNK, hashed=True):
+    h = hashlib.sha256() if hashed else None
     left = size
     while left:
-        data = src.read(min(CHUNK, left))
+        data = src.read(min(chunk, left))
         if not data:
             refuse("%s is truncated" % what)
-        h.update(data)
+        if h:
+            h.update(data)
         out.write(data)
         left -= len(data)
     if src.read(1):
         refuse("%s is larger than its manifest says" % what)
-    return h.hexdigest()
+    return h.hexdigest() if h else None
 
 
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
@@ -1169,6 +1400,18 @@ def member_names(header):
     return names + (["agent.py"] if header["agent"] is not None else [])
 
 
+def _peek_app(zf, infos):
+    """The app bundle.json names, unverified (None if unreadable): only to pick which kept tree
+    a helper thread copies into tmp/ while the signature is checked."""
+    try:
+        if infos and infos[0].filename == "bundle.json" and infos[0].file_size <= MAX_HEADER:
+            app = json.loads(zf.read(infos[0]).decode("utf-8")).get("app")
+            return app if isinstance(app, str) and APP_RE.match(app) else None
+    except Exception:
+        pass
+    return None
+
+
 def read_head(zf, infos, keys, what):
     """The verified bundle.json (dict) and its bytes; the members must be the ones it names."""
     if [i.filename for i in infos[:2]] != ["bundle.json", "bundle.sig"]:
@@ -1242,8 +1485,9 @@ def read_tree(zf, info, header, store, what):
     return tree, data
 
 
-def read_payload(zf, info, manifest, work, what, held=None):
-    """Stream the payload into work/o/<sha> and work/p/<sha>, every hash and size checked."""
+def read_payload(zf, info, manifest, work, what, held=None, announce=None, stopped=None):
+    """Stream the payload into work/o/<sha> and work/p/<sha>, every hash and size checked;
+    `announce(name)` after each member is staged and checked. `stopped()` true: give up."""
     pl = manifest["payload"]
     if info.file_size != pl["size"]:
         refuse("%s: payload size %d, bundle.json says %d" % (what, info.file_size, pl["size"]))
@@ -1252,14 +1496,14 @@ def read_payload(zf, info, manifest, work, what, held=None):
         want["objects/" + o["sha256"]] = (o["size"], os.path.join(work, "o", o["sha256"]))
     for p in manifest["patches"]:
         want["patches/" + p["sha256"]] = (p["size"], _patch_dest(work, p, held))
-    mode = "r|xz" if pl["compression"] == "xz" else "r|gz"
     if pl["compression"] == "xz" and lzma is None:
         refuse("%s: an xz payload needs the lzma module, which this python3 lacks (use gzip)" % what)
     seen = set()
     try:
         with zf.open(info) as member:
-            outer = HashingReader(member, pl["size"], what + " payload")
-            with tarfile.open(fileobj=outer, mode=mode) as inner:
+            outer = HashingReader(member, pl["size"], what + " payload", stopped)
+            decoded = DecodedReader(outer, pl["compression"])
+            with tarfile.open(fileobj=decoded, mode="r|") as inner:
                 for entry in inner:
                     name = entry.name
                     if name not in want or name in seen or not entry.isreg():
@@ -1268,10 +1512,17 @@ def read_payload(zf, info, manifest, work, what, held=None):
                     if entry.size != size:
                         refuse("%s: payload member %s has the wrong size" % (what, name))
                     step("payload:member")
-                    got = _copy_hashed(inner.extractfile(entry), dest, size, name, sync=False)
-                    if got != name.split("/")[1]:
+                    # big steps: each hash and write lets the other thread take the GIL, and
+                    # getting it back can take a switch interval. A patch is not hashed: only
+                    # its result is used, and hashed (the payload's hash covers its bytes)
+                    obj = name.startswith("objects/")
+                    got = _copy_hashed(inner.extractfile(entry), dest, size, name, sync=False,
+                                       chunk=PAYLOAD_CHUNK, hashed=obj)
+                    if obj and got != name.split("/")[1]:
                         refuse("%s: %s does not match its hash (corrupt)" % (what, name))
                     seen.add(name)
+                    if announce:
+                        announce(name)
             outer.drain()
     except (tarfile.TarError, EOFError, LZMAError, zlib.error, OSError, zipfile.BadZipFile) as e:
         refuse("%s: corrupt payload (%s)" % (what, e))
@@ -1530,24 +1781,26 @@ def _file_modes(manifest):
 
 
 def check_available(store, manifest):
-    """Refuse unless every file's object is stored, carried or made by a patch (before any write)."""
+    """Refuse unless every file's object is stored, carried or made by a patch (before any write).
+    Returns (sizes: object hash -> size, missing: the (sha, executable) pairs objects/ lacks)."""
+    files = manifest["files"]
+    sizes = dict((f["sha256"], f["size"]) for f in files)
+    if manifest.get("image") is not None:
+        return sizes, None  # every file comes from the image
     carried = set(o["sha256"] for o in manifest["objects"])
     produced = set(p["target"] for p in manifest["patches"])
-    sizes = {}
-    for f in manifest["files"]:
-        sizes[f["sha256"]] = f["size"]
-    if manifest.get("image") is not None:
-        return sizes  # every file comes from the image
     for p in manifest["patches"]:
         if p["target"] not in sizes:
             refuse("patch %s makes an object no file uses" % p["sha256"])
-        if not (store.has_object(p["source"]) or p["source"] in carried):
+        if not (p["source"] in carried or store.has_object(p["source"])):
             refuse("this device lacks object %s, the source of a patch (delta from another base)" % p["source"])
-    missing = [f["path"] for f in manifest["files"] if not (
-        f["sha256"] in carried or f["sha256"] in produced or store.has_object(f["sha256"]))]
-    if missing:
-        refuse("this device lacks the object of %s (and %d more): a delta from another base" % (missing[0], len(missing) - 1))
-    return sizes
+    missing = store.missing(set((f["sha256"], f["mode"] == 493) for f in files))
+    lacking = set(sha for sha, _x in missing if not (
+        sha in carried or sha in produced or store.has_object(sha)))
+    if lacking:
+        first = [f["path"] for f in files if f["sha256"] in lacking]
+        refuse("this device lacks the object of %s (and %d more): a delta from another base" % (first[0], len(first) - 1))
+    return sizes, missing
 
 
 def free_space(path):
@@ -1570,65 +1823,160 @@ def check_space(store, manifest, sizes):
                % (store.root, need >> 20, free >> 20))
 
 
+def _check_patch(patch, sha):
+    if hashlib.sha256(patch).hexdigest() != sha:
+        refuse("payload member patches/%s does not match its hash (corrupt)" % sha)
+
+
 def _check_source(old, sha):
     if hashlib.sha256(old).hexdigest() != sha:
         refuse("stored object %s is corrupt (run verify)" % sha)
 
 
-def stage_patches(store, manifest, work, sizes, held=None):
-    """Make each patch's target in work/o/ from its source (staged or stored), hashes checked.
-    Patches come from memory (`held`) or work/p/; each is dropped after its last use (a file
-    unlinked before any sync(2) may never reach the disk)."""
-    staged = set(o["sha256"] for o in manifest["objects"])
+def stage_patches(store, manifest, work, sizes, held=None, members=None):
+    """Make each patch's target in work/o/ from its source (stored, or staged), hashes checked.
+    `members`: the payload members ("objects/SHA", "patches/SHA") in the order they were staged
+    and checked (a PayloadThread's, while it reads on), else all of them. A patch is applied as
+    soon as its bytes and its source are there. Patches come from memory (`held`) or work/p/;
+    each is dropped after its last use (a file unlinked before any sync(2) may never reach the
+    disk)."""
+    patches = manifest["patches"]
+    carried = set(o["sha256"] for o in manifest["objects"])
+    produced = set(p["target"] for p in patches)
+    if members is None:
+        members = ["objects/" + o["sha256"] for o in manifest["objects"]]
+        members += sorted(set("patches/" + p["sha256"] for p in patches))
     uses = {}  # the same patch bytes may make several targets (from different sources)
-    for p in manifest["patches"]:
+    waiting = {}  # what a patch waits for ("patches/SHA", "objects/SHA") -> patch indexes
+    needs = []
+    for i, p in enumerate(patches):
         uses[p["sha256"]] = uses.get(p["sha256"], 0) + 1
-    for p in manifest["patches"]:
-        src = os.path.join(work, "o", p["source"]) if p["source"] in staged else store.any_object(p["source"])
-        if src is None:
-            refuse("this device lacks object %s, the source of a patch" % p["source"])
-        with open(src, "rb") as f:
-            old = f.read()
-        patch_path = os.path.join(work, "p", p["sha256"])
-        if held and p["sha256"] in held:
-            patch = held[p["sha256"]].getvalue()
-            patch_path = None
+        waiting.setdefault("patches/" + p["sha256"], []).append(i)
+        n = 1
+        if (p["source"] in carried or p["source"] in produced) and not store.has_object(p["source"]):
+            waiting.setdefault("objects/" + p["source"], []).append(i)
+            n += 1
+        needs.append(n)
+    staged = set()
+    ready = []
+
+    def arrived(name):
+        for i in waiting.pop(name, ()):
+            needs[i] -= 1
+            if not needs[i]:
+                ready.append(i)
+
+    for name in members:
+        if name.startswith("objects/"):
+            staged.add(name[8:])
+        arrived(name)
+        while ready:
+            p = patches[ready.pop()]
+            _stage_patch(store, p, work, sizes, held, uses, p["source"] in staged)
+            staged.add(p["target"])
+            arrived("objects/" + p["target"])
+    for i, n in enumerate(needs):
+        if n:
+            refuse("this device lacks object %s, the source of a patch" % patches[i]["source"])
+
+
+def _stage_patch(store, p, work, sizes, held, uses, source_staged):
+    """work/o/<target> from patch `p`, its result's hash checked."""
+    src = os.path.join(work, "o", p["source"]) if source_staged else store.any_object(p["source"])
+    if src is None:
+        refuse("this device lacks object %s, the source of a patch" % p["source"])
+    with open(src, "rb") as f:
+        old = f.read()
+    patch_path = os.path.join(work, "p", p["sha256"])
+    if held and p["sha256"] in held:
+        patch = held[p["sha256"]].value()
+        patch_path = None
+    else:
+        with open(patch_path, "rb") as f:
+            patch = f.read()
+    step("patch:apply")
+    # neither the source nor the patch is hashed up front: the target's hash check below
+    # refuses whatever a corrupt one would make; only then are they hashed, to say which is at
+    # fault
+    try:
+        new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
+    except Refused:
+        _check_patch(patch, p["sha256"])
+        _check_source(old, p["source"])
+        raise
+    if hashlib.sha256(new).hexdigest() != p["target"]:
+        _check_patch(patch, p["sha256"])
+        _check_source(old, p["source"])
+        refuse("patch %s does not produce object %s" % (p["sha256"][:12], p["target"][:12]))
+    with open(os.path.join(work, "o", p["target"]), "wb") as f:
+        f.write(new)
+    uses[p["sha256"]] -= 1
+    if not uses[p["sha256"]]:
+        if patch_path is None:
+            del held[p["sha256"]]
         else:
-            with open(patch_path, "rb") as f:
-                patch = f.read()
-        step("patch:apply")
-        # the source is not hashed up front: the target's hash check below refuses whatever a
-        # corrupt source would make; only then is the source hashed, to say which is at fault
+            os.unlink(patch_path)
+
+
+class PayloadThread:
+    """read_payload in a helper thread, which names each member (a queue) as soon as it is
+    staged and its hash checked: the main thread applies patches while the rest of the payload
+    is decoded (lzma and sha256 release the GIL, so the two overlap on a second core)."""
+
+    def __init__(self, zf, info, manifest, work, what, held, threaded=True):
+        import queue
+
+        self.queue = queue.SimpleQueue()
+        self.error = None
+        self.stopped = False
+        self._thread = threading.Thread(target=self._run, args=(zf, info, manifest, work, what, held),
+                                        name="payload", daemon=True)
+        if threaded:
+            self._thread.start()
+        else:  # no spare core: read it all now, in this thread
+            self._run(zf, info, manifest, work, what, held)
+
+    def _run(self, *args):
         try:
-            new = apply_patch(old, patch, sizes[p["target"]], p["sha256"][:12])
-        except Refused:
-            _check_source(old, p["source"])
-            raise
-        if hashlib.sha256(new).hexdigest() != p["target"]:
-            _check_source(old, p["source"])
-            refuse("patch %s does not produce object %s" % (p["sha256"][:12], p["target"][:12]))
-        with open(os.path.join(work, "o", p["target"]), "wb") as f:
-            f.write(new)
-        staged.add(p["target"])
-        uses[p["sha256"]] -= 1
-        if not uses[p["sha256"]]:
-            if patch_path is None:
-                del held[p["sha256"]]
-            else:
-                os.unlink(patch_path)
+            read_payload(*args, announce=self.queue.put, stopped=lambda: self.stopped)
+        except BaseException as e:  # re-raised by members() in the main thread
+            self.error = e
+        finally:
+            self.queue.put(None)
+
+    def members(self):
+        """The members as they are staged; at the end, the reader's refusal if any."""
+        while True:
+            name = self.queue.get()
+            if name is None:
+                break
+            yield name
+        if self._thread.ident is not None:
+            self._thread.join()
+        if self.error:
+            raise self.error
+
+    def stop(self):
+        """Stop reading (a refusal in the main thread), and wait for the reader."""
+        self.stopped = True
+        if self._thread.ident is not None:
+            self._thread.join()
 
 
-def install_objects(store, manifest, work):
+def install_objects(store, manifest, work, missing=None):
     """Move every new object into objects/ or objects-x/ (chmod + rename); returns the count.
+    `missing`: the (sha, executable) pairs objects/ lacks, when check_available found them.
     The staged files are made durable first (one sync); the renames are made durable by the
     sync build_generation does before the generation gets its name."""
-    stored = store.objects()
-    missing = sorted(k for k in _file_modes(manifest) if k not in stored)
+    if missing is None:
+        missing = store.missing(_file_modes(manifest))
+    wanted = set(missing)
+    missing = sorted(missing)
     staged_dir = os.path.join(work, "o")
     staged_names = set(os.listdir(staged_dir))
     copies = set()
     for sha, x in missing:
-        if sha not in staged_names or (x is False and (sha, True) in missing):
+        if sha not in staged_names or (x is False and (sha, True) in wanted):
             # the other mode's twin (or an object staged for both modes): a copy, hash checked
             src = os.path.join(staged_dir, sha) if sha in staged_names else store.any_object(sha)
             tmp = os.path.join(work, "copy-%s-%d" % (sha, x))
@@ -1658,9 +2006,156 @@ def install_objects(store, manifest, work):
     return len(missing)
 
 
-def build_generation(store, app, manifest, mbytes):
-    """apps/APP/gens/SEQ: hard links to objects (copies where links fail), then symlinks.
-    `mbytes`: the (bundle.json, tree) bytes, stored verbatim first (a later delta's base)."""
+def spare_core():
+    """Whether a second core is free for the helper threads (GenBuild, PayloadThread): more than
+    one CPU, a 1-minute load average below their number, and right now (Linux: the runnable
+    count in /proc/loadavg, this process included) at most their number minus one runnable.
+    On a busy device (or a shared machine) everything runs in the main thread: with the GIL,
+    two threads that share one core cost more in hand-offs than they overlap.
+    SLIMENV_AGENT_THREADS=0|1 decides instead."""
+    force = os.environ.get("SLIMENV_AGENT_THREADS")
+    if force in ("0", "1"):
+        return force == "1"
+    n = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        load = 0.0
+    running = 1
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return n > 1 and load < n and running <= n - 1
+
+
+class GenBuild:
+    """A generation's tree, built in work/gen (inside tmp/: a kill leaves nothing a recovery does
+    not remove), by a helper thread while the main thread verifies the bundle, reads the payload
+    and patches (mkdir and link release the GIL: the work overlaps on a second core).
+
+    The helper starts before the bundle is verified, from a tree this device keeps (`skeleton`,
+    the app's current generation: a new release shares most of its folders and files): it makes
+    its folders and hard-links its files, reading the store and writing only in tmp/. Once the
+    new tree is checked and which objects are stored is known (plan), it turns that copy into
+    the new tree: unlinks the files that differ, removes the folders that are gone, makes the
+    new folders and links every file whose object is stored. finish() links the rest (the
+    objects step 7 added) and makes the symlinks. Without a spare core nothing runs until
+    finish(), and no skeleton is copied."""
+
+    def __init__(self, store, work, skeleton=None):
+        self.store = store
+        self.top = os.path.join(work, "gen")
+        self.skeleton = skeleton  # a kept tree's files, or None
+        self.manifest = self.dirs = None
+        self.error = None
+        self.later = None  # the (sha, executable) pairs to link in finish()
+        self._go = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gen-build", daemon=True)
+
+    def start(self, threaded=True):
+        if threaded:
+            self._thread.start()
+        else:
+            self.skeleton = None
+        return self
+
+    def plan(self, manifest, dirs, missing):
+        """The new tree (checked), its folders, and the (sha, executable) pairs objects/ lacks:
+        the helper links every other file now, these in finish()."""
+        self.manifest, self.dirs, self.later = manifest, dirs, (missing or set())
+        self._go.set()
+
+    def stop(self):
+        """Abandon the build (a refusal): the helper stops at its next folder or file."""
+        self.error = self.error or Refused("stopped")
+        self._go.set()
+        if self._thread.ident is not None:
+            self._thread.join()
+
+    def _objs(self):
+        root = self.store.root
+        return (os.path.join(root, "objects") + "/", os.path.join(root, "objects-x") + "/")
+
+    def _run(self):
+        try:
+            prefix = self.top + "/"
+            os.mkdir(self.top)
+            have, have_dirs = {}, set()
+            if self.skeleton:
+                files = self.skeleton
+                have_dirs = _tree_dirs([f["path"] for f in files])
+                for d in sorted(have_dirs):
+                    if self.error:
+                        return
+                    os.mkdir(prefix + d)
+                objs = self._objs()
+                for f in files:
+                    if self.error:
+                        return
+                    sha, x = f["sha256"], f["mode"] == 493
+                    try:
+                        os.link(objs[x] + sha[:2] + "/" + sha[2:], prefix + f["path"])
+                    except OSError:
+                        continue  # linked (or copied) below, if the new tree has it
+                    have[f["path"]] = (sha, x)
+            self._go.wait()
+            if self.error:
+                return
+            want = dict((f["path"], (f["sha256"], f["mode"] == 493)) for f in self.manifest["files"])
+            for path, k in have.items():
+                if want.get(path) != k:
+                    os.unlink(prefix + path)
+            for d in sorted(have_dirs - self.dirs, reverse=True):  # children first
+                os.rmdir(prefix + d)
+            for d in sorted(self.dirs - have_dirs):  # parents first
+                os.mkdir(prefix + d)
+            later = self.later
+            self._link(lambda f, k: k not in later and have.get(f["path"]) != k)
+        except BaseException as e:  # re-raised by finish() in the main thread
+            self.error = e
+
+    def _link(self, which):
+        objs = self._objs()
+        prefix = self.top + "/"
+        link = os.link
+        for f in self.manifest["files"]:
+            sha, x = f["sha256"], f["mode"] == 493
+            if not which(f, (sha, x)):
+                continue
+            src, dest = objs[x] + sha[:2] + "/" + sha[2:], prefix + f["path"]
+            try:
+                link(src, dest)
+            except OSError:
+                with open(src, "rb") as fi, open(dest, "wb") as fo:
+                    shutil.copyfileobj(fi, fo, CHUNK)
+                os.chmod(dest, f["mode"])
+            if self.error:
+                return
+
+    def finish(self):
+        """Wait for the helper, link the rest (the new objects' files), make the symlinks."""
+        self._go.set()
+        if self._thread.ident is not None:
+            self._thread.join()
+        else:  # not started (no spare core): its work now
+            self._run()
+        if self.error:
+            raise self.error
+        step("gen:links")
+        later = self.later
+        if later:
+            self._link(lambda f, k: k in later)
+        for s in self.manifest["symlinks"]:
+            os.symlink(s["target"], self.top + "/" + s["path"])
+        step("gen:file")
+
+
+def build_generation(store, app, manifest, mbytes, build):
+    """apps/APP/gens/SEQ from `build` (a GenBuild in tmp/): finish it, make it durable, rename it
+    into gens/. `mbytes`: the (bundle.json, tree) bytes, stored verbatim first (a later delta's
+    base)."""
     seq = manifest["sequence"]
     adir = store.app_dir(app)
     gens = os.path.join(adir, "gens")
@@ -1669,38 +2164,7 @@ def build_generation(store, app, manifest, mbytes):
     # manifests a kept generation already uses are replaced durably; new ones are made durable
     # by the sync below, before the generation that needs them gets its name
     store.write_manifests(app, seq, mbytes, sync=os.path.exists(store.manifest_path(app, seq)))
-    new = os.path.join(gens, ".new-%d" % seq)
-    rmtree(new)
-    os.mkdir(new)
-    dirs = set([new])
-    # object paths by string concatenation: os.path.join per file costs more than the link
-    objs = (os.path.join(store.root, "objects") + "/", os.path.join(store.root, "objects-x") + "/")
-    prefix = new + "/"
-    for f in manifest["files"]:
-        path = f["path"]
-        dest = prefix + path
-        cut = path.rfind("/")
-        if cut > 0:
-            parent = prefix + path[:cut]
-            if parent not in dirs:
-                os.makedirs(parent, exist_ok=True)
-                while parent not in dirs:
-                    dirs.add(parent)
-                    parent = os.path.dirname(parent)
-        sha = f["sha256"]
-        src = objs[f["mode"] == 493] + sha[:2] + "/" + sha[2:]
-        try:
-            os.link(src, dest)
-        except OSError:
-            with open(src, "rb") as fi, open(dest, "wb") as fo:
-                shutil.copyfileobj(fi, fo, CHUNK)
-            os.chmod(dest, f["mode"])
-        step("gen:file")
-    for s in manifest["symlinks"]:
-        dest = os.path.join(new, s["path"])
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        dirs.add(os.path.dirname(dest))
-        os.symlink(s["target"], dest)
+    build.finish()
     # one sync: the objects install_objects renamed in, the manifest, every link, copy and
     # directory of the new tree, before it gets its name
     step("gen:sync")
@@ -1710,7 +2174,7 @@ def build_generation(store, app, manifest, mbytes):
         store.drop_generation(app, seq)
         store.write_manifests(app, seq, mbytes)
     step("gen:rename")
-    os.rename(new, final)
+    os.rename(build.top, final)
     fsync_dir(gens)
     store.remember_manifest(app, seq, manifest)
     step("gen:done")
@@ -1779,42 +2243,72 @@ def apply_bundle(store, path, opts, expect=None):
     os.makedirs(os.path.join(work, "o"))
     os.makedirs(os.path.join(work, "p"))
     step("apply:start")
-    zf, infos = open_bundle(path, what)
-    with zf:
-        header, hbytes, kid = read_head(zf, infos, keys, what)
-        app, seq = header["app"], header["sequence"]
-        if expect:
-            if expect.get("app") not in (None, app) or expect.get("sequence") not in (None, seq):
-                refuse("%s is %s %d, the channel index promised %s %s" % (
-                    what, app, seq, expect.get("app"), expect.get("sequence")))
-            if expect.get("header") and hashlib.sha256(hbytes).hexdigest() != expect["header"]:
-                refuse("%s: bundle.json differs from the one the channel index names" % what)
-        st = store.load_state(app)
-        if st and st["current"] == seq and opts.allow_downgrade:
-            return {"ok": True, "app": app, "sequence": seq, "changed": False,
-                    "message": "%s is already at sequence %d" % (app, seq)}
-        if st and st["highest"] is not None and seq <= st["highest"] and not opts.allow_downgrade:
-            refuse("replay: %s sequence %d is not newer than %d, the newest applied "
-                   "(--allow-downgrade to force)" % (app, seq, st["highest"]))
-        # the interpreter probe (a child process) runs while the tree and payload are read
-        target_check = start_check_target(header)
-        tree, tbytes = read_tree(zf, infos[2], header, store, what)
-        manifest = dict(header, files=tree["files"], symlinks=tree["symlinks"])
-        check_tree(manifest)
-        sizes = check_available(store, manifest)
-        check_space(store, manifest, sizes)
-        step("apply:verified")
-        held = HeldPatches()
-        read_payload(zf, infos[3], manifest, work, what, held)
-        image = read_image(zf, infos[4], manifest, work, what) if manifest.get("image") else None
-        agent_file = read_agent(zf, infos[5 if image else 4:], manifest, work, what)
-    stage_patches(store, manifest, work, sizes, held)
-    finish_check_target(target_check)
-    unmounted = None
-    if image:
-        unmounted = try_mount_check(manifest, image, work)
-        if unmounted:
-            extract_image(store, manifest, image, work, unmounted)
+    build = None
+    threaded = spare_core()
+    try:
+        zf, infos = open_bundle(path, what)
+        with zf:
+            # a helper thread starts building the new tree in tmp/ (work/gen) from the app's
+            # current generation while the bundle is verified (GenBuild)
+            build = GenBuild(store, work, threaded and store.current_files(_peek_app(zf, infos)))
+            build.start(threaded)
+            header, hbytes, kid = read_head(zf, infos, keys, what)
+            app, seq = header["app"], header["sequence"]
+            if expect:
+                if expect.get("app") not in (None, app) or expect.get("sequence") not in (None, seq):
+                    refuse("%s is %s %d, the channel index promised %s %s" % (
+                        what, app, seq, expect.get("app"), expect.get("sequence")))
+                if expect.get("header") and hashlib.sha256(hbytes).hexdigest() != expect["header"]:
+                    refuse("%s: bundle.json differs from the one the channel index names" % what)
+            st = store.load_state(app)
+            if st and st["current"] == seq and opts.allow_downgrade:
+                build.stop()
+                rmtree(work)
+                return {"ok": True, "app": app, "sequence": seq, "changed": False,
+                        "message": "%s is already at sequence %d" % (app, seq)}
+            if st and st["highest"] is not None and seq <= st["highest"] and not opts.allow_downgrade:
+                refuse("replay: %s sequence %d is not newer than %d, the newest applied "
+                       "(--allow-downgrade to force)" % (app, seq, st["highest"]))
+            # the interpreter probe (a child process) runs while the tree and payload are read
+            target_check = start_check_target(header)
+            tree, tbytes = read_tree(zf, infos[2], header, store, what)
+            manifest = dict(header, files=tree["files"], symlinks=tree["symlinks"])
+            dirs = check_tree(manifest)
+            if manifest.get("image") is not None and build:
+                build.stop()  # an image generation is no tree of links
+                rmtree(build.top)
+                build = None
+            sizes, missing = check_available(store, manifest)
+            if build:
+                build.plan(manifest, dirs, missing)
+            check_space(store, manifest, sizes)
+            step("apply:verified")
+            held = HeldPatches()
+            reader = PayloadThread(zf, infos[3], manifest, work, what, held, threaded)
+            try:
+                stage_patches(store, manifest, work, sizes, held, reader.members())
+            finally:
+                reader.stop()  # before the zip closes
+            image = read_image(zf, infos[4], manifest, work, what) if manifest.get("image") else None
+            agent_file = read_agent(zf, infos[5 if image else 4:], manifest, work, what)
+        finish_check_target(target_check)
+        unmounted = None
+        if image:
+            unmounted = try_mount_check(manifest, image, work)
+            if unmounted:
+                extract_image(store, manifest, image, work, unmounted)
+                build = GenBuild(store, work).start(False)
+                build.plan(manifest, dirs, set())  # everything once the objects are stored
+    except BaseException:
+        # nothing outside tmp/ has changed: this apply's folder goes now (recovery would run a
+        # full gc for it)
+        if build:
+            build.stop()
+        try:
+            rmtree(work)
+        except OSError:
+            pass  # the next run's recovery removes it
+        raise
     step("apply:staged")
     # -- nothing outside tmp/ has changed up to here
     if image and not unmounted:
@@ -1823,9 +2317,9 @@ def apply_bundle(store, path, opts, expect=None):
         step("apply:image")
         build_image_generation(store, app, manifest, (hbytes, tbytes), name)
     else:
-        added = install_objects(store, manifest, work)
+        added = install_objects(store, manifest, work, missing)
         step("apply:objects")
-        build_generation(store, app, manifest, (hbytes, tbytes))
+        build_generation(store, app, manifest, (hbytes, tbytes), build)
     previous = st["current"] if st else None
     store.switch(app, seq)
     failure = run_health(store, app, manifest)
@@ -1841,6 +2335,7 @@ def apply_bundle(store, path, opts, expect=None):
         store.save_state(app, st)
         store.drop_generation(app, seq)
         gc_objects(store)
+        rmtree(work)
         back = "switched back to %d" % previous if previous is not None else "no previous generation"
         refuse("health check of %s %d failed (%s); %s" % (app, seq, failure, back))
     gens = [seq] + [g for g in st["generations"] if g != seq]
@@ -1853,9 +2348,7 @@ def apply_bundle(store, path, opts, expect=None):
         st["versions"].pop(str(g), None)
         st["health"].pop(str(g), None)
     store.save_state(app, st)
-    for g in dropped:
-        store.drop_generation(app, g)
-    removed = gc_objects(store)
+    removed = gc_dropped(store, app, dropped)
     if agent_file:
         install_agent(store, agent_file, manifest["agent"]["sha256"])
     rmtree(work)
@@ -2013,6 +2506,35 @@ def cmd_update(store, opts):
 
 
 # ---------------------------------------------------------------- 11 status, rollback, gc, verify
+
+
+def gc_dropped(store, app, dropped):
+    """Drop generations `dropped` of `app` (no longer in state.json) and remove the objects only
+    they used; returns how many objects and images were removed. Objects no generation used
+    before are not looked for: they are left only by an interrupted apply, whose tmp/apply-*
+    the next run's recovery finds (and then runs gc_objects before removing it)."""
+    if store.full_gc:
+        for g in dropped:
+            store.drop_generation(app, g)
+        return gc_objects(store)
+    gone = set()
+    for g in dropped:
+        if not store.image_of(app, g):
+            try:
+                m = store.load_manifest(app, g)
+            except (OSError, ValueError, KeyError, TypeError):
+                store.full_gc = True  # an unreadable tree: look at every object instead
+                return gc_dropped(store, app, dropped)
+            gone.update((f["sha256"], f["mode"] == 493) for f in m["files"])
+    for g in dropped:
+        store.drop_generation(app, g)
+    removed = 0
+    if gone:
+        for sha, x in sorted(gone - store.used_objects()):
+            step("gc:remove")
+            store.remove_object(sha, x)
+            removed += 1
+    return removed + store.gc_images()
 
 
 def gc_objects(store):
