@@ -2,15 +2,18 @@
 # Apply times again, from what `BENCH_DIR=DIR BENCH_KEEP=1 npm run bench:ota` left in DIR:
 # for each update uN, ROUNDS rounds, OSTree and the agent interleaved, each on a fresh copy
 # of the device state that holds the old version. OSTree: `static-delta apply-offline` +
-# `checkout`; the agent: `apply` under `python3.11 -I` with the interpreter's own folder first
+# `checkout`; the agent: `apply` under `python3.11 -I -S` with the interpreter's own folder first
 # on PATH (as on a device with /usr/bin/python3.11, not through pyenv's shim).
 # Usage: bench/ota-apply.sh DIR PYTHON [ROUNDS]      (prints one line per round, medians last)
 # Environment: AGENTS="a.py b.py" times each of these agent files in turn (default
 # DIR/slimenv-agent.py); WORK=DIR2 makes the fresh copies there instead of in DIR (DIR is then
-# only read); UPDATES="u0 u3" picks the updates (default every DIR/uN).
+# only read); UPDATES="u0 u3" picks the updates (default every DIR/uN); PYFLAGS the
+# interpreter's flags (default "-I -S", as docs/fleet.md runs the agent: no site-packages, no
+# .pth start-up hooks of the machine).
 set -euo pipefail
 DIR=$1 PY=$2 ROUNDS=${3:-5}
 WORK=${WORK:-$DIR}
+read -r -a pyflags <<< "${PYFLAGS:--I -S}"
 read -r -a agents <<< "${AGENTS:-$DIR/slimenv-agent.py}"
 ups=()
 if [ -n "${UPDATES:-}" ]; then for u in $UPDATES; do ups+=("$DIR/$u"); done; else ups=("$DIR"/u[0-9]); fi
@@ -36,7 +39,7 @@ for U in "${ups[@]}"; do
       cp -a "$U/slimenv-dev-base" "$WORK/.apply-s"
       sync
       t=$(date +%s%N)
-      PATH="$(dirname "$PY"):$PATH" "$PY" -I "${agents[$i]}" --root "$WORK/.apply-s" \
+      PATH="$(dirname "$PY"):$PATH" "$PY" "${pyflags[@]}" "${agents[$i]}" --root "$WORK/.apply-s" \
         --key "$DIR/fleet.pub" apply "$U/b-from-a.bundle" >/dev/null
       a=$(ms "$t")
       a_all[$i]="${a_all[$i]:-} $a"

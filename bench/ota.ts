@@ -8,7 +8,7 @@
  *   generated (`ostree static-delta generate --inline --min-fallback-size=0 …`), applied on a
  *   device repo holding the old commit (`static-delta apply-offline`) and checked out;
  * - slimenv: `bundle` of the old tree, a delta bundle `--from` it, applied by the device agent
- *   (`python3.11 -I slimenv-agent.py apply`) on a device root holding the old version.
+ *   (`python3.11 -I -S slimenv-agent.py apply`) on a device root holding the old version.
  * Bytes are file sizes; apply times are wall time medians of ROUNDS runs, each on a fresh
  * copy of the device state. Then three apps sharing numpy on one device store (disk per app
  * and shared, `du` counting a hard-linked file once).
@@ -134,7 +134,7 @@ function main(): void {
     WORK,
   );
   const agentRun = (root: string, args: string[]) =>
-    runOnDevice(PY, ["-I", agent, "--root", root, "--key", pub, ...args]);
+    runOnDevice(PY, ["-I", "-S", agent, "--root", root, "--key", pub, ...args]);
 
   const rows: Row[] = [];
   UPDATES.forEach((u, i) => {
@@ -262,7 +262,7 @@ function render(
   const out: string[] = [
     "## OTA updates: slimenv bundles beside OSTree static deltas",
     "",
-    `\`npm run bench:ota\` on ${new Date().toISOString().slice(0, 10)}, CPython ${path.basename(path.dirname(path.dirname(py)))}, real wheels from PyPI, both trees built by slimenv (prefix envs, default policy). Sizes are file bytes; apply times are medians of ${ROUNDS} runs on a fresh copy of the device state (OSTree: \`static-delta apply-offline\` + \`checkout\`; slimenv: the agent's \`apply\` under \`python3.11 -I\`, which verifies the signature and every hash, patches, builds the generation with hard links and switches).`,
+    `\`npm run bench:ota\` on ${new Date().toISOString().slice(0, 10)}, CPython ${path.basename(path.dirname(path.dirname(py)))}, real wheels from PyPI, both trees built by slimenv (prefix envs, default policy). Sizes are file bytes; apply times are medians of ${ROUNDS} runs on a fresh copy of the device state (OSTree: \`static-delta apply-offline\` + \`checkout\`; slimenv: the agent's \`apply\` under \`python3.11 -I -S\`, which verifies the signature and every hash, patches, builds the generation with hard links and switches).`,
     "",
     "| update | full tar.xz | OSTree static delta | slimenv delta | slimenv ÷ OSTree | OSTree apply | slimenv apply |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",

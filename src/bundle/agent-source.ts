@@ -30,7 +30,7 @@ export function agentCode(): string {
 
 const RUNNER_HEAD = `#!/usr/bin/env python3
 # slimenv-agent: applies signed slimenv bundles on a device (docs/fleet.md). One file, Python
-# standard library only, CPython >= 3.8; runs under \`python3 -I\`; \`--help\` says how.
+# standard library only, CPython >= 3.8; runs under \`python3 -I -S\`; \`--help\` says how.
 #
 # The agent's code is the string below. Python compiles the script it runs anew each time
 # (only imported modules get a __pycache__): about 25 ms of every run on a fast CPU. So this
