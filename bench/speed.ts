@@ -5,7 +5,8 @@
  * interpreter; slimenv runs from the bundle (dist/slimenv.js: run `npm run build` first).
  * pip rows (one run each) are there for reference.
  *
- * Cases, per set: cold install (empty store / cache, new dir), lock (warm), warm install into a
+ * Cases, per set: cold install (empty store / cache, new dir), lock (warm), lock (warm) for
+ * another target (CPython 3.11 on manylinux_2_28 aarch64, no interpreter), warm install into a
  * new dir, install from a lock with no network (--offline), no-op `sync`, `install -r` again on
  * an up-to-date env, and peak memory (of the warm install); `--version` once.
  *
@@ -105,6 +106,8 @@ interface Tool {
   cold(reqs: string, dir: string): [string, string[]];
   install(reqs: string, dir: string): [string, string[]];
   lock(reqs: string, out: string): [string, string[]];
+  /** lock for CPython 3.11 on manylinux_2_28_aarch64, described, with no interpreter */
+  lockCross(reqs: string, out: string): [string, string[]];
   installLock(lock: string, dir: string): [string, string[]];
   sync(lock: string, dir: string): [string, string[]];
   env(home: string): NodeJS.ProcessEnv;
@@ -119,6 +122,13 @@ const slimenv: Tool = {
     [BUNDLE, "-q", "install", "-r", r, "--prefix", d, "--python", PY, "--link-mode", "hardlink"],
   ],
   lock: (r, o) => [node, [BUNDLE, "-q", "lock", "-r", r, "-o", o, "--python", PY]],
+  lockCross: (r, o) => [
+    node,
+    [BUNDLE, "-q", "lock", "-r", r, "-o", o, "--python-version", "3.11"].concat(
+      "--platform",
+      "manylinux_2_28_aarch64",
+    ),
+  ],
   installLock: (l, d) => [
     node,
     [BUNDLE, "-q", "install", l, "--prefix", d, "--python", PY, "--link-mode", "hardlink"].concat(
@@ -138,6 +148,13 @@ const uv: Tool = {
   lock: (r, o) => [
     uvBin,
     ["pip", "compile", "-q", r, "--format", "pylock.toml", "-o", o, "--python", PY],
+  ],
+  lockCross: (r, o) => [
+    uvBin,
+    ["pip", "compile", "-q", r, "--format", "pylock.toml", "-o", o].concat(
+      ["--python-version", "3.11", "--python-platform", "aarch64-manylinux_2_28"],
+      ["--python", PY],
+    ),
   ],
   installLock: (l, d) => [
     uvBin,
@@ -164,6 +181,7 @@ const TOOLS = [slimenv, uv];
 const CASES = [
   "cold install (new dir, empty store / cache)",
   "lock (warm)",
+  "lock (warm) for aarch64 / CPython 3.11",
   "warm install into a new dir",
   "install from a lock, no network",
   "no-op sync",
@@ -206,12 +224,13 @@ for (const setName of SET_NAMES) {
     };
     step(CASES[0], (t) => t.cold(reqFile, path.join(rd, `${t.name}-cold`)));
     step(CASES[1], (t) => t.lock(reqFile, path.join(rd, `pylock.${t.name}.toml`)));
-    step(CASES[2], (t) => t.install(reqFile, path.join(rd, `${t.name}-warm`)));
+    step(CASES[2], (t) => t.lockCross(reqFile, path.join(rd, `pylock.${t.name}-aarch64.toml`)));
+    step(CASES[3], (t) => t.install(reqFile, path.join(rd, `${t.name}-warm`)));
     // Both install slimenv's lock (PEP 751), so they install the same thing.
     const lock = path.join(rd, "pylock.slimenv.toml");
-    step(CASES[3], (t) => t.installLock(lock, path.join(rd, `${t.name}-fromlock`)));
-    step(CASES[4], (t) => t.sync(lock, path.join(rd, `${t.name}-fromlock`)));
-    step(CASES[5], (t) => t.install(reqFile, path.join(rd, `${t.name}-warm`)));
+    step(CASES[4], (t) => t.installLock(lock, path.join(rd, `${t.name}-fromlock`)));
+    step(CASES[5], (t) => t.sync(lock, path.join(rd, `${t.name}-fromlock`)));
+    step(CASES[6], (t) => t.install(reqFile, path.join(rd, `${t.name}-warm`)));
     rmSync(rd, { recursive: true, force: true });
   }
   if (process.env.BENCH_NO_PIP !== "1") {
@@ -282,8 +301,8 @@ for (const setName of setsRun) {
       `| ${setName} | ${c} | ${sec(ms)} | ${sec(mu)} | ${(ms / mu).toFixed(1)}× | ${spread(s)} | ${spread(u)} |`,
     );
   }
-  const s = runsOf(setName, CASES[2], "slimenv");
-  const u = runsOf(setName, CASES[2], "uv");
+  const s = runsOf(setName, CASES[3], "slimenv");
+  const u = runsOf(setName, CASES[3], "uv");
   const ks = median(s.map((r) => r.rssKb));
   const ku = median(u.map((r) => r.rssKb));
   lines.push(
