@@ -124,6 +124,15 @@ export async function hashFile(file: string): Promise<{ sha256: string; size: nu
  */
 export function promoteObject(temp: string, target: string, exec: boolean): boolean {
   chmodSync(temp, objectMode(exec));
+  return linkObject(temp, target);
+}
+
+/**
+ * Link a finished temp file (already read-only) to its object path, making the folder when it
+ * is missing, and remove the temp: true when the link made the object, false when an object
+ * was there (it is kept: same name, same bytes).
+ */
+export function linkObject(temp: string, target: string): boolean {
   let created = true;
   try {
     try {

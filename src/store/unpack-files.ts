@@ -15,9 +15,7 @@ import {
   fchmodSync,
   fstatSync,
   fsyncSync,
-  linkSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readSync,
   unlinkSync,
@@ -28,7 +26,7 @@ import { type ByteSource, bufferSource, type ZipEntry } from "../archive/zip-rea
 import { type ErrorCode, isSlimenvError } from "../base/index.ts";
 import { encodeRecordDigest } from "../standards/record.ts";
 import type { HostileRule } from "./hostile.ts";
-import { nodeHashName, objectMode } from "./objects.ts";
+import { linkObject, nodeHashName, objectMode } from "./objects.ts";
 
 export interface UnpackJob {
   /** The wheel file, or its bytes. */
@@ -215,29 +213,13 @@ function asFailure(err: unknown): UnpackFailure {
 }
 
 /**
- * Temp entries are `<temp path>\0<object path>\0<file index>`, one per new object. Link the
- * temp file to its object (an existing object is kept) and remove it; true when the link
- * made the object.
+ * Temp entries are `<temp path>\0<object path>\0<file index>`, one per new object; `entry` is
+ * one without its index. Link the temp file to its object (an existing object is kept) and
+ * remove it; true when the link made the object.
  */
 function promote(entry: string): boolean {
   const cut = entry.indexOf("\0");
-  const temp = entry.slice(0, cut);
-  const target = entry.slice(cut + 1);
-  let created = true;
-  try {
-    try {
-      linkSync(temp, target);
-    } catch (err) {
-      if ((err as { code?: string }).code !== "ENOENT") throw err;
-      mkdirSync(target.slice(0, target.lastIndexOf("/")), { recursive: true });
-      linkSync(temp, target);
-    }
-  } catch (err) {
-    if ((err as { code?: string }).code !== "EEXIST") throw err;
-    created = false;
-  }
-  unlinkSync(temp);
-  return created;
+  return linkObject(entry.slice(0, cut), entry.slice(cut + 1));
 }
 
 async function unpackAll(job: UnpackJob, temps: string[]): Promise<string[]> {
