@@ -1,6 +1,6 @@
 /**
  * `update` against a static repository served on 127.0.0.1: full then delta, up to date,
- * a download cut half way and resumed with Range, an oversized or corrupted blob, a replayed
+ * a download cut half way and resumed with Range, stale partial downloads dropped, an oversized or corrupted blob, a replayed
  * or wrongly signed channel index.
  */
 import {
@@ -11,6 +11,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -149,6 +150,32 @@ describe("update from a repository", () => {
     );
     expect(checkCurrent(root, "myapp")).toBe(300);
     expect(existsSync(part)).toBe(false);
+  });
+
+  it("drops partial downloads untouched for 7 days on update, and every one on gc", async () => {
+    const downloads = path.join(root, "tmp/downloads");
+    const stale = path.join(downloads, `${"a".repeat(64)}.part`);
+    const fresh = path.join(downloads, `${"b".repeat(64)}.part`);
+    writeFileSync(stale, "x".repeat(1000));
+    writeFileSync(fresh, "y".repeat(500));
+    const eightDaysAgo = Date.now() / 1000 - 8 * 24 * 3600;
+    utimesSync(stale, eightDaysAgo, eightDaysAgo);
+    const sixDaysAgo = Date.now() / 1000 - 6 * 24 * 3600;
+    utimesSync(fresh, sixDaysAgo, sixDaysAgo);
+    const r = await update(["--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ changed: false });
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    const gc = await runAgent(["--root", root, "--key", pub, "--json", "gc"], { pathDir: bin });
+    expect(gc.status, gc.stderr).toBe(0);
+    expect(JSON.parse(gc.stdout)).toMatchObject({
+      ok: true,
+      partialDownloadsRemoved: 1,
+      partialBytesRemoved: 500,
+    });
+    expect(readdirSync(downloads)).toEqual([]);
+    expect(checkCurrent(root, "myapp")).toBe(300);
   });
 
   it("refuses an oversized download, a corrupted blob, a replayed or foreign index — changing nothing", async () => {

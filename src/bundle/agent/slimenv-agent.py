@@ -2379,6 +2379,35 @@ def http_get_small(url, limit):
     return data
 
 
+STALE_PART = 7 * 24 * 3600  # a partial download untouched this long is not resumed
+
+
+def remove_parts(store, older_than=None):
+    """Remove partial downloads (tmp/downloads/*.part), only those untouched for `older_than`
+    seconds when given; returns (files, bytes) removed. Callers hold the store's lock, so no
+    download is in progress."""
+    try:
+        names = os.listdir(store.downloads)
+    except OSError:
+        return 0, 0
+    cutoff = None if older_than is None else time.time() - older_than
+    files = freed = 0
+    for name in names:
+        if not name.endswith(".part"):
+            continue
+        path = os.path.join(store.downloads, name)
+        try:
+            st = os.lstat(path)
+            if cutoff is not None and st.st_mtime > cutoff:
+                continue
+            os.unlink(path)
+        except OSError:
+            continue
+        files += 1
+        freed += st.st_size
+    return files, freed
+
+
 def download(store, url, sha, size):
     """Fetch url into tmp/downloads/<sha>.part, resuming with Range; checks size and hash."""
     import http.client
@@ -2473,6 +2502,7 @@ def cmd_update(store, opts):
     except (UnicodeDecodeError, ValueError):
         refuse("channel index is not JSON")
     check_index(idx, app, channel)
+    remove_parts(store, STALE_PART)  # releases long gone from the channel would stay forever
     st = store.load_state(app)
     cur = st["current"] if st else None
     highest = st["highest"] if st else None
@@ -2550,7 +2580,12 @@ def gc_objects(store):
 
 def cmd_gc(store, opts):
     removed = gc_objects(store)
-    return {"ok": True, "objectsRemoved": removed, "message": "removed %d object(s)" % removed}
+    parts, freed = remove_parts(store)
+    message = "removed %d object(s)" % removed
+    if parts:
+        message += " and %d partial download(s), %d bytes" % (parts, freed)
+    return {"ok": True, "objectsRemoved": removed, "partialDownloadsRemoved": parts,
+            "partialBytesRemoved": freed, "message": message}
 
 
 def cmd_rollback(store, opts):
