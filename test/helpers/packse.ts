@@ -1,6 +1,6 @@
 /**
  * astral-sh/packse's resolver scenarios as hermetic test inputs. The data is a peer's test
- * suite that sits beside the clone (`../shared/packse`: scenarios/**.toml and expected.json,
+ * suite that sits beside the clone (`../shared/packse`, see findPackseDir: scenarios/**.toml and expected.json,
  * see its README); it is read from there at test time, never copied into the repository.
  *
  * For each scenario this builds the package index packse's own builder would publish, with
@@ -16,6 +16,7 @@
  * hatchling writes it, so it is static and readable without a build).
  * Package names are not prefixed with the scenario name (each scenario has its own index).
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -93,21 +94,46 @@ export interface PackseSuite {
 export const LOCAL_PLATFORM = "manylinux_2_28_x86_64";
 
 /**
- * Where the packse data is: `SLIMENV_PACKSE_DIR` when set (a git worktree's `..` is not the
- * clone's), else `../shared/packse` beside the repository. Undefined when it is not there.
+ * The folders the packse data may be in, in order: `SLIMENV_PACKSE_DIR` when set; else
+ * `../shared/packse` beside the repository, then beside the repository it was cloned from
+ * when that is a local folder (`git clone . /tmp/x` checks a clone outside the workspace) or
+ * beside the main checkout of a git worktree.
  */
-export function findPackseDir(repoRoot: string, env = process.env): string | undefined {
-  const dir = env.SLIMENV_PACKSE_DIR || path.resolve(repoRoot, "..", "shared", "packse");
-  try {
-    return statSync(path.join(dir, "expected.json")).isFile() ? dir : undefined;
-  } catch {
-    return undefined;
-  }
+export function packseCandidates(repoRoot: string, env = process.env): string[] {
+  if (env.SLIMENV_PACKSE_DIR) return [env.SLIMENV_PACKSE_DIR];
+  const beside = (root: string) => path.resolve(root, "..", "shared", "packse");
+  const out = [beside(repoRoot)];
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync("git", ["-C", repoRoot, ...args], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
+    } catch {
+      return "";
+    }
+  };
+  const origin = git("config", "--get", "remote.origin.url").replace(/^file:\/\//, "");
+  if (path.isAbsolute(origin)) out.push(beside(origin.replace(/\/\.git\/?$/, "")));
+  const common = git("rev-parse", "--path-format=absolute", "--git-common-dir");
+  if (path.isAbsolute(common)) out.push(beside(path.dirname(common)));
+  return [...new Set(out)];
 }
 
-/** The folder the data is looked for in (for the message when it is missing). */
+/** Where the packse data is (the first candidate that holds expected.json), or undefined. */
+export function findPackseDir(repoRoot: string, env = process.env): string | undefined {
+  return packseCandidates(repoRoot, env).find((dir) => {
+    try {
+      return statSync(path.join(dir, "expected.json")).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The folders the data is looked for in (for the message when it is missing). */
 export function packseDirFor(repoRoot: string, env = process.env): string {
-  return env.SLIMENV_PACKSE_DIR || path.resolve(repoRoot, "..", "shared", "packse");
+  return packseCandidates(repoRoot, env).join(" or ");
 }
 
 function scenarioFiles(dir: string): string[] {

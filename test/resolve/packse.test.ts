@@ -102,7 +102,7 @@ function expectedText(t: PackseTest): string {
 }
 
 if (dir === undefined) {
-  const missing = path.join(packseDirFor(repoRoot), "expected.json");
+  const missing = `expected.json in ${packseDirFor(repoRoot)}`;
   describe("packse scenarios", () => {
     // Skipped (with this title as the message) outside CI; a failure under CI=true.
     test.skipIf(!ci)(`packse data not found: ${missing} (set SLIMENV_PACKSE_DIR)`, () => {
