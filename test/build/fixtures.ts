@@ -77,6 +77,9 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         dist + "/METADATA": _metadata(name, version),
         dist + "/WHEEL": b"Wheel-Version: 1.0\\nGenerator: demo-backend\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
     }
+    return _write_wheel(wheel_directory, mod, version, dist, files)
+
+def _write_wheel(wheel_directory, mod, version, dist, files):
     record = "".join("%s,%s,%d\\n" % (p, _digest(d), len(d)) for p, d in files.items())
     record += dist + "/RECORD,,\\n"
     filename = "%s-%s-py3-none-any.whl" % (mod, version)
@@ -96,14 +99,7 @@ def _build_editable(wheel_directory, config_settings=None, metadata_directory=No
         dist + "/METADATA": _metadata(name, version),
         dist + "/WHEEL": b"Wheel-Version: 1.0\\nGenerator: demo-backend\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
     }
-    record = "".join("%s,%s,%d\\n" % (p, _digest(d), len(d)) for p, d in files.items())
-    record += dist + "/RECORD,,\\n"
-    filename = "%s-%s-py3-none-any.whl" % (mod, version)
-    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as z:
-        for p, d in files.items():
-            z.writestr(p, d)
-        z.writestr(dist + "/RECORD", record)
-    return filename
+    return _write_wheel(wheel_directory, mod, version, dist, files)
 
 if _mode() != "noeditable":
     build_editable = _build_editable
