@@ -58,6 +58,15 @@ function cacheFiles(dir: string): string[] {
     .sort();
 }
 
+/** Flip the last byte of the one cache entry in `dir` (its body; the length stays); its path. */
+function damageLastByte(dir: string): string {
+  const file = path.join(dir, cacheFiles(dir)[0] as string);
+  const bytes = fs.readFileSync(file);
+  bytes[bytes.length - 1] = 0x21;
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
 function meta(headers: Record<string, string>, at: number): CacheMeta {
   return {
     requestUrl: "http://x/",
@@ -370,10 +379,7 @@ describe("HttpClient with a cache", () => {
     });
     const dir = cacheDirectory();
     await client(dir).get(`${server.origin}/p`);
-    const file = path.join(dir, cacheFiles(dir)[0] as string);
-    const bytes = fs.readFileSync(file);
-    bytes[bytes.length - 1] = 0x21;
-    fs.writeFileSync(file, bytes);
+    damageLastByte(dir);
     const r = await client(dir).get(`${server.origin}/p`);
     expect([r.fromCache, text(r.body)]).toEqual([false, "the real body"]);
     expect(server.requests).toHaveLength(2);
@@ -394,10 +400,7 @@ describe("HttpClient with a cache", () => {
     });
     const dir = cacheDirectory();
     await client(dir).get(`${server.origin}/p`);
-    const file = path.join(dir, cacheFiles(dir)[0] as string);
-    const bytes = fs.readFileSync(file);
-    bytes[bytes.length - 1] = 0x21;
-    fs.writeFileSync(file, bytes);
+    const file = damageLastByte(dir);
     const r = await client(dir).get(`${server.origin}/p`);
     expect(text(r.body)).toBe("version one");
     expect(server.requests.map((q) => q.headers["if-none-match"])).toEqual([
