@@ -101,7 +101,7 @@ describe("ed25519 in the agent (pure Python)", () => {
 /** A patch from explicit control triples and raw streams (zlib, or another codec). */
 function rawPatch(
   size: number,
-  triples: [number, number, number][],
+  triples: readonly (readonly [number, number, number])[],
   diff: Uint8Array,
   extra: Uint8Array,
   opts: { codec?: number; compress?: (d: Uint8Array) => Uint8Array } = {},
@@ -137,7 +137,8 @@ describe("SLDIFF01 patches in the agent", () => {
       ...Buffer.from("hello"),
       ...old.subarray(0, 500),
     ]);
-    const p3 = rawPatch(
+    // old 1000..2000, "hello", old 0..500: three control triples, zero diff bytes
+    const movedPatch = [
       moved.length,
       [
         [0, 0, 1000],
@@ -146,32 +147,13 @@ describe("SLDIFF01 patches in the agent", () => {
       ],
       new Uint8Array(1500),
       Buffer.from("hello"),
-    );
-    const xz = rawPatch(
-      moved.length,
-      [
-        [0, 0, 1000],
-        [1000, 5, -2000],
-        [500, 0, 0],
-      ],
-      new Uint8Array(1500),
-      Buffer.from("hello"),
-      {
-        codec: 1,
-        compress: (d) => xzCompress(d),
-      },
-    );
-    const raw = rawPatch(
-      moved.length,
-      [
-        [0, 0, 1000],
-        [1000, 5, -2000],
-        [500, 0, 0],
-      ],
-      new Uint8Array(1500),
-      Buffer.from("hello"),
-      { codec: PATCH_CODEC.raw, compress: (d) => d },
-    );
+    ] as const;
+    const p3 = rawPatch(...movedPatch);
+    const xz = rawPatch(...movedPatch, {
+      codec: 1,
+      compress: (d) => xzCompress(d),
+    });
+    const raw = rawPatch(...movedPatch, { codec: PATCH_CODEC.raw, compress: (d) => d });
     const o = file("old", old);
     const out = py({
       patches: [
