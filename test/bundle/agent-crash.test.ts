@@ -4,7 +4,7 @@
  * Each time `current` resolves to the complete old or new generation; then `gc` cleans up,
  * `verify` finds the store clean, and running the command again finishes the job.
  */
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -158,6 +158,64 @@ describe("kill -9 at any moment", () => {
       }
     },
     600_000,
+  );
+
+  // the new tree is built by a forked helper process: killed with the agent at each moment it
+  // lives (while it copies the current tree or waits for the plan; after it was handed the plan),
+  // it must let go of the store (it holds the lock it inherited) and leave nothing a recovery
+  // does not remove
+  it.each(["apply:verified", "apply:staged"])(
+    "a helper left by an agent killed at %s lets go of the store",
+    async (at) => {
+      threads = "1";
+      try {
+        const trace = path.join(dir, "trace-helper.txt");
+        rmSync(trace, { force: true });
+        await agent(freshDevice("trace3"), applyArgs(), { SLIMENV_AGENT_TEST_TRACE: trace });
+        const names = readFileSync(trace, "utf8").trim().split("\n");
+        const n = names.findIndex((l) => l.endsWith(` ${at}`)) + 1;
+        expect(n, names.join(" ")).toBeGreaterThan(0);
+        const root = freshDevice(`helper-${at.replace(":", "-")}`);
+        // the agent pauses 30 s at that step and is killed there; its helper lives on
+        const paused = path.join(dir, "trace-paused.txt");
+        rmSync(paused, { force: true });
+        let proc: ChildProcess | undefined;
+        const run = runAgent(["--root", root, "--key", pub, ...applyArgs()], {
+          pathDir: bin,
+          env: {
+            SLIMENV_AGENT_THREADS: "1",
+            SLIMENV_AGENT_TEST_PAUSE: `${n}:30`,
+            SLIMENV_AGENT_TEST_TRACE: paused,
+          },
+          onSpawn: (c) => {
+            proc = c;
+          },
+        });
+        const t0 = Date.now();
+        while (!(existsSync(paused) && readFileSync(paused, "utf8").includes(` ${at}\n`))) {
+          expect(Date.now() - t0, "the agent never reached the step").toBeLessThan(30_000);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        proc?.kill("SIGKILL");
+        const r = await run;
+        expect(r.signal).toBe("SIGKILL");
+        kills++;
+        // `status` takes the lock shared without waiting: busy while a helper holds it
+        const t1 = Date.now();
+        for (;;) {
+          const st = await agent(root, ["status", "--json"]);
+          expect(st.status, st.stderr).toBe(0);
+          if (!JSON.parse(st.stdout).busy) break;
+          expect(Date.now() - t1, "a helper still holds the store").toBeLessThan(5_000);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await afterKill(root, applyArgs());
+        rmSync(root, { recursive: true, force: true });
+      } finally {
+        threads = undefined;
+      }
+    },
+    120_000,
   );
 
   it("survives a kill during the recovery of a kill", async () => {

@@ -4,7 +4,7 @@
  * repository server can answer it), snapshots of a device store, and a static repository
  * server with byte ranges and a "cut the download half way" fault.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -238,6 +238,8 @@ export interface RunOptions {
   /** Kill (SIGKILL) after this many ms. */
   killAfterMs?: number;
   pathDir: string;
+  /** Called with the agent's process, once started. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Run the agent: `python -I slimenv-agent.py ARGS`. */
@@ -247,6 +249,7 @@ export function runAgent(args: string[], opts: RunOptions): Promise<Run> {
       env: { PATH: `${opts.pathDir}:/usr/bin:/bin`, LANG: "C.UTF-8", ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    opts.onSpawn?.(child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {

@@ -111,6 +111,52 @@ function rawChanged(extra: Uint8Array, lens?: number[], diff = new Uint8Array())
   return p;
 }
 
+/** A signed bundle of v2 whose payload is xz of `edit(tar)`, tar being v2's objects as ustar. */
+function payloadTar(
+  edit: (tar: Buffer) => Uint8Array,
+  extra: { path: string; data?: Uint8Array }[] = [],
+) {
+  const { draft, objects } = appEnv(v2);
+  const tar = writeTar(
+    [...[...objects].map(([sha, data]) => ({ path: `objects/${sha}`, data })), ...extra],
+    { sort: false },
+  );
+  const bundle = writeBundle({ manifest: draft, objects }, key).bytes;
+  const payload = compressPayload(edit(Buffer.from(tar)), "xz");
+  return resign(bundle, () => {}, { payload });
+}
+
+/** `tar` with `text` written at byte `at`. */
+function overwrite(tar: Buffer, at: number, text: string): Buffer {
+  tar.write(text, at, "latin1");
+  return tar;
+}
+
+/** Sets a ustar header's checksum field to what its bytes add up to. */
+function fixChecksum(tar: Buffer, at = 0): Buffer {
+  tar.fill(0x20, at + 148, at + 156);
+  let sum = 0;
+  for (let i = at; i < at + 512; i++) sum += tar[i] as number;
+  tar.write(`${sum.toString(8).padStart(6, "0")}\0 `, at + 148, "latin1");
+  return tar;
+}
+
+/** The zip with an archive comment appended (its length in the end record). */
+function withComment(zip: Uint8Array): Uint8Array {
+  const b = Buffer.from(zip);
+  b.writeUInt16LE(7, b.length - 2);
+  return new Uint8Array(Buffer.concat([b, Buffer.from("comment")]));
+}
+
+/** The zip with the first central directory entry's sizes set to zip64's 0xFFFFFFFF. */
+function zip64Sizes(zip: Uint8Array): Uint8Array {
+  const b = Buffer.from(zip);
+  const cdStart = b.readUInt32LE(b.length - 22 + 16);
+  b.writeUInt32LE(0xffffffff, cdStart + 20);
+  b.writeUInt32LE(0xffffffff, cdStart + 24);
+  return new Uint8Array(b);
+}
+
 const cases: [string, () => Uint8Array, RegExp][] = [
   ["bit flip in the payload", () => flipAt(good(), "payload.tar.xz", 100), /payload|corrupt/],
   ["bit flip (zip CRC-32 not fixed)", () => flipAt(good(), "bundle.json", 40), /CRC/],
@@ -123,6 +169,38 @@ const cases: [string, () => Uint8Array, RegExp][] = [
     "bit flip in the tree member (CRC-32 fixed)",
     () => rezip(members(flipAt(good(), "tree.json.xz", 30))),
     /tree\.json\.xz does not match bundle\.json \(corrupt\)/,
+  ],
+  ["an archive comment", () => withComment(good()), /unreadable zip .*archive comment/],
+  ["a zip64 size", () => zip64Sizes(good()), /two sizes or a zip64 size/],
+  [
+    "a payload tar with a pax header",
+    () => payloadTar((t) => t, [{ path: `objects/${"a".repeat(200)}`, data: enc.encode("x") }]),
+    /corrupt payload .*'\.\/\.\/@PaxHeader' is not a regular file/,
+  ],
+  [
+    "a folder in the payload tar",
+    () => payloadTar((t) => t, [{ path: "objects" }]),
+    /corrupt payload .*'objects\/' is not a regular file/,
+  ],
+  [
+    "a payload tar header whose checksum is wrong",
+    () => payloadTar((t) => t.fill(0x61, 8, 12)),
+    /corrupt payload \(tar header checksum differs\)/,
+  ],
+  [
+    "a GNU tar header in the payload",
+    () => payloadTar((t) => fixChecksum(overwrite(t, 257, "ustar  \0"))),
+    /corrupt payload \(not a POSIX ustar header\)/,
+  ],
+  [
+    "a payload tar without its end blocks",
+    () => payloadTar((t) => t.subarray(0, t.length - 1024)),
+    /corrupt payload \(truncated tar header\)/,
+  ],
+  [
+    "a payload tar with a size that is not octal",
+    () => payloadTar((t) => fixChecksum(overwrite(t, 124, "0000000009x\0"))),
+    /corrupt payload \(member size is not an octal number\)/,
   ],
   ["truncated bundle", () => good().subarray(0, 1500), /cannot read bundle|unreadable/],
   ["truncated payload", () => good().subarray(0, 2200), /cannot read bundle|unreadable/],

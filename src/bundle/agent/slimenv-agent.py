@@ -24,21 +24,17 @@ if sys.version_info < (3, 8):
 import argparse
 import base64
 import fcntl
-import glob
 import hashlib
 import json
 import operator
 import os
 import re
-import shutil
 import signal
 import stat
 import struct
-import tarfile
 import threading
 import time
 import unicodedata
-import zipfile
 import zlib
 
 # subprocess (probe, health) and urllib/http.client (update) are imported where they are used:
@@ -249,7 +245,12 @@ def parse_public_key(text, what):
 
 def load_trusted_keys(root, key_files):
     keys = {}
-    files = list(key_files or []) + sorted(glob.glob(os.path.join(root, "keys", "*.pub")))
+    kdir = os.path.join(root, "keys")
+    try:
+        names = sorted(n for n in os.listdir(kdir) if n.endswith(".pub") and not n.startswith("."))
+    except OSError:
+        names = []
+    files = list(key_files or []) + [os.path.join(kdir, n) for n in names]
     for path in files:
         try:
             with open(path, "r", encoding="utf-8") as f:
@@ -454,7 +455,7 @@ def start_probe(command):
     working while the caller goes on. finish_probe() gives the result."""
     if command in _probes:
         return (command, _probes[command])
-    exe = command if command.startswith("/") else shutil.which(command)
+    exe = command if command.startswith("/") else which(command)
     if not exe:
         refuse("interpreter %s is not on this device's PATH" % command)
     if sys.executable and _same_file(exe, sys.executable):
@@ -778,10 +779,21 @@ def fsync_dir(path):
         os.close(fd)
 
 
+def which(command):
+    """The path of `command` on PATH (shutil.which's rule for a bare name), else None."""
+    for d in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        p = os.path.join(d or ".", command)
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            return p
+    return None
+
+
 def rmtree(path):
     if os.path.islink(path) or os.path.isfile(path):
         os.unlink(path)
     elif os.path.isdir(path):
+        import shutil  # here: 2 ms of every start-up otherwise
+
         shutil.rmtree(path)
 
 
@@ -993,8 +1005,10 @@ class Store:
             unmount_under(self.tmp)
             left = [n for n in os.listdir(self.tmp) if n != "downloads"]
         os.makedirs(self.downloads, exist_ok=True)
-        for name in glob.glob(os.path.join(self.root, "agent", "*.tmp.*")):
-            rmtree(name)
+        adir = os.path.join(self.root, "agent")
+        for name in os.listdir(adir) if os.path.isdir(adir) else []:
+            if ".tmp." in name and not name.startswith("."):
+                rmtree(os.path.join(adir, name))
         for app in self.apps():
             self.recover_app(app)
         if any(n.startswith("apply-") for n in left):
@@ -1327,46 +1341,151 @@ def _copy_hashed_to(src, out, size, what, chunk=CHUNK, hashed=True):
     return h.hexdigest() if h else None
 
 
-ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
-              NotImplementedError, RuntimeError)
+class BadZip(ValueError):
+    """A bundle's zip structure is not as docs/fleet.md "Bundle file" says."""
+
+
+ZIP_ERRORS = (BadZip, OSError, EOFError, ValueError)
+
+
+class ZipMember:
+    """One member of a bundle: its name, where its bytes start, its size and CRC-32."""
+
+    __slots__ = ("filename", "header_offset", "offset", "file_size", "crc")
+
+    def __init__(self, filename, header_offset, file_size, crc):
+        self.filename, self.header_offset = filename, header_offset
+        self.file_size, self.crc = file_size, crc
+        self.offset = None  # known once the local header is read
+
+
+class BundleZip:
+    """A bundle's zip, read with struct and pread (no shared file position: a helper thread
+    streams one member while the main thread reads another)."""
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_RDONLY)
+        self.size = os.fstat(self.fd).st_size
+
+    def pread(self, n, at):
+        data = os.pread(self.fd, n, at)
+        if len(data) != n:
+            raise BadZip("truncated at offset %d" % at)
+        return data
+
+    def read(self, info):
+        data = self.pread(info.file_size, info.offset)
+        if zlib.crc32(data) != info.crc:
+            raise BadZip("bad CRC-32 for %s" % info.filename)
+        return data
+
+    def open(self, info):
+        return ZipReader(self, info)
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class ZipReader:
+    """A member's bytes as a file (read(n) up to its end); its CRC-32 is checked when the last
+    byte has been read."""
+
+    def __init__(self, zf, info):
+        self.zf, self.info = zf, info
+        self.pos, self.crc = 0, 0
+
+    def read(self, n=-1):
+        left = self.info.file_size - self.pos
+        if n is None or n < 0 or n > left:
+            n = left
+        if n == 0:
+            return b""
+        data = self.zf.pread(n, self.info.offset + self.pos)
+        self.pos += n
+        self.crc = zlib.crc32(data, self.crc)
+        if self.pos == self.info.file_size and self.crc != self.info.crc:
+            raise BadZip("bad CRC-32 for %s" % self.info.filename)
+        return data
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
 
 
 def open_bundle(path, what):
-    """The bundle's zip and its members, each checked (docs/fleet.md "Bundle file"): stored,
-    not encrypted, no data descriptor, local header equal to the central directory entry, back
-    to back from offset 0 to the central directory, no archive comment, at most 6 members."""
+    """The bundle's zip and its members, each checked (docs/fleet.md "Bundle file"): the end of
+    central directory record in the last 22 bytes (no archive comment, no zip64), 4 to 6
+    members, each stored, not encrypted, no data descriptor, ASCII name, its local header equal
+    to its central directory entry, back to back from offset 0 to the central directory."""
     try:
-        zf = zipfile.ZipFile(path)
-    except ZIP_ERRORS as e:
-        refuse("cannot read bundle %s: %s" % (what, e))
+        zf = BundleZip(path)
+    except OSError as e:
+        refuse("cannot read bundle %s: %s" % (what, e.strerror or e))
     try:
-        infos = zf.infolist()
-        if zf.comment or not 4 <= len(infos) <= 6:
-            refuse("%s: not a bundle (%d members%s)" % (what, len(infos), ", a comment" if zf.comment else ""))
+        if zf.size < 22:
+            refuse("%s: unreadable zip (%d bytes: truncated, or not a zip)" % (what, zf.size))
+        sig, disk, cd_disk, n_here, n, cd_size, cd_at, clen = struct.unpack(
+            "<IHHHHIIH", zf.pread(22, zf.size - 22))
+        if sig != 0x06054B50 or clen != 0:
+            refuse("%s: unreadable zip (no end of central directory record in its last 22 bytes: "
+                   "truncated, not a zip, or an archive comment)" % what)
+        if disk or cd_disk or n_here != n or cd_at + cd_size != zf.size - 22:
+            refuse("%s: not a bundle (a multi-disk or zip64 archive, or bytes after the central "
+                   "directory)" % what)
+        if not 4 <= n <= 6:
+            refuse("%s: not a bundle (%d members)" % (what, n))
+        cd = zf.pread(cd_size, cd_at)
+        infos, flags, pos = [], [], 0
+        for _ in range(n):
+            if pos + 46 > len(cd):
+                refuse("%s: the central directory is truncated" % what)
+            (sig, _made, _need, flag, method, _t, _d, crc, csize, usize, nlen, elen, klen,
+             _disk, _ia, _ea, at) = struct.unpack("<IHHHHHHIIIHHHHHII", cd[pos:pos + 46])
+            raw = cd[pos + 46:pos + 46 + nlen]
+            pos += 46 + nlen + elen + klen
+            if sig != 0x02014B50 or pos > len(cd):
+                refuse("%s: the central directory is corrupt" % what)
+            try:
+                name = raw.decode("ascii")
+            except UnicodeDecodeError:
+                refuse("%s: a member name is not ASCII" % what)
+            if method != 0:
+                refuse("%s: member %s is compressed (method %d); bundle members are stored"
+                       % (what, name, method))
+            if flag & 0x9 or csize != usize or usize == 0xFFFFFFFF:
+                refuse("%s: member %s is encrypted, has a data descriptor, two sizes or a zip64 "
+                       "size" % (what, name))
+            infos.append(ZipMember(name, at, usize, crc))
+            flags.append(flag)
+        if pos != len(cd):
+            refuse("%s: bytes lie inside the central directory after its entries" % what)
         at = 0
-        with open(path, "rb") as f:
-            for i in infos:
-                if i.compress_type != zipfile.ZIP_STORED:
-                    refuse("%s: member %s is compressed (method %d); bundle members are stored"
-                           % (what, i.filename, i.compress_type))
-                if i.flag_bits & 0x9 or i.file_size != i.compress_size:
-                    refuse("%s: member %s is encrypted, has a data descriptor or two sizes" % (what, i.filename))
-                if i.header_offset != at:
-                    refuse("%s: member %s is not where the one before it ends" % (what, i.filename))
-                f.seek(at)
-                head = f.read(30)
-                if len(head) != 30:
-                    refuse("%s: member %s is truncated" % (what, i.filename))
-                sig, _v, flags, method, _t, _d, crc, csize, usize, nlen, elen = struct.unpack(
-                    "<IHHHHHIIIHH", head)
-                name = f.read(nlen)
-                want = i.orig_filename.encode("utf-8" if i.flag_bits & 0x800 else "cp437")
-                if (sig != 0x04034B50 or flags != i.flag_bits or method != i.compress_type
-                        or crc != i.CRC or csize != i.compress_size or usize != i.file_size
-                        or name != want):
-                    refuse("%s: the local header of %s differs from the central directory" % (what, i.filename))
-                at += 30 + nlen + elen + i.compress_size
-        if at != zf.start_dir:
+        for i, flag in zip(infos, flags):
+            if i.header_offset != at:
+                refuse("%s: member %s is not where the one before it ends" % (what, i.filename))
+            head = zf.pread(30, at)
+            sig, _v, lflag, method, _t, _d, crc, csize, usize, nlen, elen = struct.unpack(
+                "<IHHHHHIIIHH", head)
+            if (sig != 0x04034B50 or lflag != flag or method != 0 or crc != i.crc
+                    or csize != i.file_size or usize != i.file_size
+                    or zf.pread(nlen, at + 30) != i.filename.encode("ascii")):
+                refuse("%s: the local header of %s differs from the central directory" % (what, i.filename))
+            i.offset = at + 30 + nlen + elen
+            at = i.offset + i.file_size
+        if at != cd_at:
             refuse("%s: bytes lie between the last member and the central directory" % what)
     except Refused:
         zf.close()
@@ -1382,13 +1501,9 @@ def _read_zip_member(zf, info, limit, what):
     if info.file_size > limit:
         refuse("%s: %s is larger than %d bytes" % (what, info.filename, limit))
     try:
-        with zf.open(info) as f:
-            data = f.read(limit + 1)
+        return zf.read(info)
     except ZIP_ERRORS as e:
         refuse("%s: unreadable %s (%s)" % (what, info.filename, e))
-    if len(data) != info.file_size:
-        refuse("%s: %s is truncated" % (what, info.filename))
-    return data
 
 
 def member_names(header):
@@ -1485,6 +1600,80 @@ def read_tree(zf, info, header, store, what):
     return tree, data
 
 
+class BadTar(ValueError):
+    """A payload's tar is not as docs/fleet.md "Bundle file" says."""
+
+
+_ZERO_BLOCK = bytes(512)
+
+
+def _read_exact(src, n):
+    """n bytes of `src`, fewer only at its end."""
+    parts, left = [], n
+    while left > 0:
+        b = src.read(left)
+        if not b:
+            break
+        parts.append(b)
+        left -= len(b)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _octal(field, what):
+    digits = field.split(b"\0", 1)[0].strip(b" ")
+    if not digits or digits.strip(b"01234567"):
+        raise BadTar("%s is not an octal number" % what)
+    return int(digits, 8)
+
+
+class _TarData:
+    """A member's data: read(n) up to its size, then b""."""
+
+    def __init__(self, src, size):
+        self.src, self.left = src, size
+
+    def read(self, n=-1):
+        if n is None or n < 0 or n > self.left:
+            n = self.left
+        if n == 0:
+            return b""
+        b = _read_exact(self.src, n)
+        if len(b) != n:
+            raise BadTar("truncated member")
+        self.left -= n
+        return b
+
+
+def iter_ustar(src):
+    """(name, size, data) of each member of an uncompressed POSIX ustar stream, up to its first
+    all-zero block: regular files only, headers checked (magic, version, checksum, octal
+    fields); anything else (a pax or GNU header, a link, a folder) refuses. `data` must be read
+    before the next member is asked for; what is left of it is skipped."""
+    while True:
+        h = _read_exact(src, 512)
+        if len(h) != 512:
+            raise BadTar("truncated tar header")
+        if h == _ZERO_BLOCK:
+            return
+        if h[257:265] != b"ustar\x0000":
+            raise BadTar("not a POSIX ustar header")
+        if _octal(h[148:156], "header checksum") != sum(h[:148]) + 256 + sum(h[156:]):
+            raise BadTar("tar header checksum differs")
+        name = h[:100].split(b"\0", 1)[0]
+        prefix = h[345:500].split(b"\0", 1)[0]
+        name = (prefix + b"/" + name if prefix else name).decode("ascii", "replace")
+        if h[156:157] not in (b"0", b"\0"):
+            raise BadTar("member %r is not a regular file" % name)
+        size = _octal(h[124:136], "member size")
+        data = _TarData(src, size)
+        yield name, size, data
+        while data.read(1 << 20):
+            pass
+        pad = -size % 512
+        if pad and len(_read_exact(src, pad)) != pad:
+            raise BadTar("truncated member")
+
+
 def read_payload(zf, info, manifest, work, what, held=None, announce=None, stopped=None):
     """Stream the payload into work/o/<sha> and work/p/<sha>, every hash and size checked;
     `announce(name)` after each member is staged and checked. `stopped()` true: give up."""
@@ -1503,28 +1692,26 @@ def read_payload(zf, info, manifest, work, what, held=None, announce=None, stopp
         with zf.open(info) as member:
             outer = HashingReader(member, pl["size"], what + " payload", stopped)
             decoded = DecodedReader(outer, pl["compression"])
-            with tarfile.open(fileobj=decoded, mode="r|") as inner:
-                for entry in inner:
-                    name = entry.name
-                    if name not in want or name in seen or not entry.isreg():
-                        refuse("%s: payload member %r is not named by bundle.json" % (what, name))
-                    size, dest = want[name]
-                    if entry.size != size:
-                        refuse("%s: payload member %s has the wrong size" % (what, name))
-                    step("payload:member")
-                    # big steps: each hash and write lets the other thread take the GIL, and
-                    # getting it back can take a switch interval. A patch is not hashed: only
-                    # its result is used, and hashed (the payload's hash covers its bytes)
-                    obj = name.startswith("objects/")
-                    got = _copy_hashed(inner.extractfile(entry), dest, size, name, sync=False,
-                                       chunk=PAYLOAD_CHUNK, hashed=obj)
-                    if obj and got != name.split("/")[1]:
-                        refuse("%s: %s does not match its hash (corrupt)" % (what, name))
-                    seen.add(name)
-                    if announce:
-                        announce(name)
+            for name, size, data in iter_ustar(decoded):
+                if name not in want or name in seen:
+                    refuse("%s: payload member %r is not named by bundle.json" % (what, name))
+                wsize, dest = want[name]
+                if size != wsize:
+                    refuse("%s: payload member %s has the wrong size" % (what, name))
+                step("payload:member")
+                # big steps: each hash and write lets the other thread take the GIL, and
+                # getting it back can take a switch interval. A patch is not hashed: only
+                # its result is used, and hashed (the payload's hash covers its bytes)
+                obj = name.startswith("objects/")
+                got = _copy_hashed(data, dest, size, name, sync=False,
+                                   chunk=PAYLOAD_CHUNK, hashed=obj)
+                if obj and got != name.split("/")[1]:
+                    refuse("%s: %s does not match its hash (corrupt)" % (what, name))
+                seen.add(name)
+                if announce:
+                    announce(name)
             outer.drain()
-    except (tarfile.TarError, EOFError, LZMAError, zlib.error, OSError, zipfile.BadZipFile) as e:
+    except (EOFError, LZMAError, zlib.error) + ZIP_ERRORS as e:
         refuse("%s: corrupt payload (%s)" % (what, e))
     if outer.n != pl["size"] or outer.h.hexdigest() != pl["sha256"]:
         refuse("%s: payload hash differs from bundle.json (corrupt)" % what)
@@ -1543,7 +1730,7 @@ def read_agent(zf, infos, manifest, work, what):
     try:
         with zf.open(info) as member:
             got = _copy_hashed(member, dest, a["size"], "agent.py")
-    except (OSError, zipfile.BadZipFile) as e:
+    except ZIP_ERRORS as e:
         refuse("%s: unreadable agent.py (%s)" % (what, e))
     if got != a["sha256"]:
         refuse("%s: agent.py hash differs from bundle.json" % what)
@@ -1617,7 +1804,7 @@ def why_no_mount(fmt):
         return "the kernel lists no %s in /proc/filesystems (modprobe %s)" % (fmt, fmt)
     if not os.path.exists("/dev/loop-control"):
         return "no loop devices (/dev/loop-control)"
-    if shutil.which("mount") is None or shutil.which("umount") is None:
+    if which("mount") is None or which("umount") is None:
         return "no mount/umount command"
     return None
 
@@ -1632,7 +1819,7 @@ def read_image(zf, info, manifest, work, what):
         with zf.open(info) as member:
             step("image:read")
             got = _copy_hashed(member, dest, im["size"], info.filename, sync=False)
-    except (OSError, zipfile.BadZipFile) as e:
+    except ZIP_ERRORS as e:
         refuse("%s: unreadable %s (%s)" % (what, info.filename, e))
     if got != im["sha256"]:
         refuse("%s: %s does not match bundle.json (corrupt)" % (what, info.filename))
@@ -1697,7 +1884,7 @@ def extract_image(store, manifest, image, work, why):
     fmt = manifest["image"]["format"]
     dest = os.path.join(work, "x")
     tool = "unsquashfs" if fmt == "squashfs" else "fsck.erofs"
-    if shutil.which(tool) is None:
+    if which(tool) is None:
         refuse("cannot mount this %s image (%s) and no %s to unpack it: run the agent as root "
                "with loop devices, install %s, or ship a plain bundle (no --image)"
                % (fmt, why, tool, "squashfs-tools" if fmt == "squashfs" else "erofs-utils"))
@@ -2032,121 +2219,199 @@ def spare_core():
 
 class GenBuild:
     """A generation's tree, built in work/gen (inside tmp/: a kill leaves nothing a recovery does
-    not remove), by a helper thread while the main thread verifies the bundle, reads the payload
-    and patches (mkdir and link release the GIL: the work overlaps on a second core).
+    not remove), by a helper process while the bundle is verified, the payload read and patches
+    applied. A forked process, not a thread: mkdir and link are thousands of short system calls,
+    and a thread would have to take the GIL back after each one while the main thread runs
+    Python, so the two would mostly take turns.
 
-    The helper starts before the bundle is verified, from a tree this device keeps (`skeleton`,
-    the app's current generation: a new release shares most of its folders and files): it makes
-    its folders and hard-links its files, reading the store and writing only in tmp/. Once the
-    new tree is checked and which objects are stored is known (plan), it turns that copy into
-    the new tree: unlinks the files that differ, removes the folders that are gone, makes the
-    new folders and links every file whose object is stored. finish() links the rest (the
-    objects step 7 added) and makes the symlinks. Without a spare core nothing runs until
-    finish(), and no skeleton is copied."""
+    The helper starts before the bundle is verified, from a tree this device keeps (the
+    skeleton: the current generation of the app the bundle names, unverified, used only to pick
+    which of the device's own trees to copy; a new release shares most of its folders and
+    files): it makes its folders and hard-links its files, reading the store and writing only in
+    tmp/. Once the new tree is checked and which objects are stored is known, plan() works out
+    what differs from the skeleton (files to unlink and link, folders to remove and make) and
+    hands that to the helper (work/plan.json, then one byte down a pipe); the helper applies it
+    and exits. finish() waits for it, then links the rest (the objects step 7 added, and any
+    skeleton file the helper could not link) and makes the symlinks. The helper exits as soon
+    as the agent is gone (its pipe closes, or its parent changes), and holds the store's lock
+    (inherited) while it lives. Without a spare core nothing runs until finish(), in the
+    agent's own process, and no skeleton is copied."""
 
-    def __init__(self, store, work, skeleton=None):
+    def __init__(self, store, work, app=None):
         self.store = store
+        self.work = work
+        self.app = app  # whose current generation is the skeleton, or None
         self.top = os.path.join(work, "gen")
-        self.skeleton = skeleton  # a kept tree's files, or None
         self.manifest = self.dirs = None
-        self.error = None
         self.later = None  # the (sha, executable) pairs to link in finish()
-        self._go = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="gen-build", daemon=True)
+        self.pid = None  # the helper process while it runs
+        self._go = None  # the pipe's write end: b"g" after plan(), closed to stop it
 
-    def start(self, threaded=True):
-        if threaded:
-            self._thread.start()
-        else:
-            self.skeleton = None
+    def start(self, helper=True):
+        if not helper:
+            return self
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the helper: never returns
+            code = 1
+            try:
+                os.close(w)
+                code = self._helper(r)
+            except BaseException as e:
+                try:
+                    with open(self._file("gen-error"), "w") as f:
+                        json.dump({"errno": getattr(e, "errno", None), "message": str(e)}, f)
+                except BaseException:
+                    pass
+            finally:
+                os._exit(code)
+        os.close(r)
+        self.pid, self._go = pid, w
         return self
+
+    def _file(self, name):
+        return os.path.join(self.work, name)
+
+    def _skeleton(self):
+        """The skeleton's files: [(path, (sha, executable))], empty without one."""
+        files = self.store.current_files(self.app) if self.app else None
+        return [(f["path"], (f["sha256"], f["mode"] == 493)) for f in files or []]
 
     def plan(self, manifest, dirs, missing):
         """The new tree (checked), its folders, and the (sha, executable) pairs objects/ lacks:
         the helper links every other file now, these in finish()."""
         self.manifest, self.dirs, self.later = manifest, dirs, (missing or set())
-        self._go.set()
+        if self.pid is None:
+            return
+        skeleton = self._skeleton()
+        have = dict(skeleton)
+        have_dirs = _tree_dirs([p for p, _k in skeleton])
+        want = {}
+        link = []
+        later = self.later
+        for f in manifest["files"]:
+            path, k = f["path"], (f["sha256"], f["mode"] == 493)
+            want[path] = k
+            if have.get(path) != k and k not in later:
+                link.append((path, k[0], k[1]))
+        plan = {"unlink": [p for p, k in skeleton if want.get(p) != k],
+                "rmdir": sorted(have_dirs - dirs, reverse=True),  # children first
+                "mkdir": sorted(dirs - have_dirs),  # parents first
+                "link": link}
+        with open(self._file("plan.json"), "w") as f:
+            json.dump(plan, f)
+        os.write(self._go, b"g")
 
     def stop(self):
-        """Abandon the build (a refusal): the helper stops at its next folder or file."""
-        self.error = self.error or Refused("stopped")
-        self._go.set()
-        if self._thread.ident is not None:
-            self._thread.join()
+        """Abandon the build (a refusal): the helper is killed, what it made stays in tmp/."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self._reap()
+
+    def _reap(self):
+        """Wait for the helper; its exit status."""
+        pid, self.pid = self.pid, None
+        os.close(self._go)
+        while True:
+            try:
+                return os.waitpid(pid, 0)[1]
+            except InterruptedError:
+                continue
 
     def _objs(self):
         root = self.store.root
         return (os.path.join(root, "objects") + "/", os.path.join(root, "objects-x") + "/")
 
-    def _run(self):
+    def _helper(self, r):
+        """The helper process's work; its exit status."""
+        parent = os.getppid()
+        prefix = self.top + "/"
+        os.mkdir(self.top)
+        skeleton = self._skeleton()
+        for d in sorted(_tree_dirs([p for p, _k in skeleton])):
+            os.mkdir(prefix + d)
+        objs = self._objs()
+        link = os.link
+        failed = set()
+        for i, (path, (sha, x)) in enumerate(skeleton):
+            if i & 255 == 0 and os.getppid() != parent:
+                return 1  # the agent is gone
+            try:
+                link(objs[x] + sha[:2] + "/" + sha[2:], prefix + path)
+            except OSError:
+                failed.add(path)  # finish() links (or copies) it, if the new tree has it
+        if os.read(r, 1) != b"g":
+            return 1  # stopped, or the agent is gone
+        with open(self._file("plan.json")) as f:
+            plan = json.load(f)
+        for path in plan["unlink"]:
+            if path in failed:
+                failed.discard(path)
+            else:
+                os.unlink(prefix + path)
+        for d in plan["rmdir"]:
+            os.rmdir(prefix + d)
+        for d in plan["mkdir"]:
+            os.mkdir(prefix + d)
+        for path, sha, x in plan["link"]:
+            self._link_one(objs, sha, x, prefix + path)
+        if failed:
+            with open(self._file("gen-unlinked.json"), "w") as f:
+                json.dump(sorted(failed), f)
+        return 0
+
+    @staticmethod
+    def _link_one(objs, sha, x, dest):
+        src = objs[x] + sha[:2] + "/" + sha[2:]
         try:
-            prefix = self.top + "/"
-            os.mkdir(self.top)
-            have, have_dirs = {}, set()
-            if self.skeleton:
-                files = self.skeleton
-                have_dirs = _tree_dirs([f["path"] for f in files])
-                for d in sorted(have_dirs):
-                    if self.error:
-                        return
-                    os.mkdir(prefix + d)
-                objs = self._objs()
-                for f in files:
-                    if self.error:
-                        return
-                    sha, x = f["sha256"], f["mode"] == 493
-                    try:
-                        os.link(objs[x] + sha[:2] + "/" + sha[2:], prefix + f["path"])
-                    except OSError:
-                        continue  # linked (or copied) below, if the new tree has it
-                    have[f["path"]] = (sha, x)
-            self._go.wait()
-            if self.error:
-                return
-            want = dict((f["path"], (f["sha256"], f["mode"] == 493)) for f in self.manifest["files"])
-            for path, k in have.items():
-                if want.get(path) != k:
-                    os.unlink(prefix + path)
-            for d in sorted(have_dirs - self.dirs, reverse=True):  # children first
-                os.rmdir(prefix + d)
-            for d in sorted(self.dirs - have_dirs):  # parents first
-                os.mkdir(prefix + d)
-            later = self.later
-            self._link(lambda f, k: k not in later and have.get(f["path"]) != k)
-        except BaseException as e:  # re-raised by finish() in the main thread
-            self.error = e
+            os.link(src, dest)
+        except OSError:
+            import shutil
+
+            with open(src, "rb") as fi, open(dest, "wb") as fo:
+                shutil.copyfileobj(fi, fo, CHUNK)
+            os.chmod(dest, 0o755 if x else 0o644)
 
     def _link(self, which):
+        """Link (or copy) every file of the new tree for which which(path, (sha, x)) is true."""
         objs = self._objs()
         prefix = self.top + "/"
-        link = os.link
         for f in self.manifest["files"]:
-            sha, x = f["sha256"], f["mode"] == 493
-            if not which(f, (sha, x)):
-                continue
-            src, dest = objs[x] + sha[:2] + "/" + sha[2:], prefix + f["path"]
-            try:
-                link(src, dest)
-            except OSError:
-                with open(src, "rb") as fi, open(dest, "wb") as fo:
-                    shutil.copyfileobj(fi, fo, CHUNK)
-                os.chmod(dest, f["mode"])
-            if self.error:
-                return
+            k = (f["sha256"], f["mode"] == 493)
+            if which(f["path"], k):
+                self._link_one(objs, k[0], k[1], prefix + f["path"])
 
     def finish(self):
-        """Wait for the helper, link the rest (the new objects' files), make the symlinks."""
-        self._go.set()
-        if self._thread.ident is not None:
-            self._thread.join()
-        else:  # not started (no spare core): its work now
-            self._run()
-        if self.error:
-            raise self.error
-        step("gen:links")
+        """Wait for the helper (or do its work now), link the rest (the new objects' files),
+        make the symlinks."""
         later = self.later
-        if later:
-            self._link(lambda f, k: k in later)
+        if self.pid is not None:
+            status = self._reap()
+            if status != 0:
+                try:
+                    with open(self._file("gen-error")) as f:
+                        err = json.load(f)
+                except (OSError, ValueError):
+                    err = {"errno": None, "message": "exit status %r" % status}
+                if err.get("errno"):
+                    raise OSError(err["errno"], "building the generation: %s" % err["message"])
+                refuse("building the generation failed: %s" % err["message"])
+            try:
+                with open(self._file("gen-unlinked.json")) as f:
+                    unlinked = set(json.load(f))
+            except FileNotFoundError:
+                unlinked = set()
+            step("gen:links")
+            self._link(lambda p, k: k in later or p in unlinked)
+        else:
+            os.mkdir(self.top)
+            for d in sorted(self.dirs):  # parents first
+                os.mkdir(self.top + "/" + d)
+            step("gen:links")
+            self._link(lambda p, k: True)
         for s in self.manifest["symlinks"]:
             os.symlink(s["target"], self.top + "/" + s["path"])
         step("gen:file")
@@ -2250,8 +2515,7 @@ def apply_bundle(store, path, opts, expect=None):
         with zf:
             # a helper thread starts building the new tree in tmp/ (work/gen) from the app's
             # current generation while the bundle is verified (GenBuild)
-            build = GenBuild(store, work, threaded and store.current_files(_peek_app(zf, infos)))
-            build.start(threaded)
+            build = GenBuild(store, work, _peek_app(zf, infos)).start(threaded)
             header, hbytes, kid = read_head(zf, infos, keys, what)
             app, seq = header["app"], header["sequence"]
             if expect:
@@ -2771,7 +3035,7 @@ def main(argv=None):
         msg = str(e)
     except OSError as e:
         msg = "%s: %s" % (getattr(e, "filename", None) or "I/O error", e.strerror or e)
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, LZMAError, zlib.error) as e:
+    except (BadZip, BadTar, EOFError, LZMAError, zlib.error) as e:
         msg = "unreadable archive: %s" % e
     except Exception as e:  # a bug: still one line, still exit status 1
         msg = "internal error: %s: %s" % (type(e).__name__, e)
@@ -2790,4 +3054,12 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Every file is closed and any helper reaped by now: what is left is the interpreter
+    # freeing the trees' hundred thousand objects, module by module (about 10 ms of an apply)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        status = status or 1
+    os._exit(status)
