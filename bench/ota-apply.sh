@@ -1,7 +1,8 @@
 #!/bin/bash
 # Apply times again, from what `BENCH_DIR=DIR BENCH_KEEP=1 npm run bench:ota` left in DIR:
-# for each update uN, ROUNDS rounds, OSTree and the agent interleaved, each on a fresh copy
-# of the device state that holds the old version. OSTree: `static-delta apply-offline` +
+# for each update uN, ROUNDS rounds, OSTree and the agent interleaved (every copy made and
+# synced first, then each tool in turn first), each on a fresh copy of the device state that
+# holds the old version. OSTree: `static-delta apply-offline` +
 # `checkout`; the agent: `apply` under `python3.11 -I -S` with the interpreter's own folder first
 # on PATH (as on a device with /usr/bin/python3.11, not through pyenv's shim).
 # Usage: bench/ota-apply.sh DIR PYTHON [ROUNDS]      (prints one line per round, medians last)
@@ -25,25 +26,32 @@ for U in "${ups[@]}"; do
   o_all=()
   declare -A a_all=()
   for r in $(seq 1 "$ROUNDS"); do
-    rm -rf "$WORK/.apply-o"
+    # every device copy made and synced first, then the applies, in turn first: an ext4 mkdir
+    # costs 10 or 150 µs depending on what the journal is doing, so all must see the same state
+    rm -rf "$WORK/.apply-o" "$WORK"/.apply-s*
     cp -a "$U/ostree-dev-base" "$WORK/.apply-o"
+    for i in "${!agents[@]}"; do cp -a "$U/slimenv-dev-base" "$WORK/.apply-s$i"; done
     sync
-    t=$(date +%s%N)
-    ostree --repo="$WORK/.apply-o" static-delta apply-offline "$U/ostree.delta"
-    ostree --repo="$WORK/.apply-o" checkout "$rev" "$WORK/.apply-o/co"
-    o=$(ms "$t")
-    o_all+=("$o")
-    line="$(basename "$U") round $r: ostree ${o} ms"
-    for i in "${!agents[@]}"; do
-      rm -rf "$WORK/.apply-s"
-      cp -a "$U/slimenv-dev-base" "$WORK/.apply-s"
-      sync
+    order=(o "${!agents[@]}")
+    n=${#order[@]}
+    shift_by=$(( (r - 1) % n ))
+    order=("${order[@]:$shift_by}" "${order[@]:0:$shift_by}")
+    line="$(basename "$U") round $r:"
+    for who in "${order[@]}"; do
       t=$(date +%s%N)
-      PATH="$(dirname "$PY"):$PATH" "$PY" "${pyflags[@]}" "${agents[$i]}" --root "$WORK/.apply-s" \
-        --key "$DIR/fleet.pub" apply "$U/b-from-a.bundle" >/dev/null
-      a=$(ms "$t")
-      a_all[$i]="${a_all[$i]:-} $a"
-      line="$line, agent${i} ${a} ms"
+      if [ "$who" = o ]; then
+        ostree --repo="$WORK/.apply-o" static-delta apply-offline "$U/ostree.delta"
+        ostree --repo="$WORK/.apply-o" checkout "$rev" "$WORK/.apply-o/co"
+        o=$(ms "$t")
+        o_all+=("$o")
+        line="$line ostree ${o} ms"
+      else
+        PATH="$(dirname "$PY"):$PATH" "$PY" "${pyflags[@]}" "${agents[$who]}" --root "$WORK/.apply-s$who" \
+          --key "$DIR/fleet.pub" apply "$U/b-from-a.bundle" >/dev/null
+        a=$(ms "$t")
+        a_all[$who]="${a_all[$who]:-} $a"
+        line="$line agent${who} ${a} ms"
+      fi
     done
     echo "$line"
   done
@@ -55,4 +63,4 @@ for U in "${ups[@]}"; do
   echo "$line"
   unset a_all
 done
-rm -rf "$WORK/.apply-o" "$WORK/.apply-s"
+rm -rf "$WORK/.apply-o" "$WORK"/.apply-s*
