@@ -1254,17 +1254,21 @@ class DecodedReader:
         return d.decompress(data, self.STEP)
 
     def read(self, size=-1):
+        """Up to `size` bytes (b"" only at the end), from the chunk decoded last: a short read
+        rather than a copy (a whole chunk is returned as it is; callers loop)."""
         if size is None or size < 0:
             size = 1 << 62
-        while len(self.buf) - self.pos < size:
+        while self.pos == len(self.buf):
             more = self._more()
             if not more:
                 if self.d.eof:
-                    break
+                    return b""
                 continue
-            self.buf = self.buf[self.pos :] + more
-            self.pos = 0
-        out = self.buf[self.pos : self.pos + size]
+            self.buf, self.pos = more, 0
+        if self.pos == 0 and size >= len(self.buf):
+            out = self.buf
+        else:
+            out = self.buf[self.pos : self.pos + size]
         self.pos += len(out)
         return out
 
@@ -1626,20 +1630,21 @@ def _octal(field, what):
 
 
 class _TarData:
-    """A member's data: read(n) up to its size, then b""."""
+    """A member's data, then b""."""
 
     def __init__(self, src, size):
         self.src, self.left = src, size
 
     def read(self, n=-1):
+        """Up to n bytes of the member (short reads: callers loop), b"" at its end."""
         if n is None or n < 0 or n > self.left:
             n = self.left
         if n == 0:
             return b""
-        b = _read_exact(self.src, n)
-        if len(b) != n:
+        b = self.src.read(n)
+        if not b:
             raise BadTar("truncated member")
-        self.left -= n
+        self.left -= len(b)
         return b
 
 
