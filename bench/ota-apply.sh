@@ -22,7 +22,8 @@ mkdir -p "$WORK"
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 med() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 for U in "${ups[@]}"; do
-  rev=$(ostree --repo="$U/ostree-srv" rev-parse b)
+  # the new commit: ref "to" (ref "b" in runs before ref names that cannot be read as a hash)
+  rev=$(ostree --repo="$U/ostree-srv" rev-parse to 2>/dev/null || ostree --repo="$U/ostree-srv" rev-parse heads/b)
   o_all=()
   declare -A a_all=()
   for r in $(seq 1 "$ROUNDS"); do

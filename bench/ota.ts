@@ -152,8 +152,9 @@ function main(): void {
     const srv = path.join(dir, "ostree-srv");
     run("ostree", ["init", `--repo=${srv}`, "--mode=archive"]);
     for (const [ref, tree] of [
-      ["a", treeOf(a)],
-      ["b", treeOf(b)],
+      // ref names that are not hex: `rev-parse a` fails when a checksum starts with "a"
+      ["from", treeOf(a)],
+      ["to", treeOf(b)],
     ] as const) {
       run("ostree", [`--repo=${srv}`, "commit", `--branch=${ref}`, `--tree=dir=${tree}`]);
     }
@@ -163,15 +164,15 @@ function main(): void {
       `--repo=${srv}`,
       "static-delta",
       "generate",
-      `--from=${rev("a")}`,
-      `--to=${rev("b")}`,
+      `--from=${rev("from")}`,
+      `--to=${rev("to")}`,
       "--inline",
       "--min-fallback-size=0",
       `--filename=${delta}`,
     ]);
     const devBase = path.join(dir, "ostree-dev-base");
     run("ostree", ["init", `--repo=${devBase}`, "--mode=bare-user-only"]);
-    run("ostree", [`--repo=${devBase}`, "pull-local", srv, "a"]);
+    run("ostree", [`--repo=${devBase}`, "pull-local", srv, "from"]);
 
     // slimenv: full bundle of the old tree, delta to the new one, applied by the agent.
     const oldBundle = path.join(dir, "a.bundle");
@@ -198,7 +199,7 @@ function main(): void {
     // the two tools must see the same state).
     const ostreeTimes: number[] = [];
     const slimenvTimes: number[] = [];
-    const toB = rev("b");
+    const toB = rev("to");
     for (let r = 0; r < ROUNDS; r++) {
       const dev = path.join(dir, `ostree-dev-${r}`);
       const devRoot = path.join(dir, `slimenv-dev-${r}`);
