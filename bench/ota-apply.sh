@@ -23,7 +23,7 @@ ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 med() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 for U in "${ups[@]}"; do
   # the new commit: ref "to" (ref "b" in runs before ref names that cannot be read as a hash)
-  rev=$(ostree --repo="$U/ostree-srv" rev-parse to 2>/dev/null || ostree --repo="$U/ostree-srv" rev-parse heads/b)
+  rev=$(ostree --repo="$U/ostree-srv" rev-parse to 2>/dev/null || ostree --repo="$U/ostree-srv" rev-parse b)
   o_all=()
   declare -A a_all=()
   for r in $(seq 1 "$ROUNDS"); do
