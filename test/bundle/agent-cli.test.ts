@@ -47,6 +47,8 @@ const OTHER: string[][] = [
   ["--root", "-x", "apply", "b"],
   ["--keep", "0", "apply", "b"],
   ["--keep", "x", "apply", "b"],
+  ["--keep", "\u00b2", "gc"],
+  ["--keep", "1".repeat(20), "gc"],
   ["update", "--repo", "r", "--app", "a"],
   ["--repo", "r", "update", "--app", "a", "--channel", "c"],
   ["--key", "a", "apply", "x", "--key", "b"],
@@ -67,6 +69,27 @@ for argv in json.loads(sys.stdin.read()):
         full = "exit %s" % e.code
     out.append([None if plain is None else vars(plain), full])
 print(json.dumps(out))
+`;
+
+const WHICH = `
+import json, os, runpy, shutil, sys, tempfile
+g = runpy.run_path(sys.argv[1], run_name="slimenv_agent")
+d = tempfile.mkdtemp()
+exe = os.path.join(d, "tool")
+with open(exe, "w") as f:
+    f.write("#!/bin/sh\\n")
+os.chmod(exe, 0o755)
+os.chdir(d)
+out = {}
+for name, path in [("found", d), ("empty PATH", ""), ("empty entries", ":" + os.pathsep),
+                   ("later entry", "/nonexistent" + os.pathsep + d)]:
+    os.environ["PATH"] = path
+    out[name] = [g["which"]("tool"), shutil.which("tool")]
+out["a path"] = [g["which"]("./tool"), shutil.which("./tool")]
+out["not executable"] = [g["which"]("nothing-here"), None]
+os.remove(exe)
+os.rmdir(d)
+print(json.dumps({"dir": d, "out": out}))
 `;
 
 describe("the agent's command line", () => {
@@ -91,4 +114,20 @@ describe("the agent's command line", () => {
       expect(plain, argv.join(" ")).toBeNull();
     });
   });
+
+  it.each(supported)(
+    "finds executables on PATH, never in the current folder (CPython %s)",
+    (_v, exe) => {
+      const r = spawnSync(exe, ["-I", "-S", "-c", WHICH, AGENT], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      const { dir, out } = JSON.parse(r.stdout) as { dir: string; out: Record<string, unknown[]> };
+      expect(out.found?.[0]).toBe(`${dir}/tool`);
+      expect(out["later entry"]?.[0]).toBe(`${dir}/tool`);
+      // an empty PATH or empty entries would mean the current folder to a shell: not here
+      expect(out["empty PATH"]?.[0]).toBeNull();
+      expect(out["empty entries"]?.[0]).toBeNull();
+      expect(out["a path"]?.[0]).toBe("./tool");
+      expect(out["not executable"]?.[0]).toBeNull();
+    },
+  );
 });

@@ -164,7 +164,7 @@ describe("kill -9 at any moment", () => {
   // lives (while it copies the current tree or waits for the plan; after it was handed the plan),
   // it must let go of the store (it holds the lock it inherited) and leave nothing a recovery
   // does not remove
-  it.each(["apply:verified", "apply:staged"])(
+  it.each(["apply:signed", "apply:staged"])(
     "a helper left by an agent killed at %s lets go of the store",
     async (at) => {
       threads = "1";

@@ -22,6 +22,7 @@ if sys.version_info < (3, 8):
     sys.exit(1)
 
 import base64
+import errno
 import fcntl
 import hashlib
 import json
@@ -779,9 +780,14 @@ def fsync_dir(path):
 
 
 def which(command):
-    """The path of `command` on PATH (shutil.which's rule for a bare name), else None."""
-    for d in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        p = os.path.join(d or ".", command)
+    """The executable `command` names: a path when it has a "/", else the first on PATH (its
+    empty entries skipped: never the current folder), else None."""
+    if "/" in command:
+        dirs = [""]
+    else:
+        dirs = [d for d in os.environ.get("PATH", os.defpath).split(os.pathsep) if d]
+    for d in dirs:
+        p = os.path.join(d, command)
         if os.path.isfile(p) and os.access(p, os.X_OK):
             return p
     return None
@@ -1371,10 +1377,16 @@ class BundleZip:
         self.size = os.fstat(self.fd).st_size
 
     def pread(self, n, at):
-        data = os.pread(self.fd, n, at)
-        if len(data) != n:
-            raise BadZip("truncated at offset %d" % at)
-        return data
+        """Exactly n bytes at offset `at` (os.pread may return fewer: loop)."""
+        parts = []
+        while n > 0:
+            data = os.pread(self.fd, min(n, 1 << 30), at)
+            if not data:
+                raise BadZip("truncated at offset %d" % at)
+            parts.append(data)
+            n -= len(data)
+            at += len(data)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def read(self, info):
         data = self.pread(info.file_size, info.offset)
@@ -1450,6 +1462,8 @@ def open_bundle(path, what):
                    "directory)" % what)
         if not 4 <= n <= 6:
             refuse("%s: not a bundle (%d members)" % (what, n))
+        if cd_size > n * (46 + 3 * 0xFFFF):
+            refuse("%s: the central directory is larger than %d entries can be" % (what, n))
         cd = zf.pread(cd_size, cd_at)
         infos, flags, pos = [], [], 0
         for _ in range(n):
@@ -2258,12 +2272,24 @@ class GenBuild:
     def start(self, helper=True):
         if not helper:
             return self
-        r, w = os.pipe()
-        pid = os.fork()
+        try:
+            r, w = os.pipe()
+        except OSError:
+            return self  # no helper: finish() builds the tree
+        try:
+            pid = os.fork()
+        except OSError:  # e.g. ENOMEM under strict overcommit: no helper, as without a spare core
+            os.close(r)
+            os.close(w)
+            return self
         if pid == 0:  # the helper: never returns
             code = 1
             try:
                 os.close(w)
+                # not the agent's output: whoever reads it must not wait for the helper
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
                 code = self._helper(r)
             except BaseException as e:
                 try:
@@ -2308,7 +2334,10 @@ class GenBuild:
                 "link": link}
         with open(self._file("plan.json"), "w") as f:
             json.dump(plan, f)
-        os.write(self._go, b"g")
+        try:
+            os.write(self._go, b"g")
+        except BrokenPipeError:
+            pass  # the helper is gone: finish() says why, or builds the tree itself
 
     def stop(self):
         """Abandon the build (a refusal): the helper is killed, what it made stays in tmp/."""
@@ -2320,14 +2349,13 @@ class GenBuild:
             self._reap()
 
     def _reap(self):
-        """Wait for the helper; its exit status."""
-        pid, self.pid = self.pid, None
-        os.close(self._go)
-        while True:
-            try:
-                return os.waitpid(pid, 0)[1]
-            except InterruptedError:
-                continue
+        """Wait for the helper; its exit status (os.waitpid's)."""
+        if self._go is not None:
+            os.close(self._go)
+            self._go = None
+        status = os.waitpid(self.pid, 0)[1]
+        self.pid = None
+        return status
 
     def _objs(self):
         root = self.store.root
@@ -2376,42 +2404,52 @@ class GenBuild:
         src = objs[x] + sha[:2] + "/" + sha[2:]
         try:
             os.link(src, dest)
-        except OSError:
+        except OSError as e:
+            # a copy only where a hard link cannot be made (too many links, another
+            # filesystem, not permitted); never over an existing file, which could be a link
+            # to a stored object
+            if e.errno not in (errno.EMLINK, errno.EXDEV, errno.EPERM):
+                raise
             import shutil
 
-            with open(src, "rb") as fi, open(dest, "wb") as fo:
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755 if x else 0o644)
+            with open(src, "rb") as fi, os.fdopen(fd, "wb") as fo:
                 shutil.copyfileobj(fi, fo, CHUNK)
-            os.chmod(dest, 0o755 if x else 0o644)
 
-    def _link(self, which):
-        """Link (or copy) every file of the new tree for which which(path, (sha, x)) is true."""
+    def _link(self, wanted):
+        """Link (or copy) every file of the new tree for which wanted(path, (sha, x)) is true."""
         objs = self._objs()
         prefix = self.top + "/"
         for f in self.manifest["files"]:
             k = (f["sha256"], f["mode"] == 493)
-            if which(f["path"], k):
+            if wanted(f["path"], k):
                 self._link_one(objs, k[0], k[1], prefix + f["path"])
 
     def finish(self):
         """Wait for the helper (or do its work now), link the rest (the new objects' files),
         make the symlinks."""
         later = self.later
+        unlinked = None
         if self.pid is not None:
             status = self._reap()
-            if status != 0:
+            if status == 0:
+                try:
+                    with open(self._file("gen-unlinked.json")) as f:
+                        unlinked = set(json.load(f))
+                except FileNotFoundError:
+                    unlinked = set()
+            else:
                 try:
                     with open(self._file("gen-error")) as f:
                         err = json.load(f)
                 except (OSError, ValueError):
-                    err = {"errno": None, "message": "exit status %r" % status}
-                if err.get("errno"):
+                    err = None  # killed (the OOM killer…): its work is done here instead
+                if err and err.get("errno"):  # the disk: the same would fail here
                     raise OSError(err["errno"], "building the generation: %s" % err["message"])
-                refuse("building the generation failed: %s" % err["message"])
-            try:
-                with open(self._file("gen-unlinked.json")) as f:
-                    unlinked = set(json.load(f))
-            except FileNotFoundError:
-                unlinked = set()
+                if err:
+                    refuse("building the generation failed: %s" % err.get("message"))
+                rmtree(self.top)
+        if unlinked is not None:
             step("gen:links")
             self._link(lambda p, k: k in later or p in unlinked)
         else:
@@ -2525,6 +2563,7 @@ def apply_bundle(store, path, opts, expect=None):
             # current generation while the bundle is verified (GenBuild)
             build = GenBuild(store, work, _peek_app(zf, infos)).start(threaded)
             header, hbytes, kid = read_head(zf, infos, keys, what)
+            step("apply:signed")
             app, seq = header["app"], header["sequence"]
             if expect:
                 if expect.get("app") not in (None, app) or expect.get("sequence") not in (None, seq):
@@ -2550,6 +2589,7 @@ def apply_bundle(store, path, opts, expect=None):
                 build.stop()  # an image generation is no tree of links
                 rmtree(build.top)
                 build = None
+            store.current_files(app)  # its objects are stored (check_available); plan() uses it
             sizes, missing = check_available(store, manifest)
             if build:
                 build.plan(manifest, dirs, missing)
@@ -2592,9 +2632,14 @@ def apply_bundle(store, path, opts, expect=None):
         step("apply:image")
         build_image_generation(store, app, manifest, (hbytes, tbytes), name)
     else:
-        added = install_objects(store, manifest, work, missing)
-        step("apply:objects")
-        build_generation(store, app, manifest, (hbytes, tbytes), build)
+        try:
+            added = install_objects(store, manifest, work, missing)
+            step("apply:objects")
+            build_generation(store, app, manifest, (hbytes, tbytes), build)
+        except BaseException:
+            if build:
+                build.stop()  # no helper outlives the agent (tmp/apply-PID stays: see recover)
+            raise
     previous = st["current"] if st else None
     store.switch(app, seq)
     failure = run_health(store, app, manifest)
@@ -3009,7 +3054,7 @@ def _parse_plain(argv):
                 key_side = vals["command"]
                 vals["key"].append(v)
             elif a == "--keep":
-                if not v.isdigit() or int(v) < 1:
+                if not re.match(r"[0-9]{1,9}\Z", v) or int(v) < 1:
                     return None
                 vals["keep"] = int(v)
             elif a == "--root":
