@@ -3,7 +3,8 @@
  * pair of base names, at each backjump and at each version rejected as soon as its
  * dependencies are read. At CONFLICT_THRESHOLD the affected is decided before every other
  * package from then on and the culprit after every other one, and the solver backtracks to
- * just before the culprit's decision. Each package changes priority at most once.
+ * just before the culprit's decision. Each package changes priority at most once. A direct
+ * requirement is never put after a package that is not one.
  */
 import type { Reporter } from "../base/index.ts";
 import { ROOT, type Term } from "./incompatibility.ts";
@@ -24,14 +25,22 @@ export class ConflictTracker {
   readonly #solution: PartialSolution;
   readonly #reporter: Reporter;
   readonly #threshold: number;
+  readonly #isDirect: (name: string) => boolean;
   /** Conflicts per "affected\0culprit" pair of base names. */
   readonly #conflicts = new Map<string, number>();
   readonly #tiers = new Map<string, Tier>();
 
-  constructor(solution: PartialSolution, reporter: Reporter, threshold = CONFLICT_THRESHOLD) {
+  /** `isDirect(name)`: whether the user requires that package (a requirement of the root). */
+  constructor(
+    solution: PartialSolution,
+    reporter: Reporter,
+    threshold = CONFLICT_THRESHOLD,
+    isDirect: (name: string) => boolean = () => false,
+  ) {
     this.#solution = solution;
     this.#reporter = reporter;
     this.#threshold = Math.max(1, Math.floor(threshold));
+    this.#isDirect = isDirect;
   }
 
   /** Where a package comes in the decision order: 0 early, 1 unchanged, 2 late. */
@@ -55,6 +64,10 @@ export class ConflictTracker {
     const a = baseName(affected);
     const c = baseName(culprit);
     if (a === c) return false;
+    // What the user asked for is not put after what only another package needs: a direct
+    // requirement keeps its newest version, and the transitive package walks down instead
+    // (packse's wrong-backtracking-indirect, as uv locks it; docs/resolver.md).
+    if (this.#isDirect(c) && !this.#isDirect(a)) return false;
     const key = `${a}\0${c}`;
     const count = (this.#conflicts.get(key) ?? 0) + 1;
     this.#conflicts.set(key, count);

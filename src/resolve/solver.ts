@@ -74,7 +74,9 @@ export class Solver {
   constructor(problem: Problem, reporter: Reporter, conflictThreshold = CONFLICT_THRESHOLD) {
     this.#problem = problem;
     this.#reporter = reporter;
-    this.#conflicts = new ConflictTracker(this.#solution, reporter, conflictThreshold);
+    this.#conflicts = new ConflictTracker(this.#solution, reporter, conflictThreshold, (name) =>
+      problem.isDirect(name),
+    );
   }
 
   /** Decided version index per package id (root included). */

@@ -96,7 +96,8 @@ describe("conflict tracking", () => {
  * (or `b-inner`, behind `b`) wants a==1.0.0, so each is rejected as soon as its dependencies
  * are read, without a backjump. Counting those rejections too, the solver decides the
  * rejected package before `a` after CONFLICT_THRESHOLD of them, as pip and uv lock it,
- * instead of walking down to a `b` old enough not to depend on `a`.
+ * instead of walking down to a `b` old enough not to depend on `a` — unless `a` is a direct
+ * requirement and the rejected package is not (then it walks down, as uv does).
  */
 function wrongBacktracking(newer: number, indirect: boolean): Registry {
   const b: Record<string, string[]> = { "1.0.0": ["too-old"] };
@@ -124,8 +125,23 @@ describe("versions rejected by their dependencies count as conflicts", () => {
   });
 
   test("also when the rejected package sits behind another", async () => {
+    // a only reaches the solver through x: the priorities change as for b above
+    const registry: Registry = { ...wrongBacktracking(10, true), x: { "1.0.0": ["a"] } };
+    expect(await outcome(registry, ["x", "b"])).toBe("a==1.0.0 b==1.0.0 b-inner==2.0.9 x==1.0.0");
+  });
+
+  test("a direct requirement is not put after a package only another one needs", async () => {
+    // packse's wrong-backtracking-indirect: the user asks for a; b-inner comes with b. a keeps
+    // its newest version and b-inner walks down, as uv locks it (expected.json)
     const registry = wrongBacktracking(10, true);
-    expect(await outcome(registry, ["a", "b"])).toBe("a==1.0.0 b==1.0.0 b-inner==2.0.9");
+    const provider = new TableProvider(registry);
+    expect(await outcome(registry, ["a", "b"], { provider })).toBe(
+      "a==2.0.0 b==1.0.0 b-inner==1.0.0 too-old==1.0.0",
+    );
+    // every b-inner 2.0.x was tried once, and nothing twice
+    expect(
+      dependencyCalls(provider).filter((c) => c.startsWith("dependencies b-inner ")),
+    ).toHaveLength(11);
   });
 
   test("below the threshold the usual order stands", async () => {

@@ -31,22 +31,6 @@ const repoRoot = path.resolve(import.meta.dirname, "..", "..");
 const dir = findPackseDir(repoRoot);
 const ci = process.env.CI === "true";
 
-/**
- * Scenarios whose expected.json outcome slimenv deliberately does not reach, with why (see
- * docs/resolver.md). Each must still differ from its expectation (so a fixed one is noticed).
- * Keep this tiny.
- */
-const NOT_FOLLOWED: ReadonlyMap<string, { outcome: string; reason: string }> = new Map([
-  [
-    "wrong-backtracking-indirect",
-    {
-      outcome: "a==1.0.0 b-inner==2.0.9 b==1.0.0",
-      reason:
-        "expected.json records uv's known miss (a==2.0.0 b-inner==1.0.0 too-old==1.0.0; the scenario's own TODO, uv issue 12060); slimenv locks what the scenario's description asks for and what pip installs",
-    },
-  ],
-]);
-
 const client = testClient();
 const lockDir = mkdtempSync(path.join(os.tmpdir(), "slimenv-packse-"));
 afterAll(async () => {
@@ -118,19 +102,9 @@ if (dir === undefined) {
       // loadPackse already refused a scenario without an entry, or an entry without a file.
       expect(suite.tests.length).toBeGreaterThan(100);
       expect(new Set(suite.tests.map((t) => t.title)).size).toBe(suite.tests.length);
-      for (const name of NOT_FOLLOWED.keys()) {
-        expect(suite.tests.some((t) => t.scenario.name === name)).toBe(true);
-      }
     });
     test.each(suite.tests.map((t) => [t.title, t] as const))("%s", async (_title, t) => {
-      const deviation = NOT_FOLLOWED.get(t.scenario.name);
-      const got = await outcome(t);
-      if (deviation !== undefined) {
-        expect(got, `not followed: ${deviation.reason}`).toBe(deviation.outcome);
-        expect(got).not.toBe(expectedText(t));
-        return;
-      }
-      expect(got).toBe(expectedText(t));
+      expect(await outcome(t)).toBe(expectedText(t));
     });
   });
 }
