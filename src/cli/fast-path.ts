@@ -32,7 +32,6 @@
  */
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
-import { writeFileAtomicSync } from "../base/atomic-write.ts";
 import { cacheDir } from "../base/dirs.ts";
 
 declare const SLIMENV_VERSION: string | undefined;
@@ -49,7 +48,7 @@ export interface FastPathPending {
   quiet: boolean;
 }
 
-interface FastPathRecord {
+export interface FastPathRecord {
   dir: string;
   key: string;
   manifest: string;
@@ -166,7 +165,7 @@ function addFile(parts: string[], file: string, mustBeSelfContained: boolean): b
   return true;
 }
 
-function manifestFile(dir: string): string {
+export function manifestFile(dir: string): string {
   return path.join(dir, ".slimenv", "manifest.json");
 }
 
@@ -175,12 +174,12 @@ function manifestFile(dir: string): string {
  * size, mtime and ctime. slimenv writes a manifest only as a new file (never in place), so any
  * rebuild — by any process — changes this.
  */
-function manifestSig(dir: string): string {
+export function manifestSig(dir: string): string {
   const real = realpathSync(manifestFile(dir));
   return `${real}:${statSig(real)}`;
 }
 
-function recordFile(dir: string, env: NodeJS.ProcessEnv): string {
+export function recordFile(dir: string, env: NodeJS.ProcessEnv): string {
   return path.join(cacheDir("fast-path", env), `${nameOf(dir)}.json`);
 }
 
@@ -269,7 +268,7 @@ export function fastPathStart(
   }
 }
 
-function interpreterSig(manifest: { interpreter?: string }): string {
+export function interpreterSig(manifest: { interpreter?: string }): string {
   if (manifest.interpreter === undefined) return "none";
   try {
     return statSig(realpathSync(manifest.interpreter));
@@ -287,7 +286,13 @@ export function fastPathAnswer(
   env: NodeJS.ProcessEnv = process.env,
 ): boolean {
   if (pending === undefined) return false;
-  if (pending.command === "sync" && syncIsNoOp(pending, env)) return true;
+  // the recorded fingerprint first: it hashes nothing (node:crypto stays unloaded)
+  if (recordedNoOp(pending, env)) return true;
+  return pending.command === "sync" && syncIsNoOp(pending, env);
+}
+
+/** The last successful run had this fingerprint and left the env as it is: say so, true. */
+function recordedNoOp(pending: FastPathPending, env: NodeJS.ProcessEnv): boolean {
   try {
     const record = JSON.parse(readFileSync(recordFile(pending.dir, env), "utf8")) as FastPathRecord;
     if (record.dir !== pending.dir || record.key !== pending.key) return false;
@@ -362,39 +367,4 @@ export function manifestFacts(dir: string, env: NodeJS.ProcessEnv = process.env)
     lock?: { sha256?: string };
   };
   return { interpreter: manifest.interpreter, lockSha256: manifest.lock?.sha256, from: "manifest" };
-}
-
-/** After a successful run: remember its fingerprint and the environment it left. */
-export function fastPathRecord(
-  pending: FastPathPending | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): void {
-  if (pending === undefined) return;
-  try {
-    const sig = manifestSig(pending.dir);
-    const text = readFileSync(manifestFile(pending.dir));
-    const manifest = JSON.parse(text.toString("utf8")) as {
-      interpreter?: string;
-      packages?: unknown[];
-      lock?: { sha256?: string };
-    };
-    const shown = path.relative(pending.cwd, pending.dir) || ".";
-    const lock = pending.lock ?? "";
-    const message =
-      pending.command === "install"
-        ? `${shown} already holds these ${manifest.packages?.length ?? 0} packages; nothing changed`
-        : `${shown} already matches ${path.relative(pending.cwd, lock) || lock}; nothing changed`;
-    const record: FastPathRecord = {
-      dir: pending.dir,
-      key: pending.key,
-      manifest: sig,
-      interpreter: interpreterSig(manifest),
-      ...(manifest.interpreter === undefined ? {} : { interpreterPath: manifest.interpreter }),
-      ...(typeof manifest.lock?.sha256 === "string" ? { lockSha256: manifest.lock.sha256 } : {}),
-      message,
-    };
-    writeFileAtomicSync(recordFile(pending.dir, env), JSON.stringify(record));
-  } catch {
-    // No record: the next run takes the full path.
-  }
 }

@@ -20,12 +20,8 @@ import { storeCommand } from "./commands/store.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { zipCommand } from "./commands/zip.ts";
 import { type CliIo, type CliStream, cliIo, inCliRun, setExitCode, withCliIo } from "./context.ts";
-import {
-  type FastPathPending,
-  fastPathAnswer,
-  fastPathRecord,
-  fastPathStart,
-} from "./fast-path.ts";
+import { type FastPathPending, fastPathAnswer, fastPathStart } from "./fast-path.ts";
+import { fastPathRecord } from "./fast-path-record.ts";
 import { repeatGlobalOptions } from "./global-options.ts";
 import { Output } from "./output.ts";
 import { slimenvVersion } from "./version.ts";

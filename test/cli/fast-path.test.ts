@@ -1,13 +1,10 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  fastPathAnswer,
-  fastPathRecord,
-  fastPathStart,
-  manifestFacts,
-} from "../../src/cli/fast-path.ts";
+import { fastPathAnswer, fastPathStart, manifestFacts } from "../../src/cli/fast-path.ts";
+import { fastPathRecord } from "../../src/cli/fast-path-record.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 let root: string;
@@ -163,5 +160,26 @@ describe("the no-op fast path", () => {
       lockSha256: other,
       from: "manifest",
     });
+  });
+});
+
+describe("the fast path's start-up", () => {
+  it("loads no node:crypto: the bundle's entry imports it before anything else", () => {
+    // node:crypto costs a few ms of every run to load; the answer hashes nothing, and the
+    // record (which writes through a random temp name) lives in fast-path-record.ts
+    const file = path.resolve(import.meta.dirname, "../../src/cli/fast-path.ts");
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `await import(${JSON.stringify(file)}); console.log(JSON.stringify(process.moduleLoadList))`,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = JSON.parse(r.stdout) as string[];
+    expect(loaded.some((m) => m.includes("node:path") || m.endsWith(" path"))).toBe(true);
+    expect(loaded.filter((m) => m.includes("crypto"))).toEqual([]);
   });
 });
