@@ -132,7 +132,10 @@ export async function main(
   let pending = fast?.pending;
   if (fast === undefined) {
     pending = fastPathStart(argv);
-    if (fastPathAnswer(pending)) return;
+    if (fastPathAnswer(pending)) {
+      if (pending?.recordAfterAnswer) fastPathRecord(pending);
+      return;
+    }
   }
   capYoungGeneration();
   await parse(argv);
