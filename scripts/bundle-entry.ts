@@ -31,11 +31,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   // A repeated install / sync that would change nothing is answered before the CLI loads.
   const pending = fastPathStart(argv);
-  if (fastPathAnswer(pending)) {
-    if (pending?.recordAfterAnswer)
-      (await import("../src/cli/fast-path-record.ts")).fastPathRecord(pending);
-    return;
-  }
+  if (fastPathAnswer(pending)) return;
   const cli = await import("../src/cli/main.ts");
   await cli.main(argv, { pending });
 }

@@ -46,11 +46,6 @@ export interface FastPathPending {
   lock?: string;
   /** `-q`: the no-op line is a summary, which -q silences. */
   quiet: boolean;
-  /**
-   * Set when the answer came from the lock's hash (syncIsNoOp), not from a record: the caller
-   * records this run (fast-path-record.ts), so that the next one is answered without hashing.
-   */
-  recordAfterAnswer?: boolean;
 }
 
 export interface FastPathRecord {
@@ -293,9 +288,7 @@ export function fastPathAnswer(
   if (pending === undefined) return false;
   // the recorded fingerprint first: it hashes nothing (node:crypto stays unloaded)
   if (recordedNoOp(pending, env)) return true;
-  if (pending.command !== "sync" || !syncIsNoOp(pending, env)) return false;
-  pending.recordAfterAnswer = true;
-  return true;
+  return pending.command === "sync" && syncIsNoOp(pending, env);
 }
 
 /** The last successful run had this fingerprint and left the env as it is: say so, true. */

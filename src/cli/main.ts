@@ -132,10 +132,7 @@ export async function main(
   let pending = fast?.pending;
   if (fast === undefined) {
     pending = fastPathStart(argv);
-    if (fastPathAnswer(pending)) {
-      if (pending?.recordAfterAnswer) fastPathRecord(pending);
-      return;
-    }
+    if (fastPathAnswer(pending)) return;
   }
   capYoungGeneration();
   await parse(argv);

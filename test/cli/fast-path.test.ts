@@ -133,25 +133,6 @@ describe("the no-op fast path", () => {
     expect(again(args)).toBe(false);
   });
 
-  it("records a sync answered from the lock's hash, and answers the next one from the record", () => {
-    const lock = 'lock-version = "1.0"\n';
-    writeFileSync(path.join(cwd, "pylock.toml"), lock);
-    manifest({ lock: { sha256: createHash("sha256").update(lock).digest("hex") } });
-    const args = ["sync", "env", "pylock.toml"];
-    const first = fastPathStart(args, env, cwd);
-    expect(fastPathAnswer(first, env)).toBe(true);
-    expect(first?.recordAfterAnswer).toBe(true); // the entry then records it
-    fastPathRecord(first, env);
-    const second = fastPathStart(args, env, cwd);
-    expect(fastPathAnswer(second, env)).toBe(true);
-    expect(second?.recordAfterAnswer).toBeUndefined(); // from the record: nothing hashed
-    expect(process.stdout.write).toHaveBeenLastCalledWith(
-      "env already matches pylock.toml; nothing changed\n",
-    );
-    writeFileSync(path.join(cwd, "pylock.toml"), `${lock}# changed\n`);
-    expect(again(args)).toBe(false);
-  });
-
   it("takes the manifest's lock and interpreter from the last run's record while the manifest is that run's", () => {
     const sha = "c".repeat(64);
     manifest({ interpreter: "/usr/bin/python3", lock: { sha256: sha } });
