@@ -92,6 +92,20 @@ async function countSteps(args: string[]): Promise<number> {
   return lines.length;
 }
 
+/** Kills the agent at each step of `args()` on a fresh device, then checks it; the step count. */
+async function killAtEveryStep(name: string, args: () => string[]): Promise<number> {
+  const steps = await countSteps(args());
+  for (let n = 1; n <= steps; n++) {
+    const root = freshDevice(`${name}-${n}`);
+    const r = await agent(root, args(), { SLIMENV_AGENT_TEST_CRASH_AT: String(n) });
+    expect(r.signal, `step ${n}: ${r.stderr}`).toBe("SIGKILL");
+    kills++;
+    await afterKill(root, args());
+    rmSync(root, { recursive: true, force: true });
+  }
+  return steps;
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "slimenv-crash-"));
   bin = binDir(dir);
@@ -125,34 +139,18 @@ afterAll(async () => {
 
 describe("kill -9 at any moment", () => {
   it("leaves current old or new at every step of apply", async () => {
-    const steps = await countSteps(applyArgs());
-    expect(steps).toBeGreaterThan(15);
-    for (let n = 1; n <= steps; n++) {
-      const root = freshDevice(`apply-${n}`);
-      const r = await agent(root, applyArgs(), { SLIMENV_AGENT_TEST_CRASH_AT: String(n) });
-      expect(r.signal, `step ${n}: ${r.stderr}`).toBe("SIGKILL");
-      kills++;
-      await afterKill(root, applyArgs());
-      rmSync(root, { recursive: true, force: true });
-    }
+    expect(await killAtEveryStep("apply", applyArgs)).toBeGreaterThan(15);
   }, 600_000);
 
-  // with helper threads (the new tree copied from the current one while the bundle is
-  // verified, the payload read beside the patching) and without: the same steps, other orders
+  // with helpers (the new tree copied from the current one by a helper process while the
+  // bundle is verified, the payload read beside the patching) and without: the same steps,
+  // other orders
   it.each(["1", "0"])(
     "leaves current old or new at every step of update (delta with patches), threads %s",
     async (t) => {
       threads = t;
       try {
-        const steps = await countSteps(updateArgs());
-        for (let n = 1; n <= steps; n++) {
-          const root = freshDevice(`update-${n}`);
-          const r = await agent(root, updateArgs(), { SLIMENV_AGENT_TEST_CRASH_AT: String(n) });
-          expect(r.signal, `step ${n}: ${r.stderr}`).toBe("SIGKILL");
-          kills++;
-          await afterKill(root, updateArgs());
-          rmSync(root, { recursive: true, force: true });
-        }
+        await killAtEveryStep("update", updateArgs);
       } finally {
         threads = undefined;
       }

@@ -161,7 +161,7 @@ describe("device store upkeep", () => {
     expect(snapshot(root)).toEqual(before);
   });
 
-  it("builds the same generation with and without helper threads, and refuses the same", async () => {
+  it("builds the same generation with and without helpers, and refuses the same", async () => {
     // a delta with patches: the payload read beside the patching, the tree built beside both
     const tail = "line of the data file\n".repeat(400);
     // with threads the new tree starts as a copy of the current one: a folder goes, a folder

@@ -1534,7 +1534,7 @@ def member_names(header):
 
 def _peek_app(zf, infos):
     """The app bundle.json names, unverified (None if unreadable): only to pick which kept tree
-    a helper thread copies into tmp/ while the signature is checked."""
+    the helper process copies into tmp/ while the signature is checked."""
     try:
         if infos and infos[0].filename == "bundle.json" and infos[0].file_size <= MAX_HEADER:
             app = json.loads(zf.read(infos[0]).decode("utf-8")).get("app")
@@ -2216,11 +2216,11 @@ def install_objects(store, manifest, work, missing=None):
 
 
 def spare_core():
-    """Whether a second core is free for the helper threads (GenBuild, PayloadThread): more than
+    """Whether a second core is free for the helpers (GenBuild's process, PayloadThread): more than
     one CPU, a 1-minute load average below their number, and right now (Linux: the runnable
     count in /proc/loadavg, this process included) at most their number minus one runnable.
-    On a busy device (or a shared machine) everything runs in the main thread: with the GIL,
-    two threads that share one core cost more in hand-offs than they overlap.
+    On a busy device (or a shared machine) everything runs in the agent's own thread: work
+    that shares one core with a helper costs more in hand-offs than it overlaps.
     SLIMENV_AGENT_THREADS=0|1 decides instead."""
     force = os.environ.get("SLIMENV_AGENT_THREADS")
     if force in ("0", "1"):
@@ -2559,7 +2559,7 @@ def apply_bundle(store, path, opts, expect=None):
     try:
         zf, infos = open_bundle(path, what)
         with zf:
-            # a helper thread starts building the new tree in tmp/ (work/gen) from the app's
+            # a helper process starts building the new tree in tmp/ (work/gen) from the app's
             # current generation while the bundle is verified (GenBuild)
             build = GenBuild(store, work, _peek_app(zf, infos)).start(threaded)
             header, hbytes, kid = read_head(zf, infos, keys, what)
