@@ -145,8 +145,8 @@ describe("many processes, one store", () => {
     const files = writeWheels(wheels);
     let midUnpack = 0;
     let withObjects = 0;
-    for (let round = 0; round < 6; round++) {
-      const root = path.join(tempDir(), "store");
+    /** Starts the import; resolves once it says "start", with its end (exit) promise. */
+    const started = async (root: string) => {
       const child = run([root, ...files]);
       const done = finished(child);
       await new Promise<void>((resolve) => {
@@ -154,7 +154,22 @@ describe("many processes, one store", () => {
           if (d.toString().includes("start")) resolve();
         });
       });
-      await new Promise((r) => setTimeout(r, 40 + rng.next() * 500));
+      return { child, done };
+    };
+    // how long a whole import takes on this machine, now: the kills are spread over it (a fixed
+    // span missed the unpacking on a loaded machine)
+    const t0 = Date.now();
+    await (await started(path.join(tempDir(), "store"))).done;
+    const span = Math.max(100, Date.now() - t0);
+    for (
+      let round = 0;
+      round < 6 || (round < 18 && (midUnpack === 0 || withObjects === 0));
+      round++
+    ) {
+      const root = path.join(tempDir(), "store");
+      const { child, done } = await started(root);
+      const at = ((round % 6) + 0.25 + 0.5 * rng.next()) / 6; // a sixth of the span each
+      await new Promise((r) => setTimeout(r, at * span));
       child.kill("SIGKILL");
       await done;
       const imports = readdirSync(path.join(root, "tmp")).filter((n) => n.endsWith(".import"));
